@@ -1,0 +1,74 @@
+"""Checkpoints: written atomically, read without ever running code from the file.
+
+A checkpoint is a plain dict of tensors and primitives (see ``Trainer.state_dict``), so
+``torch.load(weights_only=True)`` can read it. A file that fails that -- a pickle that
+wants to run code, a truncated or foreign file -- is refused, never retried unsafely.
+"""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .atomic import atomic_write
+from .trainer import CHECKPOINT_FORMAT, CHECKPOINT_VERSION
+
+_REQUIRED = ("config", "model_meta", "epoch", "model", "optimizer", "scheduler", "history", "rng")
+
+
+class CheckpointError(ValueError):
+    """The file is not a checkpoint CNN Studio can safely use; the message says why."""
+
+
+def save_checkpoint(state: dict[str, Any], path: str | Path) -> None:
+    """Write ``state`` to ``path`` atomically (temp file in the same folder + os.replace)."""
+    atomic_write(path, lambda f: torch.save(state, f))
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read and check a checkpoint; raise :class:`CheckpointError` for anything unusable."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path}: the file is empty")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(
+            f"{path}: refused, the file holds objects that are not plain weights and could "
+            f"run code when loaded ({first})") from None
+    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError, KeyError) as exc:
+        raise CheckpointError(f"{path}: not a readable checkpoint (damaged or truncated: "
+                              f"{type(exc).__name__})") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: not a CNN Studio checkpoint")
+    if state.get("version", 0) > CHECKPOINT_VERSION:
+        raise CheckpointError(f"{path}: made by a newer CNN Studio (format {state['version']})")
+    missing = [k for k in _REQUIRED if k not in state]
+    if missing:
+        raise CheckpointError(f"{path}: incomplete checkpoint, missing {', '.join(missing)}")
+    return state
+
+
+def trainer_from_checkpoint(state: dict[str, Any], callbacks: Any = (), **overrides: Any):
+    """A :class:`Trainer` that continues a checkpointed run (``overrides`` edit its config,
+    e.g. ``epochs`` for the new total or ``device``)."""
+    from .config import TrainConfig
+    from .trainer import Trainer
+
+    try:
+        config = TrainConfig.from_dict({**state["config"], **overrides})
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"the checkpoint's settings are not usable: {exc}") from None
+    trainer = Trainer(config, callbacks)
+    try:
+        trainer.load_state_dict(state)
+    except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+        raise CheckpointError(f"the checkpoint does not fit its own architecture: {exc}") from None
+    return trainer

@@ -1,0 +1,220 @@
+"""Headless command line: ``python -m cnn_core train|list|download``.
+
+Expected failures (bad arguments, missing data, unusable checkpoints, diverged training)
+print one line on stderr and exit non-zero; tracebacks are for bugs only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from .callbacks import BatchProgress, Callback, EpochMetrics
+from .checkpoint import CheckpointError, load_checkpoint, trainer_from_checkpoint
+from .config import OPTIMIZERS, TrainConfig
+from .data import DATASETS, DatasetError, dataset_folder, download_dataset, is_available
+from .models import MODELS, build_model, count_parameters
+from .paths import default_runs_dir
+from .recorder import RunRecorder
+from .trainer import Trainer, TrainingError
+
+PROG = "cnn_core"
+# Flags that map one-to-one onto TrainConfig fields (flag dest == field name).
+_CONFIG_FLAGS = ("arch", "dataset", "epochs", "batch_size", "lr", "optimizer", "momentum",
+                 "weight_decay", "step_size", "gamma", "seed", "device", "data_dir")
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not usage + message
+        raise UsageError(message)
+
+
+def _whole_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="CNN Studio's training engine, without the window.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = sub.add_parser("train", help="train a model and record the run")
+    train.add_argument("--arch", choices=list(MODELS), help="architecture (default simplecnn)")
+    train.add_argument("--dataset", choices=list(DATASETS), help="dataset (default mnist-sample)")
+    train.add_argument("--epochs", type=_whole_number, help="epochs in total (default 5)")
+    train.add_argument("--batch-size", dest="batch_size", type=_whole_number)
+    train.add_argument("--lr", type=float, help="learning rate (default 1e-3)")
+    train.add_argument("--optimizer", choices=OPTIMIZERS)
+    train.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
+    train.add_argument("--weight-decay", dest="weight_decay", type=float)
+    train.add_argument("--step-size", dest="step_size", type=_whole_number,
+                       help="StepLR: epochs between learning-rate cuts (default 5)")
+    train.add_argument("--gamma", type=float, help="StepLR: factor of each cut (default 0.5)")
+    train.add_argument("--seed", type=_whole_number)
+    train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    train.add_argument("--data-dir", dest="data_dir", help="folder of downloaded datasets")
+    train.add_argument("--download", action="store_true",
+                       help="download the dataset first if it is not in the data folder")
+    train.add_argument("--out", help="run folder (default: a new folder under the runs folder)")
+    train.add_argument("--resume", metavar="CHECKPOINT",
+                       help="continue a run from its checkpoint up to --epochs in total")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sub.add_parser("list", help="list architectures and datasets")
+
+    dl = sub.add_parser("download", help="download a dataset into the data folder")
+    dl.add_argument("dataset", choices=[n for n, i in DATASETS.items() if i.downloadable])
+    dl.add_argument("--data-dir", dest="data_dir")
+    return parser
+
+
+class ConsoleReporter(Callback):
+    """A progress bar on a terminal (stderr) and one summary line per epoch (stdout)."""
+
+    def __init__(self, out: TextIO, bar: TextIO | None) -> None:
+        self.out, self.bar = out, bar
+
+    def on_batch_end(self, trainer: Trainer, p: BatchProgress) -> None:
+        if self.bar is None:
+            return
+        width = 30
+        filled = int(width * p.batch / p.num_batches)
+        loss = sum(p.losses) / max(len(p.losses), 1)
+        self.bar.write(f"\repoch {p.epoch}/{p.epochs} [{'#' * filled}{'.' * (width - filled)}] "
+                       f"{p.batch}/{p.num_batches} loss {loss:.4f} {p.images_per_sec:,.0f} img/s ")
+        self.bar.flush()
+
+    def on_epoch_end(self, trainer: Trainer, m: EpochMetrics) -> None:
+        if self.bar is not None:
+            self.bar.write("\r\033[K")
+        width = len(str(trainer.config.epochs))
+        self.out.write(
+            f"epoch {m.epoch:>{width}}/{trainer.config.epochs}  "
+            f"train_loss {m.train_loss:.4f}  train_acc {m.train_acc:6.2%}  "
+            f"test_loss {m.test_loss:.4f}  test_acc {m.test_acc:6.2%}  "
+            f"lr {m.lr:.1e}  {m.seconds:.1f}s ({m.images_per_sec:,.0f} img/s)\n")
+        self.out.flush()
+
+
+def _new_run_dir(config: TrainConfig) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = default_runs_dir() / f"{stamp}-{config.arch}-{config.dataset}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+def _train(args: argparse.Namespace) -> int:
+    given = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k) is not None}
+    if args.resume:
+        state = load_checkpoint(args.resume)
+        for key in ("arch", "dataset"):
+            if key in given and given[key] != state["config"][key]:
+                raise UsageError(f"--{key} cannot change when resuming "
+                                 f"(the checkpoint is {state['config'][key]})")
+        if given.get("epochs", state["config"]["epochs"]) <= state["epoch"]:
+            raise UsageError(f"the checkpoint already has {state['epoch']} epochs; "
+                             "pass --epochs with a larger total")
+        checkpoint = Path(args.resume).resolve()
+        default_out = (checkpoint.parent.parent if checkpoint.parent.name == "checkpoints"
+                       else None)
+        out = Path(args.out) if args.out else default_out
+        config = TrainConfig.from_dict({**state["config"], **given})
+    else:
+        state = None
+        config = TrainConfig(**given)
+        out = Path(args.out) if args.out else None
+    config.validate()  # ValueError names the field
+    if args.download and DATASETS[config.dataset].downloadable:
+        _download(config.dataset, config.data_dir)
+    if out is None:
+        out = _new_run_dir(config)
+
+    bar = sys.stderr if (sys.stderr.isatty() and not args.quiet) else None
+    callbacks = [ConsoleReporter(sys.stdout, bar), RunRecorder(out)]
+    if state is not None:
+        trainer = trainer_from_checkpoint(state, callbacks, **given)
+        print(f"resuming {config.arch} on {config.dataset} from epoch {trainer.epoch} "
+              f"({args.resume})")
+    else:
+        trainer = Trainer(config, callbacks)
+    print(f"{trainer.model.display_name} ({count_parameters(trainer.model):,} parameters) on "
+          f"{trainer.info.display_name}, {len(trainer.data.train):,} train / "
+          f"{len(trainer.data.test):,} test images, device {trainer.device}")
+    try:
+        result = trainer.fit()
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; completed epochs are saved in {out}", file=sys.stderr)
+        return 130
+    best = result.best
+    if best is not None:
+        print(f"best test_acc {best.test_acc:.2%} at epoch {best.epoch}; run saved in {out}")
+    return 0
+
+
+def _download(name: str, data_dir: str | None) -> None:
+    if is_available(name, data_dir):
+        print(f"{DATASETS[name].display_name} is already in {dataset_folder(name, data_dir)}")
+        return
+    last = [0.0]
+
+    def progress(done: int, total: int | None, message: str) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.2 and (total is None or done < total):
+            return
+        last[0] = now
+        amount = f"{done / 1e6:.1f}" + (f"/{total / 1e6:.1f}" if total else "") + " MB"
+        sys.stderr.write(f"\rdownloading {message}: {amount}\033[K")
+        sys.stderr.flush()
+
+    folder = download_dataset(name, data_dir, progress=progress)
+    sys.stderr.write("\n")
+    print(f"{DATASETS[name].display_name} is ready in {folder}")
+
+
+def _list() -> int:
+    print("architectures:")
+    for name, cls in MODELS.items():
+        params = count_parameters(build_model(name))
+        print(f"  {name:<10} {cls.display_name:<10} {params:>9,} params on 1x28x28  "
+              f"{cls.description}")
+    print("datasets:")
+    for name, info in DATASETS.items():
+        shape = "x".join(map(str, info.input_shape))
+        where = "bundled" if not info.downloadable else (
+            "downloaded" if is_available(name) else "not downloaded")
+        print(f"  {name:<14} {shape:<8} {info.num_classes} classes  {where:<15} {info.description}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "list":
+            return _list()
+        if args.command == "download":
+            _download(args.dataset, args.data_dir)
+            return 0
+        return _train(args)
+    except (DatasetError, CheckpointError, TrainingError, OSError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except (UsageError, ValueError) as exc:  # ValueError: TrainConfig.validate, "field: reason"
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,286 @@
+"""One straight training loop with hooks, cooperative stop/pause and exact resume."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import torch
+from torch import Tensor, nn
+
+from .callbacks import BatchProgress, Callback, EpochMetrics
+from .config import TrainConfig, resolve_device
+from .data import DataBundle, Split, iterate_batches, load_dataset
+from .models import StudioModel, build_model
+
+CHECKPOINT_FORMAT = "cnn-studio-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+class TrainingError(RuntimeError):
+    """A run that cannot go on (diverged, out of memory, bad data); the message says why."""
+
+
+@dataclass
+class FitResult:
+    status: Literal["completed", "stopped"]
+    epochs_done: int
+    history: list[EpochMetrics] = field(default_factory=list)
+
+    @property
+    def best(self) -> EpochMetrics | None:
+        return max(self.history, key=lambda m: m.test_acc, default=None)
+
+
+def make_optimizer(config: TrainConfig, params: Iterable[nn.Parameter],
+                   device: torch.device) -> torch.optim.Optimizer:
+    """Adam or SGD, with the multi-tensor (fused where supported) kernels."""
+    params = list(params)
+    fast: dict[str, bool] = {"fused": True} if device.type in ("cuda", "cpu") else {"foreach": True}
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, **fast)
+    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
+                           weight_decay=config.weight_decay, **fast)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, split: Split, criterion: nn.Module,
+             batch_size: int = 1000) -> tuple[float, float]:
+    """Mean loss and accuracy over a split, in eval mode; one device sync at the end."""
+    was_training = model.training
+    model.eval()
+    loss_sum = torch.zeros((), device=split.labels.device)
+    correct = torch.zeros((), dtype=torch.int64, device=split.labels.device)
+    for start in range(0, len(split), batch_size):
+        x = split.images[start:start + batch_size]
+        y = split.labels[start:start + batch_size]
+        logits = model(x)
+        loss_sum += criterion(logits, y) * len(y)
+        correct += (logits.argmax(1) == y).sum()
+    model.train(was_training)
+    n = max(len(split), 1)
+    return loss_sum.item() / n, correct.item() / n
+
+
+class Trainer:
+    """Builds model, optimizer and scheduler from a config and trains them.
+
+    Thread-safe controls (``request_stop``, ``pause``, ``resume``) may be called from any
+    thread; they take effect between two batches.
+    """
+
+    def __init__(self, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
+                 data: DataBundle | None = None, report_interval: float = 0.05) -> None:
+        config.validate()
+        self.config = config
+        self.callbacks = list(callbacks)
+        self.report_interval = report_interval
+        self.device = resolve_device(config.device)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed input shapes: let cuDNN pick kernels
+        self._stop = threading.Event()
+        self._unpaused = threading.Event()
+        self._unpaused.set()
+
+        # Channels-last lets the CPU (oneDNN) and cuDNN convolution kernels skip layout
+        # conversions: about 25% faster per epoch on a 2-core CPU (make bench).
+        layout = (torch.channels_last if self.device.type in ("cpu", "cuda")
+                  else torch.contiguous_format)
+
+        torch.manual_seed(config.seed)
+        bundle = data if data is not None else load_dataset(config.dataset, config.data_dir)
+        self.info = bundle.info
+        self.data = bundle.to(self.device, layout)
+        self.model: StudioModel = build_model(
+            config.arch, in_channels=self.info.in_channels, num_classes=self.info.num_classes,
+            input_size=self.info.input_size).to(self.device, memory_format=layout)
+        self.optimizer = make_optimizer(config, self.model.parameters(), self.device)
+        self.scheduler = torch.optim.lr_scheduler.StepLR(
+            self.optimizer, step_size=config.step_size, gamma=config.gamma)
+        self.criterion = nn.CrossEntropyLoss()
+        self.shuffle = torch.Generator().manual_seed(config.seed)
+        self.epoch = 0  # epochs completed
+        self.global_step = 0
+        self.history: list[EpochMetrics] = []
+
+    # -- controls (any thread) -----------------------------------------------------------
+
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._unpaused.set()  # a paused run must wake up to stop
+
+    def pause(self) -> None:
+        self._unpaused.clear()
+
+    def resume(self) -> None:
+        self._unpaused.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._unpaused.is_set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    # -- the loop ------------------------------------------------------------------------
+
+    def fit(self) -> FitResult:
+        """Train from the current epoch up to ``config.epochs``.
+
+        Returns when done or stopped; raises :class:`TrainingError` (after calling
+        ``on_exception`` and restoring the last good weights) when the run cannot go on.
+        """
+        self._emit("on_train_start", self)
+        good_state = self._copy_state()
+        try:
+            while self.epoch < self.config.epochs and not self._stop.is_set():
+                finished = self._train_epoch()
+                if not finished:
+                    break
+                good_state = self._copy_state()
+        except TrainingError as exc:
+            self._restore_state(good_state)
+            self._emit("on_exception", self, exc)
+            raise
+        except torch.OutOfMemoryError:
+            self._restore_state(good_state)
+            exc = TrainingError(
+                f"out of memory on {self.device} with batch size {self.config.batch_size}; "
+                "try a smaller batch size or another device")
+            self._emit("on_exception", self, exc)
+            raise exc from None
+        except Exception as exc:
+            self._emit("on_exception", self, exc)
+            raise
+        status: Literal["completed", "stopped"] = (
+            "completed" if self.epoch >= self.config.epochs else "stopped")
+        result = FitResult(status, self.epoch, list(self.history))
+        self._emit("on_train_end", self, result)
+        return result
+
+    def _train_epoch(self) -> bool:
+        """One pass over the training set; False if a stop cut it short."""
+        epoch = self.epoch + 1
+        self._emit("on_epoch_start", self, epoch)
+        model, train = self.model, self.data.train
+        model.train()
+        bs = self.config.batch_size
+        num_batches = (len(train) + bs - 1) // bs
+        # Losses and hits stay on the device; reading them forces a sync, so we read only
+        # when reporting (a few times a second), never every batch.
+        batch_losses = torch.zeros(num_batches, device=self.device)
+        correct = torch.zeros((), dtype=torch.int64, device=self.device)
+        seen, reported = 0, 0
+        start = last_report = time.monotonic()
+        paused_for = 0.0
+
+        for i, (x, y) in enumerate(iterate_batches(train, bs, self.shuffle)):
+            if not self._unpaused.is_set():
+                t0 = time.monotonic()
+                while not self._unpaused.wait(0.05):
+                    pass
+                paused_for += time.monotonic() - t0
+            if self._stop.is_set():
+                return False
+            logits = model(x)
+            loss = self.criterion(logits, y)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            with torch.no_grad():
+                batch_losses[i] = loss.detach()
+                correct += (logits.argmax(1) == y).sum()
+            seen += len(y)
+            self.global_step += 1
+
+            now = time.monotonic()
+            if now - last_report >= self.report_interval or i == num_batches - 1:
+                losses = batch_losses[reported:i + 1].tolist()
+                if not all(map(math.isfinite, losses)):
+                    bad = reported + next(k for k, v in enumerate(losses) if not math.isfinite(v)) + 1
+                    raise TrainingError(
+                        f"the loss became {losses[bad - reported - 1]} at epoch {epoch}, batch "
+                        f"{bad}: training diverged. Try a smaller learning rate. The weights "
+                        "were restored to the end of the last complete epoch.")
+                running = now - start - paused_for
+                self._emit("on_batch_end", self, BatchProgress(
+                    epoch=epoch, epochs=self.config.epochs, batch=i + 1, num_batches=num_batches,
+                    global_step=self.global_step, losses=losses,
+                    accuracy=correct.item() / seen, lr=self.lr,
+                    images_per_sec=seen / max(running, 1e-9), elapsed=running))
+                reported, last_report = i + 1, now
+
+        train_seconds = time.monotonic() - start - paused_for
+        train_loss = float((batch_losses * _batch_sizes(len(train), bs, self.device)).sum()) / len(train)
+        test_loss, test_acc = evaluate(model, self.data.test, self.criterion)
+        lr = self.lr
+        self.scheduler.step()
+        self.epoch = epoch
+        metrics = EpochMetrics(epoch=epoch, train_loss=train_loss, train_acc=correct.item() / seen,
+                               test_loss=test_loss, test_acc=test_acc, lr=lr,
+                               seconds=train_seconds, images_per_sec=seen / max(train_seconds, 1e-9))
+        self.history.append(metrics)
+        self._emit("on_epoch_end", self, metrics)
+        return True
+
+    # -- state ---------------------------------------------------------------------------
+
+    def _emit(self, hook: str, *args: Any) -> None:
+        for cb in self.callbacks:
+            getattr(cb, hook)(*args)
+
+    def _copy_state(self) -> dict[str, Any]:
+        return {"model": {k: v.detach().clone() for k, v in self.model.state_dict().items()}}
+
+    def _restore_state(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a checkpoint needs to continue exactly where this run is."""
+        rng: dict[str, Any] = {"torch": torch.get_rng_state(), "shuffle": self.shuffle.get_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "version": CHECKPOINT_VERSION,
+            "config": self.config.to_dict(),
+            "model_meta": {"arch": self.config.arch, "in_channels": self.info.in_channels,
+                           "num_classes": self.info.num_classes,
+                           "input_size": self.info.input_size},
+            "epoch": self.epoch,
+            "global_step": self.global_step,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "history": [m.as_dict() for m in self.history],
+            "rng": rng,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a checkpoint made by :meth:`state_dict` (same architecture)."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.epoch = int(state["epoch"])
+        self.global_step = int(state.get("global_step", 0))
+        self.history = [EpochMetrics(**m) for m in state["history"]]
+        rng = state["rng"]
+        torch.set_rng_state(rng["torch"])
+        self.shuffle.set_state(rng["shuffle"])
+        if "cuda" in rng and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
+
+
+def _batch_sizes(n: int, bs: int, device: torch.device) -> Tensor:
+    sizes = torch.full(((n + bs - 1) // bs,), float(bs), device=device)
+    sizes[-1] = n - bs * (len(sizes) - 1)
+    return sizes
