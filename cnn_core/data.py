@@ -226,7 +226,7 @@ def _load_torchvision(info: DatasetInfo, root: Path) -> DataBundle:
     for train in (True, False):
         try:
             ds = cls(str(root), train=train, download=False)
-        except (RuntimeError, OSError, ValueError, EOFError) as exc:
+        except Exception as exc:  # torchvision's readers fail in many ways on damaged files
             raise DatasetError(
                 f"{info.display_name} in {dataset_folder(info.name, root)} is damaged ({exc}); "
                 "delete the folder and download it again."

@@ -1,0 +1,79 @@
+"""Introspection against cases worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from cnn_core.introspection import (confusion_from_predictions, confusion_matrix, conv_filters,
+                                    feature_maps, layer_summary, predict_proba)
+from cnn_core.models import MODELS, build_model
+
+
+def test_known_kernel_gives_known_feature_map() -> None:
+    model = build_model("lenet5")
+    conv1 = model.features.conv1
+    with torch.no_grad():
+        conv1.weight.zero_()
+        conv1.bias.zero_()
+        conv1.weight[0, 0, 2, 2] = 1.0  # identity kernel (centre tap, padding 2)
+        conv1.weight[1, 0, 2, 2] = -1.0  # negated identity
+        conv1.bias[2] = 0.5  # constant
+    image = torch.zeros(1, 28, 28)
+    image[0, 3, 4] = 2.0
+    maps = feature_maps(model, image)
+    first = maps["conv1"]  # after tanh
+    assert first.shape == (6, 28, 28)
+    expected = np.zeros((28, 28), np.float32)
+    expected[3, 4] = np.tanh(2.0)
+    np.testing.assert_allclose(first[0], expected, atol=1e-6)
+    np.testing.assert_allclose(first[1], -expected, atol=1e-6)
+    np.testing.assert_allclose(first[2], np.full((28, 28), np.tanh(0.5)), atol=1e-6)
+    assert maps["conv2"].shape == (16, 10, 10)
+    assert model.training  # left as it was found
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_feature_maps_and_filters_per_layer(name: str) -> None:
+    model = build_model(name)
+    maps = feature_maps(model, torch.randn(1, 1, 28, 28))
+    filters = conv_filters(model)
+    assert list(maps) == list(filters) == [n for n, _ in model.conv_layers()]
+    for (lname, layer) in model.conv_layers():
+        assert filters[lname].shape == tuple(layer.weight.shape)
+        assert maps[lname].shape[0] == layer.out_channels
+
+
+def test_confusion_of_known_predictions() -> None:
+    y_true = np.array([0, 0, 1, 1, 1, 2])
+    y_pred = np.array([0, 1, 1, 1, 2, 2])
+    m = confusion_from_predictions(y_true, y_pred, 3)
+    assert m.tolist() == [[1, 1, 0], [0, 2, 1], [0, 0, 1]]
+    assert m.sum() == len(y_true)
+
+
+def test_confusion_matrix_of_a_model_counts_every_image() -> None:
+    model = build_model("lenet5")
+    x = torch.randn(37, 1, 28, 28)
+    y = torch.randint(0, 10, (37,))
+    m = confusion_matrix(model, x, y, 10)
+    assert m.shape == (10, 10) and m.sum() == 37
+    assert m.sum(axis=1).tolist() == torch.bincount(y, minlength=10).tolist()
+    pred = predict_proba(model, x).argmax(1)
+    assert np.trace(m) == int((pred == y.numpy()).sum())
+
+
+def test_probabilities_sum_to_one() -> None:
+    p = predict_proba(build_model("simplecnn"), torch.randn(5, 1, 28, 28))
+    assert p.shape == (5, 10)
+    np.testing.assert_allclose(p.sum(1), 1.0, rtol=1e-5)
+
+
+def test_layer_summary_shapes_and_parameters_add_up() -> None:
+    model = build_model("lenet5")
+    rows = layer_summary(model, (1, 28, 28))
+    assert [r.name for r in rows][:3] == ["conv1", "tanh1", "pool1"]
+    assert rows[0].output_shape == (6, 28, 28) and rows[0].params == 156
+    assert next(r for r in rows if r.name == "pool2").output_shape == (16, 5, 5)
+    assert sum(r.params for r in rows) == 61_706

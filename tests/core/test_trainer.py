@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import torch
+
+from cnn_core.callbacks import Callback
+from cnn_core.config import TrainConfig
+from cnn_core.data import DataBundle, Split
+from cnn_core.trainer import Trainer, TrainingError
+
+
+class Recorder(Callback):
+    def __init__(self) -> None:
+        self.events: list[str] = []
+        self.progress = []
+        self.epochs = []
+        self.errors = []
+
+    def on_train_start(self, trainer):
+        self.events.append("start")
+
+    def on_epoch_start(self, trainer, epoch):
+        self.events.append(f"epoch{epoch}")
+
+    def on_batch_end(self, trainer, progress):
+        self.progress.append(progress)
+
+    def on_epoch_end(self, trainer, metrics):
+        self.epochs.append(metrics)
+        self.events.append(f"end{metrics.epoch}")
+
+    def on_train_end(self, trainer, result):
+        self.events.append(result.status)
+
+    def on_exception(self, trainer, exc):
+        self.errors.append(exc)
+
+
+def cfg(**kw) -> TrainConfig:
+    return TrainConfig(**{"arch": "lenet5", "epochs": 2, "device": "cpu", "batch_size": 64, **kw})
+
+
+def test_fit_calls_every_hook_in_order_and_learns(small: DataBundle) -> None:
+    rec = Recorder()
+    result = Trainer(cfg(epochs=3), [rec], data=small, report_interval=0.0).fit()
+    assert result.status == "completed" and result.epochs_done == 3
+    assert rec.events == ["start", "epoch1", "end1", "epoch2", "end2", "epoch3", "end3",
+                          "completed"]
+    assert rec.epochs[-1].train_loss < rec.epochs[0].train_loss
+    assert rec.epochs[-1].test_acc > 0.5
+    # with report_interval=0 every batch is reported, each with exactly its own loss
+    assert [p.global_step for p in rec.progress] == list(range(1, 31))
+    assert all(len(p.losses) == 1 for p in rec.progress)
+
+
+def test_batch_reports_are_rate_limited_but_lose_no_batch_loss(small: DataBundle) -> None:
+    rec = Recorder()
+    Trainer(cfg(epochs=1, batch_size=16), [rec], data=small, report_interval=10.0).fit()
+    # 40 batches, one report (the epoch's last batch) carrying all 40 losses
+    assert len(rec.progress) == 1
+    assert len(rec.progress[0].losses) == 40 and rec.progress[0].first_step == 1
+
+
+def test_same_seed_same_numbers_different_seed_different(small: DataBundle) -> None:
+    runs = [Trainer(cfg(seed=s), data=small).fit().history for s in (3, 3, 4)]
+    key = lambda h: [(m.train_loss, m.train_acc, m.test_loss, m.test_acc) for m in h]  # noqa: E731
+    assert key(runs[0]) == key(runs[1])
+    assert key(runs[0]) != key(runs[2])
+
+
+def test_stop_takes_effect_within_one_batch(small: DataBundle) -> None:
+    class StopAt(Callback):
+        def on_batch_end(self, trainer, progress):
+            if progress.global_step == 3:
+                trainer.request_stop()
+
+    trainer = Trainer(cfg(epochs=5), [StopAt()], data=small, report_interval=0.0)
+    result = trainer.fit()
+    assert result.status == "stopped"
+    assert trainer.global_step == 3  # no batch ran after the request
+    assert result.epochs_done == 0
+
+
+def test_pause_blocks_training_until_resumed(small: DataBundle) -> None:
+    class PauseAt(Callback):
+        def on_batch_end(self, trainer, progress):
+            if progress.global_step == 2:
+                trainer.pause()
+
+    trainer = Trainer(cfg(epochs=1), [PauseAt()], data=small, report_interval=0.0)
+    thread = threading.Thread(target=trainer.fit)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not trainer.paused and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)
+    assert trainer.paused and trainer.global_step == 2
+    trainer.resume()
+    thread.join(10)
+    assert not thread.is_alive() and trainer.epoch == 1
+
+
+def test_stop_while_paused_ends_the_run(small: DataBundle) -> None:
+    trainer = Trainer(cfg(epochs=3), data=small)
+    trainer.pause()
+    thread = threading.Thread(target=trainer.fit)
+    thread.start()
+    time.sleep(0.2)
+    trainer.request_stop()
+    thread.join(5)
+    assert not thread.is_alive() and trainer.global_step == 0
+
+
+def test_nan_loss_stops_with_a_clear_error_and_restores_good_weights(small: DataBundle) -> None:
+    own = DataBundle(small.info, Split(small.train.images.clone(), small.train.labels), small.test)
+    rec = Recorder()
+    trainer = Trainer(cfg(epochs=3, seed=1), [rec], data=own, report_interval=0.0)
+    trainer.fit()  # clean data first: 3 good epochs
+    good = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.data.train.images[100:] = float("nan")  # poison (our own copy) from batch 2 on
+    trainer.config.epochs = 4
+    with pytest.raises(TrainingError, match="loss became nan at epoch 4"):
+        trainer.fit()
+    assert isinstance(rec.errors[-1], TrainingError)
+    state = trainer.model.state_dict()
+    assert all(torch.equal(state[k], good[k]) for k in good)
+    assert trainer.epoch == 3 and len(trainer.history) == 3
+
+
+def test_sgd_with_momentum_and_weight_decay_trains(small: DataBundle) -> None:
+    trainer = Trainer(cfg(optimizer="sgd", lr=0.05, momentum=0.9, weight_decay=1e-4),
+                      data=small)
+    assert isinstance(trainer.optimizer, torch.optim.SGD)
+    assert trainer.optimizer.param_groups[0]["momentum"] == 0.9
+    history = trainer.fit().history
+    assert history[-1].train_loss < history[0].train_loss
+
+
+def test_step_lr_schedule(small: DataBundle) -> None:
+    history = Trainer(cfg(epochs=3, step_size=1, gamma=0.1), data=small).fit().history
+    assert [m.lr for m in history] == pytest.approx([1e-3, 1e-4, 1e-5])
+
+
+def test_invalid_config_is_refused_before_anything_runs(small: DataBundle) -> None:
+    with pytest.raises(ValueError, match="^lr: "):
+        Trainer(cfg(lr=-1), data=small)
