@@ -1,4 +1,9 @@
-"""``make bench``: throughput ratios of the engine against a plain loop, same process."""
+"""``make bench``: what the engine and the window cost, as ratios measured in one go.
+
+1. Engine throughput against a plain article-style loop, same process, same data.
+2. Time per epoch through the window against the same run headless through the CLI,
+   each in a fresh process, alternating, plus the worst event-loop stall.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import torch
 
 from cnn_core.models import MODELS
 
-from .engine import measure
+from . import engine, gui_overhead
 
 
 def main() -> None:
@@ -16,13 +21,27 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=3, help="epochs per loop; best is kept")
     parser.add_argument("--arch", choices=list(MODELS), action="append")
+    parser.add_argument("--skip-gui", action="store_true", help="engine ratios only")
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}, "
-          f"bundled MNIST sample (4,000 train images), batch 64, best of {args.repeats} epochs")
+    archs = args.arch or list(MODELS)
+
+    print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}")
+    print(f"\n1. Engine vs plain loop: bundled MNIST sample (4,000 train images), batch 64, "
+          f"best of {args.repeats} epochs")
     print(f"{'architecture':<12} {'plain img/s':>12} {'engine img/s':>13} {'ratio':>7}")
-    for arch in args.arch or list(MODELS):
-        r = measure(arch, args.device, args.repeats)
+    for arch in archs:
+        r = engine.measure(arch, args.device, args.repeats)
         print(f"{arch:<12} {r.plain_ips:>12,.0f} {r.engine_ips:>13,.0f} {r.ratio:>6.2f}x")
+
+    if args.skip_gui or args.device != "cpu":
+        return
+    print("\n2. Window vs headless CLI (CPU): median seconds per epoch, epoch 1 excluded, "
+          "3 alternating rounds of 5 epochs")
+    print(f"{'architecture':<12} {'CLI s':>8} {'window s':>9} {'overhead':>9} {'worst stall':>12}")
+    for arch in archs:
+        r = gui_overhead.measure(arch, epochs=5, rounds=3)
+        print(f"{arch:<12} {r.headless:>8.3f} {r.window:>9.3f} {r.overhead:>+8.1%} "
+              f"{r.worst_stall_ms:>9.0f} ms")
 
 
 if __name__ == "__main__":

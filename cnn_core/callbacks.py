@@ -26,7 +26,7 @@ class BatchProgress:
     accuracy: float = 0.0  # running train accuracy of this epoch, 0..1
     lr: float = 0.0
     images_per_sec: float = 0.0
-    elapsed: float = 0.0  # seconds of training in this run, pauses excluded
+    elapsed: float = 0.0  # seconds since this fit() began, pauses excluded
 
     @property
     def first_step(self) -> int:

@@ -139,6 +139,8 @@ class Trainer:
         Returns when done or stopped; raises :class:`TrainingError` (after calling
         ``on_exception`` and restoring the last good weights) when the run cannot go on.
         """
+        self._fit_started = time.monotonic()
+        self._paused_total = 0.0  # seconds spent paused in this fit, left out of timings
         self._emit("on_train_start", self)
         good_state = self._copy_state()
         try:
@@ -181,14 +183,14 @@ class Trainer:
         correct = torch.zeros((), dtype=torch.int64, device=self.device)
         seen, reported = 0, 0
         start = last_report = time.monotonic()
-        paused_for = 0.0
+        paused_before = self._paused_total
 
         for i, (x, y) in enumerate(iterate_batches(train, bs, self.shuffle)):
             if not self._unpaused.is_set():
                 t0 = time.monotonic()
                 while not self._unpaused.wait(0.05):
                     pass
-                paused_for += time.monotonic() - t0
+                self._paused_total += time.monotonic() - t0
             if self._stop.is_set():
                 return False
             logits = model(x)
@@ -211,15 +213,16 @@ class Trainer:
                         f"the loss became {losses[bad - reported - 1]} at epoch {epoch}, batch "
                         f"{bad}: training diverged. Try a smaller learning rate. The weights "
                         "were restored to the end of the last complete epoch.")
-                running = now - start - paused_for
+                in_epoch = now - start - (self._paused_total - paused_before)
                 self._emit("on_batch_end", self, BatchProgress(
                     epoch=epoch, epochs=self.config.epochs, batch=i + 1, num_batches=num_batches,
                     global_step=self.global_step, losses=losses,
                     accuracy=correct.item() / seen, lr=self.lr,
-                    images_per_sec=seen / max(running, 1e-9), elapsed=running))
+                    images_per_sec=seen / max(in_epoch, 1e-9),
+                    elapsed=now - self._fit_started - self._paused_total))
                 reported, last_report = i + 1, now
 
-        train_seconds = time.monotonic() - start - paused_for
+        train_seconds = time.monotonic() - start - (self._paused_total - paused_before)
         train_loss = float((batch_losses * _batch_sizes(len(train), bs, self.device)).sum()) / len(train)
         test_loss, test_acc = evaluate(model, self.data.test, self.criterion)
         lr = self.lr

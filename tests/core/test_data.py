@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import io
-import struct
 import threading
 import urllib.error
 
@@ -17,25 +13,7 @@ from cnn_core import data as data_mod
 from cnn_core.data import (DATASETS, DatasetError, DownloadCancelled, Split, dataset_folder,
                            download_dataset, is_available, iterate_batches, load_dataset,
                            stratified_split)
-
-
-def idx_images(images: np.ndarray) -> bytes:
-    n, h, w = images.shape
-    return struct.pack(">HBBIII", 0, 0x08, 3, n, h, w) + images.astype(np.uint8).tobytes()
-
-
-def idx_labels(labels: np.ndarray) -> bytes:
-    return struct.pack(">HBBI", 0, 0x08, 1, len(labels)) + labels.astype(np.uint8).tobytes()
-
-
-def idx_files(n_train: int = 30, n_test: int = 10) -> dict[str, bytes]:
-    rng = np.random.default_rng(0)
-    return {
-        "train-images-idx3-ubyte": idx_images(rng.integers(0, 256, (n_train, 28, 28))),
-        "train-labels-idx1-ubyte": idx_labels(np.arange(n_train) % 10),
-        "t10k-images-idx3-ubyte": idx_images(rng.integers(0, 256, (n_test, 28, 28))),
-        "t10k-labels-idx1-ubyte": idx_labels(np.arange(n_test) % 10),
-    }
+from tests.idx import idx_files, install_fake_mirror, write_mnist_folder
 
 
 def test_registry_names() -> None:
@@ -78,10 +56,7 @@ def test_batches_are_a_seeded_permutation_covering_every_image() -> None:
 @pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("fashion-mnist", "FashionMNIST"),
                                          ("kmnist", "KMNIST")])
 def test_loads_a_torchvision_folder_offline(tmp_path, name: str, folder: str) -> None:
-    raw = tmp_path / folder / "raw"
-    raw.mkdir(parents=True)
-    for fname, content in idx_files().items():
-        (raw / fname).write_bytes(content)
+    raw = write_mnist_folder(tmp_path, folder)
     assert dataset_folder(name, tmp_path) == raw
     assert is_available(name, tmp_path)
     b = load_dataset(name, tmp_path)
@@ -109,38 +84,9 @@ def test_damaged_dataset_is_reported(tmp_path) -> None:
         load_dataset("mnist", tmp_path)
 
 
-class FakeResponse(io.BytesIO):
-    def __init__(self, content: bytes) -> None:
-        super().__init__(content)
-        self.headers = {"Content-Length": str(len(content))}
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 @pytest.fixture
 def fake_mirror(monkeypatch):
-    """Serve gzipped IDX files from memory in place of the real MNIST mirrors."""
-    import torchvision.datasets as tvd
-
-    files = {f + ".gz": gzip.compress(c) for f, c in idx_files().items()}
-    monkeypatch.setattr(tvd.MNIST, "mirrors", ["https://mirror.invalid/a/", "https://b.invalid/"])
-    monkeypatch.setattr(tvd.MNIST, "resources",
-                        [(f, hashlib.md5(c).hexdigest()) for f, c in files.items()])
-    requests = []
-
-    def urlopen(request, timeout=None):
-        url = request.full_url
-        requests.append(url)
-        if url.startswith("https://mirror.invalid/"):
-            raise urllib.error.URLError("mirror down")
-        return FakeResponse(files[url.rsplit("/", 1)[1]])
-
-    monkeypatch.setattr(data_mod.urllib.request, "urlopen", urlopen)
-    return requests
+    return install_fake_mirror(monkeypatch)
 
 
 def test_download_falls_back_to_the_next_mirror_reports_progress_and_loads(tmp_path,

@@ -1,0 +1,59 @@
+"""One training run through the real window (offscreen); prints its epoch times as JSON.
+
+Run as a subprocess by ``benchmarks.gui_overhead`` so that the window and the headless
+CLI each get a fresh process, as they would in real use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+
+def main() -> None:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from cnn_core.config import TrainConfig
+    from gui.main_window import MainWindow
+
+    arch, epochs = sys.argv[1], int(sys.argv[2])
+    measure_stalls = len(sys.argv) > 3 and sys.argv[3] == "--stalls"
+    app = QApplication([])
+    window = MainWindow(TrainConfig(arch=arch, epochs=epochs, device="cpu"))
+    window.show()
+    # A person reads the window before pressing Start; give the start-up warm-up
+    # (gui/warmup.py) the same moment, so the measurement is of training alone.
+    ready = QEventLoop()
+    QTimer.singleShot(2500, ready.quit)
+    ready.exec()
+    loop = QEventLoop()
+    window.controller.runFinished.connect(loop.quit)
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    # The 10 ms probe wakes the GUI thread 100 times a second, which itself slows
+    # training on 2 cores: stalls and epoch times are measured in separate runs.
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.timeout.connect(tick)
+    if measure_stalls:
+        timer.start(10)
+    window.start_training()
+    loop.exec()
+    timer.stop()
+    print(json.dumps({"seconds": [m.seconds for m in window.history],
+                      "worst_stall_ms": 1000 * max(gaps[1:], default=0.0)}))
+    app.quit()
+
+
+if __name__ == "__main__":
+    main()
