@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QM
 
 from cnn_core.callbacks import BatchProgress, EpochMetrics
 from cnn_core.config import TrainConfig
+from cnn_core.introspection import conv_filters
 
 from .run_controller import RunController, RunState
 from .theme import apply_plot_theme
@@ -60,11 +61,13 @@ class MainWindow(QMainWindow):
         self._status_shown_at = 0.0
         self._snapshot: Snapshot | None = None
 
+        self.filters_panel = FiltersPanel()
         self.config_panel = ConfigPanel()
+        self.config_panel.modelPreviewed.connect(self._on_model_previewed)
+        self._on_model_previewed(self.config_panel.preview_model)
         if config is not None:
             self.config_panel.set_config(config)
         self.curves = CurvesWidget()
-        self.filters_panel = FiltersPanel()
         self.feature_maps_panel = FeatureMapsPanel()
 
         self._build_controls()
@@ -279,6 +282,14 @@ class MainWindow(QMainWindow):
             self.feature_maps_panel.set_maps(info.probe_image, snap.maps, snap.probabilities,
                                              info.dataset.class_names,
                                              caption=f"test image 0 (a {truth}), {caption}")
+
+    def _on_model_previewed(self, model) -> None:
+        """While idle, show the chosen architecture's untrained filters."""
+        if self.controller.busy:
+            return
+        info = self.config_panel.dataset_info
+        self.filters_panel.set_filters(conv_filters(model), rgb_input=info.in_channels == 3,
+                                       caption="untrained (random) weights: press Start")
 
     def _on_failed(self, message: str) -> None:
         self._show_error(f"The run stopped: {message}")

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from cnn_core.config import TrainConfig, available_devices
-from cnn_core.data import DATASETS, dataset_folder, is_available
+from cnn_core.data import DATASETS, DatasetInfo, dataset_folder, is_available
 from cnn_core.introspection import layer_summary
 from cnn_core.models import MODELS, build_model
 from cnn_core.paths import default_data_dir
@@ -39,6 +39,7 @@ class ConfigPanel(QWidget):
 
     validityChanged = Signal(bool)
     configChanged = Signal()
+    modelPreviewed = Signal(object)  # the untrained model the summary describes
 
     def __init__(self, parent: QWidget | None = None, data_dir: Path | None = None) -> None:
         super().__init__(parent)
@@ -237,6 +238,10 @@ class ConfigPanel(QWidget):
         self.revalidate()
 
     @property
+    def dataset_info(self) -> DatasetInfo:
+        return DATASETS[self.dataset_combo.currentData()]
+
+    @property
     def valid(self) -> bool:
         return self._valid
 
@@ -262,6 +267,8 @@ class ConfigPanel(QWidget):
         self.arch_description.setText(MODELS[arch].description)
         model = build_model(arch, info.in_channels, info.num_classes, info.input_size)
         rows = layer_summary(model, info.input_shape)
+        self.preview_model = model
+        self.modelPreviewed.emit(model)
         self.summary.setRowCount(len(rows) + 1)
         for r, row in enumerate(rows):
             for c, text in enumerate((f"{row.name}  ({row.kind})",

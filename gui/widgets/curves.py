@@ -2,9 +2,9 @@
 
 Items are created once; slots append to Python buffers and ask for a refresh, which
 pushes the buffers to the curves with ``setData`` and repaints them. Refreshes keep to a
-frame budget: after each one, the next waits ``BUDGET_FACTOR`` times as long as that one
-took (at least ``MIN_INTERVAL``), so drawing uses about 2% of the GUI thread on any
-machine; requests in between are coalesced by a single-shot timer. There is no periodic
+frame budget: the next waits ``BUDGET_FACTOR`` times what a refresh costs (a running
+average, kept between ``MIN_INTERVAL`` and ``MAX_INTERVAL``), so drawing uses about 2%
+of the GUI thread on any machine; requests in between are coalesced by a single-shot timer. There is no periodic
 timer: on a 2-core machine every wake-up of the GUI thread takes a core from training. The x axis is in epochs
 for every series, so per-batch losses (x = epoch - 1 + batch / batches) and per-epoch
 points share one axis.
@@ -27,7 +27,8 @@ TEST_COLOUR = "#e53935"
 LR_COLOUR = "#8e24aa"
 SMOOTHING = 0.9  # weight of the past in the smoothed batch loss (TensorBoard-style, debiased)
 MIN_INTERVAL = 0.2  # seconds between refreshes at the least: five a second looks live
-BUDGET_FACTOR = 50  # wait 50x the last refresh's cost: drawing takes ~2% of the time
+MAX_INTERVAL = 1.0  # and at the most: slower than this, the curves look stuck
+BUDGET_FACTOR = 50  # wait 50x what a refresh costs: drawing takes ~2% of the time
 
 
 def nice_ceiling(value: float) -> float:
@@ -134,6 +135,7 @@ class CurvesWidget(QWidget):
         ap.getAxis("right").setLogMode(True)
         ap.getAxis("right").enableAutoSIPrefix(False)
         self.lr_view.setXLink(ap)
+        self.lr_view.enableAutoRange(y=False)
         self.lr_curve = pg.PlotDataItem(pen=pg.mkPen(LR_COLOUR, width=1.5,
                                                      style=pg.QtCore.Qt.PenStyle.DotLine),
                                         stepMode="center")
@@ -159,6 +161,7 @@ class CurvesWidget(QWidget):
                 if item not in live:
                     item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._interval = MIN_INTERVAL
+        self._cost = 0.0  # running average of a refresh's seconds
         self._last_refresh = 0.0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -195,6 +198,7 @@ class CurvesWidget(QWidget):
         self._ema_n = 0
         self._epochs: list[EpochMetrics] = []
         self._batches_dirty = self._epochs_dirty = True
+        self.refresh()
 
     @property
     def batch_points(self) -> int:
@@ -248,7 +252,8 @@ class CurvesWidget(QWidget):
             for plot in dict.fromkeys(changed):
                 plot.viewport().repaint()
         self._last_refresh = time.monotonic()
-        self._interval = max(MIN_INTERVAL, BUDGET_FACTOR * (self._last_refresh - started))
+        self._cost = 0.7 * self._cost + 0.3 * (self._last_refresh - started)
+        self._interval = min(MAX_INTERVAL, max(MIN_INTERVAL, BUDGET_FACTOR * self._cost))
 
     def _fit_accuracy_axis(self, lowest: float) -> None:
         """Accuracy from a multiple of 5% below the lowest point up to 100%: the floor
@@ -269,8 +274,9 @@ class CurvesWidget(QWidget):
         self.test_loss.setData(ep, [m.test_loss for m in self._epochs])
         self.train_acc.setData(ep, [100 * m.train_acc for m in self._epochs])
         self.test_acc.setData(ep, [100 * m.test_acc for m in self._epochs])
-        self._fit_accuracy_axis(min((100 * min(m.train_acc, m.test_acc) for m in self._epochs),
-                                    default=100.0))
+        if self._epochs:
+            self._fit_accuracy_axis(min(100 * min(m.train_acc, m.test_acc)
+                                        for m in self._epochs))
         losses = [v for m in self._epochs for v in (m.train_loss, m.test_loss)]
         self._fit_loss_axis(max(filter(math.isfinite, losses), default=0.0))
         if self._epochs:
@@ -281,7 +287,10 @@ class CurvesWidget(QWidget):
             # lr of epoch k applies over (k-1, k]; a step curve needs one more x than y
             lrs = [math.log10(m.lr) for m in self._epochs]
             self.lr_curve.setData(np.arange(len(lrs) + 1, dtype=float), lrs)
+            self.lr_view.setYRange(min(lrs) - 0.5, max(lrs) + 0.5, padding=0)
+            self.acc_plot.getPlotItem().showAxis("right")
         else:
             self.best_marker.setData([])
             self.best_label.setText("")
             self.lr_curve.setData([])
+            self.acc_plot.getPlotItem().hideAxis("right")

@@ -24,7 +24,9 @@ class FeatureMapsPanel(QWidget):
         self.grids: dict[str, Grid] = {}
         self._layer_items: dict[str, tuple[pg.LabelItem, pg.ImageItem]] = {}
         self._layout_key: tuple = ()
-        self.input_title = self.view.addLabel("input", row=0, col=0, color="#333")
+        self.input_title = self.view.addLabel(
+            "Press Start: a test image and what every layer makes of it appear here",
+            row=0, col=0, color="#333")
         self.input_box = self.view.addViewBox(row=1, col=0, lockAspect=True, invertY=True)
         self.input_image = pg.ImageItem()
         self.input_box.addItem(self.input_image)

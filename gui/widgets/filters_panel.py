@@ -79,6 +79,10 @@ class FiltersPanel(QWidget):
             self.filters = filters
             self.redraw()
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        self.redraw()  # the grid's columns follow the view's shape
+
     def current_layer(self) -> str | None:
         return self.layer_combo.currentData()
 
