@@ -47,23 +47,37 @@ def make_optimizer(config: TrainConfig, params: Iterable[nn.Parameter],
                            weight_decay=config.weight_decay, **fast)
 
 
+@dataclass
+class EvalResult:
+    loss: float
+    accuracy: float
+    predictions: Tensor  # (N,) predicted class of every image, on the split's device
+    confidence: Tensor  # (N,) the probability the model gave its prediction
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, split: Split, criterion: nn.Module,
-             batch_size: int = 1000) -> tuple[float, float]:
-    """Mean loss and accuracy over a split, in eval mode; one device sync at the end."""
+             batch_size: int = 1000) -> EvalResult:
+    """Mean loss and accuracy over a split, in eval mode, keeping every prediction (for
+    the confusion matrix); one device sync at the end."""
     was_training = model.training
     model.eval()
-    loss_sum = torch.zeros((), device=split.labels.device)
-    correct = torch.zeros((), dtype=torch.int64, device=split.labels.device)
+    device = split.labels.device
+    loss_sum = torch.zeros((), device=device)
+    predictions = torch.empty(len(split), dtype=torch.int64, device=device)
+    confidence = torch.empty(len(split), device=device)
     for start in range(0, len(split), batch_size):
         x = split.images[start:start + batch_size]
         y = split.labels[start:start + batch_size]
         logits = model(x)
         loss_sum += criterion(logits, y) * len(y)
-        correct += (logits.argmax(1) == y).sum()
+        conf, pred = torch.softmax(logits.float(), dim=1).max(dim=1)
+        predictions[start:start + len(y)] = pred
+        confidence[start:start + len(y)] = conf
     model.train(was_training)
     n = max(len(split), 1)
-    return loss_sum.item() / n, correct.item() / n
+    correct = (predictions == split.labels).sum()
+    return EvalResult(loss_sum.item() / n, correct.item() / n, predictions, confidence)
 
 
 class Trainer:
@@ -106,6 +120,9 @@ class Trainer:
         self.epoch = 0  # epochs completed
         self.global_step = 0
         self.history: list[EpochMetrics] = []
+        # the last evaluation's prediction and confidence for every test image
+        self.test_predictions: Tensor | None = None
+        self.test_confidence: Tensor | None = None
 
     # -- controls (any thread) -----------------------------------------------------------
 
@@ -224,7 +241,9 @@ class Trainer:
 
         train_seconds = time.monotonic() - start - (self._paused_total - paused_before)
         train_loss = float((batch_losses * _batch_sizes(len(train), bs, self.device)).sum()) / len(train)
-        test_loss, test_acc = evaluate(model, self.data.test, self.criterion)
+        result = evaluate(model, self.data.test, self.criterion)
+        test_loss, test_acc = result.loss, result.accuracy
+        self.test_predictions, self.test_confidence = result.predictions, result.confidence
         lr = self.lr
         self.scheduler.step()
         self.epoch = epoch

@@ -77,3 +77,71 @@ def test_layer_summary_shapes_and_parameters_add_up() -> None:
     assert rows[0].output_shape == (6, 28, 28) and rows[0].params == 156
     assert next(r for r in rows if r.name == "pool2").output_shape == (16, 5, 5)
     assert sum(r.params for r in rows) == 61_706
+
+
+def test_drawing_preprocessing_centres_an_off_centre_stroke() -> None:
+    from cnn_core.drawing import centre_of_mass, preprocess_drawing
+
+    canvas = np.zeros((280, 280), np.float32)
+    canvas[20:120, 200:230] = 1.0  # a tall bar in the top-right corner
+    field = preprocess_drawing(canvas)
+    assert field.shape == (28, 28) and field.dtype == np.float32
+    rows, cols = np.nonzero(field > 0.05)
+    assert rows.max() - rows.min() + 1 == 20  # the longer side scaled to the 20-pixel box
+    assert cols.max() - cols.min() + 1 <= 8  # aspect ratio kept (30/100 of 20 = 6)
+    r, c = centre_of_mass(field)
+    assert abs(r - 13.5) <= 0.5 and abs(c - 13.5) <= 0.5
+    assert preprocess_drawing(np.zeros((50, 50))).sum() == 0
+
+
+def test_saliency_maps_have_the_input_size_and_follow_the_evidence() -> None:
+    from cnn_core.introspection import saliency
+
+    torch.manual_seed(0)
+    model = build_model("simplecnn")
+    image = torch.zeros(1, 28, 28)
+    image[0, 4:10, 18:24] = 3.0  # all the evidence sits in one patch
+    s = saliency(model, image)
+    assert s.grad_cam.shape == (28, 28) and s.gradient.shape == (28, 28)
+    assert 0 <= s.grad_cam.min() and s.grad_cam.max() <= 1
+    assert s.target == int(np.argmax(s.probabilities))
+    np.testing.assert_allclose(s.probabilities.sum(), 1.0, rtol=1e-5)
+    # the input gradient is largest on and around the patch, not in the empty far corner
+    assert s.gradient[2:12, 16:26].max() > s.gradient[20:, :8].max()
+    other = saliency(model, image, target=(s.target + 1) % 10)
+    assert other.target == (s.target + 1) % 10
+    assert all(p.grad is None for p in model.parameters())  # training state untouched
+
+
+def test_layer_health_reports_dead_units_and_leaves_training_state_alone() -> None:
+    from cnn_core.introspection import layer_health
+
+    torch.manual_seed(0)
+    model = build_model("simplecnn")
+    with torch.no_grad():
+        model.features.conv1.bias.fill_(-100.0)  # every conv1 unit is pushed below zero
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    health = layer_health(model, torch.randn(32, 1, 28, 28), torch.randint(0, 10, (32,)))
+    assert health.layers == ["conv1", "conv2", "fc1", "fc2"]
+    assert health.inactive["relu1"] == 1.0
+    assert any("relu1" in w and "never fire" in w for w in health.warnings)
+    assert all(p.grad is None for p in model.parameters())
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    deep = layer_health(build_model("deepcnn"), torch.randn(16, 1, 28, 28),
+                        torch.randint(0, 10, (16,)))
+    assert set(deep.batchnorm) == {"block1.bn", "block2.bn", "block3.bn", "block4.bn"}
+
+
+def test_trainer_keeps_test_predictions_for_the_confusion_matrix(small) -> None:
+    from cnn_core.config import TrainConfig
+    from cnn_core.trainer import Trainer
+
+    trainer = Trainer(TrainConfig(arch="lenet5", epochs=1, device="cpu"), data=small)
+    trainer.fit()
+    pred = trainer.test_predictions
+    assert pred is not None and pred.shape == (len(small.test),)
+    acc = float((pred == trainer.data.test.labels).float().mean())
+    assert acc == pytest.approx(trainer.history[-1].test_acc)
+    m = confusion_from_predictions(trainer.data.test.labels.numpy(), pred.numpy(), 10)
+    assert m.sum() == len(small.test)
+    assert float(trainer.test_confidence.min()) >= 0.1  # a max over 10 classes
