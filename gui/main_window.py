@@ -11,9 +11,9 @@ import time
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QMessageBox,
-                               QProgressBar, QPushButton, QScrollArea, QSplitter, QTabWidget,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QInputDialog, QLabel,
+                               QMainWindow, QMessageBox, QProgressBar, QPushButton, QScrollArea,
+                               QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from cnn_core.callbacks import BatchProgress, EpochMetrics
 from cnn_core.config import TrainConfig
@@ -23,11 +23,11 @@ from .run_controller import RunController, RunState
 from .theme import apply_plot_theme
 from .torch_threads import reserve_threads_for_training
 from .warmup import warm_up_in_background
-from .training_worker import RunInfo, Snapshot, TrainingWorker
+from .export import export_png
+from .inside_views import InsideViews
+from .training_worker import RunInfo, TrainingWorker
 from .widgets.config_panel import ConfigPanel
 from .widgets.curves import CurvesWidget
-from .widgets.feature_maps_panel import FeatureMapsPanel
-from .widgets.filters_panel import FiltersPanel
 
 
 STATUS_INTERVAL = 0.2  # seconds between status-bar updates during a run
@@ -59,16 +59,17 @@ class MainWindow(QMainWindow):
         self._run_started_at = 0.0
         self._first_step: int | None = None
         self._status_shown_at = 0.0
-        self._snapshot: Snapshot | None = None
 
-        self.filters_panel = FiltersPanel()
+        self.inside = InsideViews()
+        self.tabs = self.inside.tabs
+        self.filters_panel = self.inside.filters_panel
+        self.feature_maps_panel = self.inside.feature_maps_panel
         self.config_panel = ConfigPanel()
         self.config_panel.modelPreviewed.connect(self._on_model_previewed)
         self._on_model_previewed(self.config_panel.preview_model)
         if config is not None:
             self.config_panel.set_config(config)
         self.curves = CurvesWidget()
-        self.feature_maps_panel = FeatureMapsPanel()
 
         self._build_controls()
         self._build_central()
@@ -110,14 +111,10 @@ class MainWindow(QMainWindow):
         controls.addWidget(self.stop_button)
         controls.addStretch(1)
 
-        self.tabs = QTabWidget(objectName="panelTabs")
-        self.tabs.addTab(self.filters_panel, "Filters")
-        self.tabs.addTab(self.feature_maps_panel, "Feature maps")
-
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.curves)
-        splitter.addWidget(self.tabs)
-        splitter.setSizes([430, 470])
+        splitter.addWidget(self.inside)
+        splitter.setSizes([370, 530])
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -166,7 +163,17 @@ class MainWindow(QMainWindow):
         self.pause_action = action("&Pause", "Ctrl+P", self.toggle_pause, "Pause or resume")
         self.stop_action = action("S&top", "Esc", self.stop_training, "Stop the run")
 
+        self.export_action = action("&Export panel as PNG…", "Ctrl+E", self._export_panel,
+                                    "Save what the current panel shows as a PNG image")
+        self.export_curves_action = action("Export &curves as PNG…", "Ctrl+Shift+E",
+                                           lambda: self._export_panel(self.curves),
+                                           "Save the loss and accuracy plots as a PNG image")
+        self.export_gif_action = action("Export &time-lapse…", "", self._export_timelapse,
+                                        "Save the filters over time as an animated GIF")
         file_menu = self.menuBar().addMenu("&File")
+        for act in (self.export_action, self.export_curves_action, self.export_gif_action):
+            file_menu.addAction(act)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         train_menu = self.menuBar().addMenu("&Train")
         for act in (self.start_action, self.pause_action, self.stop_action):
@@ -182,7 +189,7 @@ class MainWindow(QMainWindow):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop_training)
         self.error_close.clicked.connect(self._hide_error)
-        self.tabs.currentChanged.connect(lambda _index: self._render_snapshot())
+        self.inside.timelapse_bar.exportRequested.connect(self._export_timelapse)
         self.controller.workerCreated.connect(self._on_worker_created)
         self.controller.stateChanged.connect(self._on_state_changed)
         self.controller.runFinished.connect(self._on_run_finished)
@@ -202,7 +209,6 @@ class MainWindow(QMainWindow):
         self._hide_error()
         self.history = []
         self._first_step = None
-        self._snapshot = None
         self.curves.reset(config.epochs)
         self.progress.setValue(0)
         self._run_started_at = time.monotonic()
@@ -223,11 +229,13 @@ class MainWindow(QMainWindow):
         worker.runStarted.connect(self._on_run_started)
         worker.batchProgress.connect(self._on_batch_progress)
         worker.epochEnded.connect(self._on_epoch_ended)
-        worker.snapshotTaken.connect(self._on_snapshot)
+        worker.snapshotTaken.connect(self.inside.add_snapshot)
+        worker.epochDetails.connect(self.inside.add_details)
         worker.failed.connect(self._on_failed)
 
     def _on_run_started(self, info: RunInfo) -> None:
         self.run_info = info
+        self.inside.start_run(info)
         self._set_status(f"Training {info.model_name} ({info.parameters:,} parameters) on "
                          f"{info.dataset.display_name}: {info.train_size:,} images, "
                          f"device {info.device}")
@@ -262,34 +270,10 @@ class MainWindow(QMainWindow):
         self.history.append(m)
         self.curves.add_epoch(m)
 
-    def _on_snapshot(self, snap: Snapshot) -> None:
-        self._snapshot = snap
-        self._render_snapshot()
-
-    def _render_snapshot(self) -> None:
-        """Draw the latest snapshot into the visible panel only: a hidden panel catches up
-        when it is shown, so panels nobody looks at cost training nothing."""
-        info, snap = self.run_info, self._snapshot
-        if info is None or snap is None:
-            return
-        caption = "initial weights" if snap.epoch == 0 else f"after epoch {snap.epoch}"
-        panel = self.tabs.currentWidget()
-        if panel is self.filters_panel:
-            self.filters_panel.set_filters(snap.filters, rgb_input=info.dataset.in_channels == 3,
-                                           caption=caption)
-        elif panel is self.feature_maps_panel:
-            truth = info.dataset.class_names[info.probe_label]
-            self.feature_maps_panel.set_maps(info.probe_image, snap.maps, snap.probabilities,
-                                             info.dataset.class_names,
-                                             caption=f"test image 0 (a {truth}), {caption}")
-
     def _on_model_previewed(self, model) -> None:
         """While idle, show the chosen architecture's untrained filters."""
-        if self.controller.busy:
-            return
-        info = self.config_panel.dataset_info
-        self.filters_panel.set_filters(conv_filters(model), rgb_input=info.in_channels == 3,
-                                       caption="untrained (random) weights: press Start")
+        if not self.controller.busy:
+            self.inside.preview(conv_filters(model), self.config_panel.dataset_info)
 
     def _on_failed(self, message: str) -> None:
         self._show_error(f"The run stopped: {message}")
@@ -349,10 +333,38 @@ class MainWindow(QMainWindow):
         self.error_banner.hide()
         self.error_close.hide()
 
+    def _export_panel(self, widget: QWidget | None = None) -> None:
+        widget = widget or self.tabs.currentWidget()
+        scale, ok = QInputDialog.getDouble(self, "Export PNG", "Scale (1 = as on screen):",
+                                           2.0, 0.25, 8.0, 2)
+        if not ok:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export PNG", "cnn-studio.png",
+                                              "PNG images (*.png)")
+        if path:
+            try:
+                export_png(widget, path, scale)
+                self._set_status(f"Saved {path}")
+            except (OSError, ValueError) as exc:
+                self._show_error(f"Could not export: {exc}")
+
+    def _export_timelapse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export time-lapse", "filters.gif",
+            "Animated GIF (*.gif);;PNG series (*.png)")
+        if path:
+            try:
+                paths = self.inside.export_timelapse(path)
+                self._set_status(f"Saved {len(paths)} file(s): {paths[0]}")
+            except (OSError, ValueError) as exc:
+                self._show_error(f"Could not export the time-lapse: {exc}")
+
     def _show_shortcuts(self) -> None:
         QMessageBox.information(self, "Keyboard shortcuts",
                                 "Ctrl+Return  Start\nCtrl+P  Pause / Resume\nEsc  Stop\n"
-                                "Ctrl+Q  Quit")
+                                "Ctrl+E  Export the current panel as PNG\n"
+                                "Ctrl+Shift+E  Export the curves as PNG\n"
+                                "Ctrl+Z  Undo a stroke (Draw tab)\nCtrl+Q  Quit")
 
     def _show_about(self) -> None:
         QMessageBox.about(self, "About CNN Studio",
@@ -369,4 +381,5 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.config_panel.shutdown()
+        self.inside.shutdown()
         event.accept()

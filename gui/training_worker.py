@@ -11,25 +11,32 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from PySide6.QtCore import QObject, Signal, Slot
 
 from cnn_core.callbacks import BatchProgress, Callback, EpochMetrics
 from cnn_core.config import TrainConfig
 from cnn_core.data import DatasetError, DatasetInfo, denormalize
-from cnn_core.introspection import conv_filters, feature_maps, predict_proba
+from cnn_core.introspection import (LayerHealth, conv_filters, feature_maps, layer_health,
+                                    predict_proba)
 from cnn_core.models import count_parameters
 from cnn_core.trainer import FitResult, Trainer, TrainingError
 
 from .torch_threads import use_training_threads
 
 
-# Ten reports a second look live to a person; each one wakes the GUI thread, and on a
+# Five reports a second look live to a person; each one wakes the GUI thread, and on a
 # 2-core machine each wake-up takes a core from training (make bench measures the cost).
 REPORT_INTERVAL = 0.2
+# Weights and probe feature maps are copied for the live views and the time-lapse at
+# most this often (and at every epoch's end).
+SNAPSHOT_INTERVAL = 1.5
+PROBE_BATCH = 256  # training images the layer-health check runs on
 
 
 @dataclass(frozen=True)
@@ -46,23 +53,46 @@ class RunInfo:
     dataset: DatasetInfo
     probe_image: np.ndarray  # (C, H, W) in 0..1, the test image the feature maps show
     probe_label: int
+    test_images: np.ndarray  # (N, H, W, C) uint8, the whole test set for browsing
+    test_labels: np.ndarray  # (N,) int64
+    model_meta: dict  # arch, in_channels, num_classes, input_size: to rebuild the model
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """The model's insides at one moment, copied to the CPU."""
 
-    epoch: int
+    epoch: int  # epochs completed
+    progress: float  # epochs completed, with the fraction of the current one
     step: int
     filters: dict[str, np.ndarray]  # conv layer -> (out, in, kh, kw)
     maps: dict[str, np.ndarray]  # conv layer -> (channels, h, w) for the probe image
     probabilities: np.ndarray  # (classes,) the model's prediction for the probe image
+    state: dict[str, torch.Tensor]  # a CPU copy of the weights, for inference off the GUI
 
 
-def take_snapshot(trainer: Trainer, epoch: int) -> Snapshot:
+@dataclass(frozen=True)
+class EpochDetails:
+    """Per-epoch analysis: every test prediction and the layers' vital signs."""
+
+    epoch: int
+    predictions: np.ndarray  # (N,) int64
+    confidence: np.ndarray  # (N,) float32
+    health: LayerHealth
+
+
+def take_snapshot(trainer: Trainer, epoch: int, progress: float) -> Snapshot:
     probe = trainer.data.test.images[0]
-    return Snapshot(epoch, trainer.global_step, conv_filters(trainer.model),
-                    feature_maps(trainer.model, probe), predict_proba(trainer.model, probe)[0])
+    state = {k: v.detach().to("cpu", copy=True) for k, v in trainer.model.state_dict().items()}
+    return Snapshot(epoch, progress, trainer.global_step, conv_filters(trainer.model),
+                    feature_maps(trainer.model, probe), predict_proba(trainer.model, probe)[0],
+                    state)
+
+
+def _uint8_images(images: torch.Tensor, info: DatasetInfo) -> np.ndarray:
+    """Normalised (N, C, H, W) -> (N, H, W, C) uint8, what a person sees."""
+    pixels = (denormalize(images, info) * 255).round_().to(torch.uint8)
+    return pixels.permute(0, 2, 3, 1).contiguous().cpu().numpy()
 
 
 class QtBridgeCallback(Callback):
@@ -70,6 +100,7 @@ class QtBridgeCallback(Callback):
 
     def __init__(self, worker: TrainingWorker) -> None:
         self.worker = worker
+        self._last_snapshot = 0.0
 
     def on_train_start(self, trainer: Trainer) -> None:
         test = trainer.data.test
@@ -80,15 +111,31 @@ class QtBridgeCallback(Callback):
             test_size=len(test), device=str(trainer.device),
             num_batches=(len(trainer.data.train) + bs - 1) // bs, dataset=trainer.info,
             probe_image=denormalize(test.images[:1], trainer.info)[0].cpu().numpy(),
-            probe_label=int(test.labels[0])))
-        self.worker.snapshotTaken.emit(take_snapshot(trainer, 0))
+            probe_label=int(test.labels[0]),
+            test_images=_uint8_images(test.images, trainer.info),
+            test_labels=test.labels.cpu().numpy(),
+            model_meta=trainer.state_dict()["model_meta"]))
+        self._snapshot(trainer, trainer.epoch, float(trainer.epoch))
 
     def on_batch_end(self, trainer: Trainer, progress: BatchProgress) -> None:
         self.worker.batchProgress.emit(progress)
+        if time.monotonic() - self._last_snapshot >= SNAPSHOT_INTERVAL:
+            self._snapshot(trainer, progress.epoch - 1,
+                           progress.epoch - 1 + progress.batch / progress.num_batches)
 
     def on_epoch_end(self, trainer: Trainer, metrics: EpochMetrics) -> None:
         self.worker.epochEnded.emit(metrics)
-        self.worker.snapshotTaken.emit(take_snapshot(trainer, metrics.epoch))
+        self._snapshot(trainer, metrics.epoch, float(metrics.epoch))
+        probe = trainer.data.train
+        health = layer_health(trainer.model, probe.images[:PROBE_BATCH],
+                              probe.labels[:PROBE_BATCH])
+        self.worker.epochDetails.emit(EpochDetails(
+            metrics.epoch, trainer.test_predictions.cpu().numpy(),
+            trainer.test_confidence.float().cpu().numpy(), health))
+
+    def _snapshot(self, trainer: Trainer, epoch: int, progress: float) -> None:
+        self._last_snapshot = time.monotonic()
+        self.worker.snapshotTaken.emit(take_snapshot(trainer, epoch, progress))
 
 
 class TrainingWorker(QObject):
@@ -97,7 +144,8 @@ class TrainingWorker(QObject):
     runStarted = Signal(object)  # RunInfo
     batchProgress = Signal(object)  # BatchProgress, at most ~10 per second
     epochEnded = Signal(object)  # EpochMetrics
-    snapshotTaken = Signal(object)  # Snapshot, at the start and after every epoch
+    snapshotTaken = Signal(object)  # Snapshot: at the start, every ~1.5 s, after every epoch
+    epochDetails = Signal(object)  # EpochDetails, after every epoch
     failed = Signal(str)  # a plain-language reason
     finished = Signal(str)  # "completed", "stopped" or "failed"; always the last signal
 

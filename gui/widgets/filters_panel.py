@@ -35,6 +35,10 @@ class FiltersPanel(QWidget):
         self.scale_combo.setToolTip("Shared: compare filters' strengths. Per filter: see each "
                                     "filter's pattern, however weak.")
         self.view = GridView(object_name="filtersView")
+        self.compare_view = GridView(object_name="filtersCompareView")
+        self.compare_view.hide()
+        self.compare_filters: dict[str, np.ndarray] | None = None
+        self.compare_caption = ""
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Layer"))
         bar.addWidget(self.layer_combo)
@@ -45,7 +49,10 @@ class FiltersPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
-        layout.addWidget(self.view, 1)
+        views = QHBoxLayout()
+        views.addWidget(self.view, 1)
+        views.addWidget(self.compare_view, 1)
+        layout.addLayout(views, 1)
         self.filters: dict[str, np.ndarray] = {}
         self.rgb_input = False
         self.caption = ""
@@ -83,6 +90,12 @@ class FiltersPanel(QWidget):
         super().resizeEvent(event)
         self.redraw()  # the grid's columns follow the view's shape
 
+    def set_compare(self, filters: dict[str, np.ndarray] | None, caption: str = "") -> None:
+        """Show a second moment beside the first (None hides it)."""
+        self.compare_filters, self.compare_caption = filters, caption
+        self.compare_view.setVisible(filters is not None)
+        self.redraw()
+
     def current_layer(self) -> str | None:
         return self.layer_combo.currentData()
 
@@ -103,14 +116,20 @@ class FiltersPanel(QWidget):
 
     def redraw(self) -> None:
         name = self.current_layer()
-        if name is None:
+        if name is None or name not in self.filters:
             return
-        weights = self.filters[name]
+        self._draw(self.view, self.filters, name, self.caption)
+        if self.compare_filters is not None and name in self.compare_filters:
+            self._draw(self.compare_view, self.compare_filters, name, self.compare_caption)
+
+    def _draw(self, view: GridView, filters: dict[str, np.ndarray], name: str,
+              caption: str) -> None:
+        weights = filters[name].astype(np.float32)
         channel = self.channel_combo.currentData()
         channel = MEAN if channel is None else channel
-        first = name == next(iter(self.filters))
+        first = name == next(iter(filters))
         tiles = kernel_tiles(weights, channel, self.rgb_input and first)
-        grid = render_grid(tiles, cols=grid_columns(len(tiles), self.view.aspect()),
+        grid = render_grid(tiles, cols=grid_columns(len(tiles), view.aspect()),
                            per_tile=bool(self.scale_combo.currentData()))
 
         def describe(i: int) -> str:
@@ -119,5 +138,5 @@ class FiltersPanel(QWidget):
                     f"mean {k.mean():+.4f}  std {k.std():.4f}\n"
                     f"min {k.min():+.4f}  max {k.max():+.4f}  L2 {np.linalg.norm(k):.4f}")
 
-        title = f"{name}: {weights.shape[0]} filters" + (f" — {self.caption}" if self.caption else "")
-        self.view.set_grid(grid, title, describe=describe)
+        title = f"{name}: {weights.shape[0]} filters" + (f" — {caption}" if caption else "")
+        view.set_grid(grid, title, describe=describe)

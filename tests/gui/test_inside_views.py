@@ -1,0 +1,167 @@
+"""The views inside the network, driven through the real window after a short run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QComboBox, QListWidget, QSlider, QTableWidget
+
+from cnn_core.config import TrainConfig
+from cnn_core.models import MODELS
+from gui.export import export_png
+from gui.main_window import MainWindow
+from gui.timelapse import TimeLapse
+from tests.gui.conftest import find
+
+
+@pytest.fixture
+def trained(qtbot, window):
+    """The window after a 2-epoch SimpleCNN run on the bundled sample."""
+    window.config_panel.set_config(TrainConfig(arch="simplecnn", epochs=2, batch_size=32,
+                                               device="cpu"))
+    with qtbot.waitSignal(window.controller.runFinished, timeout=120_000):
+        window.start_training()
+    qtbot.waitUntil(lambda: window.inside.details is not None, timeout=10_000)
+    return window
+
+
+@pytest.mark.parametrize("arch", list(MODELS))
+def test_filters_grid_has_one_tile_per_kernel_for_every_conv_layer(qtbot, window, arch) -> None:
+    window.config_panel.set_config(TrainConfig(arch=arch, epochs=1, batch_size=64,
+                                               device="cpu"))
+    with qtbot.waitSignal(window.controller.runFinished, timeout=120_000):
+        window.start_training()
+    combo = find(window, QComboBox, "filterLayerCombo")
+    panel = window.filters_panel
+    names = [combo.itemData(i) for i in range(combo.count())]
+    assert names == [n for n, _ in window.inside.info and
+                     __import__("cnn_core.models", fromlist=["x"]).build_model(arch).conv_layers()]
+    for i, name in enumerate(names):
+        combo.setCurrentIndex(i)
+        assert panel.grid.count == panel.filters[name].shape[0]
+
+
+def test_time_lapse_scrubs_and_exports(qtbot, trained, tmp_path) -> None:
+    slider = find(trained, QSlider, "snapshotSlider")
+    assert slider.maximum() + 1 == len(trained.inside.timelapse) > 1
+    latest = trained.filters_panel.grid.rgba.copy()
+    slider.setValue(0)
+    assert not np.array_equal(trained.filters_panel.grid.rgba, latest)
+    assert "initial weights" in trained.filters_panel.caption
+    slider.setValue(slider.maximum())
+    assert np.array_equal(trained.filters_panel.grid.rgba, latest)
+    bar = trained.inside.timelapse_bar
+    bar.compare_box.setChecked(True)
+    bar.compare_slider.setValue(0)
+    assert trained.filters_panel.compare_view.isVisible()
+    assert not np.array_equal(trained.filters_panel.compare_view.grid.rgba, latest)
+    (gif,) = trained.inside.export_timelapse(tmp_path / "filters.gif")
+    with Image.open(gif) as img:
+        assert img.n_frames == len(trained.inside.timelapse)
+    series = trained.inside.export_timelapse(tmp_path / "frame.png")
+    assert len(series) == len(trained.inside.timelapse) and all(p.stat().st_size for p in series)
+
+
+def test_feature_maps_of_a_chosen_test_image(qtbot, trained) -> None:
+    trained.tabs.setCurrentWidget(trained.feature_maps_panel)
+    panel = trained.feature_maps_panel
+    class_filter = find(trained, QComboBox, "imageClassFilter")
+    class_filter.setCurrentIndex(class_filter.findData(7))
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    index = panel.current_index
+    assert trained.inside.info.test_labels[index] == 7 and index != 0
+    qtbot.waitUntil(lambda: f"#{index}," in panel.input_title.text, timeout=10_000)
+    model_convs = {"conv1": 32, "conv2": 64}
+    assert {k: g.count for k, g in panel.grids.items()} == model_convs
+    np.testing.assert_allclose(panel.probabilities.sum(), 1.0, rtol=1e-5)
+
+
+def test_drawing_a_stroke_gives_an_input_and_a_prediction(qtbot, trained) -> None:
+    trained.tabs.setCurrentWidget(trained.inside.drawing_panel)
+    sent = []
+    original = trained.inside.inference.request
+    trained.inside.inference.request = lambda key, image, target=None: (
+        sent.append((key, image.shape)), original(key, image, target))
+    canvas = trained.findChild(type(trained.inside.drawing_panel.canvas), "drawingCanvas")
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(60, 60))
+    for step in range(1, 20):
+        qtbot.mouseMove(canvas, QPoint(60 + 4 * step, 60 + 8 * step))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(136, 212))
+    panel = trained.inside.drawing_panel
+    qtbot.waitUntil(lambda: panel.probabilities is not None, timeout=10_000)
+    assert ("draw", (1, 28, 28)) in sent
+    assert panel.field.shape == (28, 28) and panel.field.max() > 0.5
+    np.testing.assert_allclose(panel.probabilities.sum(), 1.0, rtol=1e-5)
+    qtbot.mouseClick(panel.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.probabilities is None, timeout=5_000)
+    assert not canvas.strokes
+
+
+def test_confusion_matrix_and_its_cells(qtbot, trained) -> None:
+    trained.tabs.setCurrentWidget(trained.inside.errors_panel)
+    table = find(trained, QTableWidget, "confusionMatrixView")
+    matrix = trained.inside.errors_panel.matrix
+    assert matrix.sum() == trained.run_info.test_size == 1000
+    counts = [[int(table.item(r, c).text()) for c in range(10)] for r in range(10)]
+    assert np.array_equal(np.array(counts), matrix)
+    details = trained.inside.details
+    labels = trained.run_info.test_labels
+    t, p = np.argwhere(matrix - np.diag(np.diag(matrix)) > 0)[0]
+    rect = table.visualItemRect(table.item(int(t), int(p)))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    listed = trained.inside.errors_panel.listed
+    expected = np.flatnonzero((labels == t) & (details.predictions == p))
+    assert sorted(listed) == sorted(expected.tolist())
+    confidences = details.confidence[listed]
+    assert list(confidences) == sorted(confidences, reverse=True)
+    lst = find(trained, QListWidget, "misclassifiedList")
+    assert lst.count() == len(expected)
+    # clicking an image shows its saliency and feature maps in the detail pane
+    lst.itemClicked.emit(lst.item(0))
+    qtbot.waitUntil(lambda: trained.inside.errors_saliency.result is not None, timeout=10_000)
+    assert trained.inside.errors_saliency.result.grad_cam.shape == (28, 28)
+    assert set(trained.inside.errors_maps.grids) == {"conv1", "conv2"}
+
+
+def test_saliency_has_the_input_size_for_any_class(qtbot, trained) -> None:
+    trained.tabs.setCurrentWidget(trained.inside.saliency_panel)
+    panel = trained.inside.saliency_panel
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=10_000)
+    assert panel.result.grad_cam.shape == (28, 28) and panel.result.gradient.shape == (28, 28)
+    target = find(trained, QComboBox, "saliencyViewTarget")
+    target.setCurrentIndex(target.findData(3))
+    qtbot.waitUntil(lambda: panel.result.target == 3, timeout=10_000)
+
+
+def test_layer_health_is_plotted_per_epoch(qtbot, trained) -> None:
+    trained.tabs.setCurrentWidget(trained.inside.health_panel)
+    panel = trained.inside.health_panel
+    assert [e for e, _ in panel.history] == [1, 2]
+    curves = panel.plot.getPlotItem().listDataItems()
+    assert len(curves) == 4  # conv1, conv2, fc1, fc2
+    assert "healthy" in panel.warnings.text() or "⚠" in panel.warnings.text()
+
+
+@pytest.mark.parametrize("tab", range(6))
+def test_every_panel_exports_a_png_at_a_chosen_scale(qtbot, trained, tmp_path, tab) -> None:
+    trained.tabs.setCurrentIndex(tab)
+    qtbot.wait(200)
+    panel = trained.tabs.currentWidget()
+    path = export_png(panel, tmp_path / "panel.png", scale=1.5)
+    image = QImage(str(path))
+    assert not image.isNull() and path.stat().st_size > 1000
+    assert image.width() == round(panel.width() * 1.5)
+
+
+def test_time_lapse_memory_is_capped_evenly() -> None:
+    lapse = TimeLapse(memory_cap=10_000)
+    filters = {"conv1": np.zeros((10, 1, 5, 5), np.float32)}  # 500 bytes in float16
+    for i in range(100):
+        lapse.add(i / 10, i, filters, {}, np.zeros(10, np.float32))
+        assert lapse.nbytes <= 10_000
+    assert lapse[0].progress == 0 and lapse[-1].progress == pytest.approx(9.9)
+    steps = [m.step for m in lapse]
+    assert len(steps) > 8 and steps == sorted(steps)
