@@ -15,6 +15,8 @@ from cnn_core.models import MODELS
 
 from . import engine, gui_overhead
 
+PANELS = ("Filters", "Feature maps", "Draw", "Errors", "Saliency", "Layer health")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
@@ -41,6 +43,14 @@ def main() -> None:
     for arch in archs:
         r = gui_overhead.measure(arch, epochs=5, rounds=3)
         print(f"{arch:<12} {r.headless:>8.3f} {r.window:>9.3f} {r.overhead:>+8.1%} "
+              f"{r.worst_stall_ms:>9.0f} ms")
+
+    print("\n3. Each panel visible while training SimpleCNN (a drawing being read on Draw, "
+          "a non-probe image on Feature maps): 2 alternating rounds of 4 epochs")
+    print(f"{'panel':<14} {'CLI s':>8} {'window s':>9} {'overhead':>9} {'worst stall':>12}")
+    for tab, name in enumerate(PANELS):
+        r = gui_overhead.measure("simplecnn", epochs=4, rounds=2, tab=tab)
+        print(f"{name:<14} {r.headless:>8.3f} {r.window:>9.3f} {r.overhead:>+8.1%} "
               f"{r.worst_stall_ms:>9.0f} ms")
 
 

@@ -25,8 +25,9 @@ def cli_epochs(arch: str, epochs: int) -> list[float]:
             return [float(row["seconds"]) for row in csv.DictReader(f)]
 
 
-def window_epochs(arch: str, epochs: int, stalls: bool = False) -> tuple[list[float], float]:
-    args = [sys.executable, "-m", "benchmarks.window_run", arch, str(epochs)]
+def window_epochs(arch: str, epochs: int, stalls: bool = False,
+                  tab: int = 0) -> tuple[list[float], float]:
+    args = [sys.executable, "-m", "benchmarks.window_run", arch, str(epochs), "--tab", str(tab)]
     proc = subprocess.run(args + (["--stalls"] if stalls else []), check=True,
                           capture_output=True, text=True)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -45,13 +46,14 @@ class OverheadResult:
         return self.window / self.headless - 1
 
 
-def measure(arch: str = "simplecnn", epochs: int = 4, rounds: int = 3) -> OverheadResult:
+def measure(arch: str = "simplecnn", epochs: int = 4, rounds: int = 3,
+            tab: int = 0) -> OverheadResult:
     headless: list[float] = []
     window: list[float] = []
     stalls: list[float] = []
     for _ in range(rounds):
         headless += cli_epochs(arch, epochs)[1:]
-        window += window_epochs(arch, epochs)[0][1:]
-        stalls.append(window_epochs(arch, 2, stalls=True)[1])
+        window += window_epochs(arch, epochs, tab=tab)[0][1:]
+        stalls.append(window_epochs(arch, 2, stalls=True, tab=tab)[1])
     return OverheadResult(arch, statistics.median(headless), statistics.median(window),
                           max(stalls))

@@ -2,12 +2,15 @@
 
 ``InferenceClient`` keeps a CPU copy of the latest weights (from the snapshots) and
 answers requests -- feature maps, probabilities, saliency -- for a test image or a
-drawing, one at a time, on Qt's global thread pool (which Qt also winds down at exit).
+drawing, one at a time, on a one-thread pool of its own (which Qt winds down at exit).
 At most one request is in flight; a newer request from the same panel replaces a waiting
 one, so drawing fast never builds a queue and the answer shown is for the latest input.
 
-Pool threads inherit the GUI thread's single torch thread (gui/torch_threads.py): they
-add no second OpenMP team to slow training down.
+A new thread takes torch's process-wide thread count, which a training run raises to
+all cores; inference in such a thread made a second OpenMP team that slowed training by
+a third whenever the Draw or Saliency panel was open (make bench). So the pool has one
+thread that never expires, set to a single torch thread as the window is built (before
+any run), like the GUI thread itself (gui/torch_threads.py).
 """
 
 from __future__ import annotations
@@ -43,6 +46,19 @@ class Result:
     error: str = ""
 
 
+class _Warm(QRunnable):
+    def __init__(self, done: threading.Event) -> None:
+        super().__init__()
+        self.done = done
+
+    def run(self) -> None:
+        # torch initialises a thread's OpenMP count at its first parallel op, from the
+        # process-wide setting; an op big enough to go parallel makes that happen now.
+        torch.set_num_threads(1)
+        torch.ones(1 << 17).add_(1)
+        self.done.set()
+
+
 class _Job(QRunnable):
     def __init__(self, client: InferenceClient, request: Request) -> None:
         super().__init__()
@@ -61,6 +77,14 @@ class InferenceClient(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._answered.connect(self._on_answered, Qt.ConnectionType.QueuedConnection)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._pool.setExpiryTimeout(-1)
+        warmed = threading.Event()
+        self._pool.start(_Warm(warmed))
+        # Before any run can raise the process-wide count. (Not waitForDone: that would
+        # also retire the thread just warmed.)
+        warmed.wait(10)
         self._lock = threading.Lock()
         self._new_weights: tuple[dict, dict] | None = None
         self._model: StudioModel | None = None  # touched only by the one running job
@@ -90,7 +114,7 @@ class InferenceClient(QObject):
 
     def _send(self, req: Request) -> None:
         self._busy = True
-        QThreadPool.globalInstance().start(_Job(self, req))
+        self._pool.start(_Job(self, req))
 
     def _compute(self, request: Request) -> None:
         """In a pool thread: load new weights if any, then answer."""
@@ -121,4 +145,4 @@ class InferenceClient(QObject):
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
         self._waiting.clear()
-        QThreadPool.globalInstance().waitForDone(timeout_ms)
+        self._pool.waitForDone(timeout_ms)

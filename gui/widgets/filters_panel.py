@@ -66,10 +66,13 @@ class FiltersPanel(QWidget):
 
     def set_filters(self, filters: dict[str, np.ndarray], rgb_input: bool = False,
                     caption: str = "") -> None:
-        """Show new weights; keeps the chosen layer when the layer names are unchanged."""
+        """Show new weights; keeps the chosen layer when the layers are unchanged."""
+        layout_changed = (rgb_input != self.rgb_input or
+                          [(n, w.shape) for n, w in filters.items()] !=
+                          [(n, w.shape) for n, w in self.filters.items()])
         self.rgb_input, self.caption = rgb_input, caption
         names = list(filters)
-        if names != list(self.filters):
+        if layout_changed:
             current = self.layer_combo.currentText()
             self.filters = filters
             self.layer_combo.blockSignals(True)

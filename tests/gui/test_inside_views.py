@@ -165,3 +165,37 @@ def test_time_lapse_memory_is_capped_evenly() -> None:
     assert lapse[0].progress == 0 and lapse[-1].progress == pytest.approx(9.9)
     steps = [m.step for m in lapse]
     assert len(steps) > 8 and steps == sorted(steps)
+
+
+def test_colour_dataset_shows_rgb_first_layer_filters(qtbot, window, monkeypatch) -> None:
+    """CIFAR-10 cannot be downloaded here; a synthetic 3x32x32 bundle with its metadata
+    goes through the same window, worker and panels."""
+    import torch
+
+    import cnn_core.trainer as trainer_module
+    import gui.widgets.config_panel as config_panel_module
+    from cnn_core.data import DATASETS, DataBundle, Split
+
+    g = torch.Generator().manual_seed(0)
+    fake = DataBundle(DATASETS["cifar10"],
+                      Split(torch.randn(256, 3, 32, 32, generator=g), torch.arange(256) % 10),
+                      Split(torch.randn(64, 3, 32, 32, generator=g), torch.arange(64) % 10))
+    monkeypatch.setattr(trainer_module, "load_dataset", lambda *a, **k: fake)
+    monkeypatch.setattr(config_panel_module, "is_available", lambda *a, **k: True)
+    window.config_panel.set_config(TrainConfig(arch="lenet5", dataset="cifar10", epochs=1,
+                                               device="cpu"))
+    with qtbot.waitSignal(window.controller.runFinished, timeout=60_000) as finished:
+        window.start_training()
+    assert finished.args == ["completed"]
+    panel = window.filters_panel
+    assert panel.rgb_input and panel.channel_combo.currentText() == "RGB colour"
+    rgba = panel.grid.rgba
+    assert panel.grid.count == 6 and rgba.shape[-1] == 4
+    assert not (np.array_equal(rgba[..., 0], rgba[..., 1])
+                and np.array_equal(rgba[..., 1], rgba[..., 2]))  # real colour, not grey
+    panel.channel_combo.setCurrentIndex(panel.channel_combo.findData(2))  # blue input only
+    assert panel.grid.count == 6
+    combo = find(window, QComboBox, "filterLayerCombo")
+    combo.setCurrentIndex(1)
+    assert panel.grid.count == 16  # conv2: 16 kernels over 6 inputs, averaged
+    assert not window.inside.drawing_panel.isEnabled()  # drawing needs 28x28 greyscale
