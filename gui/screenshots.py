@@ -1,7 +1,8 @@
 """Regenerate the README's screenshots: ``python -m gui.screenshots [OUT_DIR]``.
 
-Drives the real window offscreen through a short run on the bundled sample and grabs it
-idle, mid-run, finished, and on each panel tab.
+Drives the real window offscreen through a run on the bundled sample and grabs it idle,
+mid-run and finished, and every panel during and after the run (a digit drawn on the
+Draw panel, a mistake picked on the Errors panel).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from pathlib import Path
 
 def main(out: Path) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QEventLoop, QTimer
+    import numpy as np
+    from PySide6.QtCore import QEventLoop, QPointF, QTimer
     from PySide6.QtWidgets import QApplication
 
     from cnn_core.config import TrainConfig
@@ -23,8 +25,9 @@ def main(out: Path) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
-    window = MainWindow(TrainConfig(arch="simplecnn", epochs=3, device="cpu", batch_size=32))
+    window = MainWindow(TrainConfig(arch="simplecnn", epochs=6, device="cpu", batch_size=32))
     window.show()
+    inside = window.inside
     warmup.wait(60)
 
     def wait(ms: int) -> None:
@@ -32,23 +35,49 @@ def main(out: Path) -> None:
         QTimer.singleShot(ms, loop.quit)
         loop.exec()
 
+    def draw_seven() -> None:
+        canvas = inside.drawing_panel.canvas
+        canvas.strokes = [[QPointF(70, 60), QPointF(200, 60)],
+                          [QPointF(200, 60), QPointF(150, 150), QPointF(115, 235)]]
+        canvas._render()
+        canvas.changed.emit()
+
+    def pick_mistake() -> None:
+        errors = inside.errors_panel
+        if errors.matrix is None:
+            return
+        off = errors.matrix - np.diag(np.diag(errors.matrix))
+        t, p = np.unravel_index(int(np.argmax(off)), off.shape)
+        errors.show_cell(int(t), int(p))
+        if errors.list.count():
+            errors.list.itemClicked.emit(errors.list.item(0))
+
+    def grab_panels(when: str) -> None:
+        for index in range(inside.tabs.count()):
+            inside.tabs.setCurrentIndex(index)
+            if inside.tabs.currentWidget() is inside.errors_panel:
+                wait(100)
+                pick_mistake()
+            wait(500)
+            name = inside.tabs.tabText(index).lower().replace(" ", "-")
+            inside.grab().save(str(out / f"{name}-{when}.png"))
+
     wait(300)
     window.grab().save(str(out / "idle.png"))
+    draw_seven()
     done = QEventLoop()
     window.controller.runFinished.connect(done.quit)
     window.start_training()
-    # mid-run: well into the second epoch
-    while not (window.history and window.curves.batch_points > 1.5 * 125):
+    while len(window.history) < 2:
         wait(50)
     window.grab().save(str(out / "training.png"))
+    grab_panels("during")
     done.exec()
     wait(300)
+    inside.tabs.setCurrentIndex(0)
+    wait(300)
     window.grab().save(str(out / "finished.png"))
-    for index in range(1, window.tabs.count()):  # tab 0 (Filters) is in finished.png
-        window.tabs.setCurrentIndex(index)
-        wait(300)
-        name = window.tabs.tabText(index).lower().replace(" ", "-")
-        window.grab().save(str(out / f"{name}.png"))
+    grab_panels("after")
     window.close()
     app.quit()
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from cnn_core.drawing import preprocess_drawing
 
-from .feature_maps_panel import FeatureMapsPanel
+from .feature_maps_panel import FeatureMapsPanel, set_text
 
 CANVAS = 280  # pixels; MNIST's 28 x 10
 STROKE = 22  # pen width: about 2 MNIST pixels after preprocessing
@@ -153,6 +153,7 @@ class DrawingPanel(QWidget):
                           brushes=["#43a047" if i == best else "#90a4ae"
                                    for i in range(len(probabilities))])
         self.chart.getAxis("bottom").setTicks([list(enumerate(class_names))])
-        self.chart.setTitle(f"prediction: {class_names[best]} ({probabilities[best]:.1%})")
+        set_text(self.chart.getPlotItem(), f"prediction: {class_names[best]} "
+                                            f"({probabilities[best]:.0%})")
         self.maps.set_maps(self.field[None], maps, probabilities, class_names,
                            caption="your drawing")

@@ -11,6 +11,13 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 from .mosaic import SEQUENTIAL, Grid, grid_columns, render_grid
 
 
+def set_text(item: pg.LabelItem | pg.PlotItem, text: str) -> None:
+    """Retitle only on a change: every new title makes the whole plot layout relayout."""
+    if getattr(item, "_shown_text", None) != text:
+        item._shown_text = text
+        (item.setTitle if isinstance(item, pg.PlotItem) else item.setText)(text)
+
+
 class FeatureMapsPanel(QWidget):
     """``featureMapsView``: input on the left, a grid per conv layer, probabilities below.
 
@@ -137,13 +144,13 @@ class FeatureMapsPanel(QWidget):
         shown = image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
         self.input_image.setImage((shown * 255).astype(np.uint8), autoLevels=False,
                                   levels=(0, 255))
-        self.input_title.setText(caption or "input")
+        set_text(self.input_title, caption or "input")
         for name, fmap in maps.items():
             grid = render_grid(fmap, cols=grid_columns(len(fmap), aspect=0.5), cmap=SEQUENTIAL,
                                per_tile=False, signed=False)
             self.grids[name] = grid
             label, item = self._layer_items[name]
-            label.setText(f"{name}: {len(fmap)} maps {fmap.shape[1]}x{fmap.shape[2]}")
+            set_text(label, f"{name}: {len(fmap)} maps {fmap.shape[1]}x{fmap.shape[2]}")
             item.setImage(grid.rgba, autoLevels=False, levels=(0, 255))
         self.probabilities = probabilities
         if probabilities is not None:
@@ -153,4 +160,4 @@ class FeatureMapsPanel(QWidget):
                               brushes=brushes)
             names = class_names or tuple(map(str, range(len(probabilities))))
             self.probs_plot.getAxis("bottom").setTicks([list(enumerate(names))])
-            self.probs_plot.setTitle(f"prediction: {names[best]} ({probabilities[best]:.1%})")
+            set_text(self.probs_plot, f"prediction: {names[best]} ({probabilities[best]:.0%})")

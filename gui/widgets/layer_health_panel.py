@@ -57,6 +57,7 @@ class LayerHealthPanel(QWidget):
         layout.addWidget(self.warnings)
         self.history: list[tuple[int, LayerHealth]] = []
         self._curves: dict[str, pg.PlotDataItem] = {}
+        self._drawn: tuple = ()  # (epochs, metric) last drawn: redraw only on a change
         self.metric_combo.currentIndexChanged.connect(lambda _i: self.redraw())
 
     def clear(self) -> None:
@@ -70,6 +71,9 @@ class LayerHealthPanel(QWidget):
         """Update the curves in place: one per layer, created once, updated with setData
         (clearing the plot and legend instead left the legend painting deleted items)."""
         key = self.metric_combo.currentData()
+        if self._drawn == (len(self.history), key):
+            return
+        self._drawn = (len(self.history), key)
         log = next(log for _t, k, log in METRICS if k == key)
         self.plot.setLogMode(y=log)
         self.plot.setLabel("left", self.metric_combo.currentText())
