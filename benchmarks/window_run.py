@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 
 
 def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from benchmarks.stall_probe import StallProbe
     from cnn_core.config import TrainConfig
     from gui.main_window import MainWindow
 
@@ -46,26 +46,14 @@ def main() -> None:
     ready.exec()
     loop = QEventLoop()
     window.controller.runFinished.connect(loop.quit)
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    # The 10 ms probe wakes the GUI thread 100 times a second, which itself slows
-    # training on 2 cores: stalls and epoch times are measured in separate runs.
-    timer = QTimer()
-    timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.timeout.connect(tick)
+    probe = StallProbe()
     if measure_stalls:
-        timer.start(10)
+        probe.start()
     window.start_training()
     loop.exec()
-    timer.stop()
+    probe.stop()
     print(json.dumps({"tab": window.tabs.tabText(tab), "seconds": [m.seconds for m in window.history],
-                      "worst_stall_ms": 1000 * max(gaps[1:], default=0.0)}))
+                      "worst_stall_ms": 1000 * probe.worst}))
     app.quit()
 
 

@@ -6,9 +6,10 @@ import time
 
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QProgressBar, QPushButton, QSpinBox
 
+from benchmarks.stall_probe import StallProbe
 from cnn_core.models import MODELS
 from tests.gui.conftest import find
 
@@ -208,21 +209,12 @@ def test_event_loop_never_stalls_while_training(qtbot, window) -> None:
 
     assert warmup.wait(60)  # as when a person presses Start a moment after launch
     configure(window, "simplecnn", epochs=2, batch_size=64)
-    gaps = []
-    last = [time.perf_counter()]
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.timeout.connect(tick)
-    timer.start(10)
+    probe = StallProbe()
+    probe.start()
     with qtbot.waitSignal(window.controller.runFinished, timeout=120_000):
         window.start_training()
-    timer.stop()
-    worst = max(gaps[1:])
-    print(f"\nworst event-loop stall while training: {worst * 1000:.1f} ms over {len(gaps)} ticks")
+    probe.stop()
+    worst = probe.worst
+    print(f"\nworst event-loop stall while training: {worst * 1000:.1f} ms "
+          f"over {len(probe.gaps)} ticks")
     assert worst < 0.100
