@@ -88,6 +88,11 @@ def confusion_matrix(model: nn.Module, images: Tensor, labels: Tensor,
     return confusion_from_predictions(labels.cpu().numpy(), pred, num_classes)
 
 
+def _short(name: str) -> str:
+    """A module path without its ``features.`` / ``classifier.`` container."""
+    return name.removeprefix("features.").removeprefix("classifier.")
+
+
 @dataclass(frozen=True)
 class LayerInfo:
     name: str
@@ -107,8 +112,7 @@ def layer_summary(model: StudioModel, input_shape: tuple[int, int, int]) -> list
 
         def hook(_m: nn.Module, _i: object, out: Tensor, name: str = name, m: nn.Module = module,
                  params: int = params) -> None:
-            short = name.removeprefix("features.").removeprefix("classifier.")
-            rows.append(LayerInfo(short, type(m).__name__, tuple(out.shape[1:]), params))
+            rows.append(LayerInfo(_short(name), type(m).__name__, tuple(out.shape[1:]), params))
 
         hooks.append(module.register_forward_hook(hook))
     try:
@@ -118,7 +122,6 @@ def layer_summary(model: StudioModel, input_shape: tuple[int, int, int]) -> list
         for h in hooks:
             h.remove()
     return rows
-
 
 
 @dataclass(frozen=True)
@@ -177,10 +180,6 @@ class LayerHealth:
     saturated: dict[str, float]  # tanh activation -> fraction of outputs beyond +-0.99
     batchnorm: dict[str, tuple[float, float]]  # BN layer -> (mean |running mean|, mean running var)
     warnings: list[str]
-
-
-def _short(name: str) -> str:
-    return name.removeprefix("features.").removeprefix("classifier.")
 
 
 def layer_health(model: StudioModel, images: Tensor, labels: Tensor) -> LayerHealth:

@@ -23,9 +23,8 @@ from .training_worker import EpochDetails, RunInfo, Snapshot
 from .widgets.drawing_panel import DrawingPanel
 from .widgets.errors_panel import ErrorsPanel
 from .widgets.feature_maps_panel import FeatureMapsPanel
-from .widgets.filters_panel import MEAN, FiltersPanel, kernel_tiles
+from .widgets.filters_panel import FiltersPanel
 from .widgets.layer_health_panel import LayerHealthPanel
-from .widgets.mosaic import grid_columns, render_grid
 from .widgets.saliency_panel import SaliencyPanel
 from .widgets.timelapse_bar import TimeLapseBar
 
@@ -246,17 +245,8 @@ class InsideViews(QWidget):
         layer = self.filters_panel.current_layer()
         if layer is None or not len(self.timelapse):
             raise ValueError("there is no time-lapse yet: train first")
-        channel = self.filters_panel.channel_combo.currentData()
-        channel = MEAN if channel is None else channel
-        per_tile = bool(self.filters_panel.scale_combo.currentData())
-        rgb = self.info is not None and self.info.dataset.in_channels == 3
-        first = next(iter(self.timelapse[0].filters))
-        frames = []
-        for moment in self.timelapse:
-            tiles = kernel_tiles(moment.filters[layer].astype(np.float32), channel,
-                                 rgb and layer == first)
-            frames.append(render_grid(tiles, cols=grid_columns(len(tiles), 1.6),
-                                      per_tile=per_tile).rgba)
+        frames = [self.filters_panel.layer_grid(moment.filters, layer, 1.6).rgba
+                  for moment in self.timelapse]
         return export_frames(frames, path)
 
     def shutdown(self) -> None:

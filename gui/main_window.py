@@ -54,7 +54,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("CNN Studio")
         self.resize(1440, 900)
         self.controller = RunController(self)
-        self.run_info: RunInfo | None = None
         self.history: list[EpochMetrics] = []
         self._run_started_at = 0.0
         self._first_step: int | None = None
@@ -233,8 +232,12 @@ class MainWindow(QMainWindow):
         worker.epochDetails.connect(self.inside.add_details)
         worker.failed.connect(self._on_failed)
 
+    @property
+    def run_info(self) -> RunInfo | None:
+        """The current (or last) run's facts, as the panels hold them."""
+        return self.inside.info
+
     def _on_run_started(self, info: RunInfo) -> None:
-        self.run_info = info
         self.inside.start_run(info)
         self._set_status(f"Training {info.model_name} ({info.parameters:,} parameters) on "
                          f"{info.dataset.display_name}: {info.train_size:,} images, "

@@ -251,7 +251,6 @@ class ConfigPanel(QWidget):
             reason = errors.get(name)
             label.setText(reason or "")
             label.setVisible(reason is not None)
-            widget.setProperty("invalid", reason is not None)
             widget.setStyleSheet("border: 1px solid #c62828;" if reason else "")
         valid = not errors
         if valid != self._valid:

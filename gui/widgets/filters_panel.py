@@ -125,15 +125,20 @@ class FiltersPanel(QWidget):
         if self.compare_filters is not None and name in self.compare_filters:
             self._draw(self.compare_view, self.compare_filters, name, self.compare_caption)
 
-    def _draw(self, view: GridView, filters: dict[str, np.ndarray], name: str,
-              caption: str) -> None:
-        weights = filters[name].astype(np.float32)
+    def layer_grid(self, filters: dict[str, np.ndarray], name: str, aspect: float) -> Grid:
+        """Layer ``name`` of ``filters`` drawn with the panel's current channel and scale
+        choices (also what the time-lapse export draws, frame by frame)."""
         channel = self.channel_combo.currentData()
         channel = MEAN if channel is None else channel
         first = name == next(iter(filters))
-        tiles = kernel_tiles(weights, channel, self.rgb_input and first)
-        grid = render_grid(tiles, cols=grid_columns(len(tiles), view.aspect()),
+        tiles = kernel_tiles(filters[name].astype(np.float32), channel, self.rgb_input and first)
+        return render_grid(tiles, cols=grid_columns(len(tiles), aspect),
                            per_tile=bool(self.scale_combo.currentData()))
+
+    def _draw(self, view: GridView, filters: dict[str, np.ndarray], name: str,
+              caption: str) -> None:
+        weights = filters[name].astype(np.float32)
+        grid = self.layer_grid(filters, name, view.aspect())
 
         def describe(i: int) -> str:
             k = weights[i]

@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from cnn_core.introspection import Saliency
 
+from .feature_maps_panel import set_text
+
 HEAT = pg.colormap.get("inferno")
 _HEAT_TABLE = HEAT.getLookupTable(0.0, 1.0, 256, alpha=False, mode="byte").astype(np.float32)
 
@@ -101,5 +103,5 @@ class SaliencyPanel(QWidget):
         explained = class_names[result.target]
         self.caption.setText(f"{caption}: predicted {class_names[best]} ({probs[best]:.1%}); "
                              f"explaining {explained}")
-        self.titles["cam"].setText(f"Grad-CAM for {explained}")
-        self.titles["gradient"].setText(f"input gradient for {explained}")
+        set_text(self.titles["cam"], f"Grad-CAM for {explained}")
+        set_text(self.titles["gradient"], f"input gradient for {explained}")
