@@ -63,6 +63,10 @@ class Callback:
     def on_batch_end(self, trainer: Trainer, progress: BatchProgress) -> None:
         """Called at most every ``report_interval`` seconds and after each epoch's last batch."""
 
+    def on_settings_changed(self, trainer: Trainer, change: dict[str, Any]) -> None:
+        """Called when edits queued with ``Trainer.request_changes`` take effect (before the
+        next batch); ``change`` is the entry appended to ``trainer.changes``."""
+
     def on_epoch_end(self, trainer: Trainer, metrics: EpochMetrics) -> None:
         """Called after evaluation and the scheduler step: the state is a clean resume point."""
 

@@ -19,6 +19,7 @@ from .data import DATASETS, DatasetError, dataset_folder, download_dataset, is_a
 from .models import MODELS, build_model, count_parameters
 from .paths import default_runs_dir
 from .recorder import RunRecorder
+from .runs import new_run_dir
 from .trainer import Trainer, TrainingError
 
 PROG = "cnn_core"
@@ -106,16 +107,6 @@ class ConsoleReporter(Callback):
         self.out.flush()
 
 
-def _new_run_dir(config: TrainConfig) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = default_runs_dir() / f"{stamp}-{config.arch}-{config.dataset}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
-
-
 def _train(args: argparse.Namespace) -> int:
     given = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k) is not None}
     if args.resume:
@@ -140,7 +131,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.download and DATASETS[config.dataset].downloadable:
         _download(config.dataset, config.data_dir)
     if out is None:
-        out = _new_run_dir(config)
+        out = new_run_dir(default_runs_dir(), config)
 
     bar = sys.stderr if (sys.stderr.isatty() and not args.quiet) else None
     callbacks = [ConsoleReporter(sys.stdout, bar), RunRecorder(out)]

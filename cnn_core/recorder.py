@@ -1,12 +1,4 @@
-"""Writes a run to its folder as it trains: config, metrics and checkpoints.
-
-Layout of a run folder::
-
-    config.json             the TrainConfig
-    metrics.csv             one row per finished epoch
-    summary.json            best test accuracy and epoch, time, device
-    checkpoints/last.pt     the end of the latest epoch (resume point)
-    checkpoints/best.pt     the epoch with the best test accuracy
+"""Writes a run to its folder as it trains (the layout is described in :mod:`cnn_core.runs`).
 
 Every file is replaced atomically, so a run killed at any moment leaves readable files.
 """
@@ -18,14 +10,19 @@ import io
 import json
 import time
 from pathlib import Path
+from typing import Any
 
-from .atomic import atomic_write_text
-from .callbacks import Callback, EpochMetrics
+import numpy as np
+
+from .atomic import atomic_write, atomic_write_text
+from .callbacks import BatchProgress, Callback, EpochMetrics
 from .checkpoint import save_checkpoint
-from .trainer import Trainer
+from .introspection import conv_filters
+from .runs import (METRIC_COLUMNS, BatchLog, RunError, RunSummary, batches_csv, read_batches,
+                   read_summary, write_summary)
+from .trainer import FitResult, Trainer
 
-METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds",
-                  "images_per_sec")
+__all__ = ["METRIC_COLUMNS", "RunRecorder", "metrics_csv"]
 
 
 def metrics_csv(history: list[EpochMetrics]) -> str:
@@ -37,21 +34,85 @@ def metrics_csv(history: list[EpochMetrics]) -> str:
     return buf.getvalue()
 
 
-class RunRecorder(Callback):
-    """Keeps ``run_dir`` up to date after every epoch."""
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S")
 
-    def __init__(self, run_dir: str | Path) -> None:
+
+class RunRecorder(Callback):
+    """Keeps ``run_dir`` up to date: config and summary at the start, the per-batch log,
+    metrics, checkpoints and a filters snapshot after every epoch, the status at the end.
+
+    Resuming into an existing folder keeps its name, creation time and everything logged up
+    to the checkpoint. A branch (``parent`` = the parent's run folder) starts a new folder
+    that inherits the parent's batch log up to the branch point.
+    """
+
+    def __init__(self, run_dir: str | Path, *, parent: str | Path | None = None,
+                 name: str | None = None) -> None:
         self.run_dir = Path(run_dir)
-        self._started = time.time()
+        self.parent = Path(parent) if parent is not None else None
+        self.name = name
+        self._steps: list[int] = []
+        self._epochs: list[int] = []
+        self._losses: list[float] = []
+        self._lrs: list[float] = []
+        self.summary: RunSummary | None = None
 
     @property
     def checkpoints(self) -> Path:
         return self.run_dir / "checkpoints"
 
+    # -- hooks ---------------------------------------------------------------------------
+
     def on_train_start(self, trainer: Trainer) -> None:
-        self._started = time.time()
-        atomic_write_text(self.run_dir / "config.json",
-                          json.dumps(trainer.config.to_dict(), indent=2) + "\n")
+        config = trainer.config
+        try:
+            summary = read_summary(self.run_dir) if (self.run_dir / "summary.json").is_file() \
+                else None
+        except RunError:
+            summary = None
+        if summary is None:
+            parent: dict[str, Any] | None = None
+            if self.parent is not None:
+                parent = {"run": self.parent.name, "epoch": trainer.epoch,
+                          "step": trainer.global_step}
+            summary = RunSummary(path=self.run_dir, name=self.name or self.run_dir.name,
+                                 arch=config.arch, dataset=config.dataset, created=_now(),
+                                 parent=parent)
+        summary.device, summary.status, summary.epochs = str(trainer.device), "running", config.epochs
+        summary.changes = list(trainer.changes)
+        self.summary = summary
+        # Keep what was logged up to the point this run continues from.
+        source = self.run_dir if (self.run_dir / "batches.csv").is_file() else self.parent
+        if source is not None:
+            try:
+                log = read_batches(source)
+            except RunError:
+                log = None
+            if log is not None:
+                keep = log.step <= trainer.global_step
+                self._steps = log.step[keep].tolist()
+                self._epochs = log.epoch[keep].tolist()
+                self._losses = log.loss[keep].tolist()
+                self._lrs = log.lr[keep].tolist()
+        self._write_config(trainer)
+        self._write_summary(trainer)
+        if trainer.epoch == 0:
+            self._write_snapshot(trainer)
+
+    def on_batch_end(self, trainer: Trainer, p: BatchProgress) -> None:
+        first = p.first_step
+        self._steps.extend(range(first, first + len(p.losses)))
+        self._epochs.extend([p.epoch] * len(p.losses))
+        self._losses.extend(p.losses)
+        self._lrs.extend([p.lr] * len(p.losses))
+
+    def on_settings_changed(self, trainer: Trainer, change: dict[str, Any]) -> None:
+        self._write_config(trainer)
+        if self.summary is not None:
+            self.summary.changes = list(trainer.changes)
+            self.summary.epochs = trainer.config.epochs
+            self._write_summary(trainer)
 
     def on_epoch_end(self, trainer: Trainer, metrics: EpochMetrics) -> None:
         state = trainer.state_dict()
@@ -60,11 +121,49 @@ class RunRecorder(Callback):
         if best is metrics:
             save_checkpoint(state, self.checkpoints / "best.pt")
         atomic_write_text(self.run_dir / "metrics.csv", metrics_csv(trainer.history))
-        summary = {
-            "arch": trainer.config.arch, "dataset": trainer.config.dataset,
-            "device": str(trainer.device), "epochs_done": trainer.epoch,
-            "epochs": trainer.config.epochs, "best_test_acc": best.test_acc,
-            "best_epoch": best.epoch, "train_seconds": sum(m.seconds for m in trainer.history),
-            "updated": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        }
-        atomic_write_text(self.run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+        self._write_batches()
+        self._write_snapshot(trainer)
+        self._write_summary(trainer)
+
+    def on_train_end(self, trainer: Trainer, result: FitResult) -> None:
+        self._write_batches()
+        self._write_summary(trainer, status=result.status)
+
+    def on_exception(self, trainer: Trainer, exc: BaseException) -> None:
+        try:
+            self._write_batches()
+            self._write_summary(trainer, status="failed")
+        except OSError:
+            pass  # the run's own error is the one to report
+
+    # -- files ---------------------------------------------------------------------------
+
+    def _write_config(self, trainer: Trainer) -> None:
+        atomic_write_text(self.run_dir / "config.json",
+                          json.dumps(trainer.config.to_dict(), indent=2) + "\n")
+
+    def _write_batches(self) -> None:
+        log = BatchLog(np.asarray(self._steps, dtype=np.int64),
+                       np.asarray(self._epochs, dtype=np.int64),
+                       np.asarray(self._losses, dtype=np.float64),
+                       np.asarray(self._lrs, dtype=np.float64))
+        atomic_write_text(self.run_dir / "batches.csv", batches_csv(log))
+
+    def _write_snapshot(self, trainer: Trainer) -> None:
+        filters = {k: v.astype(np.float16) for k, v in conv_filters(trainer.model).items()}
+        atomic_write(self.run_dir / "snapshots" / f"epoch-{trainer.epoch:04d}.npz",
+                     lambda f: np.savez_compressed(f, **filters))
+
+    def _write_summary(self, trainer: Trainer, status: str | None = None) -> None:
+        summary = self.summary
+        assert summary is not None
+        best = max(trainer.history, key=lambda m: m.test_acc, default=None)
+        summary.epochs_done = trainer.epoch
+        summary.epochs = trainer.config.epochs
+        summary.best_test_acc = best.test_acc if best else None
+        summary.best_epoch = best.epoch if best else None
+        summary.train_seconds = sum(m.seconds for m in trainer.history)
+        summary.updated = _now()
+        if status is not None:
+            summary.status = status
+        write_summary(summary)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -14,11 +15,14 @@ from torch import Tensor, nn
 
 from .callbacks import BatchProgress, Callback, EpochMetrics
 from .config import TrainConfig, resolve_device
-from .data import DataBundle, Split, iterate_batches, load_dataset
+from .data import DataBundle, Split, load_dataset
 from .models import StudioModel, build_model
 
 CHECKPOINT_FORMAT = "cnn-studio-checkpoint"
 CHECKPOINT_VERSION = 1
+# Settings that may change while a run is paused; everything else fixes what the run is.
+EDITABLE = ("lr", "optimizer", "batch_size", "epochs", "step_size", "gamma", "momentum",
+            "weight_decay")
 
 
 class TrainingError(RuntimeError):
@@ -120,6 +124,12 @@ class Trainer:
         self.epoch = 0  # epochs completed
         self.global_step = 0
         self.history: list[EpochMetrics] = []
+        # settings edited during the run: {"step", "epoch" (fractional), "changes": {field:
+        # [old, new]}}, so curves can mark them and checkpoints remember them
+        self.changes: list[dict[str, Any]] = []
+        self._pending: dict[str, Any] = {}
+        self._pending_lock = threading.Lock()
+        self._progress = 0.0  # epochs done, with the fraction of the current one
         # the last evaluation's prediction and confidence for every test image
         self.test_predictions: Tensor | None = None
         self.test_confidence: Tensor | None = None
@@ -147,6 +157,50 @@ class Trainer:
     @property
     def lr(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
+
+    def request_changes(self, **changes: Any) -> None:
+        """Queue edits of the :data:`EDITABLE` settings (any thread); they apply before the
+        next batch. ``lr`` is the learning rate from now on (the schedule goes on from it).
+
+        Raises ``ValueError("field: reason")`` at once for a bad edit; nothing is queued then.
+        """
+        unknown = sorted(set(changes) - set(EDITABLE))
+        if unknown:
+            raise ValueError(f"{unknown[0]}: cannot change during a run")
+        with self._pending_lock:
+            merged = {**self._pending, **changes}
+            dataclasses.replace(self.config, **merged).validate()
+            if merged.get("epochs", self.config.epochs) <= self.epoch:
+                raise ValueError(f"epochs: must be more than the {self.epoch} already done")
+            self._pending = merged
+
+    def _apply_pending(self) -> None:
+        with self._pending_lock:
+            pending, self._pending = self._pending, {}
+        old = self.config
+        current = {**dataclasses.asdict(old), "lr": self.lr}
+        edits = {k: v for k, v in pending.items() if current[k] != v}
+        if not edits:
+            return
+        self.config = dataclasses.replace(old, **edits)
+        if "optimizer" in edits:  # a new optimizer: its state (momentum, Adam moments) starts afresh
+            last_epoch = self.scheduler.last_epoch
+            self.optimizer = make_optimizer(dataclasses.replace(self.config, lr=edits.get("lr", self.lr)),
+                                            self.model.parameters(), self.device)
+            self.scheduler = torch.optim.lr_scheduler.StepLR(
+                self.optimizer, step_size=self.config.step_size, gamma=self.config.gamma)
+            self.scheduler.last_epoch = last_epoch
+        for group in self.optimizer.param_groups:
+            for key in ("lr", "momentum", "weight_decay"):
+                if key in edits and key in group:
+                    group[key] = edits[key]
+        if "lr" in edits:
+            self.scheduler.base_lrs = [edits["lr"]] * len(self.optimizer.param_groups)
+        self.scheduler.step_size, self.scheduler.gamma = self.config.step_size, self.config.gamma
+        change = {"step": self.global_step, "epoch": round(self._progress, 4),
+                  "changes": {k: [current[k], v] for k, v in edits.items()}}
+        self.changes.append(change)
+        self._emit("on_settings_changed", self, change)
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -188,21 +242,25 @@ class Trainer:
 
     def _train_epoch(self) -> bool:
         """One pass over the training set; False if a stop cut it short."""
+        self._apply_pending()
         epoch = self.epoch + 1
+        self._progress = float(self.epoch)
         self._emit("on_epoch_start", self, epoch)
         model, train = self.model, self.data.train
         model.train()
-        bs = self.config.batch_size
-        num_batches = (len(train) + bs - 1) // bs
+        n = len(train)
         # Losses and hits stay on the device; reading them forces a sync, so we read only
-        # when reporting (a few times a second), never every batch.
-        batch_losses = torch.zeros(num_batches, device=self.device)
+        # when reporting (a few times a second), never every batch. The buffer has room
+        # for batches of one image, since the batch size may change while paused.
+        batch_losses = torch.zeros(n, device=self.device)
+        loss_sum = torch.zeros((), device=self.device)
         correct = torch.zeros((), dtype=torch.int64, device=self.device)
-        seen, reported = 0, 0
+        seen, reported, i = 0, 0, 0
         start = last_report = time.monotonic()
         paused_before = self._paused_total
+        order = torch.randperm(n, generator=self.shuffle).to(train.labels.device)
 
-        for i, (x, y) in enumerate(iterate_batches(train, bs, self.shuffle)):
+        while seen < n:
             if not self._unpaused.is_set():
                 t0 = time.monotonic()
                 while not self._unpaused.wait(0.05):
@@ -210,6 +268,11 @@ class Trainer:
                 self._paused_total += time.monotonic() - t0
             if self._stop.is_set():
                 return False
+            if self._pending:
+                self._apply_pending()
+            bs = self.config.batch_size
+            idx = order[seen:seen + bs]
+            x, y = train.images[idx], train.labels[idx]
             logits = model(x)
             loss = self.criterion(logits, y)
             self.optimizer.zero_grad(set_to_none=True)
@@ -217,13 +280,17 @@ class Trainer:
             self.optimizer.step()
             with torch.no_grad():
                 batch_losses[i] = loss.detach()
+                loss_sum += loss.detach() * len(y)
                 correct += (logits.argmax(1) == y).sum()
             seen += len(y)
+            i += 1
             self.global_step += 1
+            num_batches = i + (n - seen + bs - 1) // bs
+            self._progress = self.epoch + seen / n
 
             now = time.monotonic()
-            if now - last_report >= self.report_interval or i == num_batches - 1:
-                losses = batch_losses[reported:i + 1].tolist()
+            if now - last_report >= self.report_interval or seen == n:
+                losses = batch_losses[reported:i].tolist()
                 if not all(map(math.isfinite, losses)):
                     bad = reported + next(k for k, v in enumerate(losses) if not math.isfinite(v)) + 1
                     raise TrainingError(
@@ -232,15 +299,15 @@ class Trainer:
                         "were restored to the end of the last complete epoch.")
                 in_epoch = now - start - (self._paused_total - paused_before)
                 self._emit("on_batch_end", self, BatchProgress(
-                    epoch=epoch, epochs=self.config.epochs, batch=i + 1, num_batches=num_batches,
+                    epoch=epoch, epochs=self.config.epochs, batch=i, num_batches=num_batches,
                     global_step=self.global_step, losses=losses,
                     accuracy=correct.item() / seen, lr=self.lr,
                     images_per_sec=seen / max(in_epoch, 1e-9),
                     elapsed=now - self._fit_started - self._paused_total))
-                reported, last_report = i + 1, now
+                reported, last_report = i, now
 
         train_seconds = time.monotonic() - start - (self._paused_total - paused_before)
-        train_loss = float((batch_losses * _batch_sizes(len(train), bs, self.device)).sum()) / len(train)
+        train_loss = float(loss_sum) / n
         result = evaluate(model, self.data.test, self.criterion)
         test_loss, test_acc = result.loss, result.accuracy
         self.test_predictions, self.test_confidence = result.predictions, result.confidence
@@ -284,6 +351,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "history": [m.as_dict() for m in self.history],
+            "changes": list(self.changes),
             "rng": rng,
         }
 
@@ -295,14 +363,9 @@ class Trainer:
         self.epoch = int(state["epoch"])
         self.global_step = int(state.get("global_step", 0))
         self.history = [EpochMetrics(**m) for m in state["history"]]
+        self.changes = list(state.get("changes", []))
         rng = state["rng"]
         torch.set_rng_state(rng["torch"])
         self.shuffle.set_state(rng["shuffle"])
         if "cuda" in rng and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(rng["cuda"])
-
-
-def _batch_sizes(n: int, bs: int, device: torch.device) -> Tensor:
-    sizes = torch.full(((n + bs - 1) // bs,), float(bs), device=device)
-    sizes[-1] = n - bs * (len(sizes) - 1)
-    return sizes
