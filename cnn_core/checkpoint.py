@@ -57,13 +57,24 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 
 
 def trainer_from_checkpoint(state: dict[str, Any], callbacks: Any = (), **overrides: Any):
-    """A :class:`Trainer` that continues a checkpointed run (``overrides`` edit its config,
-    e.g. ``epochs`` for the new total or ``device``)."""
-    from .config import TrainConfig
-    from .trainer import Trainer
+    """A :class:`Trainer` that continues a checkpointed run.
 
+    ``overrides`` may set ``epochs`` (the new total), ``device`` and ``data_dir``, and edit
+    any of the trainer's ``EDITABLE`` settings (learning rate, optimizer, ...): those edits
+    take effect before the first batch and are recorded in ``trainer.changes``, exactly
+    like edits made while paused.
+    """
+    from .config import TrainConfig
+    from .trainer import EDITABLE, Trainer
+
+    fixed = {k: v for k, v in overrides.items() if k in ("epochs", "device", "data_dir")}
+    edits = {k: v for k, v in overrides.items() if k in EDITABLE and k != "epochs"}
+    others = sorted(set(overrides) - set(fixed) - set(edits))
+    if others:
+        raise CheckpointError(f"{others[0]}: cannot change when continuing from a checkpoint")
     try:
-        config = TrainConfig.from_dict({**state["config"], **overrides})
+        config = TrainConfig.from_dict({**state["config"], **fixed})
+        config.validate()
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"the checkpoint's settings are not usable: {exc}") from None
     trainer = Trainer(config, callbacks)
@@ -71,4 +82,6 @@ def trainer_from_checkpoint(state: dict[str, Any], callbacks: Any = (), **overri
         trainer.load_state_dict(state)
     except (RuntimeError, KeyError, ValueError, TypeError) as exc:
         raise CheckpointError(f"the checkpoint does not fit its own architecture: {exc}") from None
+    if edits:
+        trainer.request_changes(**edits)  # ValueError("field: reason") for a bad edit
     return trainer

@@ -147,3 +147,89 @@ def test_step_lr_schedule(small: DataBundle) -> None:
 def test_invalid_config_is_refused_before_anything_runs(small: DataBundle) -> None:
     with pytest.raises(ValueError, match="^lr: "):
         Trainer(cfg(lr=-1), data=small)
+
+
+class EditAt(Callback):
+    """Queues setting edits when a given batch has been reported; records every report."""
+
+    def __init__(self, step: int, **changes) -> None:
+        self.step, self.changes = step, changes
+        self.progress = []
+        self.applied = []
+
+    def on_batch_end(self, trainer, progress):
+        self.progress.append(progress)
+        if progress.global_step == self.step:
+            trainer.request_changes(**self.changes)
+
+    def on_settings_changed(self, trainer, change):
+        self.applied.append(change)
+
+
+def test_a_new_learning_rate_applies_from_the_next_batch(small: DataBundle) -> None:
+    edit = EditAt(3, lr=0.05)
+    trainer = Trainer(cfg(epochs=2, optimizer="sgd", momentum=0.0), [edit], data=small,
+                      report_interval=0.0)
+    trainer.fit()
+    lrs = {p.global_step: p.lr for p in edit.progress}
+    assert lrs[3] == pytest.approx(1e-3) and lrs[4] == pytest.approx(0.05)
+    assert lrs[20] == pytest.approx(0.05)
+    assert edit.applied == [{"step": 3, "epoch": pytest.approx(3 * 64 / 640),
+                             "changes": {"lr": [pytest.approx(1e-3), 0.05]}}]
+    assert trainer.config.lr == 0.05 and trainer.changes == edit.applied
+    assert trainer.state_dict()["changes"] == edit.applied
+
+
+def test_the_update_of_the_next_batch_uses_the_new_learning_rate(small: DataBundle) -> None:
+    """Plain SGD: after the edit, one batch moves the weights by exactly lr * gradient."""
+
+    class Probe(EditAt):
+        def on_batch_end(self, trainer, progress):
+            super().on_batch_end(trainer, progress)
+            if progress.global_step == self.step:
+                trainer.request_stop()
+
+    trainer = Trainer(cfg(epochs=1, optimizer="sgd", momentum=0.0), [Probe(2, lr=0.5)],
+                      data=small, report_interval=0.0)
+    trainer.fit()
+    trainer._stop.clear()
+    before = {k: v.clone() for k, v in trainer.model.named_parameters()}
+    seen = []
+    real_step = trainer.optimizer.step
+
+    def step():
+        seen.append({k: p.grad.clone() for k, p in trainer.model.named_parameters()})
+        real_step()
+        trainer.request_stop()
+
+    trainer.optimizer.step = step
+    trainer.fit()
+    grads = seen[0]
+    for k, p in trainer.model.named_parameters():
+        assert torch.allclose(p.detach(), before[k] - 0.5 * grads[k], atol=1e-6), k
+
+
+def test_optimizer_batch_size_epochs_and_schedule_change_mid_run(small: DataBundle) -> None:
+    edit = EditAt(2, optimizer="sgd", batch_size=128, epochs=3, step_size=1, gamma=0.1)
+    trainer = Trainer(cfg(epochs=2), [edit], data=small, report_interval=0.0)
+    result = trainer.fit()
+    assert result.epochs_done == 3
+    assert isinstance(trainer.optimizer, torch.optim.SGD)
+    # epoch 1: 2 batches of 64, then 4 of 128 (640 images); epochs 2 and 3: 5 each
+    epoch1 = [p for p in edit.progress if p.epoch == 1]
+    assert len(epoch1) == 6 and epoch1[-1].num_batches == 6
+    assert trainer.global_step == 6 + 5 + 5
+    # the schedule now cuts the lr tenfold every epoch
+    assert [round(m.lr, 8) for m in trainer.history] == [1e-3, 1e-4, 1e-5]
+
+
+def test_bad_edits_are_refused_at_once_and_nothing_is_queued(small: DataBundle) -> None:
+    trainer = Trainer(cfg(epochs=2), data=small)
+    with pytest.raises(ValueError, match="^lr: "):
+        trainer.request_changes(lr=0)
+    with pytest.raises(ValueError, match="^arch: cannot change"):
+        trainer.request_changes(arch="deepcnn")
+    trainer.fit()
+    with pytest.raises(ValueError, match="^epochs: must be more than the 2"):
+        trainer.request_changes(epochs=2)
+    assert trainer._pending == {} and trainer.changes == []

@@ -1,0 +1,155 @@
+"""The run folder: what the recorder writes, what cnn_core.runs reads back."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from cnn_core.checkpoint import load_checkpoint, trainer_from_checkpoint
+from cnn_core.config import TrainConfig
+from cnn_core.data import DataBundle
+from cnn_core.recorder import RunRecorder
+from cnn_core.runs import (RunError, delete_run, list_runs, read_batches, read_config,
+                           read_metrics, read_snapshots, read_summary, rename_run)
+from cnn_core.trainer import Trainer
+
+
+def cfg(**kw) -> TrainConfig:
+    return TrainConfig(**{"arch": "lenet5", "epochs": 2, "device": "cpu", "seed": 2, **kw})
+
+
+@pytest.fixture
+def same_data(monkeypatch, small: DataBundle) -> DataBundle:
+    """Trainers built from checkpoints load their dataset by name: give them `small`."""
+    import cnn_core.trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "load_dataset", lambda *a, **k: small)
+    return small
+
+
+def test_a_run_folder_has_every_file_and_reads_back(tmp_path, small) -> None:
+    run = tmp_path / "run"
+    trainer = Trainer(cfg(), [RunRecorder(run, name="first try")], data=small)
+    trainer.fit()
+    summary = read_summary(run)
+    assert (summary.name, summary.arch, summary.dataset, summary.status) == (
+        "first try", "lenet5", "mnist-sample", "completed")
+    assert summary.epochs_done == 2 and summary.device == "cpu" and summary.created
+    best = max(trainer.history, key=lambda m: m.test_acc)
+    assert (summary.best_test_acc, summary.best_epoch) == (best.test_acc, best.epoch)
+    assert read_metrics(run) == trainer.history
+    assert read_config(run) == trainer.config
+    log = read_batches(run)
+    assert log.step.tolist() == list(range(1, 21))  # 640 images / 64, twice
+    assert log.epoch.tolist() == [1] * 10 + [2] * 10
+    assert np.isfinite(log.loss).all() and (log.lr == 1e-3).all()
+    snaps = read_snapshots(run)
+    assert [e for e, _ in snaps] == [0, 1, 2]
+    assert snaps[2][1]["conv1"].shape == (6, 1, 5, 5)
+    np.testing.assert_allclose(snaps[2][1]["conv1"],
+                               dict(trainer.model.conv_layers())["conv1"].weight.detach().numpy(), atol=2e-3)
+    for name in ("last.pt", "best.pt"):
+        assert load_checkpoint(run / "checkpoints" / name)["epoch"] >= 1
+    assert not list(run.rglob("*.tmp"))
+
+
+def test_resuming_in_the_same_folder_continues_every_file(tmp_path, same_data) -> None:
+    unbroken = tmp_path / "unbroken"
+    Trainer(cfg(epochs=3), [RunRecorder(unbroken)], data=same_data).fit()
+    run = tmp_path / "run"
+    Trainer(cfg(epochs=2), [RunRecorder(run)], data=same_data).fit()
+    state = load_checkpoint(run / "checkpoints" / "last.pt")
+    trainer_from_checkpoint(state, [RunRecorder(run)], epochs=3).fit()
+
+    key = lambda ms: [(m.train_loss, m.train_acc, m.test_loss, m.test_acc) for m in ms]  # noqa: E731
+    assert key(read_metrics(run)) == key(read_metrics(unbroken))
+    assert read_batches(run).loss.tolist() == read_batches(unbroken).loss.tolist()
+    a = load_checkpoint(run / "checkpoints" / "last.pt")["model"]
+    b = load_checkpoint(unbroken / "checkpoints" / "last.pt")["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert read_summary(run).epochs_done == 3
+
+
+def test_a_branch_starts_from_its_parents_checkpoint(tmp_path, same_data) -> None:
+    parent = tmp_path / "parent"
+    Trainer(cfg(epochs=3), [RunRecorder(parent)], data=same_data).fit()
+    state = load_checkpoint(parent / "checkpoints" / "best.pt")
+    k = state["epoch"]
+    branch = tmp_path / "branch"
+    trainer = trainer_from_checkpoint(state, [RunRecorder(branch, parent=parent)],
+                                      epochs=k + 2, lr=3e-4)
+    for name, tensor in trainer.model.state_dict().items():
+        assert torch.equal(tensor, state["model"][name]), name
+    trainer.fit()
+    summary = read_summary(branch)
+    assert summary.parent == {"run": "parent", "epoch": k, "step": 10 * k}
+    metrics = read_metrics(branch)
+    assert metrics[:k] == read_metrics(parent)[:k]  # drawn from the parent's curve
+    assert [m.lr for m in metrics[k:]] == [3e-4, 3e-4]
+    assert read_batches(branch).step.tolist() == list(range(1, 10 * (k + 2) + 1))
+    assert read_summary(parent).epochs_done == 3  # the parent is untouched
+
+
+def test_settings_changed_during_a_run_are_recorded(tmp_path, small) -> None:
+    from cnn_core.callbacks import Callback
+
+    class Edit(Callback):
+        def on_batch_end(self, trainer, progress):
+            if progress.global_step == 5:
+                trainer.request_changes(lr=2e-3)
+
+    run = tmp_path / "run"
+    Trainer(cfg(), [Edit(), RunRecorder(run)], data=small, report_interval=0.0).fit()
+    assert read_summary(run).changes == [{"step": 5, "epoch": 0.5,
+                                          "changes": {"lr": [1e-3, 2e-3]}}]
+    assert read_config(run).lr == 2e-3
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["changes"][0]["step"] == 5
+
+
+def test_list_rename_and_delete(tmp_path, small) -> None:
+    for i in range(2):
+        Trainer(cfg(epochs=1, seed=i), [RunRecorder(tmp_path / f"run{i}")], data=small).fit()
+    (tmp_path / "not-a-run").mkdir()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "summary.json").write_text("{ nope")
+    runs = list_runs(tmp_path)
+    assert sorted(r.path.name for r in runs) == ["run0", "run1"]
+
+    rename_run(tmp_path / "run0", "  baseline  ")
+    assert read_summary(tmp_path / "run0").name == "baseline"
+    assert json.loads((tmp_path / "run0" / "summary.json").read_text())["name"] == "baseline"
+    with pytest.raises(RunError, match="empty"):
+        rename_run(tmp_path / "run0", "   ")
+
+    delete_run(tmp_path / "run1")
+    assert not (tmp_path / "run1").exists()
+    with pytest.raises(RunError, match="not a run folder"):
+        delete_run(tmp_path / "not-a-run")
+    assert (tmp_path / "not-a-run").exists()
+
+
+def test_a_run_killed_mid_write_leaves_the_completed_files_readable(tmp_path, small,
+                                                                    monkeypatch) -> None:
+    import cnn_core.recorder as recorder
+
+    run = tmp_path / "run"
+    Trainer(cfg(epochs=1), [RunRecorder(run)], data=small).fit()
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # as if the process were killed while writing
+
+    state = load_checkpoint(run / "checkpoints" / "last.pt")
+    monkeypatch.setattr(recorder, "metrics_csv", crash)
+    import cnn_core.trainer as trainer_module
+    monkeypatch.setattr(trainer_module, "load_dataset", lambda *a, **k: small)
+    with pytest.raises(KeyboardInterrupt):
+        trainer_from_checkpoint(state, [RunRecorder(run)], epochs=2).fit()
+    # the checkpoint of epoch 2 was completed before the crash; every file still reads
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["epoch"] == 2
+    assert (run / "metrics.csv").read_bytes() == before[run / "metrics.csv"]
+    assert len(read_metrics(run)) == 1 and read_summary(run).status == "running"
+    assert not list(run.rglob("*.tmp")) and not list(run.rglob(".*.tmp"))
