@@ -8,6 +8,7 @@ wants to run code, a truncated or foreign file -- is refused, never retried unsa
 from __future__ import annotations
 
 import pickle
+import struct
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,8 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(
             f"{path}: refused, the file holds objects that are not plain weights and could "
             f"run code when loaded ({first})") from None
-    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError, KeyError) as exc:
+    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError, KeyError,
+            struct.error) as exc:
         raise CheckpointError(f"{path}: not a readable checkpoint (damaged or truncated: "
                               f"{type(exc).__name__})") from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:

@@ -1,4 +1,4 @@
-"""Headless command line: ``python -m cnn_core train|list|download``.
+"""Headless command line: ``python -m cnn_core train|list|download|export``.
 
 Expected failures (bad arguments, missing data, unusable checkpoints, diverged training)
 print one line on stderr and exit non-zero; tracebacks are for bugs only.
@@ -16,10 +16,12 @@ from .callbacks import BatchProgress, Callback, EpochMetrics
 from .checkpoint import CheckpointError, load_checkpoint, trainer_from_checkpoint
 from .config import OPTIMIZERS, TrainConfig
 from .data import DATASETS, DatasetError, dataset_folder, download_dataset, is_available
+from .export import (ExportError, export_bundle, export_csv, export_onnx, export_tensorboard,
+                     resolve_source)
 from .models import MODELS, build_model, count_parameters
 from .paths import default_runs_dir
 from .recorder import RunRecorder
-from .runs import new_run_dir
+from .runs import RunError, new_run_dir
 from .trainer import Trainer, TrainingError
 
 PROG = "cnn_core"
@@ -76,6 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
     dl = sub.add_parser("download", help="download a dataset into the data folder")
     dl.add_argument("dataset", choices=[n for n, i in DATASETS.items() if i.downloadable])
     dl.add_argument("--data-dir", dest="data_dir")
+
+    export = sub.add_parser("export", help="export runs: metrics CSV, ONNX model, "
+                                           "TensorBoard logs, a zip bundle")
+    export.add_argument("sources", nargs="+", metavar="RUN_DIR_OR_CHECKPOINT",
+                        help="a run folder or checkpoint; --csv takes several run folders")
+    export.add_argument("--onnx", metavar="FILE", help="the model as ONNX (checked with "
+                                                       "onnxruntime against PyTorch)")
+    export.add_argument("--csv", metavar="FILE", help="per-epoch metrics of every run given")
+    export.add_argument("--tensorboard", metavar="DIR",
+                        help="TensorBoard logs, in DIR/<run folder name>")
+    export.add_argument("--bundle", metavar="FILE.zip",
+                        help="config, metrics, checkpoint, ONNX and plots in one zip")
     return parser
 
 
@@ -136,7 +150,8 @@ def _train(args: argparse.Namespace) -> int:
     bar = sys.stderr if (sys.stderr.isatty() and not args.quiet) else None
     callbacks = [ConsoleReporter(sys.stdout, bar), RunRecorder(out)]
     if state is not None:
-        trainer = trainer_from_checkpoint(state, callbacks, **given)
+        edits = {k: v for k, v in given.items() if state["config"].get(k) != v}
+        trainer = trainer_from_checkpoint(state, callbacks, **edits)
         print(f"resuming {config.arch} on {config.dataset} from epoch {trainer.epoch} "
               f"({args.resume})")
     else:
@@ -175,6 +190,35 @@ def _download(name: str, data_dir: str | None) -> None:
     print(f"{DATASETS[name].display_name} is ready in {folder}")
 
 
+def _export_run_dir(source: str, option: str) -> Path:
+    run_dir, _ = resolve_source(source)
+    if run_dir is None:
+        raise ExportError(f"{source}: {option} needs a run folder, not a lone checkpoint")
+    return run_dir
+
+
+def _export(args: argparse.Namespace) -> int:
+    if not (args.onnx or args.csv or args.tensorboard or args.bundle):
+        raise UsageError("export: give at least one of --onnx, --csv, --tensorboard, --bundle")
+    if len(args.sources) > 1 and not args.csv:
+        raise UsageError("export: only --csv takes more than one run")
+    first = args.sources[0]
+    if args.csv:
+        rows = export_csv([_export_run_dir(s, "--csv") for s in args.sources], args.csv)
+        print(f"wrote {args.csv} ({rows} rows from {len(args.sources)} run"
+              f"{'s' if len(args.sources) > 1 else ''})")
+    if args.onnx:
+        difference = export_onnx(resolve_source(first)[1], args.onnx)
+        print(f"wrote {args.onnx} (onnxruntime matches PyTorch within {difference:.1e})")
+    if args.tensorboard:  # DIR/<run>: runs exported to one DIR compare side by side
+        run_dir = _export_run_dir(first, "--tensorboard")
+        folder = export_tensorboard(run_dir, Path(args.tensorboard) / run_dir.name)
+        print(f"wrote {folder} (view with: tensorboard --logdir {args.tensorboard})")
+    if args.bundle:
+        print(f"wrote {export_bundle(_export_run_dir(first, '--bundle'), args.bundle)}")
+    return 0
+
+
 def _list() -> int:
     print("architectures:")
     for name, cls in MODELS.items():
@@ -198,8 +242,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "download":
             _download(args.dataset, args.data_dir)
             return 0
+        if args.command == "export":
+            return _export(args)
         return _train(args)
-    except (DatasetError, CheckpointError, TrainingError, OSError) as exc:
+    except (DatasetError, CheckpointError, TrainingError, ExportError, RunError, OSError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     except (UsageError, ValueError) as exc:  # ValueError: TrainConfig.validate, "field: reason"

@@ -97,7 +97,7 @@ class RunRecorder(Callback):
                 self._lrs = log.lr[keep].tolist()
         self._write_config(trainer)
         self._write_summary(trainer)
-        if trainer.epoch == 0:
+        if not self._snapshot_path(trainer).is_file():  # a new run, or a branch's start
             self._write_snapshot(trainer)
 
     def on_batch_end(self, trainer: Trainer, p: BatchProgress) -> None:
@@ -149,10 +149,12 @@ class RunRecorder(Callback):
                        np.asarray(self._lrs, dtype=np.float64))
         atomic_write_text(self.run_dir / "batches.csv", batches_csv(log))
 
+    def _snapshot_path(self, trainer: Trainer) -> Path:
+        return self.run_dir / "snapshots" / f"epoch-{trainer.epoch:04d}.npz"
+
     def _write_snapshot(self, trainer: Trainer) -> None:
         filters = {k: v.astype(np.float16) for k, v in conv_filters(trainer.model).items()}
-        atomic_write(self.run_dir / "snapshots" / f"epoch-{trainer.epoch:04d}.npz",
-                     lambda f: np.savez_compressed(f, **filters))
+        atomic_write(self._snapshot_path(trainer), lambda f: np.savez_compressed(f, **filters))
 
     def _write_summary(self, trainer: Trainer, status: str | None = None) -> None:
         summary = self.summary

@@ -289,7 +289,10 @@ class Trainer:
             self._progress = self.epoch + seen / n
 
             now = time.monotonic()
-            if now - last_report >= self.report_interval or seen == n:
+            # A pause or an edit about to take effect flushes the report first, so every
+            # reported loss belongs to the settings it was made with.
+            if (now - last_report >= self.report_interval or seen == n
+                    or not self._unpaused.is_set() or self._pending):
                 losses = batch_losses[reported:i].tolist()
                 if not all(map(math.isfinite, losses)):
                     bad = reported + next(k for k, v in enumerate(losses) if not math.isfinite(v)) + 1

@@ -1,4 +1,4 @@
-"""Start the window: ``python main.py [options]`` or ``make run``."""
+"""Start the window: ``python main.py [options] [CHECKPOINT_OR_RUN]`` or ``make run``."""
 
 from __future__ import annotations
 
@@ -10,19 +10,22 @@ from cnn_core.data import DATASETS
 from cnn_core.models import MODELS
 
 
+_CONFIG_OPTIONS = ("arch", "dataset", "epochs", "batch_size", "lr", "device", "seed")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    defaults = TrainConfig()
     parser = argparse.ArgumentParser(
-        prog="cnn-studio", description="CNN Studio: train convolutional networks and look inside.")
-    parser.add_argument("--arch", choices=list(MODELS), default=defaults.arch,
-                        help="architecture selected at launch (default %(default)s)")
-    parser.add_argument("--dataset", choices=list(DATASETS), default=defaults.dataset,
-                        help="dataset selected at launch (default %(default)s)")
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--batch-size", dest="batch_size", type=int, default=defaults.batch_size)
-    parser.add_argument("--lr", type=float, default=defaults.lr, help="learning rate")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda[:N] or mps")
-    parser.add_argument("--seed", type=int, default=defaults.seed)
+        prog="cnn-studio", description="CNN Studio: train convolutional networks and look inside. "
+        "Settings not given here are those of the last session.")
+    parser.add_argument("checkpoint", nargs="?", metavar="CHECKPOINT_OR_RUN",
+                        help="a checkpoint (.pt) or run folder to open for inspection")
+    parser.add_argument("--arch", choices=list(MODELS), help="architecture selected at launch")
+    parser.add_argument("--dataset", choices=list(DATASETS), help="dataset selected at launch")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", dest="batch_size", type=int)
+    parser.add_argument("--lr", type=float, help="learning rate")
+    parser.add_argument("--device", help="auto, cpu, cuda[:N] or mps")
+    parser.add_argument("--seed", type=int)
     parser.add_argument("--start", action="store_true",
                         help="start training as soon as the window opens")
     return parser
@@ -39,11 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("CNN Studio")
     app.setOrganizationName("CNN Studio")
-    config = TrainConfig(arch=args.arch, dataset=args.dataset, epochs=args.epochs,
-                         batch_size=args.batch_size, lr=args.lr, device=args.device,
-                         seed=args.seed)
-    window = MainWindow(config)
+    given = {k: getattr(args, k) for k in _CONFIG_OPTIONS if getattr(args, k) is not None}
+    window = MainWindow()
+    if given:
+        base = window.settings.last_config() or TrainConfig()
+        window.config_panel.set_config(TrainConfig.from_dict({**base.to_dict(), **given}))
     window.show()
-    if args.start:
+    if args.checkpoint:
+        QTimer.singleShot(0, lambda: window.open_path(args.checkpoint))
+    elif args.start:
         QTimer.singleShot(0, window.start_training)
     return app.exec()

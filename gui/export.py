@@ -6,17 +6,16 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
 
-def export_png(widget: QWidget, path: str | Path, scale: float = 2.0) -> Path:
-    """Render ``widget`` at ``scale`` times its on-screen size (text and lines stay
-    sharp: it is drawn again, not enlarged) and save it as PNG."""
+def render_image(widget: QWidget, scale: float = 2.0) -> QImage:
+    """``widget`` drawn at ``scale`` times its on-screen size (text and lines stay sharp:
+    it is drawn again, not enlarged)."""
     if not 0.25 <= scale <= 8:
         raise ValueError("scale must be between 0.25 and 8")
-    path = Path(path)
     size = widget.size()
     image = QImage(round(size.width() * scale), round(size.height() * scale),
                    QImage.Format.Format_ARGB32)
@@ -25,9 +24,26 @@ def export_png(widget: QWidget, path: str | Path, scale: float = 2.0) -> Path:
     painter = QPainter(image)
     widget.render(painter, QPoint(0, 0))
     painter.end()
+    return image
+
+
+def export_png(widget: QWidget, path: str | Path, scale: float = 2.0) -> Path:
+    """Save ``widget`` as a PNG at ``scale`` times its on-screen size."""
+    path = Path(path)
+    image = render_image(widget, scale)
     if not image.save(str(path), "PNG"):
         raise OSError(f"could not write {path}")
     return path
+
+
+def png_bytes(widget: QWidget, scale: float = 2.0) -> bytes:
+    """``widget`` as PNG file contents, for an experiment bundle."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    render_image(widget, scale).save(buffer, "PNG")
+    buffer.close()
+    return bytes(data.data())
 
 
 def export_frames(frames: list[np.ndarray], path: str | Path, fps: float = 6.0,

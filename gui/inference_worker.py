@@ -23,10 +23,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, Signal
 
 from cnn_core.introspection import Saliency, feature_maps, saliency
 from cnn_core.models import StudioModel, build_model
+
+from .torch_threads import single_thread_pool
 
 
 @dataclass(frozen=True)
@@ -44,19 +46,6 @@ class Result:
     maps: dict[str, np.ndarray]
     saliency: Saliency | None
     error: str = ""
-
-
-class _Warm(QRunnable):
-    def __init__(self, done: threading.Event) -> None:
-        super().__init__()
-        self.done = done
-
-    def run(self) -> None:
-        # torch initialises a thread's OpenMP count at its first parallel op, from the
-        # process-wide setting; an op big enough to go parallel makes that happen now.
-        torch.set_num_threads(1)
-        torch.ones(1 << 17).add_(1)
-        self.done.set()
 
 
 class _Job(QRunnable):
@@ -77,14 +66,7 @@ class InferenceClient(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._answered.connect(self._on_answered, Qt.ConnectionType.QueuedConnection)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._pool.setExpiryTimeout(-1)
-        warmed = threading.Event()
-        self._pool.start(_Warm(warmed))
-        # Before any run can raise the process-wide count. (Not waitForDone: that would
-        # also retire the thread just warmed.)
-        warmed.wait(10)
+        self._pool = single_thread_pool(self)
         self._lock = threading.Lock()
         self._new_weights: tuple[dict, dict] | None = None
         self._model: StudioModel | None = None  # touched only by the one running job

@@ -1,33 +1,48 @@
-"""CNN Studio's main window: configuration on the left, live curves and the views inside
-the network in the middle, progress in the status bar.
+"""CNN Studio's main window: configuration and the run history on the left, live curves
+and the views inside the network in the middle, progress in the status bar.
 
 The window only reacts: it starts runs through :class:`RunController`, stores what the
 worker's signals carry, and redraws. No training work happens in the GUI thread.
+Every run is recorded in the runs folder; a run can be resumed, branched from one of its
+checkpoints, or opened for inspection (File > Open, drag and drop, or the command line).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QInputDialog, QLabel,
                                QMainWindow, QMessageBox, QProgressBar, QPushButton, QScrollArea,
                                QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from cnn_core.callbacks import BatchProgress, EpochMetrics
+from cnn_core.checkpoint import CheckpointError, load_checkpoint
 from cnn_core.config import TrainConfig
+from cnn_core.data import DATASETS, is_available
 from cnn_core.introspection import conv_filters
+from cnn_core.runs import (RunError, RunSummary, is_run_dir, new_run_dir, read_batches,
+                           read_metrics, read_summary)
+from cnn_core.trainer import EDITABLE
 
+from .background import BackgroundJobs
+from .export_menu import ExportMenu
 from .run_controller import RunController, RunState
+from .settings import Settings
 from .theme import apply_plot_theme
 from .torch_threads import reserve_threads_for_training
 from .warmup import warm_up_in_background
 from .export import export_png
 from .inside_views import InsideViews
 from .training_worker import RunInfo, TrainingWorker
+from .widgets.config_diff import describe_change
 from .widgets.config_panel import ConfigPanel
-from .widgets.curves import CurvesWidget
+from .widgets.curves import CurvesWidget, Overlay
+from .widgets.runs_panel import RunsPanel
 
 
 STATUS_INTERVAL = 0.2  # seconds between status-bar updates during a run
@@ -35,6 +50,37 @@ STATUS_INTERVAL = 0.2  # seconds between status-bar updates during a run
 
 def _epochs(n: int) -> str:
     return f"{n} epoch{'' if n == 1 else 's'}"
+
+
+@dataclass
+class Continuation:
+    """A checkpoint the next Start continues from: the same run (resume) or a new one
+    (branch, with ``source_run`` as its parent)."""
+
+    kind: str  # "resume" or "branch"
+    checkpoint: Path
+    state: dict[str, Any]
+    source_run: Path | None  # the run the checkpoint belongs to, if it is in a run folder
+    name: str
+
+    @property
+    def epoch(self) -> int:
+        return int(self.state["epoch"])
+
+
+def _run_of(checkpoint: Path) -> Path | None:
+    """The run folder a checkpoint lives in (``RUN/checkpoints/x.pt``), if any."""
+    run = checkpoint.parent.parent
+    return run if checkpoint.parent.name == "checkpoints" and is_run_dir(run) else None
+
+
+def _run_name(run: Path | None, fallback: str) -> str:
+    if run is None:
+        return fallback
+    try:
+        return read_summary(run).name
+    except RunError:
+        return run.name
 
 
 def _clock(seconds: float) -> str:
@@ -53,11 +99,24 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("CNN Studio")
         self.resize(1440, 900)
+        self.setAcceptDrops(True)
+        self.settings = Settings()
+        self.runs_dir = self.settings.runs_dir()
         self.controller = RunController(self)
+        self.jobs = BackgroundJobs(self)
         self.history: list[EpochMetrics] = []
         self._run_started_at = 0.0
         self._first_step: int | None = None
         self._status_shown_at = 0.0
+        self._continuation: Continuation | None = None
+        self._active_run: Path | None = None  # the folder the current run records into
+        self._last_run: Path | None = None  # ... or the last one, or the one opened
+        self._opened: Path | None = None  # the checkpoint shown by File > Open
+        self._last_lr: float | None = None
+        self._branch_mark: tuple[float, str] | None = None  # where a branch starts, and from
+        self._paused_values: dict[str, object] = {}
+        if config is None:
+            config = self.settings.last_config()
 
         self.inside = InsideViews()
         self.tabs = self.inside.tabs
@@ -69,6 +128,7 @@ class MainWindow(QMainWindow):
         if config is not None:
             self.config_panel.set_config(config)
         self.curves = CurvesWidget()
+        self.runs_panel = RunsPanel(self.runs_dir)
 
         self._build_controls()
         self._build_central()
@@ -76,8 +136,9 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
         self._connect()
+        self._restore_layout()
         self._on_state_changed(RunState.IDLE.value)
-        self._set_status("Ready. Pick an architecture and press Start (Ctrl+Return).")
+        self.set_status("Ready. Pick an architecture and press Start (Ctrl+Return).")
 
     # -- construction --------------------------------------------------------------------
 
@@ -104,6 +165,18 @@ class MainWindow(QMainWindow):
         self.error_banner.hide()
         self.error_close.hide()
 
+        # what the next Start will continue from (a resume or a branch), with a way out
+        self.info_banner = QLabel(objectName="continuationBanner", wordWrap=True)
+        self.info_banner.setStyleSheet("background: #e3f2fd; color: #0d47a1; padding: 8px; "
+                                       "border: 1px solid #90caf9; border-radius: 4px;")
+        self.info_cancel = QPushButton("Cancel", objectName="continuationCancel")
+        self.info_cancel.setToolTip("Start a fresh run instead")
+        info_row = QHBoxLayout()
+        info_row.addWidget(self.info_banner, 1)
+        info_row.addWidget(self.info_cancel)
+        self.info_banner.hide()
+        self.info_cancel.hide()
+
         controls = QHBoxLayout()
         controls.addWidget(self.start_button)
         controls.addWidget(self.pause_button)
@@ -119,6 +192,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.addLayout(controls)
         layout.addLayout(banner_row)
+        layout.addLayout(info_row)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
 
@@ -133,6 +207,12 @@ class MainWindow(QMainWindow):
                                      | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                                      | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.config_dock)
+        self.runs_dock = QDockWidget("Runs", self, objectName="runsDock")
+        self.runs_dock.setWidget(self.runs_panel)
+        self.runs_dock.setFeatures(self.config_dock.features())
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.runs_dock)
+        self.tabifyDockWidget(self.config_dock, self.runs_dock)
+        self.config_dock.raise_()
 
     def _build_status_bar(self) -> None:
         self.status_label = QLabel(objectName="statusMessage")
@@ -162,23 +242,37 @@ class MainWindow(QMainWindow):
         self.pause_action = action("&Pause", "Ctrl+P", self.toggle_pause, "Pause or resume")
         self.stop_action = action("S&top", "Esc", self.stop_training, "Stop the run")
 
-        self.export_action = action("&Export panel as PNG…", "Ctrl+E", self._export_panel,
+        self.open_action = action("&Open checkpoint…", QKeySequence.StandardKey.Open,
+                                  self._open_dialog,
+                                  "Inspect a saved checkpoint or run in every panel")
+        self.branch_action = action("&Branch from checkpoint…", "Ctrl+B", self._branch_dialog,
+                                    "Start a new run from a saved checkpoint, with edited "
+                                    "settings")
+        self.export_action = action("Panel as &PNG…", "Ctrl+E", self._export_panel,
                                     "Save what the current panel shows as a PNG image")
-        self.export_curves_action = action("Export &curves as PNG…", "Ctrl+Shift+E",
+        self.export_curves_action = action("&Curves as PNG…", "Ctrl+Shift+E",
                                            lambda: self._export_panel(self.curves),
                                            "Save the loss and accuracy plots as a PNG image")
-        self.export_gif_action = action("Export &time-lapse…", "", self._export_timelapse,
+        self.export_gif_action = action("&Time-lapse…", "", self._export_timelapse,
                                         "Save the filters over time as an animated GIF")
         file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.open_action)
+        file_menu.addSeparator()
+        export_menu = file_menu.addMenu("&Export")
         for act in (self.export_action, self.export_curves_action, self.export_gif_action):
-            file_menu.addAction(act)
+            export_menu.addAction(act)
+        export_menu.addSeparator()
+        self.exports = ExportMenu(self, export_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         train_menu = self.menuBar().addMenu("&Train")
         for act in (self.start_action, self.pause_action, self.stop_action):
             train_menu.addAction(act)
+        train_menu.addSeparator()
+        train_menu.addAction(self.branch_action)
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self.config_dock.toggleViewAction())
+        view_menu.addAction(self.runs_dock.toggleViewAction())
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("&Keyboard shortcuts", self._show_shortcuts)
         help_menu.addAction("&About CNN Studio", self._show_about)
@@ -188,6 +282,14 @@ class MainWindow(QMainWindow):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop_training)
         self.error_close.clicked.connect(self._hide_error)
+        self.info_cancel.clicked.connect(self.cancel_continuation)
+        self.runs_panel.overlayChanged.connect(self._on_overlay_changed)
+        self.runs_panel.resumeRequested.connect(
+            lambda run: self.prepare_continuation("resume", Path(run) / "checkpoints" / "last.pt"))
+        self.runs_panel.branchRequested.connect(
+            lambda checkpoint: self.prepare_continuation("branch", Path(checkpoint)))
+        self.runs_panel.openRequested.connect(self.open_path)
+        self.runs_panel.runsDirChangeRequested.connect(self.set_runs_dir)
         self.inside.timelapse_bar.exportRequested.connect(self._export_timelapse)
         self.controller.workerCreated.connect(self._on_worker_created)
         self.controller.stateChanged.connect(self._on_state_changed)
@@ -197,30 +299,230 @@ class MainWindow(QMainWindow):
     # -- actions -------------------------------------------------------------------------
 
     def start_training(self) -> None:
+        """Start a fresh run, or continue from the checkpoint chosen with Resume / Branch."""
         if self.controller.busy:
             return
         try:
             config = self.config_panel.config()
         except ValueError as exc:
             field, _, reason = str(exc).partition(": ")
-            self._set_status(f"Cannot start: {field.replace('_', ' ')} — {reason}", error=True)
+            self.set_status(f"Cannot start: {field.replace('_', ' ')} — {reason}", error=True)
+            return
+        cont = self._continuation
+        if cont is not None and config.epochs <= cont.epoch:
+            self.set_status(f"Cannot start: epochs — must be more than the {cont.epoch} the "
+                             "checkpoint already has", error=True)
             return
         self._hide_error()
+        self.settings.set_last_config(config)
         self.history = []
         self._first_step = None
+        self._opened = None
+        self._branch_mark = None
         self.curves.reset(config.epochs)
         self.progress.setValue(0)
         self._run_started_at = time.monotonic()
-        self._set_status(f"Preparing {config.arch} on {config.dataset}…")
-        self.controller.start(config)
+        if cont is None:
+            run_dir = new_run_dir(self.runs_dir, config)
+            options: dict[str, Any] = {"run_dir": run_dir}
+        else:
+            run_dir = (cont.source_run if cont.kind == "resume" and cont.source_run is not None
+                       else new_run_dir(self.runs_dir, config))
+            parent = cont.source_run if cont.kind == "branch" else None
+            options = {"run_dir": run_dir, "checkpoint": cont.state, "parent": parent}
+            self._show_history(cont.state, cont.source_run)
+            if cont.kind == "branch":  # marked with the edits, once they take effect
+                self._branch_mark = (float(cont.epoch), f"branched from {cont.name}")
+            self.cancel_continuation()
+        self._active_run = self._last_run = run_dir
+        self.set_status(f"Preparing {config.arch} on {config.dataset}…")
+        self.controller.start(config, **options)
+
+    def _show_history(self, state: dict[str, Any], run: Path | None) -> None:
+        """Draw what a checkpoint already has (its epochs, batch losses and the changes
+        made along the way), so that what follows continues the same curves."""
+        self.history = [EpochMetrics(**m) for m in state["history"]]
+        batches = None
+        if run is not None:
+            try:
+                log = read_batches(run)
+                keep = log.step <= int(state.get("global_step", 0))
+                batches = type(log)(log.step[keep], log.epoch[keep], log.loss[keep], log.lr[keep])
+            except RunError:
+                batches = None
+        self.curves.load_history(self.history, batches)
+        for change in state.get("changes", []):
+            self.curves.add_marker(change["epoch"], describe_change(change))
 
     def toggle_pause(self) -> None:
+        """Pause, or resume with whatever was edited while paused."""
+        if self.controller.state == RunState.PAUSED and not self._apply_edits():
+            return
         self.controller.toggle_pause()
+
+    def _apply_edits(self) -> bool:
+        """Hand the settings edited while paused to the run; False (and why) if refused."""
+        values = self.config_panel.values()
+        bad = {k: v for k, v in self.config_panel.errors().items() if k in EDITABLE}
+        if bad:
+            field, reason = next(iter(bad.items()))
+            self.set_status(f"Cannot resume: {field.replace('_', ' ')} — {reason}", error=True)
+            return False
+        edits = {k: values[k] for k in EDITABLE if values[k] != self._paused_values.get(k)}
+        if not edits:
+            return True
+        try:
+            self.controller.request_changes(edits)
+        except ValueError as exc:
+            field, _, reason = str(exc).partition(": ")
+            self.set_status(f"Cannot resume: {field.replace('_', ' ')} — {reason}", error=True)
+            return False
+        return True
 
     def stop_training(self) -> None:
         if self.controller.busy:
-            self._set_status("Stopping after the current batch…")
+            self.set_status("Stopping after the current batch…")
             self.controller.stop()
+
+    # -- run history: resume, branch, open -----------------------------------------------
+
+    def prepare_continuation(self, kind: str, checkpoint: str | Path) -> bool:
+        """Load a checkpoint that the next Start resumes (same run) or branches from (a new
+        run); the settings a run may change become editable. False, with the reason shown,
+        if the file is refused -- and then nothing changes."""
+        if self.controller.busy:
+            self.show_error("Stop the current run first.")
+            return False
+        checkpoint = Path(checkpoint)
+        try:
+            state = load_checkpoint(checkpoint)
+        except CheckpointError as exc:
+            self.show_error(f"Could not use the checkpoint: {exc}")
+            return False
+        run = _run_of(checkpoint)
+        name = _run_name(run, checkpoint.name)
+        config = TrainConfig.from_dict({**state["config"], "data_dir": None})
+        epoch = int(state["epoch"])
+        config.epochs = max(config.epochs, epoch + 1) if kind == "resume" else epoch + 5
+        self._continuation = Continuation(kind, checkpoint, state, run, name)
+        self._hide_error()
+        self.config_panel.set_config(config)
+        verb = "Resume" if kind == "resume" else "Branch from"
+        self.info_banner.setText(
+            f"{verb} “{name}” at epoch {epoch}: edit the learning rate, optimizer, batch "
+            "size, epochs or schedule if you like, then press Start (Ctrl+Return).")
+        self.info_banner.show()
+        self.info_cancel.show()
+        self.config_dock.raise_()
+        self._update_controls()
+        return True
+
+    def cancel_continuation(self) -> None:
+        self._continuation = None
+        self.info_banner.hide()
+        self.info_cancel.hide()
+        self._update_controls()
+
+    def open_path(self, path: str | Path) -> bool:
+        """Inspect a checkpoint (or a run folder's best checkpoint) in every panel, without
+        training. A refused file changes nothing; the reason is shown."""
+        if self.controller.busy:
+            self.show_error("Stop the current run before opening a checkpoint.")
+            return False
+        path = Path(path)
+        if path.is_dir():
+            if not is_run_dir(path):
+                self.show_error(f"Could not open {path}: not a run folder or a checkpoint.")
+                return False
+            best = path / "checkpoints" / "best.pt"
+            path = best if best.is_file() else path / "checkpoints" / "last.pt"
+        try:
+            state = load_checkpoint(path)
+        except CheckpointError as exc:
+            self.show_error(f"Could not open the checkpoint: {exc}")
+            return False
+        dataset = state["config"].get("dataset")
+        data_dir = self.config_panel.data_dir
+        if dataset not in DATASETS or not is_available(dataset, data_dir):
+            self.show_error(f"Could not open {path.name}: it was trained on {dataset}, which "
+                             f"is not in {data_dir}. Download it first (Configuration > Data).")
+            return False
+        self._hide_error()
+        self.cancel_continuation()
+        run = _run_of(path)
+        self._opened, self._last_run = path, run
+        config = TrainConfig.from_dict({**state["config"], "device": "cpu",
+                                        "data_dir": str(data_dir)})
+        self.curves.reset(max(len(state["history"]), 1))
+        self._show_history(state, run)
+        self._first_step = None
+        self.set_status(f"Opening {path}…")
+        self.controller.start(config, checkpoint=state, inspect=True)
+        return True
+
+    def set_runs_dir(self, path: str | Path) -> None:
+        path = Path(path)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.show_error(f"Cannot use {path} as the runs folder: {exc.strerror or exc}")
+            return
+        self.runs_dir = path
+        self.settings.set_runs_dir(path)
+        self.runs_panel.set_runs_dir(path)
+        self.set_status(f"Runs are now kept in {path}")
+
+    def _open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", str(self.runs_dir),
+                                              "Checkpoints (*.pt);;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def _branch_dialog(self) -> None:
+        start = self._opened or self.runs_dir
+        path, _ = QFileDialog.getOpenFileName(self, "Branch from checkpoint", str(start),
+                                              "Checkpoints (*.pt);;All files (*)")
+        if path:
+            self.prepare_continuation("branch", path)
+
+    def _on_overlay_changed(self, runs: list[RunSummary]) -> None:
+        overlays = []
+        for run in runs:
+            try:
+                overlays.append(Overlay(str(run.path), run.name, read_metrics(run.path),
+                                        read_batches(run.path)))
+            except RunError as exc:
+                self.set_status(f"Cannot draw {run.name}: {exc}", error=True)
+        self.curves.set_overlays(overlays)
+
+    def selected_run(self) -> Path | None:
+        """The run an export is about: the one selected in the Runs panel, else the last
+        run trained or opened here."""
+        summary = self.runs_panel.selected_run()
+        return summary.path if summary is not None else self._last_run
+
+    def ticked_runs(self) -> list[Path]:
+        return [r.path for r in self.runs_panel.checked_runs()]
+
+    # -- drag and drop -------------------------------------------------------------------
+
+    @staticmethod
+    def _dropped_path(event: QDragEnterEvent | QDropEvent) -> Path | None:
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        if len(urls) != 1 or not urls[0].isLocalFile():
+            return None
+        path = Path(urls[0].toLocalFile())
+        return path if path.is_dir() or path.suffix == ".pt" else None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt naming
+        if self._dropped_path(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt naming
+        path = self._dropped_path(event)
+        if path is not None:
+            event.acceptProposedAction()
+            self.open_path(path)
 
     # -- worker signals ------------------------------------------------------------------
 
@@ -230,6 +532,7 @@ class MainWindow(QMainWindow):
         worker.epochEnded.connect(self._on_epoch_ended)
         worker.snapshotTaken.connect(self.inside.add_snapshot)
         worker.epochDetails.connect(self.inside.add_details)
+        worker.settingsChanged.connect(self._on_settings_changed)
         worker.failed.connect(self._on_failed)
 
     @property
@@ -239,11 +542,30 @@ class MainWindow(QMainWindow):
 
     def _on_run_started(self, info: RunInfo) -> None:
         self.inside.start_run(info)
-        self._set_status(f"Training {info.model_name} ({info.parameters:,} parameters) on "
-                         f"{info.dataset.display_name}: {info.train_size:,} images, "
+        if info.run_dir is None:
+            return
+        self.runs_panel.refresh()
+        self.runs_panel.set_active(info.run_dir)
+        start = f" from epoch {info.start_epoch}" if info.start_epoch else ""
+        self.set_status(f"Training {info.model_name} ({info.parameters:,} parameters) on "
+                         f"{info.dataset.display_name}{start}: {info.train_size:,} images, "
                          f"device {info.device}")
 
+    def _on_settings_changed(self, change: dict[str, Any]) -> None:
+        text = describe_change(change)
+        if self._branch_mark is not None:  # a branch's edits, made before its first batch
+            text = f"{self._branch_mark[1]}: {text}"
+            self._branch_mark = None
+        self.curves.add_marker(change["epoch"], text)
+        if "epochs" in change["changes"]:
+            self.curves.set_epochs(change["changes"]["epochs"][1])
+        self.set_status(f"Changed {describe_change(change)} at epoch {change['epoch']:.2f}.")
+
     def _on_batch_progress(self, p: BatchProgress) -> None:
+        self._last_lr = p.lr
+        if self._branch_mark is not None:  # a branch that changed nothing but its length
+            self.curves.add_marker(*self._branch_mark)
+            self._branch_mark = None
         self.curves.add_batch(p)
         if self._first_step is None:  # a resumed run starts part-way through
             self._first_step = (p.epoch - 1) * p.num_batches + p.batch - len(p.losses)
@@ -262,7 +584,7 @@ class MainWindow(QMainWindow):
         rate = (done - (self._first_step or 0)) / max(p.elapsed, 1e-9)  # batches per second
         remaining = (total - done) / max(rate, 1e-9)
         loss = sum(p.losses) / max(len(p.losses), 1)
-        self._set_status(
+        self.set_status(
             f"Epoch {p.epoch}/{p.epochs} · batch {p.batch}/{p.num_batches} · "
             f"loss {loss:.4f} · {p.images_per_sec:,.0f} img/s · "
             f"elapsed {_clock(time.monotonic() - self._run_started_at)} · "
@@ -272,6 +594,7 @@ class MainWindow(QMainWindow):
     def _on_epoch_ended(self, m: EpochMetrics) -> None:
         self.history.append(m)
         self.curves.add_epoch(m)
+        self.runs_panel.refresh()  # its best accuracy and epochs
 
     def _on_model_previewed(self, model) -> None:
         """While idle, show the chosen architecture's untrained filters."""
@@ -279,21 +602,32 @@ class MainWindow(QMainWindow):
             self.inside.preview(conv_filters(model), self.config_panel.dataset_info)
 
     def _on_failed(self, message: str) -> None:
-        self._show_error(f"The run stopped: {message}")
+        self.show_error(f"The run stopped: {message}")
 
     def _on_run_finished(self, status: str) -> None:
         self.curves.refresh()  # the last epoch, without waiting for the next timer tick
+        self._active_run = None
+        self.runs_panel.set_active(None)
+        self.runs_panel.refresh()
+        if status == "inspected" and self._opened is not None:
+            last = self.history[-1] if self.history else None
+            done = (f"epoch {last.epoch}, test accuracy {last.test_acc:.2%}" if last
+                    else "untrained")
+            self.progress.setValue(0)
+            self.set_status(f"Opened {self._opened} ({done}). Explore it in the panels, or "
+                             "branch from it (Ctrl+B).")
+            return
         best = max(self.history, key=lambda m: m.test_acc, default=None)
         summary = (f" Best test accuracy {best.test_acc:.2%} at epoch {best.epoch}."
                    if best else "")
         elapsed = _clock(time.monotonic() - self._run_started_at)
         if status == "completed":
             self.progress.setValue(1000)
-            self._set_status(f"Finished {_epochs(len(self.history))} in {elapsed}.{summary}")
+            self.set_status(f"Finished {_epochs(len(self.history))} in {elapsed}.{summary}")
         elif status == "stopped":
-            self._set_status(f"Stopped after {_epochs(len(self.history))} ({elapsed}).{summary}")
+            self.set_status(f"Stopped after {_epochs(len(self.history))} ({elapsed}).{summary}")
         else:
-            self._set_status(f"Run failed after {_epochs(len(self.history))}.{summary}", error=True)
+            self.set_status(f"Run failed after {_epochs(len(self.history))}.{summary}", error=True)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -301,7 +635,13 @@ class MainWindow(QMainWindow):
         self.pause_button.setText("▶  Resume" if state == RunState.PAUSED.value else "❚❚  Pause")
         self.pause_action.setText("&Resume" if state == RunState.PAUSED.value else "&Pause")
         if state == RunState.PAUSED.value:
-            self._set_status("Paused. Press Resume (Ctrl+P) to continue or Stop (Esc) to end.")
+            if self._last_lr is not None:  # the learning rate now, after the schedule's cuts
+                self.config_panel.lr_spin.setValue(self._last_lr)
+            self._paused_values = {k: v for k, v in self.config_panel.values().items()
+                                   if k in EDITABLE}
+            self.set_status("Paused. Edit the learning rate, optimizer, batch size, epochs or "
+                             "schedule if you like; Resume (Ctrl+P) continues with them, "
+                             "Stop (Esc) ends the run.")
         self._update_controls()
 
     def _update_controls(self) -> None:
@@ -318,16 +658,23 @@ class MainWindow(QMainWindow):
         self.pause_action.setEnabled(active)
         self.stop_button.setEnabled(active)
         self.stop_action.setEnabled(active)
-        # Nothing that would break a running run can be changed while it runs.
-        self.config_panel.setEnabled(idle)
+        # Nothing can change while a run trains; while it is paused, or before a resume or
+        # a branch starts, only what a run may change along the way.
+        self.config_panel.setEnabled(idle or state == RunState.PAUSED)
+        if state == RunState.PAUSED or (idle and self._continuation is not None):
+            self.config_panel.set_editable((*EDITABLE, "device") if idle else EDITABLE)
+        else:
+            self.config_panel.set_editable(None)
+        self.branch_action.setEnabled(idle)
+        self.open_action.setEnabled(idle)
 
-    def _set_status(self, text: str, error: bool = False) -> None:
+    def set_status(self, text: str, error: bool = False) -> None:
         self.status_label.setText(text)
         if error != self.status_label.property("error"):  # restyling is costly: only on change
             self.status_label.setProperty("error", error)
             self.status_label.setStyleSheet("color: #c62828;" if error else "")
 
-    def _show_error(self, text: str) -> None:
+    def show_error(self, text: str) -> None:
         self.error_banner.setText(text)
         self.error_banner.show()
         self.error_close.show()
@@ -347,9 +694,9 @@ class MainWindow(QMainWindow):
         if path:
             try:
                 export_png(widget, path, scale)
-                self._set_status(f"Saved {path}")
+                self.set_status(f"Saved {path}")
             except (OSError, ValueError) as exc:
-                self._show_error(f"Could not export: {exc}")
+                self.show_error(f"Could not export: {exc}")
 
     def _export_timelapse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
@@ -358,13 +705,16 @@ class MainWindow(QMainWindow):
         if path:
             try:
                 paths = self.inside.export_timelapse(path)
-                self._set_status(f"Saved {len(paths)} file(s): {paths[0]}")
+                self.set_status(f"Saved {len(paths)} file(s): {paths[0]}")
             except (OSError, ValueError) as exc:
-                self._show_error(f"Could not export the time-lapse: {exc}")
+                self.show_error(f"Could not export the time-lapse: {exc}")
 
     def _show_shortcuts(self) -> None:
         QMessageBox.information(self, "Keyboard shortcuts",
                                 "Ctrl+Return  Start\nCtrl+P  Pause / Resume\nEsc  Stop\n"
+                                "Ctrl+O  Open a checkpoint to inspect it\n"
+                                "Ctrl+B  Branch from a checkpoint\n"
+                                "F2 / Del  Rename / delete the selected run (Runs)\n"
                                 "Ctrl+E  Export the current panel as PNG\n"
                                 "Ctrl+Shift+E  Export the curves as PNG\n"
                                 "Ctrl+Z  Undo a stroke (Draw tab)\nCtrl+Q  Quit")
@@ -376,13 +726,30 @@ class MainWindow(QMainWindow):
 
     # -- closing -------------------------------------------------------------------------
 
+    def _restore_layout(self) -> None:
+        geometry, state = self.settings.window_layout()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def save_settings(self) -> None:
+        """Remember the configuration (when valid), the layout and the runs folder."""
+        if self._continuation is None and self.config_panel.valid:
+            self.settings.set_last_config(self.config_panel.config())
+        self.settings.set_window_layout(self.saveGeometry(), self.saveState())
+        self.settings.set_runs_dir(self.runs_dir)
+        self.settings.sync()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
         if self.controller.busy:
-            self._set_status("Stopping the run before closing…")
+            self.set_status("Stopping the run before closing…")
             if not self.controller.shutdown():
-                self._show_error("The run did not stop in time; try closing again.")
+                self.show_error("The run did not stop in time; try closing again.")
                 event.ignore()
                 return
+        self.save_settings()
         self.config_panel.shutdown()
         self.inside.shutdown()
+        self.jobs.shutdown()
         event.accept()

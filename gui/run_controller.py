@@ -14,6 +14,7 @@ thread has finished, the GUI thread waits for it to exit and then drops both obj
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 
@@ -49,12 +50,14 @@ class RunController(QObject):
     def busy(self) -> bool:
         return self._thread is not None
 
-    def start(self, config: TrainConfig) -> None:
+    def start(self, config: TrainConfig, **options: Any) -> None:
+        """Start a run in a new thread; ``options`` go to :class:`TrainingWorker` (resume,
+        branch or inspect a checkpoint, where to record the run)."""
         if self.busy:
             raise RuntimeError("a run is already in progress")
         thread = QThread()
         thread.setObjectName("TrainingThread")
-        worker = TrainingWorker(config)
+        worker = TrainingWorker(config, **options)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
@@ -72,6 +75,12 @@ class RunController(QObject):
         paused = self._state != RunState.PAUSED
         self._worker.set_paused(paused)
         self._set_state(RunState.PAUSED if paused else RunState.RUNNING)
+
+    def request_changes(self, changes: dict[str, Any]) -> None:
+        """Edit the paused run's settings; raises ValueError("field: reason") if refused."""
+        if self._worker is None:
+            raise ValueError("run: there is no run to change")
+        self._worker.request_changes(changes)
 
     def stop(self) -> None:
         if self._worker is None or self._state == RunState.STOPPING:

@@ -2,20 +2,26 @@
 
 Drives the real window offscreen through a run on the bundled sample and grabs it idle,
 mid-run and finished, and every panel during and after the run (a digit drawn on the
-Draw panel, a mistake picked on the Errors panel).
+Draw panel, a mistake picked on the Errors panel). Then a second run with SGD, the two
+compared in the Runs panel, and a branch of the first run with edited settings. Runs and
+settings go to a temporary folder, never the user's own.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 
 def main(out: Path) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    scratch = Path(tempfile.mkdtemp(prefix="cnn-studio-screenshots-"))
+    os.environ["CNN_STUDIO_RUNS"] = str(scratch / "runs")
+    os.environ["CNN_STUDIO_SETTINGS"] = str(scratch / "settings.ini")
     import numpy as np
-    from PySide6.QtCore import QEventLoop, QPointF, QTimer
+    from PySide6.QtCore import QEventLoop, QPointF, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
     from cnn_core.config import TrainConfig
@@ -78,6 +84,33 @@ def main(out: Path) -> None:
     wait(300)
     window.grab().save(str(out / "finished.png"))
     grab_panels("after")
+
+    def train(config: TrainConfig) -> None:
+        window.config_panel.set_config(config)
+        window.start_training()
+        done.exec()
+        wait(300)
+
+    # Compare: the same network trained with SGD, both ticked in the Runs panel.
+    first = window._last_run
+    train(TrainConfig(arch="simplecnn", epochs=6, device="cpu", batch_size=32,
+                      optimizer="sgd", lr=0.02, seed=1))
+    window.runs_dock.raise_()
+    tree = window.runs_panel.tree
+    for i in range(tree.topLevelItemCount()):
+        tree.topLevelItem(i).setCheckState(0, Qt.CheckState.Checked)
+    wait(500)
+    window.grab().save(str(out / "runs-compare.png"))
+    for i in range(tree.topLevelItemCount()):
+        tree.topLevelItem(i).setCheckState(0, Qt.CheckState.Unchecked)
+
+    # Branch: the first run, continued from its last checkpoint with SGD and more epochs.
+    window.runs_panel.branchRequested.emit(first / "checkpoints" / "last.pt")
+    config = window.config_panel.config()
+    config.optimizer, config.lr, config.epochs = "sgd", 0.01, 10
+    config.device = "cpu"
+    train(config)
+    window.grab().save(str(out / "branched.png"))
     window.close()
     app.quit()
 

@@ -9,7 +9,10 @@ training thread asks for the machine's full count when it starts.
 
 from __future__ import annotations
 
+import threading
+
 import torch
+from PySide6.QtCore import QObject, QRunnable, QThreadPool
 
 _training_threads: int | None = None
 
@@ -26,3 +29,31 @@ def use_training_threads() -> None:
     """Call at the start of a training thread."""
     if _training_threads is not None:
         torch.set_num_threads(_training_threads)
+
+
+class _Warm(QRunnable):
+    def __init__(self, done: threading.Event) -> None:
+        super().__init__()
+        self.done = done
+
+    def run(self) -> None:
+        # torch initialises a thread's OpenMP count at its first parallel op, from the
+        # process-wide setting; an op big enough to go parallel makes that happen now.
+        torch.set_num_threads(1)
+        torch.ones(1 << 17).add_(1)
+        self.done.set()
+
+
+def single_thread_pool(parent: QObject) -> QThreadPool:
+    """A pool of one thread that never expires and runs torch single-threaded.
+
+    Create it as the window is built, before any run raises the process-wide count: a
+    helper thread started later would make a second OpenMP team (see above).
+    """
+    pool = QThreadPool(parent)
+    pool.setMaxThreadCount(1)
+    pool.setExpiryTimeout(-1)
+    warmed = threading.Event()
+    pool.start(_Warm(warmed))
+    warmed.wait(10)  # not waitForDone: that would also retire the thread just warmed
+    return pool

@@ -14,18 +14,22 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from PySide6.QtCore import QObject, Signal, Slot
 
 from cnn_core.callbacks import BatchProgress, Callback, EpochMetrics
+from cnn_core.checkpoint import CheckpointError, trainer_from_checkpoint
 from cnn_core.config import TrainConfig
 from cnn_core.data import DatasetError, DatasetInfo, denormalize
 from cnn_core.introspection import (LayerHealth, conv_filters, feature_maps, layer_health,
                                     predict_proba)
 from cnn_core.models import count_parameters
-from cnn_core.trainer import FitResult, Trainer, TrainingError
+from cnn_core.recorder import RunRecorder
+from cnn_core.trainer import EDITABLE, FitResult, Trainer, TrainingError, evaluate
 
 from .torch_threads import use_training_threads
 
@@ -56,6 +60,8 @@ class RunInfo:
     test_images: np.ndarray  # (N, H, W, C) uint8, the whole test set for browsing
     test_labels: np.ndarray  # (N,) int64
     model_meta: dict  # arch, in_channels, num_classes, input_size: to rebuild the model
+    run_dir: Path | None = None  # where the run is recorded (None when only inspecting)
+    start_epoch: int = 0  # epochs already done when this run began (resume, branch, open)
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,8 @@ class QtBridgeCallback(Callback):
             probe_label=int(test.labels[0]),
             test_images=_uint8_images(test.images, trainer.info),
             test_labels=test.labels.cpu().numpy(),
-            model_meta=trainer.state_dict()["model_meta"]))
+            model_meta=trainer.state_dict()["model_meta"], run_dir=self.worker.run_dir,
+            start_epoch=trainer.epoch))
         self._snapshot(trainer, trainer.epoch, float(trainer.epoch))
 
     def on_batch_end(self, trainer: Trainer, progress: BatchProgress) -> None:
@@ -123,14 +130,21 @@ class QtBridgeCallback(Callback):
             self._snapshot(trainer, progress.epoch - 1,
                            progress.epoch - 1 + progress.batch / progress.num_batches)
 
+    def on_settings_changed(self, trainer: Trainer, change: dict[str, Any]) -> None:
+        self.worker.settingsChanged.emit(change)
+
     def on_epoch_end(self, trainer: Trainer, metrics: EpochMetrics) -> None:
         self.worker.epochEnded.emit(metrics)
         self._snapshot(trainer, metrics.epoch, float(metrics.epoch))
+        self.details(trainer, metrics.epoch)
+
+    def details(self, trainer: Trainer, epoch: int) -> None:
+        """Every test prediction and the layers' vital signs, for the analysis panels."""
         probe = trainer.data.train
         health = layer_health(trainer.model, probe.images[:PROBE_BATCH],
                               probe.labels[:PROBE_BATCH])
         self.worker.epochDetails.emit(EpochDetails(
-            metrics.epoch, trainer.test_predictions.cpu().numpy(),
+            epoch, trainer.test_predictions.cpu().numpy(),
             trainer.test_confidence.float().cpu().numpy(), health))
 
     def _snapshot(self, trainer: Trainer, epoch: int, progress: float) -> None:
@@ -139,42 +153,73 @@ class QtBridgeCallback(Callback):
 
 
 class TrainingWorker(QObject):
-    """Runs one training run; create it, move it to a QThread, connect ``started`` to ``run``."""
+    """Runs one training run; create it, move it to a QThread, connect ``started`` to ``run``.
+
+    A fresh run starts from ``config``. With ``checkpoint`` (a loaded checkpoint dict) it
+    continues from there instead, with ``config``'s editable settings applied as edits:
+    into ``run_dir`` itself to resume a run, into a new ``run_dir`` with ``parent`` set to
+    branch, or (``inspect=True``) not at all: the model is only evaluated and shown.
+    """
 
     runStarted = Signal(object)  # RunInfo
     batchProgress = Signal(object)  # BatchProgress, at most ~10 per second
     epochEnded = Signal(object)  # EpochMetrics
     snapshotTaken = Signal(object)  # Snapshot: at the start, every ~1.5 s, after every epoch
     epochDetails = Signal(object)  # EpochDetails, after every epoch
+    settingsChanged = Signal(object)  # dict: an entry of Trainer.changes, as it takes effect
     failed = Signal(str)  # a plain-language reason
-    finished = Signal(str)  # "completed", "stopped" or "failed"; always the last signal
+    finished = Signal(str)  # "completed", "stopped", "inspected" or "failed"; always last
 
-    def __init__(self, config: TrainConfig, report_interval: float = REPORT_INTERVAL) -> None:
+    def __init__(self, config: TrainConfig, report_interval: float = REPORT_INTERVAL, *,
+                 run_dir: Path | None = None, checkpoint: dict[str, Any] | None = None,
+                 parent: Path | None = None, inspect: bool = False) -> None:
         super().__init__()
         self.config = config
         self.report_interval = report_interval
+        self.run_dir = None if inspect else run_dir
+        self.checkpoint = checkpoint
+        self.parent_run = parent
+        self.inspect = inspect
         self._trainer: Trainer | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._paused = False
+
+    def _build_trainer(self, bridge: QtBridgeCallback) -> Trainer:
+        callbacks: list[Callback] = [bridge]
+        if self.run_dir is not None:
+            callbacks.append(RunRecorder(self.run_dir, parent=self.parent_run))
+        if self.checkpoint is None:
+            return Trainer(self.config, callbacks, report_interval=self.report_interval)
+        saved = self.checkpoint["config"]
+        edits = {k: getattr(self.config, k) for k in (*EDITABLE, "device", "data_dir")
+                 if getattr(self.config, k) != saved.get(k)}
+        if self.inspect:
+            edits = {"device": self.config.device, "data_dir": self.config.data_dir}
+        trainer = trainer_from_checkpoint(self.checkpoint, callbacks, **edits)
+        trainer.report_interval = self.report_interval
+        return trainer
 
     @Slot()
     def run(self) -> None:
         status = "failed"
         use_training_threads()
         try:
-            trainer = Trainer(self.config, [QtBridgeCallback(self)],
-                              report_interval=self.report_interval)
+            bridge = QtBridgeCallback(self)
+            trainer = self._build_trainer(bridge)
             with self._lock:
                 self._trainer = trainer
                 if self._paused:
                     trainer.pause()
-            if not self._stop.is_set():
+            if self.inspect:
+                self._show(trainer, bridge)
+                status = "inspected"
+            elif not self._stop.is_set():
                 result: FitResult = trainer.fit()
                 status = result.status
             else:
                 status = "stopped"
-        except (TrainingError, DatasetError, ValueError) as exc:
+        except (TrainingError, DatasetError, CheckpointError, ValueError, OSError) as exc:
             self.failed.emit(str(exc))
         except Exception as exc:  # a bug: keep the window alive and say what happened
             traceback.print_exc(file=sys.stderr)
@@ -183,6 +228,13 @@ class TrainingWorker(QObject):
             with self._lock:
                 self._trainer = None
             self.finished.emit(status)
+
+    def _show(self, trainer: Trainer, bridge: QtBridgeCallback) -> None:
+        """Inspect without training: the model as saved, evaluated once on the test set."""
+        bridge.on_train_start(trainer)
+        result = evaluate(trainer.model, trainer.data.test, trainer.criterion)
+        trainer.test_predictions, trainer.test_confidence = result.predictions, result.confidence
+        bridge.details(trainer, trainer.epoch)
 
     # -- controls, called from the GUI thread --------------------------------------------
 
@@ -197,3 +249,10 @@ class TrainingWorker(QObject):
             self._paused = paused
             if self._trainer is not None:
                 (self._trainer.pause if paused else self._trainer.resume)()
+
+    def request_changes(self, changes: dict[str, Any]) -> None:
+        """Edit settings of the paused run; raises ValueError("field: reason") if refused."""
+        with self._lock:
+            if self._trainer is None:
+                raise ValueError("run: the model is still being prepared; try again in a moment")
+            self._trainer.request_changes(**changes)

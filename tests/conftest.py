@@ -15,3 +15,4 @@ def _isolated_folders(tmp_path_factory: pytest.TempPathFactory,
     base = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("CNN_STUDIO_RUNS", str(base / "runs"))
     monkeypatch.setenv("CNN_STUDIO_DATA", str(base / "data"))
+    monkeypatch.setenv("CNN_STUDIO_SETTINGS", str(base / "settings.ini"))

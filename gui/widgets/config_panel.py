@@ -7,6 +7,7 @@ reason). ``validityChanged`` tells the window whether Start may be pressed.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QThread, Signal
@@ -46,6 +47,7 @@ class ConfigPanel(QWidget):
         self.data_dir = data_dir or default_data_dir()
         self._valid = True
         self._download: tuple[QThread, DownloadWorker] | None = None
+        self._editable: set[str] | None = None  # None: every field
 
         self.arch_combo = QComboBox(objectName="architectureCombo")
         for name, cls in MODELS.items():
@@ -175,7 +177,7 @@ class ConfigPanel(QWidget):
 
     # -- reading and writing the config --------------------------------------------------
 
-    def _raw_values(self) -> dict[str, object]:
+    def values(self) -> dict[str, object]:
         """Field values as typed; None where the text is not a number."""
         return {
             "arch": self.arch_combo.currentData(),
@@ -195,7 +197,7 @@ class ConfigPanel(QWidget):
     def errors(self) -> dict[str, str]:
         """Every bad field with the engine's reason, and the dataset if it is not present."""
         errors: dict[str, str] = {}
-        for name, value in self._raw_values().items():
+        for name, value in self.values().items():
             if value is None:
                 errors[name] = "not a number"
                 continue
@@ -214,7 +216,7 @@ class ConfigPanel(QWidget):
         if errors:
             field, reason = next(iter(errors.items()))
             raise ValueError(f"{field}: {reason}")
-        return TrainConfig(**self._raw_values(), data_dir=str(self.data_dir))
+        return TrainConfig(**self.values(), data_dir=str(self.data_dir))
 
     def set_config(self, config: TrainConfig) -> None:
         def select(combo: QComboBox, value: str) -> None:
@@ -236,6 +238,15 @@ class ConfigPanel(QWidget):
         self.gamma_spin.setValue(config.gamma)
         self.seed_spin.setValue(config.seed)
         self.revalidate()
+
+    def set_editable(self, fields: Collection[str] | None = None) -> None:
+        """Let only ``fields`` be changed (None: all of them), e.g. the settings a paused
+        run or a branch may change; the others stay visible but greyed."""
+        self._editable = None if fields is None else set(fields)
+        for name, (widget, _label) in self._fields.items():
+            widget.setEnabled(self._editable is None or name in self._editable)
+        self.download_button.setEnabled(self._editable is None)
+        self._on_optimizer_changed()
 
     @property
     def dataset_info(self) -> DatasetInfo:
@@ -372,4 +383,5 @@ class ConfigPanel(QWidget):
         self.revalidate()
 
     def _on_optimizer_changed(self) -> None:
-        self.momentum_spin.setEnabled(self.optimizer_combo.currentData() == "sgd")
+        self.momentum_spin.setEnabled(self.optimizer_combo.currentData() == "sgd" and (
+            self._editable is None or "momentum" in self._editable))

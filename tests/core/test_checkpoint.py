@@ -90,6 +90,7 @@ def test_truncated_empty_foreign_and_missing_files_are_refused(tmp_path, small) 
         "truncated.pt": data[: len(data) // 2],
         "empty.pt": b"",
         "text.pt": b"hello, not a checkpoint",
+        "junk.pt": b"junk",  # too short for a pickle header: struct.error inside torch
     }
     for name, content in cases.items():
         (tmp_path / name).write_bytes(content)

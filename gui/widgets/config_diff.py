@@ -1,0 +1,154 @@
+"""Two runs' settings and results side by side, the differences highlighted: what changed
+between a run that learned and one that did not."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView,
+                               QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from cnn_core.config import TrainConfig
+from cnn_core.runs import RunError, RunSummary, read_config
+
+DIFFERENT_BACKGROUND = QColor("#ffe9a8")
+# What the settings are called in the dialog; a field missing here shows its own name.
+FIELD_LABELS = {
+    "arch": "architecture", "dataset": "dataset", "epochs": "epochs", "batch_size": "batch size",
+    "optimizer": "optimizer", "lr": "learning rate", "momentum": "momentum (SGD)",
+    "weight_decay": "weight decay", "step_size": "lr step every (epochs)",
+    "gamma": "lr step factor (gamma)", "seed": "seed", "device": "device asked for",
+    "data_dir": "data folder",
+}
+FACT_LABELS = {
+    "status": "status", "best": "best test accuracy", "epochs_done": "epochs done",
+    "trained_on": "trained on", "train_time": "training time", "parent": "branched from",
+    "changes": "changed during the run",
+}
+
+
+def format_number(value: float) -> str:
+    """Short, and exact enough to tell settings apart: 64, 0.5, 1e-3, 3e-4, 2.5e-5."""
+    if isinstance(value, int):
+        return str(value)
+    if value != 0 and abs(value) < 0.01:
+        mantissa, exponent = f"{value:.3e}".split("e")
+        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+    return f"{value:.6g}"
+
+
+def format_value(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return format_number(value)
+    return str(value)
+
+
+def describe_change(change: dict[str, Any]) -> str:
+    """One entry of ``RunSummary.changes`` as text, e.g. ``lr 1e-3 → 3e-4, batch size 64 → 128``
+    (also the label of the curves' marker for it)."""
+    return ", ".join(f"{name.replace('_', ' ')} {format_value(old)} → {format_value(new)}"
+                     for name, (old, new) in change.get("changes", {}).items())
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def run_facts(run: RunSummary) -> dict[str, str]:
+    """The results and history of a run, as the dialog shows them (keys of FACT_LABELS)."""
+    best = ("—" if run.best_test_acc is None
+            else f"{run.best_test_acc:.2%} (epoch {run.best_epoch})")
+    parent = (f"{run.parent.get('run', '?')} @ epoch {run.parent.get('epoch', '?')}"
+              if run.parent else "—")
+    changes = "; ".join(f"@ epoch {c.get('epoch', 0):.2f}: {describe_change(c)}"
+                        for c in run.changes) or "—"
+    return {"status": run.status, "best": best,
+            "epochs_done": f"{run.epochs_done} of {run.epochs}", "trained_on": run.device or "—",
+            "train_time": _clock(run.train_seconds), "parent": parent, "changes": changes}
+
+
+class ConfigDiffDialog(QDialog):
+    """Every setting and result of two runs in two columns; rows that differ are
+    highlighted, and "Only differences" hides the rest."""
+
+    def __init__(self, a: RunSummary, b: RunSummary, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Compare settings: {a.name} and {b.name}")
+        self.runs = (a, b)
+        values: list[dict[str, str]] = []
+        problems = []
+        for run in self.runs:
+            try:
+                config = read_config(run.path).to_dict()
+                shown = {k: format_value(v) for k, v in config.items()}
+            except RunError as exc:
+                problems.append(str(exc))
+                shown = {f.name: "unreadable" for f in fields(TrainConfig)}
+            values.append({**shown, **run_facts(run)})
+        self._keys = [f.name for f in fields(TrainConfig)] + list(FACT_LABELS)
+        self._differing = [k for k in self._keys if values[0].get(k) != values[1].get(k)]
+
+        self.table = QTableWidget(len(self._keys), 2, objectName="configDiffTable")
+        names = [a.name, b.name]
+        if a.name == b.name:  # tell them apart by folder
+            names = [f"{r.name} ({r.path.name})" for r in self.runs]
+        self.table.setHorizontalHeaderLabels(names)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        for row, key in enumerate(self._keys):
+            label = QTableWidgetItem(FIELD_LABELS.get(key) or FACT_LABELS.get(key)
+                                     or key.replace("_", " "))
+            label.setToolTip(key)
+            self.table.setVerticalHeaderItem(row, label)
+            for col in (0, 1):
+                item = QTableWidgetItem(values[col].get(key, "—"))
+                item.setToolTip(item.text())
+                if key in self._differing:
+                    item.setBackground(DIFFERENT_BACKGROUND)
+                    item.setFont(bold)
+                self.table.setItem(row, col, item)
+            if key in self._differing:
+                label.setFont(bold)
+        self.table.resizeRowsToContents()
+
+        self.only_differences = QCheckBox("Only differences", objectName="onlyDifferencesCheck")
+        self.only_differences.setToolTip("Hide the rows where both runs agree")
+        self.only_differences.toggled.connect(self._on_only_differences_toggled)
+        count = QLabel(f"{len(self._differing)} of {len(self._keys)} rows differ")
+        count.setStyleSheet("color: #666;")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+
+        top = QHBoxLayout()
+        top.addWidget(self.only_differences)
+        top.addStretch(1)
+        top.addWidget(count)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        if problems:
+            warning = QLabel("\n".join(problems), wordWrap=True)
+            warning.setStyleSheet("color: #b71c1c;")
+            layout.addWidget(warning)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(buttons)
+        table_height = (self.table.verticalHeader().length() + 2 * self.table.frameWidth()
+                        + self.table.horizontalHeader().sizeHint().height())
+        self.resize(620, min(720, table_height + 100))
+
+    def differences(self) -> list[str]:
+        """Keys (TrainConfig fields, then FACT_LABELS keys) of the rows that differ."""
+        return list(self._differing)
+
+    def _on_only_differences_toggled(self, only: bool) -> None:
+        for row, key in enumerate(self._keys):
+            self.table.setRowHidden(row, only and key not in self._differing)

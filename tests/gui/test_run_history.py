@@ -1,0 +1,245 @@
+"""Runs that last, through the real window: recorded runs, exact resume, edits while
+paused, branches, opening checkpoints, exports and settings that survive a restart."""
+
+from __future__ import annotations
+
+import csv
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QLabel, QPushButton, QSpinBox,
+                               QTreeWidget)
+
+from cnn_core.checkpoint import load_checkpoint
+from cnn_core.runs import list_runs, read_batches, read_metrics, read_snapshots, read_summary
+from gui.main_window import MainWindow
+from tests.gui.conftest import find
+from tests.gui.test_training_window import configure
+
+
+def runs_dir() -> Path:
+    return Path(os.environ["CNN_STUDIO_RUNS"])
+
+
+def train(qtbot, window, timeout: int = 120_000) -> str:
+    with qtbot.waitSignal(window.controller.runFinished, timeout=timeout) as finished:
+        window.start_training()
+    return finished.args[0]
+
+
+def numbers(run: Path) -> list[tuple[float, float, float, float]]:
+    return [(m.train_loss, m.train_acc, m.test_loss, m.test_acc) for m in read_metrics(run)]
+
+
+def weights(run: Path) -> dict[str, torch.Tensor]:
+    return load_checkpoint(run / "checkpoints" / "last.pt")["model"]
+
+
+def test_a_window_run_is_recorded_and_listed(qtbot, window) -> None:
+    configure(window, "lenet5", epochs=1, batch_size=64)
+    assert train(qtbot, window) == "completed"
+    [run] = list_runs(runs_dir())
+    assert run.status == "completed" and run.epochs_done == 1 and run.arch == "lenet5"
+    for name in ("config.json", "metrics.csv", "batches.csv", "summary.json",
+                 "checkpoints/last.pt", "checkpoints/best.pt", "snapshots/epoch-0001.npz"):
+        assert (run.path / name).is_file(), name
+    runs_list = find(window, QTreeWidget, "runsList")
+    assert runs_list.topLevelItemCount() == 1
+
+
+def test_resume_in_the_window_equals_an_unbroken_run(qtbot, window) -> None:
+    configure(window, "lenet5", epochs=3, batch_size=64)
+    find(window, QSpinBox, "seedSpin").setValue(7)
+    assert train(qtbot, window) == "completed"
+    [unbroken] = list_runs(runs_dir())
+
+    find(window, QSpinBox, "epochsSpin").setValue(2)
+    assert train(qtbot, window) == "completed"
+    first = next(r for r in list_runs(runs_dir()) if r.path != unbroken.path)
+    window.runs_panel.resumeRequested.emit(first.path)
+    assert find(window, QLabel, "continuationBanner").isVisible()
+    assert not find(window, QComboBox, "architectureCombo").isEnabled()  # fixed by the run
+    find(window, QSpinBox, "epochsSpin").setValue(3)
+    assert train(qtbot, window) == "completed"
+
+    assert len(list_runs(runs_dir())) == 2  # resumed in its own folder
+    assert numbers(first.path) == numbers(unbroken.path)
+    a, b = weights(first.path), weights(unbroken.path)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert window.curves.test_acc.getData()[0].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_an_edit_while_paused_applies_from_the_next_batch(qtbot, window) -> None:
+    configure(window, "lenet5", epochs=3, batch_size=16)
+    window.start_training()
+    qtbot.waitUntil(lambda: window.curves.batch_points > 5, timeout=60_000)
+    pause = find(window, QPushButton, "pauseButton")
+    qtbot.mouseClick(pause, Qt.MouseButton.LeftButton)
+    lr = window.config_panel.lr_spin
+    assert lr.isEnabled() and not find(window, QComboBox, "architectureCombo").isEnabled()
+    changes = []
+    window.controller._worker.settingsChanged.connect(changes.append)
+    lr.lineEdit().setText("0.02")
+    find(window, QSpinBox, "epochsSpin").setValue(2)
+    qtbot.mouseClick(pause, Qt.MouseButton.LeftButton)  # resume
+    qtbot.waitUntil(lambda: bool(changes), timeout=10_000)
+    assert not lr.isEnabled()  # locked again while training
+    with qtbot.waitSignal(window.controller.runFinished, timeout=120_000):
+        pass
+
+    [change] = changes
+    assert change["changes"]["lr"][1] == 0.02 and change["changes"]["epochs"] == [3, 2]
+    [run] = list_runs(runs_dir())
+    log = read_batches(run.path)
+    before, after = log.lr[log.step <= change["step"]], log.lr[log.step > change["step"]]
+    assert len(before) == change["step"] and (before == 1e-3).all()
+    assert len(after) > 0 and (after == 0.02).all()
+    assert run.epochs_done == 2 and run.changes == [change]
+    assert any("lr 1e-3 → 0.02" in text for text in window.curves.marker_texts())
+
+
+def test_a_branch_starts_from_its_parents_checkpoint(qtbot, window) -> None:
+    configure(window, "lenet5", epochs=2, batch_size=64)
+    assert train(qtbot, window) == "completed"
+    [parent] = list_runs(runs_dir())
+    window.runs_panel.branchRequested.emit(parent.last_checkpoint)
+    window.config_panel.lr_spin.setValue(3e-4)
+    find(window, QSpinBox, "epochsSpin").setValue(3)
+    assert train(qtbot, window) == "completed"
+
+    branch = next(r for r in list_runs(runs_dir()) if r.path != parent.path)
+    assert branch.parent == {"run": parent.path.name, "epoch": 2, "step": 126}
+    assert numbers(branch.path)[:2] == numbers(parent.path)
+    assert read_metrics(branch.path)[2].lr == pytest.approx(3e-4)
+    start = dict(read_snapshots(branch.path))[2]
+    assert all((start[k] == v).all() for k, v in dict(read_snapshots(parent.path))[2].items())
+    assert read_summary(parent.path).epochs_done == 2  # the parent is untouched
+    texts = window.curves.marker_texts()
+    assert any(t.startswith("branched from") for t in texts)
+    assert window.curves.test_acc.getData()[0].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_opening_a_checkpoint_shows_it_without_training(qtbot, window) -> None:
+    configure(window, "lenet5", epochs=1, batch_size=64)
+    assert train(qtbot, window) == "completed"
+    [run] = list_runs(runs_dir())
+    with qtbot.waitSignal(window.controller.runFinished, timeout=60_000) as finished:
+        assert window.open_path(run.path)
+    assert finished.args == ["inspected"]
+    assert len(list_runs(runs_dir())) == 1  # nothing new was recorded
+    assert read_summary(run.path).epochs_done == 1
+    assert window.run_info is not None and window.run_info.run_dir is None
+    assert window.filters_panel.grid is not None
+    assert window.curves.test_acc.getData()[0].tolist() == [1.0]
+    assert "Opened" in find(window, QLabel, "statusMessage").text()
+    qtbot.waitUntil(lambda: window.inside.details is not None, timeout=10_000)
+
+
+class Exploit:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_bad_checkpoints_are_refused_and_nothing_changes(qtbot, window, tmp_path) -> None:
+    configure(window, "lenet5", epochs=1, batch_size=64)
+    assert train(qtbot, window) == "completed"
+    info, history = window.run_info, list(window.history)
+    good = list_runs(runs_dir())[0].last_checkpoint
+    marker = tmp_path / "pwned"
+    files = {"malicious.pt": pickle.dumps(Exploit(marker)),
+             "truncated.pt": good.read_bytes()[: good.stat().st_size // 2],
+             "empty.pt": b""}
+    banner = find(window, QLabel, "errorBanner")
+    for name, data in files.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert not window.open_path(path)
+        assert banner.isVisible() and name in banner.text()
+        assert not window.prepare_continuation("branch", path)
+        assert window.controller.state.value == "idle"
+    assert not marker.exists()
+    assert "refused" in window.error_banner.text() or "empty" in window.error_banner.text()
+    assert window.run_info is info and window.history == history
+
+
+def test_dropping_a_checkpoint_opens_it(qtbot, window) -> None:
+    configure(window, "lenet5", epochs=1, batch_size=64)
+    assert train(qtbot, window) == "completed"
+    checkpoint = list_runs(runs_dir())[0].best_checkpoint
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(checkpoint))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.controller.runFinished, timeout=60_000) as finished:
+        window.dropEvent(event)
+    assert finished.args == ["inspected"] and event.isAccepted()
+
+
+def test_overlaying_two_runs_draws_both_with_a_legend(qtbot, window) -> None:
+    configure(window, "lenet5", epochs=1, batch_size=64)
+    assert train(qtbot, window) == "completed"
+    window.config_panel.lr_spin.setValue(3e-3)
+    assert train(qtbot, window) == "completed"
+    runs_list = find(window, QTreeWidget, "runsList")
+    for i in range(2):
+        runs_list.topLevelItem(i).setCheckState(0, Qt.CheckState.Checked)
+    names = {r.name for r in list_runs(runs_dir())}
+    assert names <= set(window.curves.legend_labels())
+    assert len(window.curves.overlay_items()) == 2
+
+
+def test_csv_export_from_the_menu_has_a_row_per_epoch_per_run(qtbot, window, tmp_path,
+                                                               monkeypatch) -> None:
+    configure(window, "lenet5", epochs=2, batch_size=64)
+    assert train(qtbot, window) == "completed"
+    find(window, QSpinBox, "epochsSpin").setValue(1)
+    assert train(qtbot, window) == "completed"
+    runs_list = find(window, QTreeWidget, "runsList")
+    for i in range(2):
+        runs_list.topLevelItem(i).setCheckState(0, Qt.CheckState.Checked)
+    out = tmp_path / "metrics.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    window.exports.csv_action.trigger()
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=30_000)
+    with out.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 3 and {int(r["epoch"]) for r in rows} == {1, 2}
+    assert "Saved 3 rows" in find(window, QLabel, "statusMessage").text()
+
+
+def test_settings_survive_a_restart(qtbot, tmp_path) -> None:
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.show()
+    qtbot.waitExposed(first)
+    configure(first, "lenet5", epochs=7, batch_size=32)
+    first.config_panel.lr_spin.setValue(5e-3)
+    first.set_runs_dir(tmp_path / "my-runs")
+    first.resize(1100, 760)
+    first.runs_dock.close()  # the person closed the Runs dock
+    qtbot.wait(50)
+    size = first.size()
+    first.close()
+
+    second = MainWindow()
+    qtbot.addWidget(second)
+    second.show()
+    qtbot.waitExposed(second)
+    config = second.config_panel.config()
+    assert (config.arch, config.epochs, config.batch_size, config.lr, config.device) == (
+        "lenet5", 7, 32, 5e-3, "cpu")
+    assert second.runs_dir == tmp_path / "my-runs"
+    assert second.runs_panel.runs_dir == tmp_path / "my-runs"
+    # (the offscreen platform may round the frame by a few pixels)
+    assert abs(second.width() - size.width()) <= 8 and abs(second.height() - size.height()) <= 8
+    assert not second.runs_dock.isVisible() and second.config_dock.isVisible()
+    second.close()
