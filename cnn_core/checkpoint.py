@@ -63,8 +63,8 @@ def trainer_from_checkpoint(state: dict[str, Any], callbacks: Any = (), **overri
 
     ``overrides`` may set ``epochs`` (the new total), ``device`` and ``data_dir``, and edit
     any of the trainer's ``EDITABLE`` settings (learning rate, optimizer, ...): those edits
-    take effect before the first batch and are recorded in ``trainer.changes``, exactly
-    like edits made while paused.
+    take effect at once and are recorded in ``trainer.changes``, like edits made while
+    paused (the callbacks hear of them before ``on_train_start``).
     """
     from .config import TrainConfig
     from .trainer import EDITABLE, Trainer
@@ -86,4 +86,5 @@ def trainer_from_checkpoint(state: dict[str, Any], callbacks: Any = (), **overri
         raise CheckpointError(f"the checkpoint does not fit its own architecture: {exc}") from None
     if edits:
         trainer.request_changes(**edits)  # ValueError("field: reason") for a bad edit
+        trainer.apply_pending_changes()
     return trainer

@@ -30,7 +30,7 @@ from .atomic import atomic_write, atomic_write_text
 from .checkpoint import CheckpointError, load_checkpoint
 from .data import DATASETS
 from .introspection import conv_filters
-from .models import StudioModel, build_model
+from .models import StudioModel, model_for_weights
 from .plots import curves_png, filter_grid, filters_png
 from .runs import (METRIC_COLUMNS, RunError, is_run_dir, read_batches, read_metrics,
                    read_snapshots, read_summary)
@@ -139,9 +139,7 @@ def export_csv(run_dirs: Sequence[str | Path], path: str | Path) -> int:
 def _model_from_state(state: dict[str, Any], source: Path) -> StudioModel:
     meta = state["model_meta"]
     try:
-        model = build_model(meta["arch"], in_channels=int(meta["in_channels"]),
-                            num_classes=int(meta["num_classes"]),
-                            input_size=int(meta["input_size"]))
+        model = model_for_weights(meta)
         model.load_state_dict(state["model"])
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ExportError(f"{source}: the checkpoint does not hold a usable model "

@@ -9,6 +9,8 @@ for 1x28x28 digits and 3x32x32 CIFAR images.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -185,6 +187,20 @@ def build_model(name: str, in_channels: int = 1, num_classes: int = 10, input_si
     except KeyError:
         raise ValueError(f"unknown architecture {name!r}; choose from {', '.join(MODELS)}") from None
     return cls(num_classes=num_classes, in_channels=in_channels, input_size=input_size, **kwargs)
+
+
+def model_for_weights(meta: Mapping[str, Any]) -> StudioModel:
+    """An uninitialised CPU model of ``meta``'s architecture and shape, to load saved
+    weights into (``meta`` as in a checkpoint's ``model_meta``).
+
+    Built on the meta device, so it draws nothing from torch's global random generator:
+    that generator is shared by all threads and a training run's dropout draws from it,
+    so initialising a model elsewhere mid-run would change the run's numbers.
+    """
+    with torch.device("meta"):
+        model = build_model(str(meta["arch"]), int(meta["in_channels"]),
+                            int(meta["num_classes"]), int(meta["input_size"]))
+    return model.to_empty(device="cpu")
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -34,6 +34,13 @@ def metrics_csv(history: list[EpochMetrics]) -> str:
     return buf.getvalue()
 
 
+def default_name(trainer: Trainer, parent: dict[str, Any] | None = None) -> str:
+    """What a run is called until renamed: what sets it apart at a glance."""
+    c = trainer.config
+    name = f"{c.arch} {c.optimizer} lr {c.lr:g}"
+    return f"{name} (branch @ {parent['epoch']})" if parent else name
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S")
 
@@ -76,7 +83,8 @@ class RunRecorder(Callback):
             if self.parent is not None:
                 parent = {"run": self.parent.name, "epoch": trainer.epoch,
                           "step": trainer.global_step}
-            summary = RunSummary(path=self.run_dir, name=self.name or self.run_dir.name,
+            summary = RunSummary(path=self.run_dir, name=self.name or default_name(trainer,
+                                                                                   parent),
                                  arch=config.arch, dataset=config.dataset, created=_now(),
                                  parent=parent)
         summary.device, summary.status, summary.epochs = str(trainer.device), "running", config.epochs

@@ -174,7 +174,8 @@ class Trainer:
                 raise ValueError(f"epochs: must be more than the {self.epoch} already done")
             self._pending = merged
 
-    def _apply_pending(self) -> None:
+    def apply_pending_changes(self) -> None:
+        """Apply queued edits now (``fit`` does so before every batch)."""
         with self._pending_lock:
             pending, self._pending = self._pending, {}
         old = self.config
@@ -242,9 +243,9 @@ class Trainer:
 
     def _train_epoch(self) -> bool:
         """One pass over the training set; False if a stop cut it short."""
-        self._apply_pending()
-        epoch = self.epoch + 1
         self._progress = float(self.epoch)
+        self.apply_pending_changes()
+        epoch = self.epoch + 1
         self._emit("on_epoch_start", self, epoch)
         model, train = self.model, self.data.train
         model.train()
@@ -269,7 +270,7 @@ class Trainer:
             if self._stop.is_set():
                 return False
             if self._pending:
-                self._apply_pending()
+                self.apply_pending_changes()
             bs = self.config.batch_size
             idx = order[seen:seen + bs]
             x, y = train.images[idx], train.labels[idx]
@@ -367,6 +368,7 @@ class Trainer:
         self.global_step = int(state.get("global_step", 0))
         self.history = [EpochMetrics(**m) for m in state["history"]]
         self.changes = list(state.get("changes", []))
+        self._progress = float(self.epoch)
         rng = state["rng"]
         torch.set_rng_state(rng["torch"])
         self.shuffle.set_state(rng["shuffle"])

@@ -26,7 +26,7 @@ import torch
 from PySide6.QtCore import QObject, QRunnable, Qt, Signal
 
 from cnn_core.introspection import Saliency, feature_maps, saliency
-from cnn_core.models import StudioModel, build_model
+from cnn_core.models import StudioModel, model_for_weights
 
 from .torch_threads import single_thread_pool
 
@@ -106,8 +106,7 @@ class InferenceClient(QObject):
             if new is not None:
                 meta, state = new
                 if self._model is None or meta != self._meta:
-                    self._model = build_model(meta["arch"], meta["in_channels"],
-                                              meta["num_classes"], meta["input_size"]).eval()
+                    self._model = model_for_weights(meta).eval()
                     self._meta = dict(meta)
                 self._model.load_state_dict(state)
             image = torch.from_numpy(request.image)

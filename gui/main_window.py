@@ -486,6 +486,8 @@ class MainWindow(QMainWindow):
             self.prepare_continuation("branch", path)
 
     def _on_overlay_changed(self, runs: list[RunSummary]) -> None:
+        """Draw the ticked runs. While no run is training, the plots show just them (or,
+        with none ticked, the last run again); during a run, they are drawn behind it."""
         overlays = []
         for run in runs:
             try:
@@ -493,7 +495,27 @@ class MainWindow(QMainWindow):
                                         read_batches(run.path)))
             except RunError as exc:
                 self.set_status(f"Cannot draw {run.name}: {exc}", error=True)
+        if not self.controller.busy:
+            self.curves.reset(None)
+            if not overlays and self._last_run is not None:
+                self._show_run_curves(self._last_run)
         self.curves.set_overlays(overlays)
+
+    def _show_run_curves(self, run: Path) -> None:
+        """A recorded run's curves with its markers, read back from its folder."""
+        try:
+            summary = read_summary(run)
+            history, batches = read_metrics(run), read_batches(run)
+        except RunError:
+            return  # deleted or damaged since: the plots stay empty
+        self.curves.reset(max(summary.epochs, len(history), 1))
+        self.curves.load_history(history, batches)
+        if summary.parent:
+            self.curves.add_marker(float(summary.parent["epoch"]),
+                                   f"branched from {summary.parent['run']}")
+        for change in summary.changes:
+            if not (summary.parent and change["step"] == summary.parent["step"]):
+                self.curves.add_marker(change["epoch"], describe_change(change))
 
     def selected_run(self) -> Path | None:
         """The run an export is about: the one selected in the Runs panel, else the last
@@ -554,7 +576,7 @@ class MainWindow(QMainWindow):
     def _on_settings_changed(self, change: dict[str, Any]) -> None:
         text = describe_change(change)
         if self._branch_mark is not None:  # a branch's edits, made before its first batch
-            text = f"{self._branch_mark[1]}: {text}"
+            text = f"{self._branch_mark[1]}\n{text}"
             self._branch_mark = None
         self.curves.add_marker(change["epoch"], text)
         if "epochs" in change["changes"]:

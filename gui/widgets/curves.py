@@ -320,7 +320,7 @@ class CurvesWidget(QWidget):
             legend.clear()
             legend.setVisible(bool(overlays))
             plot.getPlotItem().legend.setVisible(not overlays)
-            if overlays:
+            if overlays and (self._epochs or self._batch_x):
                 legend.addItem(self._this_run_sample, "this run")
         loss_series: Series = []
         acc_series: Series = []
@@ -519,6 +519,9 @@ class CurvesWidget(QWidget):
             self.best_marker.setData([best.epoch], [100 * best.test_acc])
             self.best_label.setText(f"best {best.test_acc:.1%} (epoch {best.epoch})")
             self.best_label.setPos(best.epoch, 100 * best.test_acc)
+            # above the star, unless that would leave the plot: then below it
+            near_top = 100 * (1 - best.test_acc) < 0.1 * (100 - self._acc_floor)
+            self.best_label.setAnchor((1.0, -0.2) if near_top else (1.0, 1.2))
             # lr of epoch k applies over (k-1, k]; a step curve needs one more x than y
             lrs = [math.log10(m.lr) for m in self._epochs]
             self.lr_curve.setData(np.arange(len(lrs) + 1, dtype=float), lrs)

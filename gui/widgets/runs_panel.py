@@ -21,8 +21,8 @@ from cnn_core.runs import RunError, RunSummary, delete_run, list_runs, rename_ru
 
 from .config_diff import ConfigDiffDialog
 
-COLUMNS = ("Name", "Architecture", "Dataset", "Best acc.", "Epochs", "Date", "Status")
-NAME, ARCH, DATASET, BEST, EPOCHS, DATE, STATUS = range(len(COLUMNS))
+COLUMNS = ("Name", "Best acc.", "Epochs", "Architecture", "Dataset", "Date", "Status")
+NAME, BEST, EPOCHS, ARCH, DATASET, DATE, STATUS = range(len(COLUMNS))
 KEY_ROLE = Qt.ItemDataRole.UserRole  # the run folder, as a string
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # what a column sorts by
 STATUS_COLOURS = {"completed": "#2e7d32", "stopped": "#ef6c00", "failed": "#c62828",
@@ -289,12 +289,13 @@ class RunsPanel(QWidget):
         if status == "incomplete":
             tip.append("Recorded as running but not trained here: interrupted, or training "
                        "elsewhere. Resume continues it from its last checkpoint.")
-        texts = (name, run.arch, run.dataset, best, f"{run.epochs_done}/{run.epochs}",
-                 _short_date(run.created), status)
-        keys = (run.name.casefold(), run.arch, run.dataset,
-                -1.0 if run.best_test_acc is None else run.best_test_acc, run.epochs_done,
-                run.created or run.path.name, status)
-        for column, (text, sort_key) in enumerate(zip(texts, keys)):
+        cells = {NAME: (name, run.name.casefold()),
+                 BEST: (best, -1.0 if run.best_test_acc is None else run.best_test_acc),
+                 EPOCHS: (f"{run.epochs_done}/{run.epochs}", run.epochs_done),
+                 ARCH: (run.arch, run.arch), DATASET: (run.dataset, run.dataset),
+                 DATE: (_short_date(run.created), run.created or run.path.name),
+                 STATUS: (status, status)}
+        for column, (text, sort_key) in cells.items():
             item.setText(column, text)
             item.setData(column, SORT_ROLE, sort_key)
             font = item.font(column)

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from cnn_core.layers import Conv2D
-from cnn_core.models import MODELS, DeepCNN, build_model, count_parameters
+from cnn_core.models import MODELS, DeepCNN, build_model, count_parameters, model_for_weights
 
 EXPECTED_PARAMS = {"lenet5": 61_706, "simplecnn": 421_642, "deepcnn": 981_450}
 
@@ -64,3 +64,15 @@ def test_dry_run_does_not_touch_batchnorm_statistics() -> None:
     model = DeepCNN()
     assert model.features.block1.bn.num_batches_tracked.item() == 0
     assert model.training
+
+
+@pytest.mark.parametrize("arch", list(MODELS))
+def test_a_model_for_saved_weights_leaves_the_global_generator_alone(arch: str) -> None:
+    trained = build_model(arch)
+    before = torch.get_rng_state()
+    model = model_for_weights({"arch": arch, "in_channels": 1, "num_classes": 10,
+                               "input_size": 28})
+    assert torch.equal(torch.get_rng_state(), before)  # a run's dropout draws from it
+    model.load_state_dict(trained.state_dict())
+    x = torch.randn(3, 1, 28, 28)
+    assert torch.equal(model.eval()(x), trained.eval()(x))

@@ -84,8 +84,11 @@ def test_two_overlaid_runs_get_their_own_curves_and_a_legend(curves: CurvesWidge
         assert len(data_items(plot)) == before[plot] + len(drawn)
     colours = [items[k][0].opts["pen"].color().name() for k in items]
     assert colours[0] != colours[1]
-    assert curves.legend_labels() == ["this run", "short", "long"]
+    assert curves.legend_labels() == ["short", "long"]  # no live run: no "this run"
     assert all(legend.isVisible() for legend in curves.run_legends.values())
+    curves.add_epoch(read_metrics(runs["short"])[0])
+    curves.set_overlays([overlay(runs["short"]), overlay(runs["long"])])
+    assert curves.legend_labels() == ["this run", "short", "long"]
     # the x axis reaches the end of the longest run, although this run plans only 2 epochs
     assert curves.acc_plot.getPlotItem().vb.viewRange()[0][1] >= 3
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QLabel, QPushButton, QSpinBox,
                                QTreeWidget)
@@ -243,3 +243,26 @@ def test_settings_survive_a_restart(qtbot, tmp_path) -> None:
     assert abs(second.width() - size.width()) <= 8 and abs(second.height() - size.height()) <= 8
     assert not second.runs_dock.isVisible() and second.config_dock.isVisible()
     second.close()
+
+
+def test_looking_inside_during_a_run_does_not_change_its_numbers(qtbot, window) -> None:
+    """The panels' inference model is built while the run trains; the run's dropout draws
+    from the same global generator, so building it must draw nothing."""
+    configure(window, "simplecnn", epochs=1, batch_size=64)  # has dropout
+    assert train(qtbot, window) == "completed"
+    quiet = list(window.history)
+
+    panel = window.inside.drawing_panel
+    window.tabs.setCurrentWidget(panel)
+    with qtbot.waitSignal(window.controller.runFinished, timeout=120_000):
+        window.start_training()
+        qtbot.waitUntil(lambda: window.inside.inference.ready, timeout=60_000)
+        canvas = panel.canvas
+        qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(60, 60))
+        for step in range(1, 10):
+            qtbot.mouseMove(canvas, QPoint(60 + 8 * step, 60 + 16 * step))
+        qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(140, 220))
+        qtbot.waitUntil(lambda: panel.probabilities is not None, timeout=30_000)
+    assert not window.history[-1] is quiet[-1]
+    key = lambda ms: [(m.train_loss, m.test_loss, m.test_acc) for m in ms]  # noqa: E731
+    assert key(window.history) == key(quiet)
