@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -28,8 +29,11 @@ def cli_epochs(arch: str, epochs: int) -> list[float]:
 def window_epochs(arch: str, epochs: int, stalls: bool = False,
                   tab: int = 0) -> tuple[list[float], float]:
     args = [sys.executable, "-m", "benchmarks.window_run", arch, str(epochs), "--tab", str(tab)]
-    proc = subprocess.run(args + (["--stalls"] if stalls else []), check=True,
-                          capture_output=True, text=True)
+    with tempfile.TemporaryDirectory() as home:  # its runs and settings are not the user's
+        env = {**os.environ, "CNN_STUDIO_RUNS": str(Path(home) / "runs"),
+               "CNN_STUDIO_SETTINGS": str(Path(home) / "settings.ini")}
+        proc = subprocess.run(args + (["--stalls"] if stalls else []), check=True,
+                              capture_output=True, text=True, env=env)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     return result["seconds"], result["worst_stall_ms"]
 

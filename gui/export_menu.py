@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 
+def _label(source: Path) -> str:
+    """A file name stem for what is exported: the run folder's or the checkpoint's name."""
+    return source.stem if source.suffix == ".pt" else source.name
+
+
 class ExportMenu:
     """Adds the run exports to ``menu`` and carries them out for ``window``."""
 
@@ -61,8 +66,8 @@ class ExportMenu:
     def _source(self) -> Path | None:
         run = self.window.selected_run()
         if run is None:
-            self.window.set_status("Train a run, or select one in the Runs panel, first.",
-                                    error=True)
+            self.window.set_status("Train or open a run, or select one in the Runs panel, "
+                                   "first.", error=True)
         return run
 
     def _ask(self, title: str, default: str, filters: str) -> Path | None:
@@ -84,7 +89,7 @@ class ExportMenu:
 
     def export_onnx(self) -> None:
         run = self._source()
-        path = run and self._ask("Export ONNX", f"{run.name}.onnx", "ONNX models (*.onnx)")
+        path = run and self._ask("Export ONNX", f"{_label(run)}.onnx", "ONNX models (*.onnx)")
         if run is not None and path is not None:
             checkpoint = export.resolve_source(run)[1]
             self._run(lambda: export.export_onnx(checkpoint, path),
@@ -97,14 +102,14 @@ class ExportMenu:
         folder = QFileDialog.getExistingDirectory(self.window, "TensorBoard log folder",
                                                   str(Path.home()))
         if folder:
-            out = Path(folder) / run.name
+            out = Path(folder) / _label(run)
             self._run(lambda: export.export_tensorboard(run, out),
                       lambda written: f"Saved TensorBoard logs to {written}: "
                                       f"tensorboard --logdir {folder}")
 
     def export_bundle(self) -> None:
         run = self._source()
-        path = run and self._ask("Export experiment bundle", f"{run.name}.zip",
+        path = run and self._ask("Export experiment bundle", f"{_label(run)}.zip",
                                  "Zip archives (*.zip)")
         if run is None or path is None:
             return

@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         self._last_run: Path | None = None  # ... or the last one, or the one opened
         self._opened: Path | None = None  # the checkpoint shown by File > Open
         self._last_lr: float | None = None
+        self._lr_setting = 0.0  # the learning rate field's value before a pause
         self._branch_mark: tuple[float, str] | None = None  # where a branch starts, and from
         self._paused_values: dict[str, object] = {}
         if config is None:
@@ -356,8 +357,12 @@ class MainWindow(QMainWindow):
 
     def toggle_pause(self) -> None:
         """Pause, or resume with whatever was edited while paused."""
-        if self.controller.state == RunState.PAUSED and not self._apply_edits():
-            return
+        if self.controller.state == RunState.PAUSED:
+            if not self._apply_edits():
+                return
+            if self.config_panel.values()["lr"] == self._paused_values.get("lr"):
+                # not edited: show the run's own setting again, not the scheduled value
+                self.config_panel.lr_spin.setValue(self._lr_setting)
         self.controller.toggle_pause()
 
     def _apply_edits(self) -> bool:
@@ -518,10 +523,12 @@ class MainWindow(QMainWindow):
                 self.curves.add_marker(change["epoch"], describe_change(change))
 
     def selected_run(self) -> Path | None:
-        """The run an export is about: the one selected in the Runs panel, else the last
-        run trained or opened here."""
+        """What an export is about: the run selected in the Runs panel, else the last run
+        trained or opened here, else the checkpoint opened."""
         summary = self.runs_panel.selected_run()
-        return summary.path if summary is not None else self._last_run
+        if summary is not None:
+            return summary.path
+        return self._last_run or self._opened
 
     def ticked_runs(self) -> list[Path]:
         return [r.path for r in self.runs_panel.checked_runs()]
@@ -616,7 +623,8 @@ class MainWindow(QMainWindow):
     def _on_epoch_ended(self, m: EpochMetrics) -> None:
         self.history.append(m)
         self.curves.add_epoch(m)
-        self.runs_panel.refresh()  # its best accuracy and epochs
+        if self._active_run is not None:
+            self.runs_panel.update_run(self._active_run)  # its best accuracy and epochs
 
     def _on_model_previewed(self, model) -> None:
         """While idle, show the chosen architecture's untrained filters."""
@@ -657,6 +665,7 @@ class MainWindow(QMainWindow):
         self.pause_button.setText("▶  Resume" if state == RunState.PAUSED.value else "❚❚  Pause")
         self.pause_action.setText("&Resume" if state == RunState.PAUSED.value else "&Pause")
         if state == RunState.PAUSED.value:
+            self._lr_setting = self.config_panel.lr_spin.value()
             if self._last_lr is not None:  # the learning rate now, after the schedule's cuts
                 self.config_panel.lr_spin.setValue(self._last_lr)
             self._paused_values = {k: v for k, v in self.config_panel.values().items()

@@ -101,6 +101,10 @@ def main(out: Path) -> None:
         tree.topLevelItem(i).setCheckState(0, Qt.CheckState.Checked)
     wait(500)
     window.grab().save(str(out / "runs-compare.png"))
+    window.runs_panel.compare_action.trigger()
+    wait(300)
+    window.runs_panel.diff_dialog.grab().save(str(out / "runs-diff.png"))
+    window.runs_panel.diff_dialog.close()
     for i in range(tree.topLevelItemCount()):
         tree.topLevelItem(i).setCheckState(0, Qt.CheckState.Unchecked)
 

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QInputDial
                                QMenu, QMessageBox, QPushButton, QStackedWidget, QToolButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from cnn_core.runs import RunError, RunSummary, delete_run, list_runs, rename_run
+from cnn_core.runs import (RunError, RunSummary, delete_run, list_runs, read_summary,
+                           rename_run)
 
 from .config_diff import ConfigDiffDialog
 
@@ -238,6 +239,26 @@ class RunsPanel(QWidget):
         self.stack.setCurrentWidget(self.tree if runs else self.empty_label)
         self._update_actions()
         self._emit_overlay_if_changed()
+
+    def update_run(self, path: Path) -> None:
+        """Re-read one run's summary (the active run's, after each epoch): a few lines of
+        JSON, where :meth:`refresh` reads every run in the folder."""
+        key = _key(path)
+        item = self._item(key)
+        if item is None:
+            self.refresh()
+            return
+        try:
+            run = read_summary(path)
+        except RunError:
+            return
+        self._runs[key] = run
+        names = {r.path.name: r.name for r in self._runs.values()}
+        self.tree.setSortingEnabled(False)
+        self.tree.blockSignals(True)
+        self._fill(item, run, names)
+        self.tree.blockSignals(False)
+        self.tree.setSortingEnabled(True)
 
     def checked_runs(self) -> list[RunSummary]:
         """The ticked runs, in the order shown."""

@@ -73,3 +73,32 @@ def test_start_option_trains_at_launch() -> None:
     """)
     assert proc.returncode == 0, proc.stderr
     assert "state running lenet5" in proc.stdout
+
+
+def test_a_checkpoint_on_the_command_line_is_opened(tmp_path) -> None:
+    run = tmp_path / "run"
+    subprocess.run([sys.executable, "-m", "cnn_core", "train", "--arch", "lenet5", "--epochs",
+                    "1", "--device", "cpu", "--quiet", "--out", str(run)], cwd=ROOT,
+                   check=True, capture_output=True, timeout=120)
+    proc = run_python(f"""
+        import sys
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        import gui.app
+
+        app = QApplication(sys.argv[:1])
+
+        def check():
+            window = next(w for w in app.topLevelWidgets() if w.objectName() == "mainWindow")
+            if window.controller.busy:
+                QTimer.singleShot(200, check)
+                return
+            print("shown", window.run_info.model_name, len(window.history),
+                  window.status_label.text(), flush=True)
+            window.close()
+
+        QTimer.singleShot(500, check)
+        sys.exit(gui.app.main([{str(run / "checkpoints" / "best.pt")!r}]))
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "shown LeNet-5 1 Opened" in proc.stdout, proc.stdout

@@ -17,7 +17,7 @@ from cnn_core.recorder import RunRecorder
 from cnn_core.runs import read_summary, write_summary
 from cnn_core.trainer import Trainer
 from gui.widgets.config_diff import DIFFERENT_BACKGROUND, ConfigDiffDialog, describe_change
-from gui.widgets.runs_panel import EMPTY_TEXT, NAME, RunsPanel
+from gui.widgets.runs_panel import ARCH, BEST, DATASET, EMPTY_TEXT, EPOCHS, NAME, STATUS, RunsPanel
 
 # name: (settings, created, stop after this many epochs)
 RUNS = {
@@ -102,14 +102,15 @@ def test_lists_every_run_newest_first_with_its_facts(panel: RunsPanel, runs_dir:
     assert [r[0] for r in listed] == ["halted", "sgd", "adam"]
     for row in listed:
         summary = read_summary(runs_dir / row[0])
-        assert row[1:4] == ["lenet5", "mnist-sample", f"{summary.best_test_acc:.2%}"]
-    assert listed[0][4] == "1/2" and listed[0][6] == "stopped"
-    assert listed[2][4] == "2/2" and listed[2][6] == "completed"
+        assert [row[c] for c in (BEST, ARCH, DATASET)] == [
+            f"{summary.best_test_acc:.2%}", "lenet5", "mnist-sample"]
+    assert listed[0][EPOCHS] == "1/2" and listed[0][STATUS] == "stopped"
+    assert listed[2][EPOCHS] == "2/2" and listed[2][STATUS] == "completed"
     assert not panel.empty_label.isVisible()
 
 
 def test_sorting_by_best_accuracy_is_numeric(panel: RunsPanel, runs_dir: Path) -> None:
-    panel.tree.sortByColumn(3, Qt.SortOrder.AscendingOrder)
+    panel.tree.sortByColumn(BEST, Qt.SortOrder.AscendingOrder)
     accs = [read_summary(runs_dir / r[0]).best_test_acc for r in rows(panel)]
     assert accs == sorted(accs)
 
@@ -199,7 +200,7 @@ def test_the_active_run_is_marked_and_cannot_be_deleted_or_renamed(
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: pytest.fail("should not ask"))
     panel.set_active(runs_dir / "adam")
     row = item(panel, "adam")
-    assert row.text(6) == "training" and row.font(NAME).weight() == QFont.Weight.Bold
+    assert row.text(STATUS) == "training" and row.font(NAME).weight() == QFont.Weight.Bold
     assert panel.checked_runs() == []  # the live run is on the plots already
     assert not row.flags() & Qt.ItemFlag.ItemIsUserCheckable
     select(panel, "adam", "sgd")
@@ -209,7 +210,7 @@ def test_the_active_run_is_marked_and_cannot_be_deleted_or_renamed(
     select(panel, "adam")
     assert not panel.rename_action.isEnabled()
     panel.set_active(None)
-    assert item(panel, "adam").text(6) == "completed"
+    assert item(panel, "adam").text(STATUS) == "completed"
     assert panel.rename_action.isEnabled()
 
 
