@@ -312,7 +312,7 @@ class MainWindow(QMainWindow):
         cont = self._continuation
         if cont is not None and config.epochs <= cont.epoch:
             self.set_status(f"Cannot start: epochs — must be more than the {cont.epoch} the "
-                             "checkpoint already has", error=True)
+                            "checkpoint already has", error=True)
             return
         self._hide_error()
         self.settings.set_last_config(config)
@@ -404,9 +404,13 @@ class MainWindow(QMainWindow):
         except CheckpointError as exc:
             self.show_error(f"Could not use the checkpoint: {exc}")
             return False
+        try:
+            config = TrainConfig.from_dict({**state["config"], "data_dir": None})
+        except (TypeError, ValueError) as exc:
+            self.show_error(f"Could not use the checkpoint: its settings are unusable ({exc})")
+            return False
         run = _run_of(checkpoint)
         name = _run_name(run, checkpoint.name)
-        config = TrainConfig.from_dict({**state["config"], "data_dir": None})
         epoch = int(state["epoch"])
         config.epochs = max(config.epochs, epoch + 1) if kind == "resume" else epoch + 5
         self._continuation = Continuation(kind, checkpoint, state, run, name)
@@ -450,14 +454,18 @@ class MainWindow(QMainWindow):
         data_dir = self.config_panel.data_dir
         if dataset not in DATASETS or not is_available(dataset, data_dir):
             self.show_error(f"Could not open {path.name}: it was trained on {dataset}, which "
-                             f"is not in {data_dir}. Download it first (Configuration > Data).")
+                            f"is not in {data_dir}. Download it first (Configuration > Data).")
+            return False
+        try:
+            config = TrainConfig.from_dict({**state["config"], "device": "cpu",
+                                            "data_dir": str(data_dir)})
+        except (TypeError, ValueError) as exc:
+            self.show_error(f"Could not open the checkpoint: its settings are unusable ({exc})")
             return False
         self._hide_error()
         self.cancel_continuation()
         run = _run_of(path)
         self._opened, self._last_run = path, run
-        config = TrainConfig.from_dict({**state["config"], "device": "cpu",
-                                        "data_dir": str(data_dir)})
         self.curves.reset(max(len(state["history"]), 1))
         self._show_history(state, run)
         self._first_step = None
@@ -577,8 +585,8 @@ class MainWindow(QMainWindow):
         self.runs_panel.set_active(info.run_dir)
         start = f" from epoch {info.start_epoch}" if info.start_epoch else ""
         self.set_status(f"Training {info.model_name} ({info.parameters:,} parameters) on "
-                         f"{info.dataset.display_name}{start}: {info.train_size:,} images, "
-                         f"device {info.device}")
+                        f"{info.dataset.display_name}{start}: {info.train_size:,} images, "
+                        f"device {info.device}")
 
     def _on_settings_changed(self, change: dict[str, Any]) -> None:
         text = describe_change(change)
@@ -645,7 +653,7 @@ class MainWindow(QMainWindow):
                     else "untrained")
             self.progress.setValue(0)
             self.set_status(f"Opened {self._opened} ({done}). Explore it in the panels, or "
-                             "branch from it (Ctrl+B).")
+                            "branch from it (Ctrl+B).")
             return
         best = max(self.history, key=lambda m: m.test_acc, default=None)
         summary = (f" Best test accuracy {best.test_acc:.2%} at epoch {best.epoch}."
@@ -671,8 +679,8 @@ class MainWindow(QMainWindow):
             self._paused_values = {k: v for k, v in self.config_panel.values().items()
                                    if k in EDITABLE}
             self.set_status("Paused. Edit the learning rate, optimizer, batch size, epochs or "
-                             "schedule if you like; Resume (Ctrl+P) continues with them, "
-                             "Stop (Esc) ends the run.")
+                            "schedule if you like; Resume (Ctrl+P) continues with them, "
+                            "Stop (Esc) ends the run.")
         self._update_controls()
 
     def _update_controls(self) -> None:

@@ -155,19 +155,23 @@ def test_bad_checkpoints_are_refused_and_nothing_changes(qtbot, window, tmp_path
     info, history = window.run_info, list(window.history)
     good = list_runs(runs_dir())[0].last_checkpoint
     marker = tmp_path / "pwned"
-    files = {"malicious.pt": pickle.dumps(Exploit(marker)),
-             "truncated.pt": good.read_bytes()[: good.stat().st_size // 2],
-             "empty.pt": b""}
+    state = load_checkpoint(good)
+    state["config"] = {**state["config"], "arch": 3, "colour": "blue"}
+    torch.save(state, tmp_path / "odd-settings.pt")
+    files = {"malicious.pt": (pickle.dumps(Exploit(marker)), "refused"),
+             "truncated.pt": (good.read_bytes()[: good.stat().st_size // 2], "truncated"),
+             "empty.pt": (b"", "empty"), "odd-settings.pt": (None, "settings are unusable")}
     banner = find(window, QLabel, "errorBanner")
-    for name, data in files.items():
+    for name, (data, reason) in files.items():
         path = tmp_path / name
-        path.write_bytes(data)
+        if data is not None:
+            path.write_bytes(data)
         assert not window.open_path(path)
-        assert banner.isVisible() and name in banner.text()
+        assert banner.isVisible() and reason in banner.text()
         assert not window.prepare_continuation("branch", path)
-        assert window.controller.state.value == "idle"
+        assert reason in banner.text()
+        assert window.controller.state.value == "idle" and window._continuation is None
     assert not marker.exists()
-    assert "refused" in window.error_banner.text() or "empty" in window.error_banner.text()
     assert window.run_info is info and window.history == history
 
 
