@@ -257,9 +257,9 @@ def _write_events(run_dir: Path, log_dir: Path) -> None:
         log = read_batches(run_dir)
         for step, loss in zip(log.step.tolist(), log.loss.tolist()):
             writer.add_scalar("batch/loss", loss, step)
-        for epoch, filters in read_snapshots(run_dir):
-            for layer, weights in filters.items():
-                writer.add_image(f"filters/{layer}", filter_grid(weights), epoch,
+        for snap in read_snapshots(run_dir):
+            for layer, weights in snap.filters.items():
+                writer.add_image(f"filters/{layer}", filter_grid(weights), snap.epoch,
                                  dataformats="HWC")
 
 

@@ -10,7 +10,8 @@ Layout of a run folder (written by :class:`cnn_core.recorder.RunRecorder`)::
                               parent (for a branch), settings changed during the run
     checkpoints/last.pt       the end of the latest epoch (the resume point)
     checkpoints/best.pt       the epoch with the best test accuracy
-    snapshots/epoch-NNNN.npz  every conv layer's filters (float16) after epoch NNNN
+    snapshots/epoch-NNNN.npz  the weights (float16) after epoch NNNN: ``filters/<conv
+                              layer>`` and ``state/<state_dict key>``, for the time-lapse
 
 Every file is replaced atomically, so a run killed at any moment leaves each file it had
 already written readable.
@@ -22,6 +23,7 @@ import csv
 import json
 import shutil
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,17 +200,31 @@ def batches_csv(log: BatchLog) -> str:
     return "\n".join(lines) + "\n"
 
 
-def read_snapshots(run_dir: str | Path) -> list[tuple[int, dict[str, np.ndarray]]]:
-    """(epoch, {conv layer: filters}) for every saved snapshot, oldest first."""
+@dataclass
+class Snapshot:
+    """The network after one epoch, as saved in ``snapshots/`` (float16 on disk)."""
+
+    epoch: int
+    filters: dict[str, np.ndarray]  # conv layer -> float32 (out, in, kh, kw)
+    state: dict[str, np.ndarray]  # the model's state_dict, float32 where it was floating
+
+
+def read_snapshots(run_dir: str | Path) -> list[Snapshot]:
+    """Every saved snapshot, oldest first (one being written when a run was killed is
+    skipped)."""
     folder = Path(run_dir) / "snapshots"
     out = []
     for path in sorted(folder.glob("epoch-*.npz")):
         try:
             epoch = int(path.stem.split("-")[1])
             with np.load(path, allow_pickle=False) as data:
-                out.append((epoch, {k: data[k].astype(np.float32) for k in data.files}))
-        except (OSError, ValueError, IndexError):
-            continue  # a snapshot being written when the run was killed
+                arrays = {k: data[k] for k in data.files}
+        except (OSError, ValueError, IndexError, zipfile.BadZipFile, EOFError):
+            continue
+        def part(prefix: str) -> dict[str, np.ndarray]:
+            return {k[len(prefix):]: v.astype(np.float32) if v.dtype.kind == "f" else v
+                    for k, v in arrays.items() if k.startswith(prefix)}
+        out.append(Snapshot(epoch, part("filters/"), part("state/")))
     return out
 
 

@@ -47,7 +47,7 @@ class ExportMenu:
         if missing:
             text = f"{text.rstrip('…')} (needs {', '.join(missing)})…"
             tip = f"Install the optional packages first: {export.INSTALL_HINT}"
-            slot = lambda m=missing: self._explain_missing(m)  # noqa: E731
+            slot = lambda _checked=False, m=missing: self._explain_missing(m)  # noqa: E731
         act = QAction(text, self.window)
         act.setStatusTip(tip)
         act.setToolTip(tip)

@@ -470,7 +470,7 @@ class MainWindow(QMainWindow):
         self._show_history(state, run)
         self._first_step = None
         self.set_status(f"Opening {path}…")
-        self.controller.start(config, checkpoint=state, inspect=True)
+        self.controller.start(config, checkpoint=state, inspect=True, replay=run)
         return True
 
     def set_runs_dir(self, path: str | Path) -> None:

@@ -27,8 +27,9 @@ from cnn_core.config import TrainConfig
 from cnn_core.data import DatasetError, DatasetInfo, denormalize
 from cnn_core.introspection import (LayerHealth, conv_filters, feature_maps, layer_health,
                                     predict_proba)
-from cnn_core.models import count_parameters
+from cnn_core.models import StudioModel, count_parameters, model_for_weights
 from cnn_core.recorder import RunRecorder
+from cnn_core.runs import read_snapshots
 from cnn_core.trainer import EDITABLE, FitResult, Trainer, TrainingError, evaluate
 
 from .torch_threads import use_training_threads
@@ -87,12 +88,13 @@ class EpochDetails:
     health: LayerHealth
 
 
-def take_snapshot(trainer: Trainer, epoch: int, progress: float) -> Snapshot:
-    probe = trainer.data.test.images[0]
-    state = {k: v.detach().to("cpu", copy=True) for k, v in trainer.model.state_dict().items()}
-    return Snapshot(epoch, progress, trainer.global_step, conv_filters(trainer.model),
-                    feature_maps(trainer.model, probe), predict_proba(trainer.model, probe)[0],
-                    state)
+def take_snapshot(model: StudioModel, probe: torch.Tensor, epoch: int, progress: float,
+                  step: int) -> Snapshot:
+    """``model`` as the views show it; ``probe`` is the (normalised) image its feature maps
+    are of."""
+    state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+    return Snapshot(epoch, progress, step, conv_filters(model), feature_maps(model, probe),
+                    predict_proba(model, probe)[0], state)
 
 
 def _uint8_images(images: torch.Tensor, info: DatasetInfo) -> np.ndarray:
@@ -109,6 +111,11 @@ class QtBridgeCallback(Callback):
         self._last_snapshot = 0.0
 
     def on_train_start(self, trainer: Trainer) -> None:
+        self.announce(trainer)
+        self.snapshot(trainer, trainer.epoch, float(trainer.epoch))
+
+    def announce(self, trainer: Trainer) -> None:
+        """Tell the window what the run is: model, data, device, where it is recorded."""
         test = trainer.data.test
         bs = trainer.config.batch_size
         self.worker.runStarted.emit(RunInfo(
@@ -122,12 +129,11 @@ class QtBridgeCallback(Callback):
             test_labels=test.labels.cpu().numpy(),
             model_meta=trainer.state_dict()["model_meta"], run_dir=self.worker.run_dir,
             start_epoch=trainer.epoch))
-        self._snapshot(trainer, trainer.epoch, float(trainer.epoch))
 
     def on_batch_end(self, trainer: Trainer, progress: BatchProgress) -> None:
         self.worker.batchProgress.emit(progress)
         if time.monotonic() - self._last_snapshot >= SNAPSHOT_INTERVAL:
-            self._snapshot(trainer, progress.epoch - 1,
+            self.snapshot(trainer, progress.epoch - 1,
                            progress.epoch - 1 + progress.batch / progress.num_batches)
 
     def on_settings_changed(self, trainer: Trainer, change: dict[str, Any]) -> None:
@@ -135,7 +141,7 @@ class QtBridgeCallback(Callback):
 
     def on_epoch_end(self, trainer: Trainer, metrics: EpochMetrics) -> None:
         self.worker.epochEnded.emit(metrics)
-        self._snapshot(trainer, metrics.epoch, float(metrics.epoch))
+        self.snapshot(trainer, metrics.epoch, float(metrics.epoch))
         self.details(trainer, metrics.epoch)
 
     def details(self, trainer: Trainer, epoch: int) -> None:
@@ -147,9 +153,10 @@ class QtBridgeCallback(Callback):
             epoch, trainer.test_predictions.cpu().numpy(),
             trainer.test_confidence.float().cpu().numpy(), health))
 
-    def _snapshot(self, trainer: Trainer, epoch: int, progress: float) -> None:
+    def snapshot(self, trainer: Trainer, epoch: int, progress: float) -> None:
         self._last_snapshot = time.monotonic()
-        self.worker.snapshotTaken.emit(take_snapshot(trainer, epoch, progress))
+        self.worker.snapshotTaken.emit(take_snapshot(
+            trainer.model, trainer.data.test.images[0], epoch, progress, trainer.global_step))
 
 
 class TrainingWorker(QObject):
@@ -158,7 +165,8 @@ class TrainingWorker(QObject):
     A fresh run starts from ``config``. With ``checkpoint`` (a loaded checkpoint dict) it
     continues from there instead, with ``config``'s editable settings applied as edits:
     into ``run_dir`` itself to resume a run, into a new ``run_dir`` with ``parent`` set to
-    branch, or (``inspect=True``) not at all: the model is only evaluated and shown.
+    branch, or (``inspect=True``) not at all: the model is only evaluated and shown, after
+    the snapshots saved in the run folder ``replay``, for the time-lapse.
     """
 
     runStarted = Signal(object)  # RunInfo
@@ -172,7 +180,8 @@ class TrainingWorker(QObject):
 
     def __init__(self, config: TrainConfig, report_interval: float = REPORT_INTERVAL, *,
                  run_dir: Path | None = None, checkpoint: dict[str, Any] | None = None,
-                 parent: Path | None = None, inspect: bool = False) -> None:
+                 parent: Path | None = None, inspect: bool = False,
+                 replay: Path | None = None) -> None:
         super().__init__()
         self.config = config
         self.report_interval = report_interval
@@ -180,6 +189,7 @@ class TrainingWorker(QObject):
         self.checkpoint = checkpoint
         self.parent_run = parent
         self.inspect = inspect
+        self.replay = replay
         self._trainer: Trainer | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -230,11 +240,32 @@ class TrainingWorker(QObject):
             self.finished.emit(status)
 
     def _show(self, trainer: Trainer, bridge: QtBridgeCallback) -> None:
-        """Inspect without training: the model as saved, evaluated once on the test set."""
-        bridge.on_train_start(trainer)
+        """Inspect without training: the run's saved snapshots up to the checkpoint, then
+        the model as saved, evaluated once on the test set."""
+        bridge.announce(trainer)
+        if self.replay is not None:
+            self._replay(trainer, self.replay)
+        bridge.snapshot(trainer, trainer.epoch, float(trainer.epoch))
         result = evaluate(trainer.model, trainer.data.test, trainer.criterion)
         trainer.test_predictions, trainer.test_confidence = result.predictions, result.confidence
         bridge.details(trainer, trainer.epoch)
+
+    def _replay(self, trainer: Trainer, run_dir: Path) -> None:
+        """The snapshots saved before the checkpoint's epoch, as time-lapse moments."""
+        meta = trainer.state_dict()["model_meta"]
+        model = model_for_weights(meta).eval()
+        probe = trainer.data.test.images[0].cpu()
+        bs = trainer.config.batch_size
+        batches = (len(trainer.data.train) + bs - 1) // bs
+        for saved in read_snapshots(run_dir):
+            if saved.epoch >= trainer.epoch or self._stop.is_set():
+                continue
+            try:
+                model.load_state_dict({k: torch.from_numpy(v) for k, v in saved.state.items()})
+            except (RuntimeError, KeyError):
+                continue  # not this model's snapshot
+            self.snapshotTaken.emit(take_snapshot(model, probe, saved.epoch,
+                                                  float(saved.epoch), saved.epoch * batches))
 
     # -- controls, called from the GUI thread --------------------------------------------
 

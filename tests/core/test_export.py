@@ -109,7 +109,7 @@ def test_csv_of_two_runs_has_one_row_per_epoch_per_run(runs, tmp_path) -> None:
     assert list(rows[0]) == ["run", "run_dir", *METRIC_COLUMNS]
     assert [(r["run"], r["run_dir"], r["epoch"]) for r in rows] == [
         ("first try", "lenet-run", "1"), ("first try", "lenet-run", "2"),
-        ("simple-run", "simple-run", "1")]
+        ("simplecnn adam lr 0.001", "simple-run", "1")]
     assert [float(r["test_acc"]) for r in rows[:2]] == [m.test_acc for m in read_metrics(first)]
     with pytest.raises(ExportError, match="not a run folder"):
         export_csv([first, tmp_path], tmp_path / "other.csv")

@@ -47,10 +47,14 @@ def test_a_run_folder_has_every_file_and_reads_back(tmp_path, small) -> None:
     assert log.epoch.tolist() == [1] * 10 + [2] * 10
     assert np.isfinite(log.loss).all() and (log.lr == 1e-3).all()
     snaps = read_snapshots(run)
-    assert [e for e, _ in snaps] == [0, 1, 2]
-    assert snaps[2][1]["conv1"].shape == (6, 1, 5, 5)
-    np.testing.assert_allclose(snaps[2][1]["conv1"],
-                               dict(trainer.model.conv_layers())["conv1"].weight.detach().numpy(), atol=2e-3)
+    assert [s.epoch for s in snaps] == [0, 1, 2]
+    conv1 = dict(trainer.model.conv_layers())["conv1"].weight.detach().numpy()
+    assert snaps[2].filters["conv1"].shape == (6, 1, 5, 5)
+    np.testing.assert_allclose(snaps[2].filters["conv1"], conv1, atol=2e-3)
+    state = trainer.model.state_dict()
+    assert set(snaps[2].state) == set(state)  # the whole model, for replaying the run
+    for key, value in state.items():
+        np.testing.assert_allclose(snaps[2].state[key], value.numpy(), rtol=1e-3, atol=1e-3)
     for name in ("last.pt", "best.pt"):
         assert load_checkpoint(run / "checkpoints" / name)["epoch"] >= 1
     assert not list(run.rglob("*.tmp"))

@@ -8,6 +8,7 @@ import os
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
@@ -116,8 +117,9 @@ def test_a_branch_starts_from_its_parents_checkpoint(qtbot, window) -> None:
     assert branch.parent == {"run": parent.path.name, "epoch": 2, "step": 126}
     assert numbers(branch.path)[:2] == numbers(parent.path)
     assert read_metrics(branch.path)[2].lr == pytest.approx(3e-4)
-    start = dict(read_snapshots(branch.path))[2]
-    assert all((start[k] == v).all() for k, v in dict(read_snapshots(parent.path))[2].items())
+    start = {s.epoch: s for s in read_snapshots(branch.path)}[2]
+    at_branch = {s.epoch: s for s in read_snapshots(parent.path)}[2]
+    assert all((start.state[k] == v).all() for k, v in at_branch.state.items())
     assert read_summary(parent.path).epochs_done == 2  # the parent is untouched
     texts = window.curves.marker_texts()
     assert any(t.startswith("branched from") for t in texts)
@@ -138,6 +140,13 @@ def test_opening_a_checkpoint_shows_it_without_training(qtbot, window) -> None:
     assert window.curves.test_acc.getData()[0].tolist() == [1.0]
     assert "Opened" in find(window, QLabel, "statusMessage").text()
     qtbot.waitUntil(lambda: window.inside.details is not None, timeout=10_000)
+    # the time-lapse replays the run from its saved snapshots: initial weights, epoch 1
+    moments = window.inside.timelapse
+    assert [m.progress for m in moments] == [0.0, 1.0]
+    assert not np.array_equal(moments[0].filters["conv1"], moments[1].filters["conv1"])
+    saved = {s.epoch: s for s in read_snapshots(run.path)}
+    np.testing.assert_allclose(moments[0].filters["conv1"], saved[0].filters["conv1"], atol=1e-3)
+    assert moments[0].probabilities.shape == (10,)
 
 
 class Exploit:
@@ -270,3 +279,32 @@ def test_looking_inside_during_a_run_does_not_change_its_numbers(qtbot, window) 
     assert not window.history[-1] is quiet[-1]
     key = lambda ms: [(m.train_loss, m.test_loss, m.test_acc) for m in ms]  # noqa: E731
     assert key(window.history) == key(quiet)
+
+
+def test_onnx_export_from_the_menu_is_checked_against_pytorch(qtbot, window, tmp_path,
+                                                               monkeypatch) -> None:
+    pytest.importorskip("onnxruntime")
+    configure(window, "lenet5", epochs=1, batch_size=64)
+    assert train(qtbot, window) == "completed"
+    out = tmp_path / "model.onnx"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    window.exports.onnx_action.trigger()
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=60_000)
+    status = find(window, QLabel, "statusMessage").text()
+    assert out.stat().st_size > 0 and "onnxruntime agrees with PyTorch" in status, status
+
+
+def test_exports_say_what_to_install_when_packages_are_missing(qtbot, monkeypatch) -> None:
+    import cnn_core.export
+
+    monkeypatch.setattr(cnn_core.export, "missing_dependencies",
+                        lambda kind: ["onnxruntime"] if kind == "onnx" else [])
+    window = MainWindow()
+    qtbot.addWidget(window)
+    shown = []
+    monkeypatch.setattr("gui.export_menu.QMessageBox.information",
+                        lambda _parent, _title, text: shown.append(text))
+    assert "needs onnxruntime" in window.exports.onnx_action.text()
+    assert "needs" not in window.exports.tensorboard_action.text()
+    window.exports.onnx_action.trigger()
+    assert shown and cnn_core.export.INSTALL_HINT in shown[0]
