@@ -55,7 +55,29 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     missing = [k for k in _REQUIRED if k not in state]
     if missing:
         raise CheckpointError(f"{path}: incomplete checkpoint, missing {', '.join(missing)}")
+    _check_contents(state, path)
     return state
+
+
+def _check_contents(state: dict[str, Any], path: Path) -> None:
+    """The parts read before the model is built: settings, epoch, history, changes."""
+    from .callbacks import EpochMetrics
+    from .config import TrainConfig
+
+    try:
+        TrainConfig.from_dict({**state["config"], "device": "cpu"}).validate()
+        int(state["epoch"])
+        [EpochMetrics(**m) for m in state["history"]]
+        [(float(c["epoch"]), dict(c["changes"])) for c in state.get("changes", [])]
+        checkpoint_lr(state)
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise CheckpointError(f"{path}: the checkpoint's settings or history are unusable "
+                              f"({exc})") from None
+
+
+def checkpoint_lr(state: dict[str, Any]) -> float:
+    """The learning rate the run had reached (after the schedule's cuts)."""
+    return float(state["optimizer"]["param_groups"][0]["lr"])
 
 
 def trainer_from_checkpoint(state: dict[str, Any], callbacks: Any = (), **overrides: Any):
@@ -86,5 +108,5 @@ def trainer_from_checkpoint(state: dict[str, Any], callbacks: Any = (), **overri
         raise CheckpointError(f"the checkpoint does not fit its own architecture: {exc}") from None
     if edits:
         trainer.request_changes(**edits)  # ValueError("field: reason") for a bad edit
-        trainer.apply_pending_changes()
+        trainer.apply_pending_changes(epoch_start=True)
     return trainer

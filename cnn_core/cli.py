@@ -21,7 +21,7 @@ from .export import (ExportError, export_bundle, export_csv, export_onnx, export
 from .models import MODELS, build_model, count_parameters
 from .paths import default_runs_dir
 from .recorder import RunRecorder
-from .runs import RunError, new_run_dir
+from .runs import RunError, is_run_dir, new_run_dir, read_summary
 from .trainer import Trainer, TrainingError
 
 PROG = "cnn_core"
@@ -123,6 +123,7 @@ class ConsoleReporter(Callback):
 
 def _train(args: argparse.Namespace) -> int:
     given = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k) is not None}
+    parent = None
     if args.resume:
         state = load_checkpoint(args.resume)
         for key in ("arch", "dataset"):
@@ -133,9 +134,12 @@ def _train(args: argparse.Namespace) -> int:
             raise UsageError(f"the checkpoint already has {state['epoch']} epochs; "
                              "pass --epochs with a larger total")
         checkpoint = Path(args.resume).resolve()
-        default_out = (checkpoint.parent.parent if checkpoint.parent.name == "checkpoints"
-                       else None)
-        out = Path(args.out) if args.out else default_out
+        run = (checkpoint.parent.parent if checkpoint.parent.name == "checkpoints"
+               and is_run_dir(checkpoint.parent.parent) else None)
+        out = Path(args.out) if args.out else run
+        if out is not None and out == run and _went_on_past(run, state):
+            # Continuing in place would overwrite the epochs after this checkpoint.
+            out, parent = None, run
         config = TrainConfig.from_dict({**state["config"], **given})
     else:
         state = None
@@ -146,9 +150,11 @@ def _train(args: argparse.Namespace) -> int:
         _download(config.dataset, config.data_dir)
     if out is None:
         out = new_run_dir(default_runs_dir(), config)
+        if parent is not None:
+            print(f"{parent.name} went on past epoch {state['epoch']}: branching into {out}")
 
     bar = sys.stderr if (sys.stderr.isatty() and not args.quiet) else None
-    callbacks = [ConsoleReporter(sys.stdout, bar), RunRecorder(out)]
+    callbacks = [ConsoleReporter(sys.stdout, bar), RunRecorder(out, parent=parent)]
     if state is not None:
         edits = {k: v for k, v in given.items() if state["config"].get(k) != v}
         trainer = trainer_from_checkpoint(state, callbacks, **edits)
@@ -168,6 +174,13 @@ def _train(args: argparse.Namespace) -> int:
     if best is not None:
         print(f"best test_acc {best.test_acc:.2%} at epoch {best.epoch}; run saved in {out}")
     return 0
+
+
+def _went_on_past(run: Path, state: dict) -> bool:
+    try:
+        return read_summary(run).epochs_done > int(state["epoch"])
+    except RunError:
+        return False
 
 
 def _download(name: str, data_dir: str | None) -> None:

@@ -16,7 +16,7 @@ import os
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,15 +142,6 @@ def denormalize(images: Tensor, info: DatasetInfo) -> Tensor:
     mean = torch.tensor(info.mean, device=images.device).view(1, -1, 1, 1)
     std = torch.tensor(info.std, device=images.device).view(1, -1, 1, 1)
     return (images * std + mean).clamp_(0.0, 1.0)
-
-
-def iterate_batches(split: Split, batch_size: int, generator: torch.Generator
-                    ) -> Iterator[tuple[Tensor, Tensor]]:
-    """Shuffled mini-batches as index slices of one seeded permutation per epoch."""
-    order = torch.randperm(len(split), generator=generator).to(split.labels.device)
-    for start in range(0, len(split), batch_size):
-        idx = order[start:start + batch_size]
-        yield split.images[idx], split.labels[idx]
 
 
 # --- the bundled sample ---------------------------------------------------------------

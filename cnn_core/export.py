@@ -44,7 +44,7 @@ _PLOT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\.png")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-class ExportError(Exception):
+class ExportError(ValueError):
     """An export that cannot be made; the message says why (and what to install)."""
 
 

@@ -24,6 +24,7 @@ import json
 import shutil
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,11 +210,10 @@ class Snapshot:
     state: dict[str, np.ndarray]  # the model's state_dict, float32 where it was floating
 
 
-def read_snapshots(run_dir: str | Path) -> list[Snapshot]:
-    """Every saved snapshot, oldest first (one being written when a run was killed is
-    skipped)."""
+def read_snapshots(run_dir: str | Path) -> Iterator[Snapshot]:
+    """Every saved snapshot, oldest first, read one at a time (one being written when a
+    run was killed is skipped)."""
     folder = Path(run_dir) / "snapshots"
-    out = []
     for path in sorted(folder.glob("epoch-*.npz")):
         try:
             epoch = int(path.stem.split("-")[1])
@@ -224,8 +224,7 @@ def read_snapshots(run_dir: str | Path) -> list[Snapshot]:
         def part(prefix: str) -> dict[str, np.ndarray]:
             return {k[len(prefix):]: v.astype(np.float32) if v.dtype.kind == "f" else v
                     for k, v in arrays.items() if k.startswith(prefix)}
-        out.append(Snapshot(epoch, part("filters/"), part("state/")))
-    return out
+        yield Snapshot(epoch, part("filters/"), part("state/"))
 
 
 def rename_run(run_dir: str | Path, name: str) -> RunSummary:

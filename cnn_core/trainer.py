@@ -174,10 +174,14 @@ class Trainer:
                 raise ValueError(f"epochs: must be more than the {self.epoch} already done")
             self._pending = merged
 
-    def apply_pending_changes(self) -> None:
-        """Apply queued edits now (``fit`` does so before every batch)."""
+    def apply_pending_changes(self, epoch_start: bool = True) -> None:
+        """Apply queued edits now (``fit`` does so before every batch). A new batch size
+        waits for the start of an epoch: an epoch is one pass over a shuffled order, in
+        batches of one size, so its progress and curves stay in step."""
         with self._pending_lock:
             pending, self._pending = self._pending, {}
+            if not epoch_start and "batch_size" in pending:
+                self._pending = {"batch_size": pending.pop("batch_size")}
         old = self.config
         current = {**dataclasses.asdict(old), "lr": self.lr}
         edits = {k: v for k, v in pending.items() if current[k] != v}
@@ -216,7 +220,11 @@ class Trainer:
         self._emit("on_train_start", self)
         good_state = self._copy_state()
         try:
-            while self.epoch < self.config.epochs and not self._stop.is_set():
+            while True:
+                self._progress = float(self.epoch)
+                self.apply_pending_changes(epoch_start=True)  # may change `epochs`
+                if self.epoch >= self.config.epochs or self._stop.is_set():
+                    break
                 finished = self._train_epoch()
                 if not finished:
                     break
@@ -243,8 +251,6 @@ class Trainer:
 
     def _train_epoch(self) -> bool:
         """One pass over the training set; False if a stop cut it short."""
-        self._progress = float(self.epoch)
-        self.apply_pending_changes()
         epoch = self.epoch + 1
         self._emit("on_epoch_start", self, epoch)
         model, train = self.model, self.data.train
@@ -270,7 +276,7 @@ class Trainer:
             if self._stop.is_set():
                 return False
             if self._pending:
-                self.apply_pending_changes()
+                self.apply_pending_changes(epoch_start=False)
             bs = self.config.batch_size
             idx = order[seen:seen + bs]
             x, y = train.images[idx], train.labels[idx]
@@ -337,6 +343,12 @@ class Trainer:
     def _restore_state(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
 
+    @property
+    def model_meta(self) -> dict[str, Any]:
+        """What rebuilds this model: architecture and input/output shape."""
+        return {"arch": self.config.arch, "in_channels": self.info.in_channels,
+                "num_classes": self.info.num_classes, "input_size": self.info.input_size}
+
     def state_dict(self) -> dict[str, Any]:
         """Everything a checkpoint needs to continue exactly where this run is."""
         rng: dict[str, Any] = {"torch": torch.get_rng_state(), "shuffle": self.shuffle.get_state()}
@@ -346,9 +358,7 @@ class Trainer:
             "format": CHECKPOINT_FORMAT,
             "version": CHECKPOINT_VERSION,
             "config": self.config.to_dict(),
-            "model_meta": {"arch": self.config.arch, "in_channels": self.info.in_channels,
-                           "num_classes": self.info.num_classes,
-                           "input_size": self.info.input_size},
+            "model_meta": self.model_meta,
             "epoch": self.epoch,
             "global_step": self.global_step,
             "model": self.model.state_dict(),

@@ -36,7 +36,6 @@ class BackgroundJobs(QObject):
     """Runs jobs in order on one helper thread; ``busy`` while any is queued or running."""
 
     _done = Signal(int, object, object)  # key, result, error (emitted in the pool thread)
-    busyChanged = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -53,14 +52,10 @@ class BackgroundJobs(QObject):
             on_error: Callable[[Exception], None]) -> None:
         self._next += 1
         self._callbacks[self._next] = (on_done, on_error)
-        if len(self._callbacks) == 1:
-            self.busyChanged.emit(True)
         self._pool.start(_Job(self, self._next, fn))
 
     def _on_done(self, key: int, result: Any, error: Exception | None) -> None:
         on_done, on_error = self._callbacks.pop(key)
-        if not self._callbacks:
-            self.busyChanged.emit(False)
         if error is None:
             on_done(result)
         else:

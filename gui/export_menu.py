@@ -91,8 +91,7 @@ class ExportMenu:
         run = self._source()
         path = run and self._ask("Export ONNX", f"{_label(run)}.onnx", "ONNX models (*.onnx)")
         if run is not None and path is not None:
-            checkpoint = export.resolve_source(run)[1]
-            self._run(lambda: export.export_onnx(checkpoint, path),
+            self._run(lambda: export.export_onnx(export.resolve_source(run)[1], path),
                       lambda diff: f"Saved {path}; onnxruntime agrees with PyTorch to {diff:.1e}")
 
     def export_tensorboard(self) -> None:
@@ -113,11 +112,14 @@ class ExportMenu:
                                  "Zip archives (*.zip)")
         if run is None or path is None:
             return
-        # The plots as the window draws them, rendered here in the GUI thread.
-        tab = self.window.tabs
-        panel = re.sub(r"[^a-z0-9]+", "-", tab.tabText(tab.currentIndex()).lower()).strip("-")
-        images = {"curves.png": png_bytes(self.window.curves),
-                  f"{panel or 'panel'}.png": png_bytes(tab.currentWidget())}
+        # The plots as the window draws them (rendered here, in the GUI thread) when it
+        # shows this run; else the bundle draws its own from the run's files.
+        images = None
+        if self.window.is_shown(run):
+            tab = self.window.tabs
+            panel = re.sub(r"[^a-z0-9]+", "-", tab.tabText(tab.currentIndex()).lower())
+            images = {"curves.png": png_bytes(self.window.curves),
+                      f"{panel.strip('-') or 'panel'}.png": png_bytes(tab.currentWidget())}
         self._run(lambda: export.export_bundle(run, path, images),
                   lambda written: f"Saved the experiment bundle {written}")
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QInputDial
                                QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from cnn_core.callbacks import BatchProgress, EpochMetrics
-from cnn_core.checkpoint import CheckpointError, load_checkpoint
+from cnn_core.checkpoint import CheckpointError, checkpoint_lr, load_checkpoint
 from cnn_core.config import TrainConfig
 from cnn_core.data import DATASETS, is_available
 from cnn_core.introspection import conv_filters
@@ -30,6 +30,7 @@ from cnn_core.runs import (RunError, RunSummary, is_run_dir, new_run_dir, read_b
 from cnn_core.trainer import EDITABLE
 
 from .background import BackgroundJobs
+from .collector import collect_in_gui_thread
 from .export_menu import ExportMenu
 from .run_controller import RunController, RunState
 from .settings import Settings
@@ -39,7 +40,7 @@ from .warmup import warm_up_in_background
 from .export import export_png
 from .inside_views import InsideViews
 from .training_worker import RunInfo, TrainingWorker
-from .widgets.config_diff import describe_change
+from .widgets.config_diff import describe_change, format_duration
 from .widgets.config_panel import ConfigPanel
 from .widgets.curves import CurvesWidget, Overlay
 from .widgets.runs_panel import RunsPanel
@@ -58,7 +59,6 @@ class Continuation:
     (branch, with ``source_run`` as its parent)."""
 
     kind: str  # "resume" or "branch"
-    checkpoint: Path
     state: dict[str, Any]
     source_run: Path | None  # the run the checkpoint belongs to, if it is in a run folder
     name: str
@@ -83,17 +83,11 @@ def _run_name(run: Path | None, fallback: str) -> str:
         return run.name
 
 
-def _clock(seconds: float) -> str:
-    seconds = int(max(seconds, 0))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 class MainWindow(QMainWindow):
     def __init__(self, config: TrainConfig | None = None) -> None:
         super().__init__()
         reserve_threads_for_training()
+        collect_in_gui_thread()
         warm_up_in_background()
         apply_plot_theme()
         self.setObjectName("mainWindow")
@@ -115,6 +109,8 @@ class MainWindow(QMainWindow):
         self._last_lr: float | None = None
         self._lr_setting = 0.0  # the learning rate field's value before a pause
         self._branch_mark: tuple[float, str] | None = None  # where a branch starts, and from
+        self._inspecting = False  # the "run" is only showing a checkpoint
+        self._state = RunState.IDLE
         self._paused_values: dict[str, object] = {}
         if config is None:
             config = self.settings.last_config()
@@ -291,6 +287,7 @@ class MainWindow(QMainWindow):
             lambda checkpoint: self.prepare_continuation("branch", Path(checkpoint)))
         self.runs_panel.openRequested.connect(self.open_path)
         self.runs_panel.runsDirChangeRequested.connect(self.set_runs_dir)
+        self.runs_panel.runDeleted.connect(self._on_run_deleted)
         self.inside.timelapse_bar.exportRequested.connect(self._export_timelapse)
         self.controller.workerCreated.connect(self._on_worker_created)
         self.controller.stateChanged.connect(self._on_state_changed)
@@ -320,6 +317,7 @@ class MainWindow(QMainWindow):
         self._first_step = None
         self._opened = None
         self._branch_mark = None
+        self._last_lr = None
         self.curves.reset(config.epochs)
         self.progress.setValue(0)
         self._run_started_at = time.monotonic()
@@ -360,9 +358,6 @@ class MainWindow(QMainWindow):
         if self.controller.state == RunState.PAUSED:
             if not self._apply_edits():
                 return
-            if self.config_panel.values()["lr"] == self._paused_values.get("lr"):
-                # not edited: show the run's own setting again, not the scheduled value
-                self.config_panel.lr_spin.setValue(self._lr_setting)
         self.controller.toggle_pause()
 
     def _apply_edits(self) -> bool:
@@ -404,22 +399,19 @@ class MainWindow(QMainWindow):
         except CheckpointError as exc:
             self.show_error(f"Could not use the checkpoint: {exc}")
             return False
-        try:
-            config = TrainConfig.from_dict({**state["config"], "data_dir": None})
-        except (TypeError, ValueError) as exc:
-            self.show_error(f"Could not use the checkpoint: its settings are unusable ({exc})")
-            return False
+        config = TrainConfig.from_dict({**state["config"], "lr": checkpoint_lr(state)})
         run = _run_of(checkpoint)
         name = _run_name(run, checkpoint.name)
         epoch = int(state["epoch"])
         config.epochs = max(config.epochs, epoch + 1) if kind == "resume" else epoch + 5
-        self._continuation = Continuation(kind, checkpoint, state, run, name)
+        self._continuation = Continuation(kind, state, run, name)
         self._hide_error()
         self.config_panel.set_config(config)
         verb = "Resume" if kind == "resume" else "Branch from"
         self.info_banner.setText(
-            f"{verb} “{name}” at epoch {epoch}: edit the learning rate, optimizer, batch "
-            "size, epochs or schedule if you like, then press Start (Ctrl+Return).")
+            f"{verb} “{name}” at epoch {epoch} (learning rate {config.lr:g} by then): edit the "
+            "learning rate, optimizer, batch size, epochs or schedule if you like, then press "
+            "Start (Ctrl+Return).")
         self.info_banner.show()
         self.info_cancel.show()
         self.config_dock.raise_()
@@ -456,16 +448,13 @@ class MainWindow(QMainWindow):
             self.show_error(f"Could not open {path.name}: it was trained on {dataset}, which "
                             f"is not in {data_dir}. Download it first (Configuration > Data).")
             return False
-        try:
-            config = TrainConfig.from_dict({**state["config"], "device": "cpu",
-                                            "data_dir": str(data_dir)})
-        except (TypeError, ValueError) as exc:
-            self.show_error(f"Could not open the checkpoint: its settings are unusable ({exc})")
-            return False
+        config = TrainConfig.from_dict({**state["config"], "device": "cpu",
+                                        "data_dir": str(data_dir)})
         self._hide_error()
         self.cancel_continuation()
         run = _run_of(path)
         self._opened, self._last_run = path, run
+        self._inspecting, self._last_lr = True, None
         self.curves.reset(max(len(state["history"]), 1))
         self._show_history(state, run)
         self._first_step = None
@@ -498,6 +487,18 @@ class MainWindow(QMainWindow):
         if path:
             self.prepare_continuation("branch", path)
 
+    def _on_run_deleted(self, run: Path) -> None:
+        """Forget a deleted run wherever the window still points at it."""
+        run = Path(run).resolve()
+        cont = self._continuation
+        if cont is not None and cont.source_run is not None and \
+                cont.source_run.resolve() == run:
+            self.cancel_continuation()
+        if self._last_run is not None and self._last_run.resolve() == run:
+            self._last_run = None
+        if self._opened is not None and run in self._opened.resolve().parents:
+            self._opened = None
+
     def _on_overlay_changed(self, runs: list[RunSummary]) -> None:
         """Draw the ticked runs. While no run is training, the plots show just them (or,
         with none ticked, the last run again); during a run, they are drawn behind it."""
@@ -523,11 +524,14 @@ class MainWindow(QMainWindow):
             return  # deleted or damaged since: the plots stay empty
         self.curves.reset(max(summary.epochs, len(history), 1))
         self.curves.load_history(history, batches)
-        if summary.parent:
-            self.curves.add_marker(float(summary.parent["epoch"]),
-                                   f"branched from {summary.parent['run']}")
+        parent = summary.parent
+        at_branch = [c for c in summary.changes if parent and c["step"] == parent["step"]]
+        if parent:
+            text = f"branched from {_run_name(run.parent / parent['run'], parent['run'])}"
+            edits = "".join(f"\n{describe_change(c)}" for c in at_branch)
+            self.curves.add_marker(float(parent["epoch"]), text + edits)
         for change in summary.changes:
-            if not (summary.parent and change["step"] == summary.parent["step"]):
+            if change not in at_branch:
                 self.curves.add_marker(change["epoch"], describe_change(change))
 
     def selected_run(self) -> Path | None:
@@ -537,6 +541,10 @@ class MainWindow(QMainWindow):
         if summary is not None:
             return summary.path
         return self._last_run or self._opened
+
+    def is_shown(self, run: Path) -> bool:
+        """Whether the plots and panels show ``run``, and only it."""
+        return run == self._last_run and not self.ticked_runs()
 
     def ticked_runs(self) -> list[Path]:
         return [r.path for r in self.runs_panel.checked_runs()]
@@ -624,8 +632,8 @@ class MainWindow(QMainWindow):
         self.set_status(
             f"Epoch {p.epoch}/{p.epochs} · batch {p.batch}/{p.num_batches} · "
             f"loss {loss:.4f} · {p.images_per_sec:,.0f} img/s · "
-            f"elapsed {_clock(time.monotonic() - self._run_started_at)} · "
-            f"ETA {_clock(remaining)}"
+            f"elapsed {format_duration(time.monotonic() - self._run_started_at)} · "
+            f"ETA {format_duration(remaining)}"
             + (" · paused" if self.controller.state == RunState.PAUSED else ""))
 
     def _on_epoch_ended(self, m: EpochMetrics) -> None:
@@ -645,6 +653,7 @@ class MainWindow(QMainWindow):
     def _on_run_finished(self, status: str) -> None:
         self.curves.refresh()  # the last epoch, without waiting for the next timer tick
         self._active_run = None
+        self._inspecting = False
         self.runs_panel.set_active(None)
         self.runs_panel.refresh()
         if status == "inspected" and self._opened is not None:
@@ -658,7 +667,7 @@ class MainWindow(QMainWindow):
         best = max(self.history, key=lambda m: m.test_acc, default=None)
         summary = (f" Best test accuracy {best.test_acc:.2%} at epoch {best.epoch}."
                    if best else "")
-        elapsed = _clock(time.monotonic() - self._run_started_at)
+        elapsed = format_duration(time.monotonic() - self._run_started_at)
         if status == "completed":
             self.progress.setValue(1000)
             self.set_status(f"Finished {_epochs(len(self.history))} in {elapsed}.{summary}")
@@ -670,6 +679,12 @@ class MainWindow(QMainWindow):
     # -- state ---------------------------------------------------------------------------
 
     def _on_state_changed(self, state: str) -> None:
+        if self._state == RunState.PAUSED and state != RunState.PAUSED.value and \
+                self.config_panel.values()["lr"] == self._paused_values.get("lr"):
+            # left the pause without editing it: the run's own setting, not the scheduled
+            # value shown while paused (Stop, or a run that ended)
+            self.config_panel.lr_spin.setValue(self._lr_setting)
+        self._state = RunState(state)
         self.pause_button.setText("▶  Resume" if state == RunState.PAUSED.value else "❚❚  Pause")
         self.pause_action.setText("&Resume" if state == RunState.PAUSED.value else "&Pause")
         if state == RunState.PAUSED.value:
@@ -693,8 +708,8 @@ class MainWindow(QMainWindow):
                                      if can_start or not idle else
                                      "Fix the fields marked in red first")
         active = state in (RunState.RUNNING, RunState.PAUSED)
-        self.pause_button.setEnabled(active)
-        self.pause_action.setEnabled(active)
+        self.pause_button.setEnabled(active and not self._inspecting)
+        self.pause_action.setEnabled(active and not self._inspecting)
         self.stop_button.setEnabled(active)
         self.stop_action.setEnabled(active)
         # Nothing can change while a run trains; while it is paused, or before a resume or
@@ -785,6 +800,12 @@ class MainWindow(QMainWindow):
             self.set_status("Stopping the run before closing…")
             if not self.controller.shutdown():
                 self.show_error("The run did not stop in time; try closing again.")
+                event.ignore()
+                return
+        if self.jobs.busy:
+            self.set_status("Finishing an export before closing…")
+            if not self.jobs.shutdown():
+                self.show_error("An export is still running; try closing again in a moment.")
                 event.ignore()
                 return
         self.save_settings()

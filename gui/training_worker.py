@@ -22,7 +22,7 @@ import torch
 from PySide6.QtCore import QObject, Signal, Slot
 
 from cnn_core.callbacks import BatchProgress, Callback, EpochMetrics
-from cnn_core.checkpoint import CheckpointError, trainer_from_checkpoint
+from cnn_core.checkpoint import CheckpointError, checkpoint_lr, trainer_from_checkpoint
 from cnn_core.config import TrainConfig
 from cnn_core.data import DatasetError, DatasetInfo, denormalize
 from cnn_core.introspection import (LayerHealth, conv_filters, feature_maps, layer_health,
@@ -127,7 +127,7 @@ class QtBridgeCallback(Callback):
             probe_label=int(test.labels[0]),
             test_images=_uint8_images(test.images, trainer.info),
             test_labels=test.labels.cpu().numpy(),
-            model_meta=trainer.state_dict()["model_meta"], run_dir=self.worker.run_dir,
+            model_meta=trainer.model_meta, run_dir=self.worker.run_dir,
             start_epoch=trainer.epoch))
 
     def on_batch_end(self, trainer: Trainer, progress: BatchProgress) -> None:
@@ -197,11 +197,12 @@ class TrainingWorker(QObject):
 
     def _build_trainer(self, bridge: QtBridgeCallback) -> Trainer:
         callbacks: list[Callback] = [bridge]
-        if self.run_dir is not None:
-            callbacks.append(RunRecorder(self.run_dir, parent=self.parent_run))
+        if self.run_dir is not None:  # first: the files are written before the window hears
+            callbacks.insert(0, RunRecorder(self.run_dir, parent=self.parent_run))
         if self.checkpoint is None:
             return Trainer(self.config, callbacks, report_interval=self.report_interval)
-        saved = self.checkpoint["config"]
+        # the learning rate edited is the one the run had reached, after the schedule's cuts
+        saved = {**self.checkpoint["config"], "lr": checkpoint_lr(self.checkpoint)}
         edits = {k: getattr(self.config, k) for k in (*EDITABLE, "device", "data_dir")
                  if getattr(self.config, k) != saved.get(k)}
         if self.inspect:
@@ -252,8 +253,7 @@ class TrainingWorker(QObject):
 
     def _replay(self, trainer: Trainer, run_dir: Path) -> None:
         """The snapshots saved before the checkpoint's epoch, as time-lapse moments."""
-        meta = trainer.state_dict()["model_meta"]
-        model = model_for_weights(meta).eval()
+        model = model_for_weights(trainer.model_meta).eval()
         probe = trainer.data.test.images[0].cpu()
         bs = trainer.config.batch_size
         batches = (len(trainer.data.train) + bs - 1) // bs

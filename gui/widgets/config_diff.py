@@ -54,8 +54,9 @@ def describe_change(change: dict[str, Any]) -> str:
                      for name, (old, new) in change.get("changes", {}).items())
 
 
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
+def format_duration(seconds: float) -> str:
+    """``83`` -> ``1:23``; ``3723`` -> ``1:02:03``."""
+    seconds = int(round(max(seconds, 0)))
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
@@ -71,7 +72,7 @@ def run_facts(run: RunSummary) -> dict[str, str]:
                         for c in run.changes) or "—"
     return {"status": run.status, "best": best,
             "epochs_done": f"{run.epochs_done} of {run.epochs}", "trained_on": run.device or "—",
-            "train_time": _clock(run.train_seconds), "parent": parent, "changes": changes}
+            "train_time": format_duration(run.train_seconds), "parent": parent, "changes": changes}
 
 
 class ConfigDiffDialog(QDialog):

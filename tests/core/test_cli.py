@@ -51,6 +51,28 @@ def test_resume_equals_an_unbroken_run(tmp_path) -> None:
     assert read(tmp_path / "a/metrics.csv") == read(tmp_path / "b/metrics.csv")
 
 
+def test_resuming_from_an_older_checkpoint_branches_instead_of_overwriting(
+        tmp_path, monkeypatch) -> None:
+    from cnn_core.runs import list_runs, read_metrics, read_summary
+
+    monkeypatch.setenv("CNN_STUDIO_RUNS", str(tmp_path / "runs"))
+    run, short = tmp_path / "runs" / "a", tmp_path / "runs" / "short"
+    for out, epochs in ((run, "2"), (short, "1")):
+        assert run_cli("train", "--arch", "lenet5", "--device", "cpu", "--epochs", epochs,
+                       "--out", str(out)).returncode == 0
+    # an epoch-1 checkpoint inside run a, which has gone on to epoch 2
+    older = run / "checkpoints" / "epoch1.pt"
+    older.write_bytes((short / "checkpoints" / "last.pt").read_bytes())
+    before = (run / "metrics.csv").read_bytes()
+    proc = run_cli("train", "--resume", str(older), "--epochs", "3")
+    assert proc.returncode == 0 and "branching into" in proc.stdout, proc.stderr
+    assert (run / "metrics.csv").read_bytes() == before  # the run is untouched
+    [branch] = [r for r in list_runs(tmp_path / "runs") if r.path not in (run, short)]
+    assert branch.parent["run"] == "a" and branch.parent["epoch"] == 1
+    assert [m.epoch for m in read_metrics(branch.path)] == [1, 2, 3]
+    assert read_summary(run).epochs_done == 2
+
+
 def test_list_shows_architectures_and_datasets_with_shapes() -> None:
     proc = run_cli("list")
     assert proc.returncode == 0

@@ -10,9 +10,8 @@ import pytest
 import torch
 
 from cnn_core import data as data_mod
-from cnn_core.data import (DATASETS, DatasetError, DownloadCancelled, Split, dataset_folder,
-                           download_dataset, is_available, iterate_batches, load_dataset,
-                           stratified_split)
+from cnn_core.data import (DATASETS, DatasetError, DownloadCancelled, dataset_folder,
+                           download_dataset, is_available, load_dataset, stratified_split)
 from tests.idx import idx_files, install_fake_mirror, write_mnist_folder
 
 
@@ -41,16 +40,6 @@ def test_stratified_split_depends_on_seed_only() -> None:
     assert not np.array_equal(a[1], stratified_split(labels, 2, seed=2)[1])
     assert np.bincount(labels[a[1]]).tolist() == [2, 2, 2]
     assert set(a[0]).isdisjoint(a[1])
-
-
-def test_batches_are_a_seeded_permutation_covering_every_image() -> None:
-    split = Split(torch.arange(10.0).view(10, 1, 1, 1), torch.arange(10))
-    batches = list(iterate_batches(split, 4, torch.Generator().manual_seed(0)))
-    assert [len(y) for _, y in batches] == [4, 4, 2]
-    seen = torch.cat([y for _, y in batches])
-    assert sorted(seen.tolist()) == list(range(10))
-    again = torch.cat([y for _, y in iterate_batches(split, 4, torch.Generator().manual_seed(0))])
-    assert torch.equal(seen, again)
 
 
 @pytest.mark.parametrize("name,folder", [("mnist", "MNIST"), ("fashion-mnist", "FashionMNIST"),

@@ -46,7 +46,7 @@ def test_a_run_folder_has_every_file_and_reads_back(tmp_path, small) -> None:
     assert log.step.tolist() == list(range(1, 21))  # 640 images / 64, twice
     assert log.epoch.tolist() == [1] * 10 + [2] * 10
     assert np.isfinite(log.loss).all() and (log.lr == 1e-3).all()
-    snaps = read_snapshots(run)
+    snaps = list(read_snapshots(run))
     assert [s.epoch for s in snaps] == [0, 1, 2]
     conv1 = dict(trainer.model.conv_layers())["conv1"].weight.detach().numpy()
     assert snaps[2].filters["conv1"].shape == (6, 1, 5, 5)

@@ -215,12 +215,25 @@ def test_optimizer_batch_size_epochs_and_schedule_change_mid_run(small: DataBund
     result = trainer.fit()
     assert result.epochs_done == 3
     assert isinstance(trainer.optimizer, torch.optim.SGD)
-    # epoch 1: 2 batches of 64, then 4 of 128 (640 images); epochs 2 and 3: 5 each
+    # the new batch size waits for the next epoch: 10 batches of 64, then 5 of 128 twice
     epoch1 = [p for p in edit.progress if p.epoch == 1]
-    assert len(epoch1) == 6 and epoch1[-1].num_batches == 6
-    assert trainer.global_step == 6 + 5 + 5
+    assert len(epoch1) == 10 and {p.num_batches for p in epoch1} == {10}
+    assert trainer.global_step == 10 + 5 + 5
+    assert [c["changes"].keys() for c in edit.applied] == [
+        {"optimizer", "epochs", "step_size", "gamma"}, {"batch_size"}]
+    assert edit.applied[1]["epoch"] == 1.0
     # the schedule now cuts the lr tenfold every epoch
     assert [round(m.lr, 8) for m in trainer.history] == [1e-3, 1e-4, 1e-5]
+
+
+def test_fewer_epochs_asked_for_as_an_epoch_ends_stop_the_run_there(small: DataBundle) -> None:
+    class Shorten(Callback):  # as if paused during the last batch or the evaluation
+        def on_batch_end(self, trainer, progress):
+            if progress.epoch == 2 and progress.batch == progress.num_batches:
+                trainer.request_changes(epochs=2)
+
+    trainer = Trainer(cfg(epochs=5), [Shorten()], data=small)
+    assert trainer.fit().status == "completed" and trainer.epoch == 2
 
 
 def test_bad_edits_are_refused_at_once_and_nothing_is_queued(small: DataBundle) -> None:

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QComboBox, QListWidget, QSlider, QTableWidget
 from cnn_core.config import TrainConfig
 from cnn_core.models import MODELS
 from gui.export import export_png
-from gui.main_window import MainWindow
 from gui.timelapse import TimeLapse
 from tests.gui.conftest import find
 

@@ -169,7 +169,7 @@ def test_bad_checkpoints_are_refused_and_nothing_changes(qtbot, window, tmp_path
     torch.save(state, tmp_path / "odd-settings.pt")
     files = {"malicious.pt": (pickle.dumps(Exploit(marker)), "refused"),
              "truncated.pt": (good.read_bytes()[: good.stat().st_size // 2], "truncated"),
-             "empty.pt": (b"", "empty"), "odd-settings.pt": (None, "settings are unusable")}
+             "empty.pt": (b"", "empty"), "odd-settings.pt": (None, "are unusable")}
     banner = find(window, QLabel, "errorBanner")
     for name, (data, reason) in files.items():
         path = tmp_path / name
