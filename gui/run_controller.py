@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal
 
 from cnn_core.config import TrainConfig
 
+from .collector import hold_full_collections, release_full_collections
 from .training_worker import TrainingWorker
 
 
@@ -65,6 +66,7 @@ class RunController(QObject):
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker = thread, worker
         self._last_status = "stopped"
+        hold_full_collections()
         self.workerCreated.emit(worker)
         self._set_state(RunState.RUNNING)
         thread.start()
@@ -103,6 +105,7 @@ class RunController(QObject):
         if self._thread is not None:
             self._thread.wait()  # `finished` comes just before the thread exits
         self._thread = self._worker = None  # the only references: both are deleted here
+        release_full_collections()
         self._set_state(RunState.IDLE)
         self.runFinished.emit(status)
 
