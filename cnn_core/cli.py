@@ -21,7 +21,7 @@ from .export import (ExportError, export_bundle, export_csv, export_onnx, export
 from .models import MODELS, build_model, count_parameters
 from .paths import default_runs_dir
 from .recorder import RunRecorder
-from .runs import RunError, is_run_dir, new_run_dir, read_summary
+from .runs import RunError, new_run_dir, read_summary, run_of_checkpoint
 from .trainer import Trainer, TrainingError
 
 PROG = "cnn_core"
@@ -134,8 +134,7 @@ def _train(args: argparse.Namespace) -> int:
             raise UsageError(f"the checkpoint already has {state['epoch']} epochs; "
                              "pass --epochs with a larger total")
         checkpoint = Path(args.resume).resolve()
-        run = (checkpoint.parent.parent if checkpoint.parent.name == "checkpoints"
-               and is_run_dir(checkpoint.parent.parent) else None)
+        run = run_of_checkpoint(checkpoint)
         out = Path(args.out) if args.out else run
         if out is not None and out == run and _went_on_past(run, state):
             # Continuing in place would overwrite the epochs after this checkpoint.

@@ -33,7 +33,7 @@ from .introspection import conv_filters
 from .models import StudioModel, model_for_weights
 from .plots import curves_png, filter_grid, filters_png
 from .runs import (METRIC_COLUMNS, RunError, is_run_dir, read_batches, read_metrics,
-                   read_snapshots, read_summary)
+                   read_snapshots, read_summary, run_of_checkpoint, shown_checkpoint)
 
 INSTALL_HINT = "pip install onnx onnxruntime onnxscript tensorboard"
 # What each kind of export imports. onnxscript: torch's (default) dynamo ONNX exporter.
@@ -78,12 +78,6 @@ def _first_line(exc: BaseException) -> str:
 # -- sources -----------------------------------------------------------------------------
 
 
-def _run_checkpoint(run_dir: Path) -> Path:
-    """The run's best checkpoint, or its last one (a run recorded before best.pt existed)."""
-    best = run_dir / "checkpoints" / "best.pt"
-    return best if best.is_file() else run_dir / "checkpoints" / "last.pt"
-
-
 def resolve_source(path: str | Path) -> tuple[Path | None, Path]:
     """A run folder or a checkpoint file -> (its run folder or None, the checkpoint to use).
 
@@ -95,11 +89,9 @@ def resolve_source(path: str | Path) -> tuple[Path | None, Path]:
     if path.is_dir():
         if not is_run_dir(path):
             raise ExportError(f"{path}: not a run folder (no config.json or summary.json)")
-        return path, _run_checkpoint(path)
+        return path, shown_checkpoint(path)
     if path.is_file():
-        owner = path.parent.parent
-        run_dir = owner if path.parent.name == "checkpoints" and is_run_dir(owner) else None
-        return run_dir, path
+        return run_of_checkpoint(path), path
     raise ExportError(f"{path}: no such run folder or checkpoint file")
 
 
@@ -329,7 +321,7 @@ def export_bundle(run_dir: str | Path, path: str | Path,
     drawn here.
     """
     run_dir = _run_folder(run_dir)
-    checkpoint = _run_checkpoint(run_dir)
+    checkpoint = shown_checkpoint(run_dir)
     if not checkpoint.is_file():
         raise ExportError(f"{run_dir}: the run has no checkpoint yet (no finished epoch)")
     state = load_checkpoint(checkpoint)

@@ -98,11 +98,9 @@ class RunRecorder(Callback):
             except RunError:
                 log = None
             if log is not None:
-                keep = log.step <= trainer.global_step
-                self._steps = log.step[keep].tolist()
-                self._epochs = log.epoch[keep].tolist()
-                self._losses = log.loss[keep].tolist()
-                self._lrs = log.lr[keep].tolist()
+                log = log.upto(trainer.global_step)
+                self._steps, self._epochs = log.step.tolist(), log.epoch.tolist()
+                self._losses, self._lrs = log.loss.tolist(), log.lr.tolist()
         self._write_config(trainer)
         self._write_summary(trainer)
         if not self._snapshot_path(trainer).is_file():  # a new run, or a branch's start

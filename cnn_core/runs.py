@@ -82,6 +82,19 @@ def is_run_dir(path: str | Path) -> bool:
     return (path / SUMMARY).is_file() or (path / "config.json").is_file()
 
 
+def run_of_checkpoint(checkpoint: str | Path) -> Path | None:
+    """The run folder a checkpoint lives in (``RUN/checkpoints/x.pt``), or None."""
+    run = Path(checkpoint).parent.parent
+    return run if Path(checkpoint).parent.name == "checkpoints" and is_run_dir(run) else None
+
+
+def shown_checkpoint(run_dir: str | Path) -> Path:
+    """The checkpoint that stands for a run when it is opened or exported: the best one,
+    else the last (a run that stopped before best.pt existed)."""
+    best = Path(run_dir) / "checkpoints" / "best.pt"
+    return best if best.is_file() else Path(run_dir) / "checkpoints" / "last.pt"
+
+
 def new_run_dir(runs_dir: str | Path, config: TrainConfig) -> Path:
     """A fresh, not yet existing folder named after the time, architecture and dataset."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -177,6 +190,11 @@ class BatchLog:
 
     def __len__(self) -> int:
         return len(self.step)
+
+    def upto(self, step: int) -> BatchLog:
+        """The batches up to global step ``step``: what a checkpoint made then had seen."""
+        keep = self.step <= step
+        return BatchLog(self.step[keep], self.epoch[keep], self.loss[keep], self.lr[keep])
 
 
 def read_batches(run_dir: str | Path) -> BatchLog:

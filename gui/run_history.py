@@ -21,7 +21,7 @@ from cnn_core.checkpoint import CheckpointError, checkpoint_lr, load_checkpoint
 from cnn_core.config import TrainConfig
 from cnn_core.data import DATASETS, is_available
 from cnn_core.runs import (RunError, RunSummary, is_run_dir, read_batches, read_metrics,
-                           read_summary)
+                           read_summary, run_of_checkpoint, shown_checkpoint)
 
 from .widgets.config_diff import describe_change
 from .widgets.curves import Overlay
@@ -40,12 +40,6 @@ class Continuation:
     @property
     def epoch(self) -> int:
         return int(self.state["epoch"])
-
-
-def _run_of(checkpoint: Path) -> Path | None:
-    """The run folder a checkpoint lives in (``RUN/checkpoints/x.pt``), if any."""
-    run = checkpoint.parent.parent
-    return run if checkpoint.parent.name == "checkpoints" and is_run_dir(run) else None
 
 
 def _run_name(run: Path | None, fallback: str) -> str:
@@ -67,9 +61,7 @@ class RunHistoryMixin:
         batches = None
         if run is not None:
             try:
-                log = read_batches(run)
-                keep = log.step <= int(state.get("global_step", 0))
-                batches = type(log)(log.step[keep], log.epoch[keep], log.loss[keep], log.lr[keep])
+                batches = read_batches(run).upto(int(state.get("global_step", 0)))
             except RunError:
                 batches = None
         self.curves.load_history(self.history, batches)
@@ -90,7 +82,7 @@ class RunHistoryMixin:
             self.show_error(f"Could not use the checkpoint: {exc}")
             return False
         config = TrainConfig.from_dict({**state["config"], "lr": checkpoint_lr(state)})
-        run = _run_of(checkpoint)
+        run = run_of_checkpoint(checkpoint)
         name = _run_name(run, checkpoint.name)
         epoch = int(state["epoch"])
         config.epochs = max(config.epochs, epoch + 1) if kind == "resume" else epoch + 5
@@ -125,8 +117,7 @@ class RunHistoryMixin:
             if not is_run_dir(path):
                 self.show_error(f"Could not open {path}: not a run folder or a checkpoint.")
                 return False
-            best = path / "checkpoints" / "best.pt"
-            path = best if best.is_file() else path / "checkpoints" / "last.pt"
+            path = shown_checkpoint(path)
         try:
             state = load_checkpoint(path)
         except CheckpointError as exc:
@@ -142,7 +133,7 @@ class RunHistoryMixin:
                                         "data_dir": str(data_dir)})
         self._hide_error()
         self.cancel_continuation()
-        run = _run_of(path)
+        run = run_of_checkpoint(path)
         self._opened, self._last_run = path, run
         self._inspecting, self._last_lr = True, None
         self.curves.reset(max(len(state["history"]), 1))

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QInputDial
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from cnn_core.runs import (RunError, RunSummary, delete_run, list_runs, read_summary,
-                           rename_run)
+                           rename_run, shown_checkpoint)
 
 from .config_diff import ConfigDiffDialog
 
@@ -366,8 +366,9 @@ class RunsPanel(QWidget):
 
     @staticmethod
     def _checkpoint(run: RunSummary) -> Path | None:
-        """The checkpoint to inspect: the best one, else the last."""
-        return next((p for p in (run.best_checkpoint, run.last_checkpoint) if p.is_file()), None)
+        """The checkpoint to inspect, if the run has one yet."""
+        path = shown_checkpoint(run.path)
+        return path if path.is_file() else None
 
     # -- slots ---------------------------------------------------------------------------
 
