@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import pickle
 
 import pytest
@@ -12,6 +11,7 @@ from cnn_core.config import TrainConfig
 from cnn_core.data import DataBundle
 from cnn_core.recorder import RunRecorder
 from cnn_core.trainer import Trainer
+from tests.exploit import Exploit
 
 
 def cfg(**kw) -> TrainConfig:
@@ -53,16 +53,6 @@ def test_resume_after_epoch_k_equals_an_unbroken_run(tmp_path, small: DataBundle
         assert torch.equal(resumed.model.state_dict()[k], v), k
     assert [m.test_loss for m in resumed.history] == [m.test_loss for m in unbroken.history]
     assert [m.train_loss for m in resumed.history] == [m.train_loss for m in unbroken.history]
-
-
-class Exploit:
-    """Unpickling this would run a shell command that creates a marker file."""
-
-    def __init__(self, marker: str) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
 
 
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol")

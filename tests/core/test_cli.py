@@ -100,15 +100,11 @@ def test_bad_arguments_give_one_line_and_no_traceback(args, needle: str) -> None
 
 
 def test_resume_refuses_a_malicious_file(tmp_path) -> None:
-    import os
-
     import torch
 
-    class Exploit:
-        def __reduce__(self):
-            return (os.system, (f"touch {tmp_path / 'pwned'}",))
+    from tests.exploit import Exploit
 
-    torch.save({"x": Exploit()}, tmp_path / "evil.pt")
+    torch.save({"x": Exploit(tmp_path / "pwned")}, tmp_path / "evil.pt")
     proc = run_cli("train", "--resume", str(tmp_path / "evil.pt"), "--epochs", "2", timeout=60)
     assert proc.returncode == 1 and "refused" in proc.stderr
     assert not (tmp_path / "pwned").exists()

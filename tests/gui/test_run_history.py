@@ -21,6 +21,7 @@ from cnn_core.runs import list_runs, read_batches, read_metrics, read_snapshots,
 from gui.main_window import MainWindow
 from tests.gui.conftest import find
 from tests.gui.test_training_window import configure
+from tests.exploit import Exploit
 
 
 def runs_dir() -> Path:
@@ -147,14 +148,6 @@ def test_opening_a_checkpoint_shows_it_without_training(qtbot, window) -> None:
     saved = {s.epoch: s for s in read_snapshots(run.path)}
     np.testing.assert_allclose(moments[0].filters["conv1"], saved[0].filters["conv1"], atol=1e-3)
     assert moments[0].probabilities.shape == (10,)
-
-
-class Exploit:
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
 
 
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol")
