@@ -1,9 +1,22 @@
 from __future__ import annotations
 
+import gc
+
 import pytest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication, QWidget
 
 from gui.main_window import MainWindow
+
+
+@pytest.fixture(autouse=True)
+def _without_earlier_windows(qapp) -> None:
+    """Free the windows of earlier tests before this one starts. A person has one window;
+    this process makes dozens, and collecting one of them (tens of thousands of objects,
+    up to 300 ms) in the middle of a later test's run would be measured as that run's
+    stall."""
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # pytest-qt's deleteLater
+    gc.collect()
 
 
 @pytest.fixture
