@@ -259,8 +259,9 @@ def export_tensorboard(run_dir: str | Path, out_dir: str | Path) -> Path:
     """TensorBoard logs of a run in ``out_dir``, a folder of their own; returns it.
 
     Scalars ``epoch/*`` (step = epoch) and ``batch/loss`` (step = global step); images
-    ``filters/<layer>`` (step = epoch). Exporting again replaces the logs; a folder that
-    holds anything else is refused, so nothing but old logs is ever removed. Give each run
+    ``filters/<layer>`` (step = epoch). Exporting again replaces the logs, once the new
+    ones are complete (a failure keeps the old); a folder that holds anything else is
+    refused, so nothing but old logs is ever removed. Give each run
     its own folder under one parent (``logs/<run>``) to compare runs in
     ``tensorboard --logdir logs``.
     """
@@ -272,16 +273,20 @@ def export_tensorboard(run_dir: str | Path, out_dir: str | Path) -> Path:
         raise ExportError(f"{target}: exists and holds more than TensorBoard logs; "
                           "choose a new or empty folder")
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
+    hidden = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}"
+    staging, previous = hidden.with_suffix(".tmp"), hidden.with_suffix(".old")
     staging.mkdir()  # not mkdtemp: the logs get the folder permissions any new folder gets
     try:
         _write_events(run_dir, staging)
-        if target.exists():
-            shutil.rmtree(target)
+        if target.exists():  # a folder cannot be replaced in one step: set the old one aside
+            os.replace(target, previous)
         os.replace(staging, target)
     except BaseException:
+        if previous.exists() and not target.exists():
+            os.replace(previous, target)
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    shutil.rmtree(previous, ignore_errors=True)
     return target
 
 

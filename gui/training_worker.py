@@ -54,7 +54,6 @@ class RunInfo:
     train_size: int
     test_size: int
     device: str
-    num_batches: int
     dataset: DatasetInfo
     probe_image: np.ndarray  # (C, H, W) in 0..1, the test image the feature maps show
     probe_label: int
@@ -117,12 +116,11 @@ class QtBridgeCallback(Callback):
     def announce(self, trainer: Trainer) -> None:
         """Tell the window what the run is: model, data, device, where it is recorded."""
         test = trainer.data.test
-        bs = trainer.config.batch_size
         self.worker.runStarted.emit(RunInfo(
             config=trainer.config, model_name=trainer.model.display_name,
             parameters=count_parameters(trainer.model), train_size=len(trainer.data.train),
             test_size=len(test), device=str(trainer.device),
-            num_batches=(len(trainer.data.train) + bs - 1) // bs, dataset=trainer.info,
+            dataset=trainer.info,
             probe_image=denormalize(test.images[:1], trainer.info)[0].cpu().numpy(),
             probe_label=int(test.labels[0]),
             test_images=_uint8_images(test.images, trainer.info),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -207,6 +208,37 @@ def test_tensorboard_logs_read_back_with_tensorboards_own_reader(runs, tmp_path)
     export_tensorboard(run, folder)
     assert len(list(folder.iterdir())) == 1
     assert [p.name for p in (tmp_path / "tb").iterdir()] == ["first"]  # no staging left
+
+
+def test_a_failed_tensorboard_re_export_keeps_the_old_logs(runs, tmp_path, monkeypatch) -> None:
+    pytest.importorskip("tensorboard")
+    run, _ = runs
+    folder = export_tensorboard(run, tmp_path / "tb")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    def half_written(run_dir, out):
+        (out / "events.out.tfevents.partial").write_bytes(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export, "_write_events", half_written)
+    with pytest.raises(OSError, match="disk full"):
+        export_tensorboard(run, folder)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["tb"]
+
+    monkeypatch.undo()
+    real_replace = os.replace
+
+    def swap_fails(src, dst):  # setting the old logs aside works, moving the new ones in not
+        if Path(src).suffix == ".tmp":
+            raise OSError("interrupted")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(export.os, "replace", swap_fails)
+    with pytest.raises(OSError, match="interrupted"):
+        export_tensorboard(run, folder)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["tb"]
 
 
 def test_tensorboard_refuses_a_folder_that_holds_other_files(runs, tmp_path) -> None:
