@@ -65,8 +65,11 @@ class RunHistoryMixin:
             except RunError:
                 batches = None
         self.curves.load_history(self.history, batches)
-        for change in state.get("changes", []):
-            self.curves.add_marker(change["epoch"], describe_change(change))
+        try:
+            parent = read_summary(run).parent if run is not None else None
+        except RunError:
+            parent = None
+        self._mark_changes(state.get("changes", []), run, parent)
 
     def prepare_continuation(self, kind: str, checkpoint: str | Path) -> bool:
         """Load a checkpoint that the next Start resumes (same run) or branches from (a new
@@ -205,13 +208,18 @@ class RunHistoryMixin:
             return  # deleted or damaged since: the plots stay empty
         self.curves.reset(max(summary.epochs, len(history), 1))
         self.curves.load_history(history, batches)
-        parent = summary.parent
-        at_branch = [c for c in summary.changes if parent and c["step"] == parent["step"]]
-        if parent:
+        self._mark_changes(summary.changes, run, summary.parent)
+
+    def _mark_changes(self, changes: list[dict[str, Any]], run: Path | None,
+                      parent: dict[str, Any] | None) -> None:
+        """A marker for each change of settings; a branch's point is marked with the run it
+        came from and the edits it started with, as it was when the branch was trained."""
+        at_branch = [c for c in changes if parent and c["step"] == parent["step"]]
+        if parent and run is not None:
             text = f"branched from {_run_name(run.parent / parent['run'], parent['run'])}"
             edits = "".join(f"\n{describe_change(c)}" for c in at_branch)
             self.curves.add_marker(float(parent["epoch"]), text + edits)
-        for change in summary.changes:
+        for change in changes:
             if change not in at_branch:
                 self.curves.add_marker(change["epoch"], describe_change(change))
 

@@ -123,8 +123,15 @@ def test_a_branch_starts_from_its_parents_checkpoint(qtbot, window) -> None:
     assert all((start.state[k] == v).all() for k, v in at_branch.state.items())
     assert read_summary(parent.path).epochs_done == 2  # the parent is untouched
     texts = window.curves.marker_texts()
-    assert any(t.startswith("branched from") for t in texts)
+    [mark] = [t for t in texts if t.startswith("branched from")]
+    assert mark.endswith("\nlr 1e-3 → 3e-4")  # with the edit it started with
     assert window.curves.test_acc.getData()[0].tolist() == [1.0, 2.0, 3.0]
+
+    # Resuming the branch later marks its branch point the same way
+    window.runs_panel.resumeRequested.emit(branch.path)
+    find(window, QSpinBox, "epochsSpin").setValue(4)
+    assert train(qtbot, window) == "completed"
+    assert [t for t in window.curves.marker_texts() if t.startswith("branched")] == [mark]
 
 
 def test_opening_a_checkpoint_shows_it_without_training(qtbot, window) -> None:
