@@ -259,11 +259,10 @@ def export_tensorboard(run_dir: str | Path, out_dir: str | Path) -> Path:
     """TensorBoard logs of a run in ``out_dir``, a folder of their own; returns it.
 
     Scalars ``epoch/*`` (step = epoch) and ``batch/loss`` (step = global step); images
-    ``filters/<layer>`` (step = epoch). Exporting again replaces the logs, once the new
+    ``filters/<layer>`` (step = epoch). Exporting again replaces the logs once the new
     ones are complete (a failure keeps the old); a folder that holds anything else is
-    refused, so nothing but old logs is ever removed. Give each run
-    its own folder under one parent (``logs/<run>``) to compare runs in
-    ``tensorboard --logdir logs``.
+    refused, so nothing but old logs is ever removed. Give each run its own folder under
+    one parent (``logs/<run>``) to compare runs in ``tensorboard --logdir logs``.
     """
     _require("tensorboard", "TensorBoard export")
     run_dir = _run_folder(run_dir)

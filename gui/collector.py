@@ -9,8 +9,8 @@ A full collection walks every object of the process: about 400,000 once torch an
 window are loaded, 150 ms on a 2-core machine, all of it holding the GIL. So once the
 start-up is over (torch's warm-up import done, no run under way) what exists then is
 collected one last time and frozen (``gc.freeze``): modules, classes and the window live
-as long as the process, and later full collections walk only what came after, in about a
-millisecond. They are still kept out of training runs. At exit the frozen objects are
+as long as the process, and later full collections walk only what came after, in a few
+milliseconds. They are still kept out of training runs. At exit the frozen objects are
 handed back so that the interpreter's final collection frees them as usual (native
 extensions such as triton's otherwise report them as leaked).
 """
