@@ -127,7 +127,8 @@ class Trainer:
         # settings edited during the run: {"step", "epoch" (fractional), "changes": {field:
         # [old, new]}}, so curves can mark them and checkpoints remember them
         self.changes: list[dict[str, Any]] = []
-        self._pending: dict[str, Any] = {}
+        self._pending: dict[str, Any] = {}  # edits that apply before the next batch
+        self._next_epoch: dict[str, Any] = {}  # a batch size waiting for the next epoch
         self._pending_lock = threading.Lock()
         self._progress = 0.0  # epochs done, with the fraction of the current one
         # the last evaluation's prediction and confidence for every test image
@@ -168,11 +169,11 @@ class Trainer:
         if unknown:
             raise ValueError(f"{unknown[0]}: cannot change during a run")
         with self._pending_lock:
-            merged = {**self._pending, **changes}
+            merged = {**self._next_epoch, **self._pending, **changes}
             dataclasses.replace(self.config, **merged).validate()
             if merged.get("epochs", self.config.epochs) <= self.epoch:
                 raise ValueError(f"epochs: must be more than the {self.epoch} already done")
-            self._pending = merged
+            self._pending = {**self._pending, **changes}
 
     def apply_pending_changes(self, epoch_start: bool = True) -> None:
         """Apply queued edits now (``fit`` does so before every batch). A new batch size
@@ -180,8 +181,10 @@ class Trainer:
         batches of one size, so its progress and curves stay in step."""
         with self._pending_lock:
             pending, self._pending = self._pending, {}
-            if not epoch_start and "batch_size" in pending:
-                self._pending = {"batch_size": pending.pop("batch_size")}
+            if epoch_start:
+                pending, self._next_epoch = {**self._next_epoch, **pending}, {}
+            elif "batch_size" in pending:
+                self._next_epoch["batch_size"] = pending.pop("batch_size")
         old = self.config
         current = {**dataclasses.asdict(old), "lr": self.lr}
         edits = {k: v for k, v in pending.items() if current[k] != v}
@@ -255,11 +258,11 @@ class Trainer:
         self._emit("on_epoch_start", self, epoch)
         model, train = self.model, self.data.train
         model.train()
-        n = len(train)
+        n, bs = len(train), self.config.batch_size  # a new batch size waits for the next epoch
+        num_batches = (n + bs - 1) // bs
         # Losses and hits stay on the device; reading them forces a sync, so we read only
-        # when reporting (a few times a second), never every batch. The buffer has room
-        # for batches of one image, since the batch size may change while paused.
-        batch_losses = torch.zeros(n, device=self.device)
+        # when reporting (a few times a second), never every batch.
+        batch_losses = torch.zeros(num_batches, device=self.device)
         loss_sum = torch.zeros((), device=self.device)
         correct = torch.zeros((), dtype=torch.int64, device=self.device)
         seen, reported, i = 0, 0, 0
@@ -277,7 +280,6 @@ class Trainer:
                 return False
             if self._pending:
                 self.apply_pending_changes(epoch_start=False)
-            bs = self.config.batch_size
             idx = order[seen:seen + bs]
             x, y = train.images[idx], train.labels[idx]
             logits = model(x)
@@ -292,7 +294,6 @@ class Trainer:
             seen += len(y)
             i += 1
             self.global_step += 1
-            num_batches = i + (n - seen + bs - 1) // bs
             self._progress = self.epoch + seen / n
 
             now = time.monotonic()

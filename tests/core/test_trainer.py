@@ -6,7 +6,7 @@ import time
 import pytest
 import torch
 
-from cnn_core.callbacks import Callback
+from cnn_core.callbacks import BatchProgress, Callback
 from cnn_core.config import TrainConfig
 from cnn_core.data import DataBundle, Split
 from cnn_core.trainer import Trainer, TrainingError
@@ -224,6 +224,28 @@ def test_optimizer_batch_size_epochs_and_schedule_change_mid_run(small: DataBund
     assert edit.applied[1]["epoch"] == 1.0
     # the schedule now cuts the lr tenfold every epoch
     assert [round(m.lr, 8) for m in trainer.history] == [1e-3, 1e-4, 1e-5]
+
+
+def test_a_batch_size_waiting_for_the_next_epoch_keeps_reports_rate_limited(
+        small: DataBundle) -> None:
+    class Resize(Callback):
+        def __init__(self) -> None:
+            self.progress: list[BatchProgress] = []
+
+        def on_epoch_start(self, trainer, epoch):  # edited once the epoch has begun
+            if epoch == 1:
+                trainer.request_changes(batch_size=32)
+
+        def on_batch_end(self, trainer, progress):
+            self.progress.append(progress)
+
+    resize = Resize()
+    trainer = Trainer(cfg(epochs=2, batch_size=16), [resize], data=small, report_interval=10.0)
+    trainer.fit()
+    # epoch 1 keeps its 40 batches of 16 and reports once, at its end: the waiting batch
+    # size does not turn every remaining batch into a report
+    assert [(p.batch, p.num_batches) for p in resize.progress] == [(40, 40), (20, 20)]
+    assert sum(len(p.losses) for p in resize.progress) == 40 + 20
 
 
 def test_fewer_epochs_asked_for_as_an_epoch_ends_stop_the_run_there(small: DataBundle) -> None:
