@@ -355,8 +355,7 @@ class MainWindow(RunHistoryMixin, QMainWindow):
         self.inside.start_run(info)
         if info.run_dir is None:
             return
-        self.runs_panel.refresh()
-        self.runs_panel.set_active(info.run_dir)
+        self.runs_panel.set_active(info.run_dir)  # lists the new run too
         start = f" from epoch {info.start_epoch}" if info.start_epoch else ""
         self.set_status(f"Training {info.model_name} ({info.parameters:,} parameters) on "
                         f"{info.dataset.display_name}{start}: {info.train_size:,} images, "
@@ -420,8 +419,7 @@ class MainWindow(RunHistoryMixin, QMainWindow):
         self.curves.refresh()  # the last epoch, without waiting for the next timer tick
         self._active_run = None
         self._inspecting = False
-        self.runs_panel.set_active(None)
-        self.runs_panel.refresh()
+        self.runs_panel.set_active(None)  # and re-reads the list
         if status == "inspected" and self._opened is not None:
             last = self.history[-1] if self.history else None
             done = (f"epoch {last.epoch}, test accuracy {last.test_acc:.2%}" if last
