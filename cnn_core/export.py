@@ -87,9 +87,7 @@ def resolve_source(path: str | Path) -> tuple[Path | None, Path]:
     """
     path = Path(path)
     if path.is_dir():
-        if not is_run_dir(path):
-            raise ExportError(f"{path}: not a run folder (no config.json or summary.json)")
-        return path, shown_checkpoint(path)
+        return _run_folder(path), shown_checkpoint(path)
     if path.is_file():
         return run_of_checkpoint(path), path
     raise ExportError(f"{path}: no such run folder or checkpoint file")
