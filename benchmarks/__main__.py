@@ -11,7 +11,7 @@ import argparse
 
 import torch
 
-from cnn_core.models import MODELS
+from cnn_core.nn.models import MODELS
 
 from . import engine, gui_overhead
 

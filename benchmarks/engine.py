@@ -19,10 +19,10 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
-from cnn_core.config import TrainConfig
-from cnn_core.data import DataBundle, get_info, load_dataset
-from cnn_core.models import build_model
-from cnn_core.trainer import Trainer
+from cnn_core.train.config import TrainConfig
+from cnn_core.data.datasets import DataBundle, get_info, load_dataset
+from cnn_core.nn.models import build_model
+from cnn_core.train.trainer import Trainer
 
 
 class PerSampleDataset(Dataset):

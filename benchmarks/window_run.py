@@ -17,8 +17,8 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from benchmarks.stall_probe import StallProbe
-    from cnn_core.config import TrainConfig
-    from gui.main_window import MainWindow
+    from cnn_core.train.config import TrainConfig
+    from gui.window.main_window import MainWindow
 
     arch, epochs = sys.argv[1], int(sys.argv[2])
     measure_stalls = "--stalls" in sys.argv

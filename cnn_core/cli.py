@@ -12,17 +12,17 @@ import time
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from .callbacks import BatchProgress, Callback, EpochMetrics
-from .checkpoint import CheckpointError, load_checkpoint, trainer_from_checkpoint
-from .config import OPTIMIZERS, TrainConfig
-from .data import DATASETS, DatasetError, dataset_folder, download_dataset, is_available
-from .export import (ExportError, export_bundle, export_csv, export_onnx, export_tensorboard,
+from .train.callbacks import BatchProgress, Callback, EpochMetrics
+from .runs.checkpoint import CheckpointError, load_checkpoint, trainer_from_checkpoint
+from .train.config import OPTIMIZERS, TrainConfig
+from .data.datasets import DATASETS, DatasetError, dataset_folder, download_dataset, is_available
+from .export.exporters import (ExportError, export_bundle, export_csv, export_onnx, export_tensorboard,
                      resolve_source)
-from .models import MODELS, build_model, count_parameters
+from .nn.models import MODELS, build_model, count_parameters
 from .paths import default_runs_dir
-from .recorder import RunRecorder
-from .runs import RunError, new_run_dir, read_summary, run_of_checkpoint
-from .trainer import Trainer, TrainingError
+from .runs.recorder import RunRecorder
+from .runs.store import RunError, new_run_dir, read_summary, run_of_checkpoint
+from .train.trainer import Trainer, TrainingError
 
 PROG = "cnn_core"
 # Flags that map one-to-one onto TrainConfig fields (flag dest == field name).

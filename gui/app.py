@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cnn_core.config import TrainConfig
-from cnn_core.data import DATASETS
-from cnn_core.models import MODELS
+from cnn_core.train.config import TrainConfig
+from cnn_core.data.datasets import DATASETS
+from cnn_core.nn.models import MODELS
 
 
 _CONFIG_OPTIONS = ("arch", "dataset", "epochs", "batch_size", "lr", "device", "seed")
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from .main_window import MainWindow
+    from .window.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("CNN Studio")

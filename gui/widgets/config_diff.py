@@ -10,8 +10,8 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView,
                                QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from cnn_core.config import TrainConfig
-from cnn_core.runs import RunError, RunSummary, read_config
+from cnn_core.train.config import TrainConfig
+from cnn_core.runs.store import RunError, RunSummary, read_config
 
 DIFFERENT_BACKGROUND = QColor("#ffe9a8")
 # What the settings are called in the dialog; a field missing here shows its own name.

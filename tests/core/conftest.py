@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnn_core.data import DataBundle, Split, load_dataset
+from cnn_core.data.datasets import DataBundle, Split, load_dataset
 
 
 @pytest.fixture(scope="session")

@@ -5,12 +5,12 @@ import pickle
 import pytest
 import torch
 
-from cnn_core.checkpoint import (CheckpointError, load_checkpoint, save_checkpoint,
+from cnn_core.runs.checkpoint import (CheckpointError, load_checkpoint, save_checkpoint,
                                  trainer_from_checkpoint)
-from cnn_core.config import TrainConfig
-from cnn_core.data import DataBundle
-from cnn_core.recorder import RunRecorder
-from cnn_core.trainer import Trainer
+from cnn_core.train.config import TrainConfig
+from cnn_core.data.datasets import DataBundle
+from cnn_core.runs.recorder import RunRecorder
+from cnn_core.train.trainer import Trainer
 from tests.exploit import Exploit
 
 
@@ -35,8 +35,7 @@ def test_round_trip_keeps_everything(tmp_path, small: DataBundle) -> None:
 @pytest.mark.parametrize("arch", ["simplecnn", "deepcnn"])
 def test_resume_after_epoch_k_equals_an_unbroken_run(tmp_path, small: DataBundle,
                                                      monkeypatch, arch: str) -> None:
-    import cnn_core.trainer as trainer_module
-
+    import cnn_core.train.trainer as trainer_module
     # trainer_from_checkpoint loads the dataset by name: hand it the same small bundle
     monkeypatch.setattr(trainer_module, "load_dataset", lambda *a, **k: small)
     unbroken = Trainer(cfg(arch=arch), data=small)

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from cnn_core.checkpoint import load_checkpoint
+from cnn_core.runs.checkpoint import load_checkpoint
 
 
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -53,7 +53,7 @@ def test_resume_equals_an_unbroken_run(tmp_path) -> None:
 
 def test_resuming_from_an_older_checkpoint_branches_instead_of_overwriting(
         tmp_path, monkeypatch) -> None:
-    from cnn_core.runs import list_runs, read_metrics, read_summary
+    from cnn_core.runs.store import list_runs, read_metrics, read_summary
 
     monkeypatch.setenv("CNN_STUDIO_RUNS", str(tmp_path / "runs"))
     run, short = tmp_path / "runs" / "a", tmp_path / "runs" / "short"

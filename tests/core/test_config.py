@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnn_core.config import TrainConfig, resolve_device
+from cnn_core.train.config import TrainConfig, resolve_device
 
 
 def test_defaults_follow_the_article_and_validate() -> None:

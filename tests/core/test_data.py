@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from cnn_core import data as data_mod
-from cnn_core.data import (DATASETS, DatasetError, DownloadCancelled, dataset_folder,
+from cnn_core.data import datasets as data_mod
+from cnn_core.data.datasets import (DATASETS, DatasetError, DownloadCancelled, dataset_folder,
                            download_dataset, is_available, load_dataset, stratified_split)
 from tests.idx import idx_files, install_fake_mirror, write_mnist_folder
 

@@ -15,17 +15,17 @@ import pytest
 import torch
 from PIL import Image
 
-import cnn_core.export as export
-from cnn_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+import cnn_core.export.exporters as export
+from cnn_core.runs.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from cnn_core.cli import main
-from cnn_core.config import TrainConfig
-from cnn_core.data import DataBundle, Split
-from cnn_core.export import (INSTALL_HINT, ExportError, export_bundle, export_csv, export_onnx,
+from cnn_core.train.config import TrainConfig
+from cnn_core.data.datasets import DataBundle, Split
+from cnn_core.export.exporters import (INSTALL_HINT, ExportError, export_bundle, export_csv, export_onnx,
                              export_tensorboard, missing_dependencies, resolve_source)
-from cnn_core.models import build_model
-from cnn_core.recorder import RunRecorder
-from cnn_core.runs import METRIC_COLUMNS, read_metrics
-from cnn_core.trainer import Trainer
+from cnn_core.nn.models import build_model
+from cnn_core.runs.recorder import RunRecorder
+from cnn_core.runs.store import METRIC_COLUMNS, read_metrics
+from cnn_core.train.trainer import Trainer
 
 
 def cfg(**kw) -> TrainConfig:

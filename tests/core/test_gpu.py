@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cnn_core.config import TrainConfig
-from cnn_core.layers import Conv2D
-from cnn_core.trainer import Trainer
+from cnn_core.train.config import TrainConfig
+from cnn_core.nn.layers import Conv2D
+from cnn_core.train.trainer import Trainer
 
 pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")]

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from cnn_core.introspection import (confusion_from_predictions, confusion_matrix, conv_filters,
+from cnn_core.inspect.analysis import (confusion_from_predictions, confusion_matrix, conv_filters,
                                     feature_maps, layer_summary, predict_proba)
-from cnn_core.models import MODELS, build_model
+from cnn_core.nn.models import MODELS, build_model
 
 
 def test_known_kernel_gives_known_feature_map() -> None:
@@ -80,7 +80,7 @@ def test_layer_summary_shapes_and_parameters_add_up() -> None:
 
 
 def test_drawing_preprocessing_centres_an_off_centre_stroke() -> None:
-    from cnn_core.drawing import centre_of_mass, preprocess_drawing
+    from cnn_core.inspect.drawing import centre_of_mass, preprocess_drawing
 
     canvas = np.zeros((280, 280), np.float32)
     canvas[20:120, 200:230] = 1.0  # a tall bar in the top-right corner
@@ -95,7 +95,7 @@ def test_drawing_preprocessing_centres_an_off_centre_stroke() -> None:
 
 
 def test_saliency_maps_have_the_input_size_and_follow_the_evidence() -> None:
-    from cnn_core.introspection import saliency
+    from cnn_core.inspect.analysis import saliency
 
     torch.manual_seed(0)
     model = build_model("simplecnn")
@@ -114,7 +114,7 @@ def test_saliency_maps_have_the_input_size_and_follow_the_evidence() -> None:
 
 
 def test_layer_health_reports_dead_units_and_leaves_training_state_alone() -> None:
-    from cnn_core.introspection import layer_health
+    from cnn_core.inspect.analysis import layer_health
 
     torch.manual_seed(0)
     model = build_model("simplecnn")
@@ -133,8 +133,8 @@ def test_layer_health_reports_dead_units_and_leaves_training_state_alone() -> No
 
 
 def test_trainer_keeps_test_predictions_for_the_confusion_matrix(small) -> None:
-    from cnn_core.config import TrainConfig
-    from cnn_core.trainer import Trainer
+    from cnn_core.train.config import TrainConfig
+    from cnn_core.train.trainer import Trainer
 
     trainer = Trainer(TrainConfig(arch="lenet5", epochs=1, device="cpu"), data=small)
     trainer.fit()

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnn_core.layers import AveragePool2D, Conv2D, Flatten, MaxPool2D
+from cnn_core.nn.layers import AveragePool2D, Conv2D, Flatten, MaxPool2D
 
 GRID = [
     # in, out, kernel, stride, padding, bias

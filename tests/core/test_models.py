@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from cnn_core.layers import Conv2D
-from cnn_core.models import MODELS, DeepCNN, build_model, count_parameters, model_for_weights
+from cnn_core.nn.layers import Conv2D
+from cnn_core.nn.models import MODELS, DeepCNN, build_model, count_parameters, model_for_weights
 
 EXPECTED_PARAMS = {"lenet5": 61_706, "simplecnn": 421_642, "deepcnn": 981_450}
 

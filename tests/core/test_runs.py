@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from cnn_core.checkpoint import load_checkpoint, trainer_from_checkpoint
-from cnn_core.config import TrainConfig
-from cnn_core.data import DataBundle
-from cnn_core.recorder import RunRecorder
-from cnn_core.runs import (RunError, delete_run, list_runs, read_batches, read_config,
+from cnn_core.runs.checkpoint import load_checkpoint, trainer_from_checkpoint
+from cnn_core.train.config import TrainConfig
+from cnn_core.data.datasets import DataBundle
+from cnn_core.runs.recorder import RunRecorder
+from cnn_core.runs.store import (RunError, delete_run, list_runs, read_batches, read_config,
                            read_metrics, read_snapshots, read_summary, rename_run)
-from cnn_core.trainer import Trainer
+from cnn_core.train.trainer import Trainer
 
 
 def cfg(**kw) -> TrainConfig:
@@ -24,8 +24,7 @@ def cfg(**kw) -> TrainConfig:
 @pytest.fixture
 def same_data(monkeypatch, small: DataBundle) -> DataBundle:
     """Trainers built from checkpoints load their dataset by name: give them `small`."""
-    import cnn_core.trainer as trainer_module
-
+    import cnn_core.train.trainer as trainer_module
     monkeypatch.setattr(trainer_module, "load_dataset", lambda *a, **k: small)
     return small
 
@@ -98,7 +97,7 @@ def test_a_branch_starts_from_its_parents_checkpoint(tmp_path, same_data) -> Non
 
 
 def test_settings_changed_during_a_run_are_recorded(tmp_path, small) -> None:
-    from cnn_core.callbacks import Callback
+    from cnn_core.train.callbacks import Callback
 
     class Edit(Callback):
         def on_batch_end(self, trainer, progress):
@@ -137,8 +136,7 @@ def test_list_rename_and_delete(tmp_path, small) -> None:
 
 def test_a_run_killed_mid_write_leaves_the_completed_files_readable(tmp_path, small,
                                                                     monkeypatch) -> None:
-    import cnn_core.recorder as recorder
-
+    import cnn_core.runs.recorder as recorder
     run = tmp_path / "run"
     Trainer(cfg(epochs=1), [RunRecorder(run)], data=small).fit()
     before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
@@ -148,7 +146,7 @@ def test_a_run_killed_mid_write_leaves_the_completed_files_readable(tmp_path, sm
 
     state = load_checkpoint(run / "checkpoints" / "last.pt")
     monkeypatch.setattr(recorder, "metrics_csv", crash)
-    import cnn_core.trainer as trainer_module
+    import cnn_core.train.trainer as trainer_module
     monkeypatch.setattr(trainer_module, "load_dataset", lambda *a, **k: small)
     with pytest.raises(KeyboardInterrupt):
         trainer_from_checkpoint(state, [RunRecorder(run)], epochs=2).fit()

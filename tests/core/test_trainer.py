@@ -6,10 +6,10 @@ import time
 import pytest
 import torch
 
-from cnn_core.callbacks import BatchProgress, Callback
-from cnn_core.config import TrainConfig
-from cnn_core.data import DataBundle, Split
-from cnn_core.trainer import Trainer, TrainingError
+from cnn_core.train.callbacks import BatchProgress, Callback
+from cnn_core.train.config import TrainConfig
+from cnn_core.data.datasets import DataBundle, Split
+from cnn_core.train.trainer import Trainer, TrainingError
 
 
 class Recorder(Callback):

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from gui.main_window import MainWindow
+from gui.window.main_window import MainWindow
 
 
 @pytest.fixture(autouse=True)

@@ -30,8 +30,8 @@ def test_closing_the_window_mid_run_exits_cleanly() -> None:
         import sys
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
-        from cnn_core.config import TrainConfig
-        from gui.main_window import MainWindow
+        from cnn_core.train.config import TrainConfig
+        from gui.window.main_window import MainWindow
 
         app = QApplication(sys.argv[:1])
         window = MainWindow(TrainConfig(arch="simplecnn", epochs=50, device="cpu"))

@@ -6,7 +6,7 @@ import gc
 import threading
 import time
 
-from gui import warmup
+from gui.runtime import warmup
 
 
 class _Cycle:

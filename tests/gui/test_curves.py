@@ -8,14 +8,14 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
-from cnn_core.callbacks import BatchProgress
-from cnn_core.config import TrainConfig
-from cnn_core.data import DataBundle, Split, load_dataset
-from cnn_core.recorder import RunRecorder
-from cnn_core.runs import BatchLog, read_batches, read_metrics
-from cnn_core.trainer import Trainer
-from gui.theme import apply_plot_theme
-from gui.widgets.curves import CurvesWidget, Overlay
+from cnn_core.train.callbacks import BatchProgress
+from cnn_core.train.config import TrainConfig
+from cnn_core.data.datasets import DataBundle, Split, load_dataset
+from cnn_core.runs.recorder import RunRecorder
+from cnn_core.runs.store import BatchLog, read_batches, read_metrics
+from cnn_core.train.trainer import Trainer
+from gui.runtime.theme import apply_plot_theme
+from gui.panels.curves import CurvesWidget, Overlay
 
 
 @pytest.fixture(scope="module")

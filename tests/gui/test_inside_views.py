@@ -9,10 +9,10 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QComboBox, QListWidget, QSlider, QTableWidget
 
-from cnn_core.config import TrainConfig
-from cnn_core.models import MODELS
-from gui.export import export_png
-from gui.timelapse import TimeLapse
+from cnn_core.train.config import TrainConfig
+from cnn_core.nn.models import MODELS
+from gui.widgets.png_export import export_png
+from gui.session.timelapse import TimeLapse
 from tests.gui.conftest import find
 
 
@@ -37,7 +37,7 @@ def test_filters_grid_has_one_tile_per_kernel_for_every_conv_layer(qtbot, window
     panel = window.filters_panel
     names = [combo.itemData(i) for i in range(combo.count())]
     assert names == [n for n, _ in window.inside.info and
-                     __import__("cnn_core.models", fromlist=["x"]).build_model(arch).conv_layers()]
+                     __import__("cnn_core.nn.models", fromlist=["x"]).build_model(arch).conv_layers()]
     for i, name in enumerate(names):
         combo.setCurrentIndex(i)
         assert panel.grid.count == panel.filters[name].shape[0]
@@ -177,9 +177,9 @@ def test_colour_dataset_shows_rgb_first_layer_filters(qtbot, window, monkeypatch
     goes through the same window, worker and panels."""
     import torch
 
-    import cnn_core.trainer as trainer_module
-    import gui.widgets.config_panel as config_panel_module
-    from cnn_core.data import DATASETS, DataBundle, Split
+    import cnn_core.train.trainer as trainer_module
+    import gui.panels.config_panel as config_panel_module
+    from cnn_core.data.datasets import DATASETS, DataBundle, Split
 
     g = torch.Generator().manual_seed(0)
     fake = DataBundle(DATASETS["cifar10"],

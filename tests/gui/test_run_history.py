@@ -16,9 +16,9 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QLabel, QPushButton, QSpinBox,
                                QTreeWidget)
 
-from cnn_core.checkpoint import load_checkpoint
-from cnn_core.runs import list_runs, read_batches, read_metrics, read_snapshots, read_summary
-from gui.main_window import MainWindow
+from cnn_core.runs.checkpoint import load_checkpoint
+from cnn_core.runs.store import list_runs, read_batches, read_metrics, read_snapshots, read_summary
+from gui.window.main_window import MainWindow
 from tests.gui.conftest import find
 from tests.gui.test_training_window import configure
 from tests.exploit import Exploit
@@ -295,16 +295,15 @@ def test_onnx_export_from_the_menu_is_checked_against_pytorch(qtbot, window, tmp
 
 
 def test_exports_say_what_to_install_when_packages_are_missing(qtbot, monkeypatch) -> None:
-    import cnn_core.export
-
-    monkeypatch.setattr(cnn_core.export, "missing_dependencies",
+    import cnn_core.export.exporters
+    monkeypatch.setattr(cnn_core.export.exporters, "missing_dependencies",
                         lambda kind: ["onnxruntime"] if kind == "onnx" else [])
     window = MainWindow()
     qtbot.addWidget(window)
     shown = []
-    monkeypatch.setattr("gui.export_menu.QMessageBox.information",
+    monkeypatch.setattr("gui.window.export_menu.QMessageBox.information",
                         lambda _parent, _title, text: shown.append(text))
     assert "needs onnxruntime" in window.exports.onnx_action.text()
     assert "needs" not in window.exports.tensorboard_action.text()
     window.exports.onnx_action.trigger()
-    assert shown and cnn_core.export.INSTALL_HINT in shown[0]
+    assert shown and cnn_core.export.exporters.INSTALL_HINT in shown[0]

@@ -10,14 +10,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QTableWidget, QTreeWidget
 
-from cnn_core.callbacks import Callback
-from cnn_core.config import TrainConfig
-from cnn_core.data import DataBundle, Split, load_dataset
-from cnn_core.recorder import RunRecorder
-from cnn_core.runs import read_summary, write_summary
-from cnn_core.trainer import Trainer
+from cnn_core.train.callbacks import Callback
+from cnn_core.train.config import TrainConfig
+from cnn_core.data.datasets import DataBundle, Split, load_dataset
+from cnn_core.runs.recorder import RunRecorder
+from cnn_core.runs.store import read_summary, write_summary
+from cnn_core.train.trainer import Trainer
 from gui.widgets.config_diff import DIFFERENT_BACKGROUND, ConfigDiffDialog, describe_change
-from gui.widgets.runs_panel import ARCH, BEST, DATASET, EMPTY_TEXT, EPOCHS, NAME, STATUS, RunsPanel
+from gui.panels.runs_panel import ARCH, BEST, DATASET, EMPTY_TEXT, EPOCHS, NAME, STATUS, RunsPanel
 
 # name: (settings, created, stop after this many epochs)
 RUNS = {

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QProgressBar, QPushButton, QSpinBox
 
 from benchmarks.stall_probe import StallProbe
-from cnn_core.models import MODELS
+from cnn_core.nn.models import MODELS
 from tests.gui.conftest import find
 
 
@@ -121,8 +121,8 @@ def test_invalid_learning_rate_blocks_start_and_says_why(qtbot, window, text, re
 
 
 def test_a_failing_run_is_reported_and_the_window_stays_usable(qtbot, window, monkeypatch) -> None:
-    import cnn_core.trainer as trainer_module
-    from cnn_core.data import load_dataset
+    import cnn_core.train.trainer as trainer_module
+    from cnn_core.data.datasets import load_dataset
 
     def poisoned(*args, **kwargs):
         bundle = load_dataset("mnist-sample")
@@ -178,7 +178,7 @@ def test_download_shows_progress_and_makes_the_dataset_usable(qtbot, window, mon
 def test_failed_download_says_what_to_do(qtbot, window, monkeypatch) -> None:
     import urllib.error
 
-    from cnn_core import data as data_mod
+    from cnn_core.data import datasets as data_mod
 
     def offline(request, timeout=None):
         raise urllib.error.URLError("no network")
@@ -205,7 +205,7 @@ def test_devices_and_defaults(window) -> None:
 
 def test_event_loop_never_stalls_while_training(qtbot, window) -> None:
     """A 10 ms timer in the GUI thread: the longest gap between ticks while training."""
-    from gui import warmup
+    from gui.runtime import warmup
 
     assert warmup.wait(60)  # as when a person presses Start a moment after launch
     configure(window, "simplecnn", epochs=2, batch_size=64)

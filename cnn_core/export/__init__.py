@@ -1,0 +1,1 @@
+"""Exports of a run: CSV, ONNX, TensorBoard, bundles, and plots drawn without Qt."""

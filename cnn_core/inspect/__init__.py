@@ -1,0 +1,1 @@
+"""Looking inside a network: filters, feature maps, saliency, layer health, drawings."""

@@ -1,0 +1,1 @@
+"""Networks: the from-scratch layers and the built-in models."""

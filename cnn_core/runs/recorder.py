@@ -1,0 +1,185 @@
+"""Writes a run to its folder as it trains (the layout is described in :mod:`cnn_core.runs`).
+
+Every file is replaced atomically, so a run killed at any moment leaves readable files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .atomic import atomic_write, atomic_write_text
+from ..train.callbacks import BatchProgress, Callback, EpochMetrics
+from .checkpoint import save_checkpoint
+from ..inspect.analysis import conv_filters
+from .store import (METRIC_COLUMNS, BatchLog, RunError, RunSummary, batches_csv, read_batches,
+                   read_summary, write_summary)
+from ..train.trainer import FitResult, Trainer
+
+__all__ = ["METRIC_COLUMNS", "RunRecorder", "metrics_csv"]
+
+
+def metrics_csv(history: list[EpochMetrics]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=METRIC_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for m in history:
+        writer.writerow(m.as_dict())
+    return buf.getvalue()
+
+
+def default_name(trainer: Trainer, parent: dict[str, Any] | None = None) -> str:
+    """What a run is called until renamed: what sets it apart at a glance."""
+    c = trainer.config
+    name = f"{c.arch} {c.optimizer} lr {c.lr:g}"
+    return f"{name} (branch @ {parent['epoch']})" if parent else name
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+class RunRecorder(Callback):
+    """Keeps ``run_dir`` up to date: config and summary at the start, the per-batch log,
+    metrics, checkpoints and a filters snapshot after every epoch, the status at the end.
+
+    Resuming into an existing folder keeps its name, creation time and everything logged up
+    to the checkpoint. A branch (``parent`` = the parent's run folder) starts a new folder
+    that inherits the parent's batch log up to the branch point.
+    """
+
+    def __init__(self, run_dir: str | Path, *, parent: str | Path | None = None,
+                 name: str | None = None) -> None:
+        self.run_dir = Path(run_dir)
+        self.parent = Path(parent) if parent is not None else None
+        self.name = name
+        self._steps: list[int] = []
+        self._epochs: list[int] = []
+        self._losses: list[float] = []
+        self._lrs: list[float] = []
+        self.summary: RunSummary | None = None
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.run_dir / "checkpoints"
+
+    # -- hooks ---------------------------------------------------------------------------
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        config = trainer.config
+        try:
+            summary = read_summary(self.run_dir) if (self.run_dir / "summary.json").is_file() \
+                else None
+        except RunError:
+            summary = None
+        if summary is None:
+            parent: dict[str, Any] | None = None
+            if self.parent is not None:
+                parent = {"run": self.parent.name, "epoch": trainer.epoch,
+                          "step": trainer.global_step}
+            summary = RunSummary(path=self.run_dir, name=self.name or default_name(trainer,
+                                                                                   parent),
+                                 arch=config.arch, dataset=config.dataset, created=_now(),
+                                 parent=parent)
+        summary.device, summary.status, summary.epochs = str(trainer.device), "running", config.epochs
+        summary.changes = list(trainer.changes)
+        self.summary = summary
+        # Keep what was logged up to the point this run continues from.
+        source = self.run_dir if (self.run_dir / "batches.csv").is_file() else self.parent
+        if source is not None:
+            try:
+                log = read_batches(source)
+            except RunError:
+                log = None
+            if log is not None:
+                log = log.upto(trainer.global_step)
+                self._steps, self._epochs = log.step.tolist(), log.epoch.tolist()
+                self._losses, self._lrs = log.loss.tolist(), log.lr.tolist()
+        self._write_config(trainer)
+        self._write_summary(trainer)
+        if not self._snapshot_path(trainer).is_file():  # a new run, or a branch's start
+            self._write_snapshot(trainer)
+
+    def on_batch_end(self, trainer: Trainer, p: BatchProgress) -> None:
+        first = p.first_step
+        self._steps.extend(range(first, first + len(p.losses)))
+        self._epochs.extend([p.epoch] * len(p.losses))
+        self._losses.extend(p.losses)
+        self._lrs.extend([p.lr] * len(p.losses))
+
+    def on_settings_changed(self, trainer: Trainer, change: dict[str, Any]) -> None:
+        self._write_config(trainer)
+        if self.summary is not None:
+            self.summary.changes = list(trainer.changes)
+            self.summary.epochs = trainer.config.epochs
+            self._write_summary(trainer)
+
+    def on_epoch_end(self, trainer: Trainer, metrics: EpochMetrics) -> None:
+        state = trainer.state_dict()
+        save_checkpoint(state, self.checkpoints / "last.pt")
+        best = max(trainer.history, key=lambda m: m.test_acc)
+        if best is metrics:
+            save_checkpoint(state, self.checkpoints / "best.pt")
+        atomic_write_text(self.run_dir / "metrics.csv", metrics_csv(trainer.history))
+        self._write_batches()
+        self._write_snapshot(trainer)
+        self._write_summary(trainer)
+
+    def on_train_end(self, trainer: Trainer, result: FitResult) -> None:
+        self._write_batches()
+        self._write_summary(trainer, status=result.status)
+
+    def on_exception(self, trainer: Trainer, exc: BaseException) -> None:
+        try:
+            self._write_batches()
+            self._write_summary(trainer, status="failed")
+        except OSError:
+            pass  # the run's own error is the one to report
+
+    # -- files ---------------------------------------------------------------------------
+
+    def _write_config(self, trainer: Trainer) -> None:
+        atomic_write_text(self.run_dir / "config.json",
+                          json.dumps(trainer.config.to_dict(), indent=2) + "\n")
+
+    def _write_batches(self) -> None:
+        log = BatchLog(np.asarray(self._steps, dtype=np.int64),
+                       np.asarray(self._epochs, dtype=np.int64),
+                       np.asarray(self._losses, dtype=np.float64),
+                       np.asarray(self._lrs, dtype=np.float64))
+        atomic_write_text(self.run_dir / "batches.csv", batches_csv(log))
+
+    def _snapshot_path(self, trainer: Trainer) -> Path:
+        return self.run_dir / "snapshots" / f"epoch-{trainer.epoch:04d}.npz"
+
+    def _write_snapshot(self, trainer: Trainer) -> None:
+        """The weights, in half precision (a quarter of a checkpoint: no optimizer state),
+        so the time-lapse of a past run can be replayed."""
+        arrays = {f"filters/{k}": v.astype(np.float16)
+                  for k, v in conv_filters(trainer.model).items()}
+        for key, tensor in trainer.model.state_dict().items():
+            value = tensor.detach().cpu()
+            arrays[f"state/{key}"] = (value.half() if value.is_floating_point() else value).numpy()
+        # uncompressed: half-precision weights hardly compress, and zlib took 60 ms a
+        # DeepCNN epoch from training
+        atomic_write(self._snapshot_path(trainer), lambda f: np.savez(f, **arrays))
+
+    def _write_summary(self, trainer: Trainer, status: str | None = None) -> None:
+        summary = self.summary
+        assert summary is not None
+        best = max(trainer.history, key=lambda m: m.test_acc, default=None)
+        summary.epochs_done = trainer.epoch
+        summary.epochs = trainer.config.epochs
+        summary.best_test_acc = best.test_acc if best else None
+        summary.best_epoch = best.epoch if best else None
+        summary.train_seconds = sum(m.seconds for m in trainer.history)
+        summary.updated = _now()
+        if status is not None:
+            summary.status = status
+        write_summary(summary)

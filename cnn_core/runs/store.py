@@ -1,0 +1,266 @@
+"""The run history on disk: one folder per run, read back for listing, comparing,
+resuming, branching and export.
+
+Layout of a run folder (written by :class:`cnn_core.recorder.RunRecorder`)::
+
+    config.json               the TrainConfig (after any edits made while paused)
+    metrics.csv               one row per finished epoch (METRIC_COLUMNS)
+    batches.csv               one row per training batch: step, epoch, loss, lr
+    summary.json              name, status, best test accuracy and epoch, time, device,
+                              parent (for a branch), settings changed during the run
+    checkpoints/last.pt       the end of the latest epoch (the resume point)
+    checkpoints/best.pt       the epoch with the best test accuracy
+    snapshots/epoch-NNNN.npz  the weights (float16) after epoch NNNN: ``filters/<conv
+                              layer>`` and ``state/<state_dict key>``, for the time-lapse
+
+Every file is replaced atomically, so a run killed at any moment leaves each file it had
+already written readable.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..train.callbacks import EpochMetrics
+from ..train.config import TrainConfig
+
+METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds",
+                  "images_per_sec")
+BATCH_COLUMNS = ("step", "epoch", "loss", "lr")
+SUMMARY = "summary.json"
+
+
+class RunError(ValueError):
+    """A folder that is not a readable run; the message says why."""
+
+
+@dataclass
+class RunSummary:
+    """What the runs list shows about one run (the contents of ``summary.json``)."""
+
+    path: Path
+    name: str
+    arch: str
+    dataset: str
+    device: str = ""
+    created: str = ""  # ISO 8601, local time
+    updated: str = ""
+    status: str = "running"  # running, completed, stopped or failed
+    epochs_done: int = 0
+    epochs: int = 0
+    best_test_acc: float | None = None
+    best_epoch: int | None = None
+    train_seconds: float = 0.0
+    parent: dict[str, Any] | None = None  # {"run": folder name, "epoch": k} for a branch
+    changes: list[dict[str, Any]] = field(default_factory=list)  # see Trainer.changes
+
+    def to_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if k != "path"}
+        return data
+
+    @property
+    def last_checkpoint(self) -> Path:
+        return self.path / "checkpoints" / "last.pt"
+
+    @property
+    def best_checkpoint(self) -> Path:
+        return self.path / "checkpoints" / "best.pt"
+
+
+def is_run_dir(path: str | Path) -> bool:
+    path = Path(path)
+    return (path / SUMMARY).is_file() or (path / "config.json").is_file()
+
+
+def run_of_checkpoint(checkpoint: str | Path) -> Path | None:
+    """The run folder a checkpoint lives in (``RUN/checkpoints/x.pt``), or None."""
+    run = Path(checkpoint).parent.parent
+    return run if Path(checkpoint).parent.name == "checkpoints" and is_run_dir(run) else None
+
+
+def shown_checkpoint(run_dir: str | Path) -> Path:
+    """The checkpoint that stands for a run when it is opened or exported: the best one,
+    else the last (a run that stopped before best.pt existed)."""
+    best = Path(run_dir) / "checkpoints" / "best.pt"
+    return best if best.is_file() else Path(run_dir) / "checkpoints" / "last.pt"
+
+
+def new_run_dir(runs_dir: str | Path, config: TrainConfig) -> Path:
+    """A fresh, not yet existing folder named after the time, architecture and dataset."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path(runs_dir) / f"{stamp}-{config.arch}-{config.dataset}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunError(f"{path}: unreadable ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise RunError(f"{path}: not a JSON object")
+    return data
+
+
+def read_config(run_dir: str | Path) -> TrainConfig:
+    path = Path(run_dir) / "config.json"
+    try:
+        return TrainConfig.from_dict(_read_json(path))
+    except (TypeError, ValueError) as exc:
+        raise RunError(f"{path}: {exc}") from None
+
+
+def read_summary(run_dir: str | Path) -> RunSummary:
+    """The run's summary; a run recorded before summaries existed gets one from its config."""
+    run_dir = Path(run_dir)
+    known = set(RunSummary.__dataclass_fields__) - {"path"}
+    if (run_dir / SUMMARY).is_file():
+        data = {k: v for k, v in _read_json(run_dir / SUMMARY).items() if k in known}
+    else:
+        config = read_config(run_dir)
+        data = {"arch": config.arch, "dataset": config.dataset, "epochs": config.epochs}
+    data.setdefault("name", run_dir.name)
+    if "arch" not in data or "dataset" not in data:
+        raise RunError(f"{run_dir}: the summary names no architecture or dataset")
+    try:
+        return RunSummary(path=run_dir, **data)
+    except TypeError as exc:
+        raise RunError(f"{run_dir / SUMMARY}: {exc}") from None
+
+
+def write_summary(summary: RunSummary) -> None:
+    from .atomic import atomic_write_text
+
+    atomic_write_text(summary.path / SUMMARY, json.dumps(summary.to_json(), indent=2) + "\n")
+
+
+def list_runs(runs_dir: str | Path) -> list[RunSummary]:
+    """Every readable run under ``runs_dir``, newest first (unreadable folders are skipped)."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    runs = []
+    for path in runs_dir.iterdir():
+        if path.is_dir() and is_run_dir(path):
+            try:
+                runs.append(read_summary(path))
+            except RunError:
+                continue
+    runs.sort(key=lambda r: (r.created or r.path.name, r.path.name), reverse=True)
+    return runs
+
+
+def read_metrics(run_dir: str | Path) -> list[EpochMetrics]:
+    """The per-epoch metrics of a run ([] before its first epoch has finished)."""
+    path = Path(run_dir) / "metrics.csv"
+    if not path.is_file():
+        return []
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        return [EpochMetrics(epoch=int(r["epoch"]),
+                             **{k: float(r[k]) for k in METRIC_COLUMNS if k != "epoch"})
+                for r in rows]
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise RunError(f"{path}: unreadable ({type(exc).__name__}: {exc})") from None
+
+
+@dataclass
+class BatchLog:
+    """Every training batch of a run, as columns."""
+
+    step: np.ndarray  # int64, 1-based global step
+    epoch: np.ndarray  # int64, 1-based epoch the batch belongs to
+    loss: np.ndarray  # float64
+    lr: np.ndarray  # float64
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+    def upto(self, step: int) -> BatchLog:
+        """The batches up to global step ``step``: what a checkpoint made then had seen."""
+        keep = self.step <= step
+        return BatchLog(self.step[keep], self.epoch[keep], self.loss[keep], self.lr[keep])
+
+
+def read_batches(run_dir: str | Path) -> BatchLog:
+    path = Path(run_dir) / "batches.csv"
+    if not path.is_file():
+        empty = np.zeros(0)
+        return BatchLog(empty.astype(np.int64), empty.astype(np.int64), empty, empty)
+    try:
+        table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+    except (OSError, ValueError) as exc:
+        raise RunError(f"{path}: unreadable ({type(exc).__name__})") from None
+    if table.size == 0:
+        table = np.zeros((0, 4))
+    return BatchLog(table[:, 0].astype(np.int64), table[:, 1].astype(np.int64),
+                    table[:, 2], table[:, 3])
+
+
+def batches_csv(log: BatchLog) -> str:
+    lines = [",".join(BATCH_COLUMNS)]
+    lines += [f"{s},{e},{loss!r},{lr!r}" for s, e, loss, lr in
+              zip(log.step.tolist(), log.epoch.tolist(), log.loss.tolist(), log.lr.tolist())]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Snapshot:
+    """The network after one epoch, as saved in ``snapshots/`` (float16 on disk)."""
+
+    epoch: int
+    filters: dict[str, np.ndarray]  # conv layer -> float32 (out, in, kh, kw)
+    state: dict[str, np.ndarray]  # the model's state_dict, float32 where it was floating
+
+
+def read_snapshots(run_dir: str | Path) -> Iterator[Snapshot]:
+    """Every saved snapshot, oldest first, read one at a time (one being written when a
+    run was killed is skipped)."""
+    folder = Path(run_dir) / "snapshots"
+    for path in sorted(folder.glob("epoch-*.npz")):
+        try:
+            epoch = int(path.stem.split("-")[1])
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+        except (OSError, ValueError, IndexError, zipfile.BadZipFile, EOFError):
+            continue
+        def part(prefix: str) -> dict[str, np.ndarray]:
+            return {k[len(prefix):]: v.astype(np.float32) if v.dtype.kind == "f" else v
+                    for k, v in arrays.items() if k.startswith(prefix)}
+        yield Snapshot(epoch, part("filters/"), part("state/"))
+
+
+def rename_run(run_dir: str | Path, name: str) -> RunSummary:
+    """Give a run a display name (its folder keeps its name, so links to it still work)."""
+    name = name.strip()
+    if not name:
+        raise RunError("a run's name cannot be empty")
+    if len(name) > 200:
+        raise RunError("a run's name can be at most 200 characters")
+    summary = read_summary(run_dir)
+    summary.name = name
+    write_summary(summary)
+    return summary
+
+
+def delete_run(run_dir: str | Path) -> None:
+    """Remove a run folder; refuses anything that does not look like a run."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir() or not is_run_dir(run_dir):
+        raise RunError(f"{run_dir}: not a run folder, left alone")
+    shutil.rmtree(run_dir)

@@ -1,0 +1,1 @@
+"""Training: the run settings, the loop and the hooks that let the outside watch it."""

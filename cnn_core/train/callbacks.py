@@ -1,0 +1,115 @@
+"""The only way the outside world sees a training run: no-op hooks to override.
+
+The trainer calls every hook in its own thread. A hook must be quick and must not keep
+references to device tensors; copy what you need (``.detach().cpu()``) and return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .trainer import FitResult, Trainer
+
+
+@dataclass
+class BatchProgress:
+    """Training progress inside an epoch, reported at a bounded rate (not every batch)."""
+
+    epoch: int  # 1-based
+    epochs: int
+    batch: int  # batches done in this epoch
+    num_batches: int
+    global_step: int  # batches done in the whole run
+    losses: list[float] = field(default_factory=list)  # every batch loss since the last report
+    accuracy: float = 0.0  # running train accuracy of this epoch, 0..1
+    lr: float = 0.0
+    images_per_sec: float = 0.0
+    elapsed: float = 0.0  # seconds since this fit() began, pauses excluded
+
+    @property
+    def first_step(self) -> int:
+        """Global step (1-based) of ``losses[0]``."""
+        return self.global_step - len(self.losses) + 1
+
+
+@dataclass
+class EpochMetrics:
+    """What one finished epoch achieved. Accuracies are fractions in 0..1."""
+
+    epoch: int
+    train_loss: float
+    train_acc: float
+    test_loss: float
+    test_acc: float
+    lr: float
+    seconds: float
+    images_per_sec: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def best_epoch(history: Sequence[EpochMetrics]) -> EpochMetrics | None:
+    """The epoch with the highest test accuracy (the earliest of equals), or None."""
+    return max(history, key=lambda m: m.test_acc, default=None)
+
+
+class RunStatus(str, Enum):
+    """Where a run stands; the values are what ``summary.json`` stores."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+    FAILED = "failed"
+    INSPECTED = "inspected"  # a checkpoint shown in the window, not trained
+
+
+@dataclass(frozen=True)
+class SettingsChange:
+    """Settings edited during a run, as they took effect: at ``step`` (batches done) and
+    ``epoch`` (fractional), each field's ``(old, new)`` value."""
+
+    step: int
+    epoch: float
+    changes: dict[str, tuple[Any, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form kept in checkpoints and ``summary.json``."""
+        return {"step": self.step, "epoch": self.epoch,
+                "changes": {k: [old, new] for k, (old, new) in self.changes.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SettingsChange:
+        """Raises KeyError, TypeError or ValueError for a malformed entry."""
+        changes = {str(k): (old, new) for k, (old, new) in dict(data["changes"]).items()}
+        return cls(int(data["step"]), float(data["epoch"]), changes)
+
+
+class Callback:
+    """Override the hooks you need; the defaults do nothing."""
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        pass
+
+    def on_epoch_start(self, trainer: Trainer, epoch: int) -> None:
+        pass
+
+    def on_batch_end(self, trainer: Trainer, progress: BatchProgress) -> None:
+        """Called at most every ``report_interval`` seconds and after each epoch's last batch."""
+
+    def on_settings_changed(self, trainer: Trainer, change: dict[str, Any]) -> None:
+        """Called when edits queued with ``Trainer.request_changes`` take effect (before the
+        next batch); ``change`` is the entry appended to ``trainer.changes``."""
+
+    def on_epoch_end(self, trainer: Trainer, metrics: EpochMetrics) -> None:
+        """Called after evaluation and the scheduler step: the state is a clean resume point."""
+
+    def on_train_end(self, trainer: Trainer, result: FitResult) -> None:
+        """Called when the run completes or is stopped (not when it fails)."""
+
+    def on_exception(self, trainer: Trainer, exc: BaseException) -> None:
+        """Called when the run fails, before the exception reaches the caller of ``fit``."""

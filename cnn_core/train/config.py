@@ -1,0 +1,116 @@
+"""The settings of one training run, validated before anything starts."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from dataclasses import dataclass, fields
+from typing import Any
+
+import torch
+
+OPTIMIZERS = ("adam", "sgd")
+_DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+@dataclass
+class TrainConfig:
+    """Defaults follow the article: Adam, lr 1e-3, StepLR(5, 0.5), batch 64."""
+
+    arch: str = "simplecnn"
+    dataset: str = "mnist-sample"
+    epochs: int = 5
+    batch_size: int = 64
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.9  # SGD only
+    weight_decay: float = 0.0
+    step_size: int = 5  # StepLR: multiply the lr by gamma every step_size epochs
+    gamma: float = 0.5
+    seed: int = 0
+    device: str = "auto"
+    data_dir: str | None = None
+
+    def validate(self) -> None:
+        """Raise ``ValueError("field: reason")`` for the first bad field."""
+        from ..data.datasets import DATASETS
+        from ..nn.models import MODELS
+
+        def bad(name: str, reason: str) -> ValueError:
+            return ValueError(f"{name}: {reason}")
+
+        for f in fields(self):
+            value = getattr(self, f.name)
+            expected = {"int": int, "float": (int, float), "str": str}.get(str(f.type))
+            if expected and (not isinstance(value, expected) or isinstance(value, bool)):
+                raise bad(f.name, f"expected {f.type}, got {value!r}")
+        if self.arch not in MODELS:
+            raise bad("arch", f"unknown architecture {self.arch!r} (choose {', '.join(MODELS)})")
+        if self.dataset not in DATASETS:
+            raise bad("dataset", f"unknown dataset {self.dataset!r} (choose {', '.join(DATASETS)})")
+        if not 1 <= self.epochs <= 10_000:
+            raise bad("epochs", "must be between 1 and 10000")
+        if not 1 <= self.batch_size <= 65_536:
+            raise bad("batch_size", "must be between 1 and 65536")
+        if self.optimizer not in OPTIMIZERS:
+            raise bad("optimizer", f"must be one of {', '.join(OPTIMIZERS)}")
+        if not (math.isfinite(self.lr) and 0 < self.lr <= 10):
+            raise bad("lr", "must be a number greater than 0 and at most 10")
+        if not (math.isfinite(self.momentum) and 0 <= self.momentum < 1):
+            raise bad("momentum", "must be at least 0 and below 1")
+        if not (math.isfinite(self.weight_decay) and 0 <= self.weight_decay <= 1):
+            raise bad("weight_decay", "must be between 0 and 1")
+        if not 1 <= self.step_size <= 10_000:
+            raise bad("step_size", "must be between 1 and 10000")
+        if not (math.isfinite(self.gamma) and 0 < self.gamma <= 1):
+            raise bad("gamma", "must be greater than 0 and at most 1")
+        if not 0 <= self.seed < 2**63:
+            raise bad("seed", "must be a non-negative integer")
+        try:
+            resolve_device(self.device)
+        except ValueError as exc:
+            raise bad("device", str(exc)) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Build from saved settings; unknown keys are an error, missing ones take defaults."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+
+def resolve_device(spec: str) -> torch.device:
+    """``auto`` picks CUDA, then MPS, then CPU; an unavailable device is a ValueError."""
+    if not isinstance(spec, str) or not _DEVICE_RE.match(spec):
+        raise ValueError(f"{spec!r} is not a device (use auto, cpu, cuda, cuda:N or mps)")
+    if spec == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if spec.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError("CUDA was asked for, but no CUDA GPU is available to this PyTorch")
+        index = int(spec.split(":")[1]) if ":" in spec else 0
+        if index >= torch.cuda.device_count():
+            raise ValueError(f"there is no {spec} (found {torch.cuda.device_count()} GPU(s))")
+    if spec == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("MPS was asked for, but this machine has no Apple GPU")
+    return torch.device(spec)
+
+
+def available_devices() -> list[tuple[str, str]]:
+    """(spec, human name) for every device this PyTorch can train on."""
+    devices = [("cpu", "CPU")]
+    for i in range(torch.cuda.device_count() if torch.cuda.is_available() else 0):
+        devices.append((f"cuda:{i}", f"GPU {i}: {torch.cuda.get_device_name(i)}"))
+    if torch.backends.mps.is_available():
+        devices.append(("mps", "Apple GPU (MPS)"))
+    return devices

@@ -1,0 +1,387 @@
+"""The configuration panel: every setting of a run, checked as you type.
+
+Each field is validated by the engine's own ``TrainConfig.validate`` (one field at a
+time, so every bad field is marked at once, next to the field, with the engine's
+reason). ``validityChanged`` tells the window whether Start may be pressed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
+                               QLabel, QProgressBar, QPushButton, QSpinBox, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from cnn_core.train.config import TrainConfig, available_devices
+from cnn_core.data.datasets import DATASETS, DatasetInfo, dataset_folder, is_available
+from cnn_core.inspect.analysis import layer_summary
+from cnn_core.nn.models import MODELS, build_model
+from cnn_core.paths import default_data_dir
+
+from ..threads.download import DownloadWorker
+from ..widgets.spinboxes import ScientificSpinBox
+
+_ERROR_STYLE = "color: #c62828;"
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setStyleSheet(_ERROR_STYLE)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+class ConfigPanel(QWidget):
+    """Builds a :class:`TrainConfig` from the widgets; marks bad fields with the reason."""
+
+    validityChanged = Signal(bool)
+    configChanged = Signal()
+    modelPreviewed = Signal(object)  # the untrained model the summary describes
+
+    def __init__(self, parent: QWidget | None = None, data_dir: Path | None = None) -> None:
+        super().__init__(parent)
+        self.data_dir = data_dir or default_data_dir()
+        self._valid = True
+        self._download: tuple[QThread, DownloadWorker] | None = None
+        self._editable: set[str] | None = None  # None: every field
+
+        self.arch_combo = QComboBox(objectName="architectureCombo")
+        for name, cls in MODELS.items():
+            self.arch_combo.addItem(cls.display_name, name)
+            self.arch_combo.setItemData(self.arch_combo.count() - 1, cls.description,
+                                        Qt.ItemDataRole.ToolTipRole)
+        self.arch_combo.setCurrentIndex(list(MODELS).index("simplecnn"))
+        self.arch_description = QLabel(wordWrap=True)
+        self.arch_description.setStyleSheet("color: palette(placeholder-text);")
+        self.summary = QTableWidget(0, 3, objectName="layerSummary")
+        self.summary.setHorizontalHeaderLabels(["Layer", "Output", "Params"])
+        self.summary.verticalHeader().hide()
+        self.summary.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.summary.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        header = self.summary.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.summary.setMinimumHeight(150)
+
+        self.dataset_combo = QComboBox(objectName="datasetCombo")
+        for name, info in DATASETS.items():
+            self.dataset_combo.addItem(info.display_name, name)
+        self.dataset_status = QLabel(wordWrap=True)
+        self.download_button = QPushButton("Download", objectName="downloadButton")
+        self.download_cancel = QPushButton("Cancel", objectName="downloadCancelButton")
+        self.download_progress = QProgressBar(objectName="downloadProgress")
+        self.download_progress.setTextVisible(True)
+        self.download_cancel.hide()
+        self.download_progress.hide()
+
+        self.device_combo = QComboBox(objectName="deviceCombo")
+        for spec, name in available_devices():
+            self.device_combo.addItem(name, spec)
+
+        self.optimizer_combo = QComboBox(objectName="optimizerCombo")
+        self.optimizer_combo.addItem("Adam", "adam")
+        self.optimizer_combo.addItem("SGD with momentum", "sgd")
+        self.momentum_spin = ScientificSpinBox(objectName="momentumSpin")
+        self.lr_spin = ScientificSpinBox(objectName="learningRateSpin")
+        self.weight_decay_spin = ScientificSpinBox(objectName="weightDecaySpin")
+        self.batch_spin = QSpinBox(objectName="batchSizeSpin", minimum=1, maximum=65_536)
+        self.epochs_spin = QSpinBox(objectName="epochsSpin", minimum=1, maximum=10_000)
+        self.step_spin = QSpinBox(objectName="stepSizeSpin", minimum=1, maximum=10_000)
+        self.gamma_spin = ScientificSpinBox(objectName="gammaSpin")
+        self.seed_spin = QSpinBox(objectName="seedSpin", minimum=0, maximum=2**31 - 1)
+
+        # field name -> (widget, error label)
+        self._fields: dict[str, tuple[QWidget, QLabel]] = {}
+        self._build_layout()
+        self.set_config(TrainConfig())
+        self._connect()
+        self._on_arch_or_dataset_changed()
+        self._on_optimizer_changed()
+
+    # -- layout --------------------------------------------------------------------------
+
+    def _row(self, form: QFormLayout, label: str, field: str | None, widget: QWidget,
+             tip: str) -> None:
+        widget.setToolTip(tip)
+        form.addRow(label, widget)
+        if field is not None:
+            error = _error_label()
+            error.setObjectName(f"{field}Error")
+            form.addRow("", error)
+            self._fields[field] = (widget, error)
+
+    def _build_layout(self) -> None:
+        model_box = QGroupBox("Model")
+        model_form = QFormLayout(model_box)
+        self._row(model_form, "&Architecture", "arch", self.arch_combo,
+                  "The network to train (all built from CNN Studio's own Conv2D layers).")
+        model_form.addRow(self.arch_description)
+        model_form.addRow(self.summary)
+
+        data_box = QGroupBox("Data")
+        data_form = QFormLayout(data_box)
+        self._row(data_form, "&Dataset", "dataset", self.dataset_combo,
+                  "The bundled sample trains offline; the others are downloaded once.")
+        download_row = QHBoxLayout()
+        download_row.addWidget(self.download_progress, 1)
+        download_row.addWidget(self.download_button)
+        download_row.addWidget(self.download_cancel)
+        data_form.addRow(self.dataset_status)
+        data_form.addRow(download_row)
+
+        train_box = QGroupBox("Training")
+        form = QFormLayout(train_box)
+        self._row(form, "De&vice", "device", self.device_combo, "Where the training runs.")
+        self._row(form, "&Optimizer", "optimizer", self.optimizer_combo,
+                  "Adam adapts each weight's step; SGD uses one step size with momentum.")
+        self._row(form, "&Learning rate", "lr", self.lr_spin,
+                  "Step size of each update, e.g. 1e-3 for Adam or 0.05 for SGD.")
+        self._row(form, "&Momentum", "momentum", self.momentum_spin,
+                  "SGD only: how much of the previous step carries over (0 to <1).")
+        self._row(form, "&Weight decay", "weight_decay", self.weight_decay_spin,
+                  "L2 penalty that pulls weights towards zero (0 = off).")
+        self._row(form, "&Batch size", "batch_size", self.batch_spin,
+                  "Images per update.")
+        self._row(form, "&Epochs", "epochs", self.epochs_spin,
+                  "Passes over the training set.")
+        self._row(form, "LR step (epochs)", "step_size", self.step_spin,
+                  "StepLR: the learning rate is multiplied by gamma every this many epochs.")
+        self._row(form, "LR gamma", "gamma", self.gamma_spin,
+                  "StepLR: the factor applied at each step (0 < gamma <= 1).")
+        self._row(form, "&Seed", "seed", self.seed_spin,
+                  "Same seed on the CPU gives the same numbers, run after run.")
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(model_box)
+        layout.addWidget(data_box)
+        layout.addWidget(train_box)
+        layout.addStretch(1)
+
+    def _connect(self) -> None:
+        self.arch_combo.currentIndexChanged.connect(self._on_arch_or_dataset_changed)
+        self.dataset_combo.currentIndexChanged.connect(self._on_arch_or_dataset_changed)
+        self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer_changed)
+        for combo in (self.device_combo, self.optimizer_combo):
+            combo.currentIndexChanged.connect(self.revalidate)
+        for spin in (self.lr_spin, self.momentum_spin, self.weight_decay_spin, self.gamma_spin):
+            spin.lineEdit().textChanged.connect(self.revalidate)
+        for spin in (self.batch_spin, self.epochs_spin, self.step_spin, self.seed_spin):
+            spin.valueChanged.connect(self.revalidate)
+        self.download_button.clicked.connect(self.start_download)
+        self.download_cancel.clicked.connect(self.cancel_download)
+
+    # -- reading and writing the config --------------------------------------------------
+
+    def values(self) -> dict[str, object]:
+        """Field values as typed; None where the text is not a number."""
+        return {
+            "arch": self.arch_combo.currentData(),
+            "dataset": self.dataset_combo.currentData(),
+            "device": self.device_combo.currentData(),
+            "optimizer": self.optimizer_combo.currentData(),
+            "lr": self.lr_spin.text_value(),
+            "momentum": self.momentum_spin.text_value(),
+            "weight_decay": self.weight_decay_spin.text_value(),
+            "batch_size": self.batch_spin.value(),
+            "epochs": self.epochs_spin.value(),
+            "step_size": self.step_spin.value(),
+            "gamma": self.gamma_spin.text_value(),
+            "seed": self.seed_spin.value(),
+        }
+
+    def errors(self) -> dict[str, str]:
+        """Every bad field with the engine's reason, and the dataset if it is not present."""
+        errors: dict[str, str] = {}
+        for name, value in self.values().items():
+            if value is None:
+                errors[name] = "not a number"
+                continue
+            try:
+                TrainConfig(**{name: value}).validate()
+            except ValueError as exc:
+                errors[name] = str(exc).split(": ", 1)[-1]
+        dataset = self.dataset_combo.currentData()
+        if "dataset" not in errors and not is_available(dataset, self.data_dir):
+            errors["dataset"] = "not downloaded yet: press Download first"
+        return errors
+
+    def config(self) -> TrainConfig:
+        """The current settings; raises ValueError naming the first bad field."""
+        errors = self.errors()
+        if errors:
+            field, reason = next(iter(errors.items()))
+            raise ValueError(f"{field}: {reason}")
+        return TrainConfig(**self.values(), data_dir=str(self.data_dir))
+
+    def set_config(self, config: TrainConfig) -> None:
+        def select(combo: QComboBox, value: str) -> None:
+            index = combo.findData(value)
+            if index >= 0:
+                combo.setCurrentIndex(index)
+
+        select(self.arch_combo, config.arch)
+        select(self.dataset_combo, config.dataset)
+        select(self.device_combo, config.device if config.device != "auto"
+               else available_devices()[-1][0])
+        select(self.optimizer_combo, config.optimizer)
+        self.lr_spin.setValue(config.lr)
+        self.momentum_spin.setValue(config.momentum)
+        self.weight_decay_spin.setValue(config.weight_decay)
+        self.batch_spin.setValue(config.batch_size)
+        self.epochs_spin.setValue(config.epochs)
+        self.step_spin.setValue(config.step_size)
+        self.gamma_spin.setValue(config.gamma)
+        self.seed_spin.setValue(config.seed)
+        self.revalidate()
+
+    def set_editable(self, fields: Collection[str] | None = None) -> None:
+        """Let only ``fields`` be changed (None: all of them), e.g. the settings a paused
+        run or a branch may change; the others stay visible but greyed."""
+        self._editable = None if fields is None else set(fields)
+        for name, (widget, _label) in self._fields.items():
+            widget.setEnabled(self._editable is None or name in self._editable)
+        self.download_button.setEnabled(self._editable is None)
+        self._on_optimizer_changed()
+
+    @property
+    def dataset_info(self) -> DatasetInfo:
+        return DATASETS[self.dataset_combo.currentData()]
+
+    @property
+    def valid(self) -> bool:
+        return self._valid
+
+    def revalidate(self) -> None:
+        errors = self.errors()
+        for name, (widget, label) in self._fields.items():
+            reason = errors.get(name)
+            label.setText(reason or "")
+            label.setVisible(reason is not None)
+            widget.setStyleSheet("border: 1px solid #c62828;" if reason else "")
+        valid = not errors
+        if valid != self._valid:
+            self._valid = valid
+            self.validityChanged.emit(valid)
+        self.configChanged.emit()
+
+    # -- architecture and dataset --------------------------------------------------------
+
+    def _on_arch_or_dataset_changed(self) -> None:
+        arch = self.arch_combo.currentData()
+        info = DATASETS[self.dataset_combo.currentData()]
+        self.arch_description.setText(MODELS[arch].description)
+        model = build_model(arch, info.in_channels, info.num_classes, info.input_size)
+        rows = layer_summary(model, info.input_shape)
+        self.preview_model = model
+        self.modelPreviewed.emit(model)
+        self.summary.setRowCount(len(rows) + 1)
+        for r, row in enumerate(rows):
+            for c, text in enumerate((f"{row.name}  ({row.kind})",
+                                      "x".join(map(str, row.output_shape)),
+                                      f"{row.params:,}" if row.params else "")):
+                item = QTableWidgetItem(text)
+                if c:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self.summary.setItem(r, c, item)
+        total = QTableWidgetItem(f"{sum(r.params for r in rows):,}")
+        total.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.summary.setItem(len(rows), 0, QTableWidgetItem(
+            f"total, input {'x'.join(map(str, info.input_shape))}"))
+        self.summary.setItem(len(rows), 2, total)
+        self._refresh_dataset_status()
+        self.revalidate()
+
+    def _refresh_dataset_status(self) -> None:
+        name = self.dataset_combo.currentData()
+        info = DATASETS[name]
+        for i in range(self.dataset_combo.count()):
+            other = DATASETS[self.dataset_combo.itemData(i)]
+            present = not other.downloadable or is_available(other.name, self.data_dir)
+            self.dataset_combo.setItemText(
+                i, other.display_name + ("" if present else "  (not downloaded)"))
+        downloading = self._download is not None
+        if not info.downloadable:
+            text = f"{info.description} Works offline."
+        elif is_available(name, self.data_dir):
+            text = f"{info.description} Present in {dataset_folder(name, self.data_dir)}."
+        else:
+            text = (f"{info.description} Not downloaded: press Download, or put the files "
+                    f"in {dataset_folder(name, self.data_dir)}.")
+        self.dataset_status.setText(text)
+        self.download_button.setVisible(info.downloadable and not downloading
+                                        and not is_available(name, self.data_dir))
+
+    # -- downloads -----------------------------------------------------------------------
+
+    def start_download(self) -> None:
+        if self._download is not None:
+            return
+        name = self.dataset_combo.currentData()
+        thread = QThread()
+        worker = DownloadWorker(name, self.data_dir)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.progress.connect(self._on_download_progress)
+        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        worker.finished.connect(self._on_download_result)
+        thread.finished.connect(self._on_download_finished)
+        self._download = (thread, worker)
+        self._download_result = (False, "Download stopped.")
+        self.download_progress.setRange(0, 0)
+        self.download_progress.setFormat(f"connecting for {DATASETS[name].display_name}…")
+        self.download_progress.show()
+        self.download_cancel.show()
+        self.dataset_combo.setEnabled(False)
+        self._refresh_dataset_status()
+        thread.start()
+
+    def cancel_download(self) -> None:
+        if self._download is not None:
+            self._download[1].cancel.set()
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Cancel a download in progress and wait (bounded) for its thread."""
+        if self._download is not None:
+            thread, worker = self._download
+            worker.cancel.set()
+            thread.wait(timeout_ms)
+
+    def _on_download_progress(self, done: int, total: int, what: str) -> None:
+        if total:
+            self.download_progress.setRange(0, 1000)
+            self.download_progress.setValue(int(1000 * done / total))
+            self.download_progress.setFormat(f"{what}: {done / 1e6:.1f} of {total / 1e6:.1f} MB")
+        else:
+            self.download_progress.setRange(0, 0)
+            self.download_progress.setFormat(what)
+
+    def _on_download_result(self, ok: bool, message: str) -> None:
+        self._download_result = (ok, message)
+
+    def _on_download_finished(self) -> None:
+        """The download thread is done: release it and show the outcome.
+
+        The thread and worker are dropped here, after ``wait``, rather than with
+        ``deleteLater`` (see gui/run_controller.py for why).
+        """
+        if self._download is not None:
+            self._download[0].wait()
+            self._download = None
+        ok, message = self._download_result
+        self.download_progress.hide()
+        self.download_cancel.hide()
+        self.dataset_combo.setEnabled(True)
+        self._refresh_dataset_status()
+        if not ok:
+            self.dataset_status.setText(message)
+        self.revalidate()
+
+    def _on_optimizer_changed(self) -> None:
+        self.momentum_spin.setEnabled(self.optimizer_combo.currentData() == "sgd" and (
+            self._editable is None or "momentum" in self._editable))

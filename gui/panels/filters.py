@@ -1,0 +1,150 @@
+"""The learned kernels of any conv layer, as a grid that updates while training."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ..widgets.grid_view import GridView
+from ..widgets.mosaic import Grid, grid_columns, render_grid
+
+MEAN = -1  # channelCombo data: average over input channels
+
+
+def kernel_tiles(weights: np.ndarray, channel: int, rgb_input: bool) -> np.ndarray:
+    """(out, in, kh, kw) -> tiles: (out, kh, kw, 3) colour for an RGB input layer, else
+    (out, kh, kw) for one input channel or the mean over all of them."""
+    if rgb_input and weights.shape[1] == 3 and channel == MEAN:
+        return weights.transpose(0, 2, 3, 1)
+    if channel == MEAN:
+        return weights.mean(axis=1)
+    return weights[:, channel]
+
+
+class FiltersPanel(QWidget):
+    """``filterLayerCombo`` picks the layer; ``filtersView`` draws one tile per kernel."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.layer_combo = QComboBox(objectName="filterLayerCombo")
+        self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.channel_combo = QComboBox(objectName="filterChannelCombo")
+        self.scale_combo = QComboBox(objectName="filterScaleCombo")
+        self.scale_combo.addItem("shared scale", False)
+        self.scale_combo.addItem("per-filter scale", True)
+        self.scale_combo.setToolTip("Shared: compare filters' strengths. Per filter: see each "
+                                    "filter's pattern, however weak.")
+        self.view = GridView(object_name="filtersView")
+        self.compare_view = GridView(object_name="filtersCompareView")
+        self.compare_view.hide()
+        self.compare_filters: dict[str, np.ndarray] | None = None
+        self.compare_caption = ""
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Layer"))
+        bar.addWidget(self.layer_combo)
+        bar.addWidget(QLabel("Input channel"))
+        bar.addWidget(self.channel_combo)
+        bar.addWidget(self.scale_combo)
+        bar.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        views = QHBoxLayout()
+        views.addWidget(self.view, 1)
+        views.addWidget(self.compare_view, 1)
+        layout.addLayout(views, 1)
+        self.filters: dict[str, np.ndarray] = {}
+        self.rgb_input = False
+        self.caption = ""
+        self.layer_combo.currentIndexChanged.connect(self._on_layer_changed)
+        self.channel_combo.currentIndexChanged.connect(self.redraw)
+        self.scale_combo.currentIndexChanged.connect(self.redraw)
+
+    @property
+    def grid(self) -> Grid | None:
+        return self.view.grid
+
+    def set_filters(self, filters: dict[str, np.ndarray], rgb_input: bool = False,
+                    caption: str = "") -> None:
+        """Show new weights; keeps the chosen layer when the layers are unchanged."""
+        layout_changed = (rgb_input != self.rgb_input or
+                          [(n, w.shape) for n, w in filters.items()] !=
+                          [(n, w.shape) for n, w in self.filters.items()])
+        self.rgb_input, self.caption = rgb_input, caption
+        names = list(filters)
+        if layout_changed:
+            current = self.layer_combo.currentText()
+            self.filters = filters
+            self.layer_combo.blockSignals(True)
+            self.layer_combo.clear()
+            for name in names:
+                w = filters[name]
+                self.layer_combo.addItem(f"{name}  ({w.shape[0]} filters {w.shape[2]}x{w.shape[3]})",
+                                         name)
+            index = self.layer_combo.findText(current)
+            self.layer_combo.setCurrentIndex(max(index, 0))
+            self.layer_combo.blockSignals(False)
+            self._on_layer_changed()
+        else:
+            self.filters = filters
+            self.redraw()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        self.redraw()  # the grid's columns follow the view's shape
+
+    def set_compare(self, filters: dict[str, np.ndarray] | None, caption: str = "") -> None:
+        """Show a second moment beside the first (None hides it)."""
+        self.compare_filters, self.compare_caption = filters, caption
+        self.compare_view.setVisible(filters is not None)
+        self.redraw()
+
+    def current_layer(self) -> str | None:
+        return self.layer_combo.currentData()
+
+    def _on_layer_changed(self) -> None:
+        name = self.current_layer()
+        if name is None:
+            return
+        inputs = self.filters[name].shape[1]
+        self.channel_combo.blockSignals(True)
+        self.channel_combo.clear()
+        rgb = self.rgb_input and inputs == 3 and name == next(iter(self.filters))
+        self.channel_combo.addItem("RGB colour" if rgb else f"mean of {inputs}" if inputs > 1
+                                   else "the only one", MEAN)
+        for c in range(inputs if inputs > 1 else 0):
+            self.channel_combo.addItem(str(c), c)
+        self.channel_combo.blockSignals(False)
+        self.redraw()
+
+    def redraw(self) -> None:
+        name = self.current_layer()
+        if name is None or name not in self.filters:
+            return
+        self._draw(self.view, self.filters, name, self.caption)
+        if self.compare_filters is not None and name in self.compare_filters:
+            self._draw(self.compare_view, self.compare_filters, name, self.compare_caption)
+
+    def layer_grid(self, filters: dict[str, np.ndarray], name: str, aspect: float) -> Grid:
+        """Layer ``name`` of ``filters`` drawn with the panel's current channel and scale
+        choices (also what the time-lapse export draws, frame by frame)."""
+        channel = self.channel_combo.currentData()
+        channel = MEAN if channel is None else channel
+        first = name == next(iter(filters))
+        tiles = kernel_tiles(filters[name].astype(np.float32), channel, self.rgb_input and first)
+        return render_grid(tiles, cols=grid_columns(len(tiles), aspect),
+                           per_tile=bool(self.scale_combo.currentData()))
+
+    def _draw(self, view: GridView, filters: dict[str, np.ndarray], name: str,
+              caption: str) -> None:
+        weights = filters[name].astype(np.float32)
+        grid = self.layer_grid(filters, name, view.aspect())
+
+        def describe(i: int) -> str:
+            k = weights[i]
+            return (f"{name}, filter {i}\nshape {k.shape[0]}x{k.shape[1]}x{k.shape[2]}\n"
+                    f"mean {k.mean():+.4f}  std {k.std():.4f}\n"
+                    f"min {k.min():+.4f}  max {k.max():+.4f}  L2 {np.linalg.norm(k):.4f}")
+
+        title = f"{name}: {weights.shape[0]} filters" + (f" — {caption}" if caption else "")
+        view.set_grid(grid, title, describe=describe)

@@ -1,0 +1,129 @@
+"""Inference for the interactive views, off the GUI thread and off the training model.
+
+``InferenceClient`` keeps a CPU copy of the latest weights (from the snapshots) and
+answers requests -- feature maps, probabilities, saliency -- for a test image or a
+drawing, one at a time, on a one-thread pool of its own (which Qt winds down at exit).
+At most one request is in flight; a newer request from the same panel replaces a waiting
+one, so drawing fast never builds a queue and the answer shown is for the latest input.
+
+A new thread takes torch's process-wide thread count, which a training run raises to
+all cores; inference in such a thread made a second OpenMP team that slowed training by
+a third whenever the Draw or Saliency panel was open (make bench). So the pool has one
+thread that never expires, set to a single torch thread as the window is built (before
+any run), like the GUI thread itself (gui/torch_threads.py).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from PySide6.QtCore import QObject, QRunnable, Qt, Signal
+
+from cnn_core.inspect.analysis import Saliency, feature_maps, saliency
+from cnn_core.nn.models import StudioModel, model_for_weights
+
+from ..runtime.torch_threads import single_thread_pool
+
+
+@dataclass(frozen=True)
+class Request:
+    key: str  # who asked (a panel name): results go back under it
+    image: np.ndarray  # (C, H, W) float32, normalised as the network expects
+    target: int | None = None  # class to explain; None = the predicted one
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class Result:
+    key: str
+    seq: int
+    maps: dict[str, np.ndarray]
+    saliency: Saliency | None
+    error: str = ""
+
+
+class _Job(QRunnable):
+    def __init__(self, client: InferenceClient, request: Request) -> None:
+        super().__init__()
+        self.client, self.request = client, request
+
+    def run(self) -> None:
+        self.client._compute(self.request)
+
+
+class InferenceClient(QObject):
+    """GUI-side front: ``request`` from the GUI thread, ``resultReady`` back in it."""
+
+    resultReady = Signal(object)  # Result, for the latest request of its key
+    _answered = Signal(object)  # emitted in a pool thread, delivered in the GUI thread
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._answered.connect(self._on_answered, Qt.ConnectionType.QueuedConnection)
+        self._pool = single_thread_pool(self)
+        self._lock = threading.Lock()
+        self._new_weights: tuple[dict, dict] | None = None
+        self._model: StudioModel | None = None  # touched only by the one running job
+        self._meta: dict[str, Any] = {}
+        self._busy = False
+        self._waiting: dict[str, Request] = {}  # the newest unsent request of each panel
+        self._latest: dict[str, int] = {}
+        self._seq = 0
+        self.ready = False
+
+    def set_weights(self, meta: dict, state: dict) -> None:
+        """Adopt new weights before the next request (the newest pair wins)."""
+        with self._lock:
+            self._new_weights = (meta, state)
+        self.ready = True
+
+    def request(self, key: str, image: np.ndarray, target: int | None = None) -> None:
+        if not self.ready:
+            return
+        self._seq += 1
+        self._latest[key] = self._seq
+        req = Request(key, np.ascontiguousarray(image, dtype=np.float32), target, self._seq)
+        if self._busy:
+            self._waiting[key] = req  # replaces that panel's older waiting request
+        else:
+            self._send(req)
+
+    def _send(self, req: Request) -> None:
+        self._busy = True
+        self._pool.start(_Job(self, req))
+
+    def _compute(self, request: Request) -> None:
+        """In a pool thread: load new weights if any, then answer."""
+        try:
+            with self._lock:
+                new, self._new_weights = self._new_weights, None
+            if new is not None:
+                meta, state = new
+                if self._model is None or meta != self._meta:
+                    self._model = model_for_weights(meta).eval()
+                    self._meta = dict(meta)
+                self._model.load_state_dict(state)
+            image = torch.from_numpy(request.image)
+            result = Result(request.key, request.seq, feature_maps(self._model, image),
+                            saliency(self._model, image, request.target))
+        except Exception as exc:  # noqa: BLE001 - reported in the panel, never a crash
+            traceback.print_exc(file=sys.stderr)
+            result = Result(request.key, request.seq, {}, None, f"{type(exc).__name__}: {exc}")
+        self._answered.emit(result)
+
+    def _on_answered(self, result: Result) -> None:
+        self._busy = False
+        if self._waiting:
+            self._send(self._waiting.pop(next(iter(self._waiting))))
+        if result.seq == self._latest.get(result.key):
+            self.resultReady.emit(result)
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        self._waiting.clear()
+        self._pool.waitForDone(timeout_ms)

@@ -1,0 +1,253 @@
+"""The views inside the network: filters, feature maps, drawing, errors, saliency and
+layer health, with the time-lapse that scrubs through the run.
+
+``InsideViews`` only reacts to what the training worker sends (run info, snapshots,
+per-epoch details). Work that needs the network -- feature maps of any image, the
+drawing's prediction, saliency -- goes to the ``InferenceClient`` thread, on a CPU copy
+of the latest weights. Only the visible tab is drawn; the others catch up when shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from cnn_core.data.datasets import DatasetInfo
+
+from ..widgets.png_export import export_frames
+from .inference import InferenceClient, Result
+from ..session.timelapse import TimeLapse
+from ..training.worker import EpochDetails, RunInfo, Snapshot
+from .drawing import DrawingPanel
+from .errors import ErrorsPanel
+from .feature_maps import FeatureMapsPanel
+from .filters import FiltersPanel
+from .layer_health import LayerHealthPanel
+from .saliency import SaliencyPanel
+from .timelapse_bar import TimeLapseBar
+
+PROBE = 0  # the test image whose feature maps the snapshots carry
+
+
+class InsideViews(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.filters_panel = FiltersPanel()
+        self.feature_maps_panel = FeatureMapsPanel()
+        self.drawing_panel = DrawingPanel()
+        self.errors_panel = ErrorsPanel()
+        self.saliency_panel = SaliencyPanel()
+        self.health_panel = LayerHealthPanel()
+        # the Errors tab's detail: the clicked image's saliency and feature maps
+        self.errors_saliency = SaliencyPanel(view_name="errorsSaliencyView", probabilities=False)
+        self.errors_maps = FeatureMapsPanel(view_name="errorsFeatureMaps", browser=False)
+        detail = QSplitter()
+        detail.setOrientation(detail.orientation().Vertical)
+        detail.addWidget(self.errors_saliency)
+        detail.addWidget(self.errors_maps)
+        QVBoxLayout(self.errors_panel.detail).addWidget(detail)
+
+        self.tabs = QTabWidget(objectName="panelTabs")
+        for panel, title in ((self.filters_panel, "Filters"),
+                             (self.feature_maps_panel, "Feature maps"),
+                             (self.drawing_panel, "Draw"), (self.errors_panel, "Errors"),
+                             (self.saliency_panel, "Saliency"),
+                             (self.health_panel, "Layer health")):
+            self.tabs.addTab(panel, title)
+        self.timelapse_bar = TimeLapseBar()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.timelapse_bar)
+
+        self.timelapse = TimeLapse()
+        self.inference = InferenceClient(self)
+        self.info: RunInfo | None = None
+        self.details: EpochDetails | None = None
+        self._inspected: tuple[str, int | np.ndarray] | None = None  # ("test", i) / ("drawing", x)
+        self._errors_epoch = -1  # the epoch the confusion matrix shows
+        self._errors_image: int | None = None  # the image the Errors detail shows
+
+        self.tabs.currentChanged.connect(lambda _i: self.render())
+        self.timelapse_bar.momentChanged.connect(lambda _i, _j: self.render())
+        self.feature_maps_panel.imageChosen.connect(self._on_image_chosen)
+        self.errors_panel.imageSelected.connect(self._on_error_image)
+        self.drawing_panel.inputChanged.connect(self._on_drawing)
+        self.saliency_panel.targetChanged.connect(lambda _t: self._request_saliency())
+        self.errors_saliency.targetChanged.connect(lambda _t: self._request_errors_detail())
+        self.inference.resultReady.connect(self._on_result)
+
+    # -- data in -------------------------------------------------------------------------
+
+    def start_run(self, info: RunInfo) -> None:
+        self.info, self.details = info, None
+        self.timelapse.clear()
+        self.timelapse_bar.set_moments([])
+        names = info.dataset.class_names
+        self.feature_maps_panel.set_test_set(info.test_labels, names)
+        self.errors_panel.set_test_set(info.test_images, info.test_labels, names)
+        self.saliency_panel.set_classes(names)
+        self.errors_saliency.set_classes(names)
+        self.health_panel.clear()
+        self._inspected = ("test", PROBE)
+        self._errors_epoch, self._errors_image = -1, None
+        drawable = info.dataset.input_shape == (1, 28, 28)
+        self.drawing_panel.setEnabled(drawable)
+        self.drawing_panel.note.setText(
+            "Draw a digit: the network reads it as you draw." if drawable else
+            f"Drawing needs a 28x28 greyscale dataset; {info.dataset.display_name} is "
+            f"{'x'.join(map(str, info.dataset.input_shape))}.")
+
+    def add_snapshot(self, snap: Snapshot) -> None:
+        if self.info is None:
+            return
+        self.timelapse.add(snap.progress, snap.step, snap.filters, snap.maps, snap.probabilities)
+        self.timelapse_bar.set_moments([f"epoch {m.progress:.2f}" for m in self.timelapse])
+        self.inference.set_weights(self.info.model_meta, snap.state)
+        self.render()
+
+    def add_details(self, details: EpochDetails) -> None:
+        self.details = details
+        self.health_panel.add(details.epoch, details.health)
+        self.render()
+
+    def preview(self, filters: dict[str, np.ndarray], info: DatasetInfo) -> None:
+        """Untrained filters of the chosen architecture, while no run has started."""
+        if self.info is None:
+            self.filters_panel.set_filters(filters, rgb_input=info.in_channels == 3,
+                                           caption="untrained (random) weights: press Start")
+
+    # -- drawing the visible tab ---------------------------------------------------------
+
+    def render(self) -> None:
+        info = self.info
+        if info is None:
+            return
+        panel = self.tabs.currentWidget()
+        if panel is self.filters_panel:
+            self._render_filters()
+        elif panel is self.feature_maps_panel:
+            self._render_feature_maps()
+        elif panel is self.drawing_panel:
+            if self.drawing_panel.canvas.strokes:
+                self._on_drawing(self.drawing_panel.field)
+        elif panel is self.errors_panel:
+            details = self.details
+            if details is not None and self._errors_epoch != details.epoch:
+                self._errors_epoch = details.epoch
+                self.errors_panel.set_predictions(details.epoch, details.predictions,
+                                                  details.confidence)
+        elif panel is self.saliency_panel:
+            self._request_saliency()
+        elif panel is self.health_panel:
+            self.health_panel.redraw()
+
+    def _moment_caption(self, index: int) -> str:
+        m = self.timelapse[index]
+        return "initial weights" if m.progress == 0 else f"epoch {m.progress:.2f}"
+
+    def _render_filters(self) -> None:
+        if not len(self.timelapse):
+            return
+        bar, rgb = self.timelapse_bar, self.info.dataset.in_channels == 3
+        self.filters_panel.set_filters(self.timelapse[bar.index].filters, rgb_input=rgb,
+                                       caption=self._moment_caption(bar.index))
+        compare = bar.compare_index
+        self.filters_panel.set_compare(
+            self.timelapse[compare].filters if compare >= 0 else None,
+            self._moment_caption(compare) if compare >= 0 else "")
+
+    def _render_feature_maps(self) -> None:
+        index = self.feature_maps_panel.current_index
+        if index == PROBE and len(self.timelapse):
+            moment = self.timelapse[self.timelapse_bar.index]
+            self.feature_maps_panel.set_maps(
+                self._display(PROBE), {k: v.astype(np.float32) for k, v in moment.maps.items()},
+                moment.probabilities, self.info.dataset.class_names,
+                caption=f"test image #{PROBE}, {self._moment_caption(self.timelapse_bar.index)}")
+        else:
+            self.inference.request("maps", self._network_input(index))
+
+    # -- images and requests -------------------------------------------------------------
+
+    def _display(self, index: int) -> np.ndarray:
+        """Test image ``index`` as (C, H, W) in 0..1."""
+        return self.info.test_images[index].transpose(2, 0, 1).astype(np.float32) / 255.0
+
+    def _normalise(self, image: np.ndarray) -> np.ndarray:
+        mean = np.asarray(self.info.dataset.mean, np.float32).reshape(-1, 1, 1)
+        std = np.asarray(self.info.dataset.std, np.float32).reshape(-1, 1, 1)
+        return (image - mean) / std
+
+    def _network_input(self, index: int) -> np.ndarray:
+        return self._normalise(self._display(index))
+
+    def _on_image_chosen(self, index: int) -> None:
+        self._inspected = ("test", index)
+        if self.tabs.currentWidget() is self.feature_maps_panel:
+            self._render_feature_maps()
+
+    def _on_error_image(self, index: int) -> None:
+        self._inspected = ("test", index)
+        self._errors_image = index
+        self._request_errors_detail()
+
+    def _request_errors_detail(self) -> None:
+        if self._errors_image is not None and self.info is not None:
+            self.inference.request("errors", self._network_input(self._errors_image),
+                                   self.errors_saliency.target)
+
+    def _on_drawing(self, field: np.ndarray) -> None:
+        if self.info is None or self.info.dataset.input_shape != (1, 28, 28):
+            return
+        self._inspected = ("drawing", field)
+        self.inference.request("draw", self._normalise(field[None]))
+
+    def _request_saliency(self) -> None:
+        if self._inspected is None or self.info is None:
+            return
+        kind, what = self._inspected
+        image = self._normalise(what[None]) if kind == "drawing" else self._network_input(what)
+        self.inference.request("saliency", image, self.saliency_panel.target)
+
+    def _on_result(self, result: Result) -> None:
+        if self.info is None or result.error:
+            return
+        names = self.info.dataset.class_names
+        probs = result.saliency.probabilities
+        if result.key == "maps":
+            index = self.feature_maps_panel.current_index
+            self.feature_maps_panel.set_maps(self._display(index), result.maps, probs, names,
+                                             caption=f"test image #{index}, latest weights")
+        elif result.key == "draw":
+            self.drawing_panel.show_result(result.maps, probs, names)
+        elif result.key == "errors" and self._errors_image is not None:
+            index = self._errors_image
+            caption = f"test image #{index} (a {names[self.info.test_labels[index]]})"
+            self.errors_saliency.set_result(self._display(index), result.saliency, names,
+                                            caption)
+            self.errors_maps.set_maps(self._display(index), result.maps, probs, names, caption)
+        elif result.key == "saliency" and self._inspected is not None:
+            kind, what = self._inspected
+            if kind == "drawing":
+                image, caption = what[None], "your drawing"
+            else:
+                image = self._display(what)
+                caption = f"test image #{what} (a {names[self.info.test_labels[what]]})"
+            self.saliency_panel.set_result(image, result.saliency, names, caption)
+
+    # -- export --------------------------------------------------------------------------
+
+    def export_timelapse(self, path: str | Path) -> list[Path]:
+        """The chosen layer's filters at every stored moment, as a GIF or PNG series."""
+        layer = self.filters_panel.current_layer()
+        if layer is None or not len(self.timelapse):
+            raise ValueError("there is no time-lapse yet: train first")
+        frames = [self.filters_panel.layer_grid(moment.filters, layer, 1.6).rgba
+                  for moment in self.timelapse]
+        return export_frames(frames, path)
+
+    def shutdown(self) -> None:
+        self.inference.shutdown()

@@ -1,0 +1,480 @@
+"""The runs recorded on disk: tick some to overlay their curves, compare two runs'
+settings, resume, branch or open one, rename or delete them.
+
+The panel reads run folders through :mod:`cnn_core.runs` and only *asks* for anything that
+trains or loads a model, by signals; the window decides. It watches nothing by itself:
+the window calls :meth:`RunsPanel.refresh` when a run starts, ends or finishes an epoch.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QDateTime, QLocale, QPoint, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QColor, QDesktopServices, QKeySequence, QPainter, QPaintEvent
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
+                               QMenu, QMessageBox, QPushButton, QStackedWidget, QToolButton,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from cnn_core.runs.store import (RunError, RunSummary, delete_run, list_runs, read_summary,
+                           rename_run, shown_checkpoint)
+
+from ..widgets.config_diff import ConfigDiffDialog
+
+COLUMNS = ("Name", "Best acc.", "Epochs", "Architecture", "Dataset", "Date", "Status")
+NAME, BEST, EPOCHS, ARCH, DATASET, DATE, STATUS = range(len(COLUMNS))
+KEY_ROLE = Qt.ItemDataRole.UserRole  # the run folder, as a string
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # what a column sorts by
+STATUS_COLOURS = {"completed": "#2e7d32", "stopped": "#ef6c00", "failed": "#c62828",
+                  "training": "#1565c0", "incomplete": "#6d4c41"}
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter  # numbers
+NAME_WIDTH = 240  # pixels at most for the Name column (wider by hand)
+EMPTY_TEXT = "No runs yet: press Start, or change the runs folder"
+
+
+def _key(path: Path) -> str:
+    """One spelling per folder, whatever path the caller used."""
+    return str(Path(path).resolve())
+
+
+def _short_date(iso: str) -> str:
+    """``14:05`` today, ``3 May 14:05`` this year, ``3 May 2024`` before (local time)."""
+    when = QDateTime.fromString(iso, Qt.DateFormat.ISODate)
+    if not when.isValid():
+        return iso
+    locale, today = QLocale(), QDate.currentDate()
+    time = locale.toString(when.time(), QLocale.FormatType.ShortFormat)
+    if when.date() == today:
+        return time
+    if when.date().year() == today.year():
+        return f"{locale.toString(when.date(), 'd MMM')} {time}"
+    return locale.toString(when.date(), "d MMM yyyy")
+
+
+class _RunItem(QTreeWidgetItem):
+    """A row that sorts numbers as numbers and dates as dates."""
+
+    def __lt__(self, other: QTreeWidgetItem) -> bool:
+        column = self.treeWidget().sortColumn() if self.treeWidget() else NAME
+        return self.data(column, SORT_ROLE) < other.data(column, SORT_ROLE)
+
+
+class _PathLabel(QLabel):
+    """A folder path that fits any width: its middle gives way."""
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle,
+                                             self.width())
+        painter.drawText(self.rect(), int(self.alignment()), text)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(40, super().minimumSizeHint().height())
+
+
+class RunsPanel(QWidget):
+    """The list of runs in a runs folder (``runsList``) with what can be done to them."""
+
+    overlayChanged = Signal(list)  # list[RunSummary]: the ticked runs, top to bottom
+    resumeRequested = Signal(object)  # Path: the run folder to continue
+    branchRequested = Signal(object)  # Path: the checkpoint a new run starts from
+    openRequested = Signal(object)  # Path: the checkpoint to inspect, without training
+    runsDirChangeRequested = Signal(object)  # Path: the folder the person picked
+    runDeleted = Signal(object)  # Path: a run folder that is gone
+
+    def __init__(self, runs_dir: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._runs_dir = Path(runs_dir)
+        self._runs: dict[str, RunSummary] = {}  # folder key -> summary, as last read
+        self._active: str | None = None  # key of the run being trained now
+        self._overlaid: list[tuple[str, str, str]] = []  # what overlayChanged last said
+        self.diff_dialog: ConfigDiffDialog | None = None
+
+        self.folder_label = _PathLabel()
+        self.folder_label.setStyleSheet("color: #555;")
+        self.change_folder_button = QPushButton("Change…")
+        self.change_folder_button.setToolTip("Keep runs in another folder")
+        self.change_folder_button.clicked.connect(self._on_change_folder_clicked)
+
+        self.tree = QTreeWidget(objectName="runsList")
+        self.tree.setColumnCount(len(COLUMNS))
+        self.tree.setHeaderLabels(COLUMNS)
+        self.tree.headerItem().setToolTip(NAME, "Tick runs to overlay their curves")
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
+        self.tree.setSortingEnabled(True)
+        self.tree.sortByColumn(DATE, Qt.SortOrder.DescendingOrder)
+        header = self.tree.header()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Interactive)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._on_context_menu_requested)
+        self.tree.itemChanged.connect(self._on_item_changed)
+        self.tree.itemSelectionChanged.connect(self._update_actions)
+        self.tree.itemDoubleClicked.connect(self._on_item_double_clicked)
+
+        self.empty_label = QLabel(EMPTY_TEXT, alignment=Qt.AlignmentFlag.AlignCenter,
+                                  wordWrap=True)
+        self.empty_label.setStyleSheet("color: #777; padding: 24px;")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.tree)
+        self.stack.addWidget(self.empty_label)
+
+        self.message = QLabel(objectName="runsMessage", wordWrap=True)
+        self.message.setStyleSheet("color: #b71c1c;")
+        self.message.hide()
+
+        self._build_actions()
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(QLabel("Runs in"))
+        folder_row.addWidget(self.folder_label, 1)
+        folder_row.addWidget(self.change_folder_button)
+        first_row, second_row = QHBoxLayout(), QHBoxLayout()
+        for row, actions in ((first_row, (self.compare_action, self.resume_action)),
+                             (second_row, (self.open_action, self.rename_action,
+                                           self.delete_action, self.show_folder_action))):
+            for act in actions:
+                row.addWidget(self._button(act))
+        branch = QToolButton(text="Branch", toolTip="Start a new run from a checkpoint of "
+                             "this one, with the settings in the configuration panel")
+        branch.setMenu(self.branch_menu)
+        branch.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.branch_button = branch
+        first_row.addWidget(branch)
+        first_row.addStretch(1)
+        second_row.addStretch(1)
+        hint = QLabel("Tick runs to overlay their curves; tick or select two to compare them.",
+                      wordWrap=True)
+        hint.setStyleSheet("color: #777;")
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(folder_row)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.message)
+        layout.addLayout(first_row)
+        layout.addLayout(second_row)
+        layout.addWidget(hint)
+        self.set_runs_dir(self._runs_dir)
+
+    def _build_actions(self) -> None:
+        def action(text: str, tip: str, slot, shortcut: QKeySequence | None = None) -> QAction:
+            act = QAction(text, self, toolTip=tip)
+            act.triggered.connect(slot)
+            if shortcut is not None:
+                act.setShortcut(shortcut)
+                act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                self.addAction(act)
+            return act
+
+        self.compare_action = action("Compare settings", "Show two runs' settings and results "
+                                     "side by side", self._on_compare_triggered)
+        self.resume_action = action("Resume", "Continue this run from its last checkpoint",
+                                    self._on_resume_triggered)
+        self.branch_best_action = action("Branch from best", "A new run that starts from the "
+                                         "epoch with the best test accuracy",
+                                         self._on_branch_best_triggered)
+        self.branch_last_action = action("Branch from last checkpoint", "A new run that starts "
+                                         "from the end of the last epoch",
+                                         self._on_branch_last_triggered)
+        self.open_action = action("Open", "Look inside this run's best model, without training",
+                                  self._on_open_triggered)
+        self.rename_action = action("Rename…", "Give this run a name (F2)",
+                                    self._on_rename_triggered, QKeySequence(Qt.Key.Key_F2))
+        self.delete_action = action("Delete…", "Delete the selected runs and their files (Del)",
+                                    self._on_delete_triggered,
+                                    QKeySequence(QKeySequence.StandardKey.Delete))
+        self.show_folder_action = action("Show folder", "Open this run's folder in the file "
+                                         "manager", self._on_show_folder_triggered)
+        self.branch_menu = QMenu("Branch", self)
+        self.branch_menu.addAction(self.branch_best_action)
+        self.branch_menu.addAction(self.branch_last_action)
+
+    @staticmethod
+    def _button(act: QAction) -> QToolButton:
+        button = QToolButton()
+        button.setDefaultAction(act)
+        return button
+
+    # -- public --------------------------------------------------------------------------
+
+    @property
+    def runs_dir(self) -> Path:
+        return self._runs_dir
+
+    def set_runs_dir(self, path: Path) -> None:
+        """List the runs of another folder (ticks and selection start afresh)."""
+        self._runs_dir = Path(path)
+        self.folder_label.setText(str(self._runs_dir))
+        self.folder_label.setToolTip(str(self._runs_dir))
+        self.tree.clear()
+        self._runs.clear()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the folder again, keeping ticks and selection; cheap enough to call after
+        every epoch (one small JSON file per run)."""
+        runs = list_runs(self._runs_dir)
+        names = {r.path.name: r.name for r in runs}  # a branch names its parent by folder
+        items = {item.data(NAME, KEY_ROLE): item for item in self._items()}
+        self._runs = {_key(r.path): r for r in runs}
+        self.tree.setSortingEnabled(False)  # else every setText moves the row
+        self.tree.blockSignals(True)
+        for key, item in items.items():
+            if key not in self._runs:
+                self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+        for key, run in self._runs.items():
+            item = items.get(key)
+            if item is None:
+                item = _RunItem(self.tree)
+                item.setData(NAME, KEY_ROLE, key)
+                item.setCheckState(NAME, Qt.CheckState.Unchecked)
+            self._fill(item, run, names)
+        self.tree.blockSignals(False)
+        self.tree.setSortingEnabled(True)
+        self.tree.resizeColumnToContents(NAME)  # names are free text: not wider than this
+        self.tree.setColumnWidth(NAME, min(self.tree.columnWidth(NAME), NAME_WIDTH))
+        self.stack.setCurrentWidget(self.tree if runs else self.empty_label)
+        self._update_actions()
+        self._emit_overlay_if_changed()
+
+    def update_run(self, path: Path) -> None:
+        """Re-read one run's summary (the active run's, after each epoch): a few lines of
+        JSON, where :meth:`refresh` reads every run in the folder."""
+        key = _key(path)
+        item = self._item(key)
+        if item is None:
+            self.refresh()
+            return
+        try:
+            run = read_summary(path)
+        except RunError:
+            return
+        self._runs[key] = run
+        names = {r.path.name: r.name for r in self._runs.values()}
+        self.tree.setSortingEnabled(False)
+        self.tree.blockSignals(True)
+        self._fill(item, run, names)
+        self.tree.blockSignals(False)
+        self.tree.setSortingEnabled(True)
+
+    def checked_runs(self) -> list[RunSummary]:
+        """The ticked runs, in the order shown."""
+        return [self._runs[item.data(NAME, KEY_ROLE)] for item in self._items()
+                if item.checkState(NAME) == Qt.CheckState.Checked]
+
+    def selected_run(self) -> RunSummary | None:
+        """The run selected, when exactly one is."""
+        runs = self._selected_runs()
+        return runs[0] if len(runs) == 1 else None
+
+    def set_active(self, path: Path | None) -> None:
+        """Mark the run being trained now (``None`` when training ends). It cannot be
+        renamed, deleted or overlaid (it is the live run already); nothing can be resumed,
+        branched or opened meanwhile."""
+        self._active = _key(path) if path is not None else None
+        item = self._item(self._active)
+        if item is not None and item.checkState(NAME) == Qt.CheckState.Checked:
+            item.setCheckState(NAME, Qt.CheckState.Unchecked)  # emits overlayChanged
+        self.refresh()
+
+    # -- rows ----------------------------------------------------------------------------
+
+    def _items(self) -> list[QTreeWidgetItem]:
+        return [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+
+    def _item(self, key: str | None) -> QTreeWidgetItem | None:
+        return next((item for item in self._items() if item.data(NAME, KEY_ROLE) == key), None)
+
+    def _selected_runs(self) -> list[RunSummary]:
+        return [self._runs[item.data(NAME, KEY_ROLE)] for item in self._items()
+                if item.isSelected()]
+
+    def _fill(self, item: QTreeWidgetItem, run: RunSummary, names: dict[str, str]) -> None:
+        active = _key(run.path) == self._active
+        status = run.status
+        if active:
+            status = "training"
+        elif status == "running":  # recorded as running, yet not trained here
+            status = "incomplete"
+        best = "—" if run.best_test_acc is None else f"{run.best_test_acc:.2%}"
+        name = run.name
+        tip = [f"<b>{html.escape(run.name)}</b>", html.escape(str(run.path))]
+        if run.parent:
+            parent = names.get(run.parent.get("run", ""), run.parent.get("run", "?"))
+            branch = f"↳ from {parent} @ epoch {run.parent.get('epoch', '?')}"
+            name = f"↳ {run.name}"
+            tip.insert(1, html.escape(branch))
+        if status == "incomplete":
+            tip.append("Recorded as running but not trained here: interrupted, or training "
+                       "elsewhere. Resume continues it from its last checkpoint.")
+        cells = {NAME: (name, run.name.casefold()),
+                 BEST: (best, -1.0 if run.best_test_acc is None else run.best_test_acc),
+                 EPOCHS: (f"{run.epochs_done}/{run.epochs}", run.epochs_done),
+                 ARCH: (run.arch, run.arch), DATASET: (run.dataset, run.dataset),
+                 DATE: (_short_date(run.created), run.created or run.path.name),
+                 STATUS: (status, status)}
+        for column, (text, sort_key) in cells.items():
+            item.setText(column, text)
+            item.setData(column, SORT_ROLE, sort_key)
+            font = item.font(column)
+            font.setBold(active)
+            item.setFont(column, font)
+        for column in (BEST, EPOCHS):
+            item.setTextAlignment(column, RIGHT)
+        item.setToolTip(NAME, "<br>".join(tip))
+        item.setToolTip(DATE, run.created)
+        item.setForeground(STATUS, QColor(STATUS_COLOURS.get(status, "#333")))
+        flags = item.flags() | Qt.ItemFlag.ItemIsUserCheckable
+        if active:
+            flags &= ~Qt.ItemFlag.ItemIsUserCheckable  # it is on the plots already
+        item.setFlags(flags)
+
+    def _emit_overlay_if_changed(self) -> None:
+        runs = self.checked_runs()
+        shown = [(_key(r.path), r.name, r.updated) for r in runs]
+        if shown != self._overlaid:
+            self._overlaid = shown
+            self.overlayChanged.emit(runs)
+
+    def _say(self, text: str) -> None:
+        """Show why something was refused or failed ('' hides the message)."""
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    def _update_actions(self) -> None:
+        run = self.selected_run()
+        selected = self._selected_runs()
+        idle = self._active is None
+        own = run is not None and _key(run.path) != self._active
+        self.compare_action.setEnabled(len(self.checked_runs()) == 2 or len(selected) == 2)
+        self.resume_action.setEnabled(
+            idle and run is not None and run.epochs_done < run.epochs
+            and run.last_checkpoint.is_file())
+        self.branch_best_action.setEnabled(idle and run is not None
+                                           and run.best_checkpoint.is_file())
+        self.branch_last_action.setEnabled(idle and run is not None
+                                           and run.last_checkpoint.is_file())
+        self.branch_button.setEnabled(self.branch_best_action.isEnabled()
+                                      or self.branch_last_action.isEnabled())
+        self.open_action.setEnabled(idle and run is not None and self._checkpoint(run) is not None)
+        self.rename_action.setEnabled(own)
+        self.delete_action.setEnabled(bool(selected))
+        self.show_folder_action.setEnabled(run is not None)
+
+    @staticmethod
+    def _checkpoint(run: RunSummary) -> Path | None:
+        """The checkpoint to inspect, if the run has one yet."""
+        path = shown_checkpoint(run.path)
+        return path if path.is_file() else None
+
+    # -- slots ---------------------------------------------------------------------------
+
+    def _on_item_changed(self, _item: QTreeWidgetItem, column: int) -> None:
+        if column == NAME:
+            self._update_actions()
+            self._emit_overlay_if_changed()
+
+    def _on_item_double_clicked(self, _item: QTreeWidgetItem, _column: int) -> None:
+        if self.open_action.isEnabled():
+            self.open_action.trigger()
+
+    def _on_context_menu_requested(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        menu.addActions([self.open_action, self.resume_action])
+        menu.addMenu(self.branch_menu)
+        menu.addAction(self.compare_action)
+        menu.addSeparator()
+        menu.addActions([self.rename_action, self.delete_action, self.show_folder_action])
+        menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+    def _on_compare_triggered(self) -> None:
+        runs = self.checked_runs()
+        if len(runs) != 2:
+            runs = self._selected_runs()
+        if len(runs) != 2:
+            return
+        if self.diff_dialog is not None:
+            self.diff_dialog.close()
+            self.diff_dialog.deleteLater()
+        self.diff_dialog = ConfigDiffDialog(runs[0], runs[1], self)
+        self.diff_dialog.show()
+
+    def _on_resume_triggered(self) -> None:
+        run = self.selected_run()
+        if run is not None:
+            self.resumeRequested.emit(run.path)
+
+    def _on_branch_best_triggered(self) -> None:
+        run = self.selected_run()
+        if run is not None:
+            self.branchRequested.emit(run.best_checkpoint)
+
+    def _on_branch_last_triggered(self) -> None:
+        run = self.selected_run()
+        if run is not None:
+            self.branchRequested.emit(run.last_checkpoint)
+
+    def _on_open_triggered(self) -> None:
+        run = self.selected_run()
+        checkpoint = self._checkpoint(run) if run is not None else None
+        if checkpoint is not None:
+            self.openRequested.emit(checkpoint)
+
+    def _on_rename_triggered(self) -> None:
+        run = self.selected_run()
+        if run is None:
+            return
+        if _key(run.path) == self._active:
+            # its recorder rewrites the summary every epoch, which would undo the rename
+            self._say(f"“{run.name}” is training: rename it when it has stopped.")
+            return
+        name, ok = QInputDialog.getText(self, "Rename run", "Name:", text=run.name)
+        if not ok or name.strip() == run.name:
+            return
+        try:
+            rename_run(run.path, name)
+        except (RunError, OSError) as exc:
+            self._say(f"Could not rename “{run.name}”: {exc}")
+            return
+        self._say("")
+        self.refresh()
+
+    def _on_delete_triggered(self) -> None:
+        runs = self._selected_runs()
+        if not runs:
+            return
+        if any(_key(r.path) == self._active for r in runs):
+            self._say("The run being trained cannot be deleted: stop it first.")
+            return
+        what = (f"the run “{runs[0].name}”" if len(runs) == 1
+                else f"{len(runs)} runs ({', '.join(r.name for r in runs)})")
+        answer = QMessageBox.question(
+            self, "Delete runs", f"Delete {what} with all its checkpoints and logs?\n"
+            "This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        failures = []
+        for run in runs:
+            try:
+                delete_run(run.path)
+            except (RunError, OSError) as exc:
+                failures.append(f"“{run.name}”: {exc}")
+                continue
+            self.runDeleted.emit(run.path)
+        self._say("Could not delete " + "; ".join(failures) if failures else "")
+        self.refresh()
+
+    def _on_show_folder_triggered(self) -> None:
+        run = self.selected_run()
+        if run is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(run.path)))
+
+    def _on_change_folder_clicked(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Folder for runs", str(self._runs_dir))
+        if chosen:
+            self.runsDirChangeRequested.emit(Path(chosen))

@@ -1,0 +1,56 @@
+"""What the window remembers between launches: the last configuration, the window layout
+and the runs folder (QSettings; ``$CNN_STUDIO_SETTINGS`` names an INI file instead, which
+the tests use to keep each test's settings apart)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from cnn_core.train.config import TrainConfig
+from cnn_core.paths import default_runs_dir
+
+
+class Settings:
+    def __init__(self, path: str | Path | None = None) -> None:
+        path = path or os.environ.get("CNN_STUDIO_SETTINGS")
+        self._store = (QSettings(str(path), QSettings.Format.IniFormat) if path
+                       else QSettings("CNN Studio", "CNN Studio"))
+
+    def last_config(self) -> TrainConfig | None:
+        """The configuration of the last session, or None if there is none or it is unusable
+        (another version's fields, a GPU that is gone): the defaults are better than an error."""
+        text = self._store.value("config")
+        if not isinstance(text, str):
+            return None
+        try:
+            config = TrainConfig.from_dict(json.loads(text))
+            config.validate()
+        except (TypeError, ValueError):
+            return None
+        return config
+
+    def set_last_config(self, config: TrainConfig) -> None:
+        self._store.setValue("config", json.dumps(config.to_dict()))
+
+    def runs_dir(self) -> Path:
+        value = self._store.value("runs_dir")
+        return Path(value) if isinstance(value, str) and value else default_runs_dir()
+
+    def set_runs_dir(self, path: Path) -> None:
+        self._store.setValue("runs_dir", str(path))
+
+    def window_layout(self) -> tuple[QByteArray | None, QByteArray | None]:
+        geometry, state = self._store.value("window/geometry"), self._store.value("window/state")
+        return (geometry if isinstance(geometry, QByteArray) else None,
+                state if isinstance(state, QByteArray) else None)
+
+    def set_window_layout(self, geometry: QByteArray, state: QByteArray) -> None:
+        self._store.setValue("window/geometry", geometry)
+        self._store.setValue("window/state", state)
+
+    def sync(self) -> None:
+        self._store.sync()
