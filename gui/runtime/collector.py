@@ -1,18 +1,10 @@
-"""Python's cycle collector runs in whichever thread happens to be allocating. When it
-frees Qt objects there (a closed window or dialog caught in a reference cycle), they are
-destroyed off the GUI thread: a deadlock was seen when the ONNX export's thread collected
-an old window while the GUI thread was deleting another. So automatic collection is
-switched off and the GUI thread collects, once a second, whatever generations the usual
-thresholds say are due (the approach of pyqtgraph's GarbageCollector).
+"""Python's cycle collector, run by the GUI thread only, and cheaply.
 
-A full collection walks every object of the process: about 400,000 once torch and the
-window are loaded, 150 ms on a 2-core machine, all of it holding the GIL. So once the
-start-up is over (torch's warm-up import done, no run under way) what exists then is
-collected one last time and frozen (``gc.freeze``): modules, classes and the window live
-as long as the process, and later full collections walk only what came after, in a few
-milliseconds. They are still kept out of training runs. At exit the frozen objects are
-handed back so that the interpreter's final collection frees them as usual (native
-extensions such as triton's otherwise report them as leaked).
+Why: a collection frees Qt objects in whichever thread happens to trigger it, and Qt
+objects destroyed off the GUI thread can deadlock it; so automatic collection is off and
+a timer in the GUI thread collects what the usual thresholds say is due (as pyqtgraph's
+GarbageCollector does). Once start-up is over its objects are frozen (``gc.freeze``), so
+full collections walk only what came later; none runs while a run trains.
 """
 
 from __future__ import annotations
@@ -53,6 +45,7 @@ def collect_in_gui_thread() -> None:
         if not _frozen and not _runs and warmup.wait(0):
             gc.collect()
             gc.freeze()
+            # The interpreter's final collection frees frozen objects only once handed back.
             atexit.register(gc.unfreeze)
             _frozen = True
             return

@@ -1,10 +1,7 @@
-"""Keep torch's thread teams from competing: one for training, none for the GUI.
+"""Keep torch's thread teams from competing: the full team for training, one thread elsewhere.
 
-A torch op in the GUI thread (the layer summary's dry run, say) makes OpenMP create a
-second team of worker threads. On a 2-core machine that second team slows a training
-thread by about 35% for the rest of the process (measured: 0.72 s -> 0.99 s per SimpleCNN
-epoch on the bundled sample). So the GUI thread runs torch single-threaded, and the
-training thread asks for the machine's full count when it starts.
+Why: a torch op in any other thread that runs multi-threaded makes OpenMP create a second
+team of workers, which slows training for the rest of the process.
 """
 
 from __future__ import annotations
@@ -37,8 +34,7 @@ class _Warm(QRunnable):
         self.done = done
 
     def run(self) -> None:
-        # torch initialises a thread's OpenMP count at its first parallel op, from the
-        # process-wide setting; an op big enough to go parallel makes that happen now.
+        # torch fixes a thread's OpenMP count at its first parallel op; make that happen now.
         torch.set_num_threads(1)
         torch.ones(1 << 17).add_(1)
         self.done.set()
@@ -47,8 +43,7 @@ class _Warm(QRunnable):
 def single_thread_pool(parent: QObject) -> QThreadPool:
     """A pool of one thread that never expires and runs torch single-threaded.
 
-    Create it as the window is built, before any run raises the process-wide count: a
-    helper thread started later would make a second OpenMP team (see above).
+    Create it as the window is built, before a run starts.
     """
     pool = QThreadPool(parent)
     pool.setMaxThreadCount(1)

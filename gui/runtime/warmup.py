@@ -1,10 +1,7 @@
-"""Pay torch's one-off import cost before the first run, not during it.
+"""Import torch's optimizer machinery (``torch._dynamo``) in the background at start-up.
 
-The first ``torch.optim`` optimizer imports ``torch._dynamo`` (about 900 modules, 1.5 s
-on a 2-core machine). Done inside the first run's worker thread, that import holds the
-GIL for long stretches and froze the window for over 100 ms. Importing it in a
-background thread as the window opens moves the cost to a moment when nothing is
-happening yet; a run started sooner simply waits for the import to finish.
+Why: the first optimizer imports it, and done by the first run's worker that import holds
+the GIL long enough to freeze the window; a run started sooner waits for it to finish.
 """
 
 from __future__ import annotations
