@@ -1,4 +1,8 @@
-"""Start the window: ``python main.py [options] [CHECKPOINT_OR_RUN]`` or ``make run``."""
+"""Start the window: ``python main.py [options] [CHECKPOINT_OR_RUN]`` or ``make run``.
+
+The process-wide set-up lives here, not in the window, so that a window built by a test
+or a tool leaves the process as it found it.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +35,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def set_up_process() -> None:
+    """What the app does to the process: plot theme, torch threads, GC policy, warm-up.
+
+    Call once a QApplication exists and before any window; benchmarks and tools that build
+    a window call it too, to get what a person gets.
+    """
+    from .runtime.collector import collect_in_gui_thread
+    from .runtime.theme import apply_plot_theme
+    from .runtime.torch_threads import reserve_threads_for_training
+    from .runtime.warmup import warm_up_in_background
+
+    apply_plot_theme()
+    reserve_threads_for_training()
+    collect_in_gui_thread()
+    warm_up_in_background()
+
+
+def restore_process() -> None:
+    """Hand back the GC policy and the GUI thread's torch threads that :func:`set_up_process`
+    took, so a test that needed them leaves a plain process. The theme stays (GUI tests
+    run with it throughout, as the app does), and so does the warm-up's module import."""
+    from .runtime.collector import collect_automatically
+    from .runtime.torch_threads import share_threads_with_gui
+
+    collect_automatically()
+    share_threads_with_gui()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Import Qt only after --help has had its chance: `--help` must be instant.
@@ -42,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("CNN Studio")
     app.setOrganizationName("CNN Studio")
+    set_up_process()
     given = {k: getattr(args, k) for k in _CONFIG_OPTIONS if getattr(args, k) is not None}
     window = MainWindow()
     if given:

@@ -58,3 +58,18 @@ def collect_in_gui_thread() -> None:
     _timer = QTimer(QCoreApplication.instance())
     _timer.timeout.connect(collect_due)
     _timer.start(INTERVAL_MS)
+
+
+def collect_automatically() -> None:
+    """Undo :func:`collect_in_gui_thread`: Python collects by itself, nothing frozen."""
+    global _timer, _frozen
+    if _timer is None:
+        return
+    _timer.stop()
+    _timer.deleteLater()
+    _timer = None
+    if _frozen:
+        atexit.unregister(gc.unfreeze)
+        gc.unfreeze()
+        _frozen = False
+    gc.enable()

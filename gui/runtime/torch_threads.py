@@ -11,21 +11,31 @@ import threading
 import torch
 from PySide6.QtCore import QObject, QRunnable, QThreadPool
 
-_training_threads: int | None = None
+_full_count: int | None = None  # torch's thread count before we changed any
+
+
+def _remember_full_count() -> None:
+    global _full_count
+    if _full_count is None:
+        _full_count = torch.get_num_threads()
 
 
 def reserve_threads_for_training() -> None:
-    """Call in the GUI thread before it runs any torch op (idempotent)."""
-    global _training_threads
-    if _training_threads is None:
-        _training_threads = torch.get_num_threads()
-        torch.set_num_threads(1)
+    """Run torch single-threaded in the GUI thread; call there before its first torch op."""
+    _remember_full_count()
+    torch.set_num_threads(1)
+
+
+def share_threads_with_gui() -> None:
+    """Undo :func:`reserve_threads_for_training`: the GUI thread gets the full count back."""
+    if _full_count is not None:
+        torch.set_num_threads(_full_count)
 
 
 def use_training_threads() -> None:
-    """Call at the start of a training thread."""
-    if _training_threads is not None:
-        torch.set_num_threads(_training_threads)
+    """Call at the start of a training thread: the full count, whatever helpers set."""
+    if _full_count is not None:
+        torch.set_num_threads(_full_count)
 
 
 class _Warm(QRunnable):
@@ -43,8 +53,10 @@ class _Warm(QRunnable):
 def single_thread_pool(parent: QObject) -> QThreadPool:
     """A pool of one thread that never expires and runs torch single-threaded.
 
-    Create it as the window is built, before a run starts.
+    Create it in the GUI thread as the window is built, before a run starts: its warm-up
+    lowers the count later threads start with, so the full count is remembered first.
     """
+    _remember_full_count()
     pool = QThreadPool(parent)
     pool.setMaxThreadCount(1)
     pool.setExpiryTimeout(-1)

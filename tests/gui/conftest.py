@@ -6,7 +6,24 @@ import pytest
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
+from gui.app import restore_process, set_up_process
+from gui.runtime.theme import apply_plot_theme
 from gui.window.main_window import MainWindow
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _plot_theme() -> None:
+    """The app sets pyqtgraph's options once, before any plot; so do the tests."""
+    apply_plot_theme()
+
+
+@pytest.fixture
+def app_process(qapp):
+    """The process set-up of ``python main.py`` (GC policy, torch threads, warm-up) for a
+    test that depends on it, handed back afterwards."""
+    set_up_process()
+    yield
+    restore_process()
 
 
 @pytest.fixture(autouse=True)

@@ -1,20 +1,34 @@
-"""The application as a process: command line, start-up and a clean exit mid-run."""
+"""The application as a process: command line, process set-up, start-up and a clean exit
+mid-run."""
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import pyqtgraph as pg
+import torch
+
+from gui.app import restore_process, set_up_process
+from gui.runtime import warmup
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+# Qt prints an exception raised in a slot and carries on; the child would then wait out
+# its timeout instead of failing.
+_EXIT_ON_ERROR = ("import os, sys, traceback\n"
+                  "sys.excepthook = lambda *error: (traceback.print_exception(*error), os._exit(1))\n")
 
 
 def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "-c", _EXIT_ON_ERROR + textwrap.dedent(code)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def test_help_lists_the_options() -> None:
@@ -30,23 +44,21 @@ def test_closing_the_window_mid_run_exits_cleanly() -> None:
         import sys
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
-        from cnn_core.train.config import TrainConfig
-        from gui.window.main_window import MainWindow
+        import gui.app
 
         app = QApplication(sys.argv[:1])
-        window = MainWindow(TrainConfig(arch="simplecnn", epochs=50, device="cpu"))
-        window.show()
-        window.start_training()
 
         def close_mid_run():
+            window = next(w for w in app.topLevelWidgets() if w.objectName() == "mainWindow")
             if window.curves.batch_points == 0:   # not training yet: look again soon
-                QTimer.singleShot(100, close_mid_run)
+                QTimer.singleShot(50, close_mid_run)
                 return
             print("closing while", window.controller.state.value, flush=True)
             window.close()
 
-        QTimer.singleShot(500, close_mid_run)
-        sys.exit(app.exec())
+        QTimer.singleShot(0, close_mid_run)
+        sys.exit(gui.app.main(["--start", "--arch", "simplecnn", "--epochs", "50",
+                               "--device", "cpu"]))
     """)
     assert proc.returncode == 0, proc.stderr
     assert "closing while running" in proc.stdout
@@ -64,11 +76,14 @@ def test_start_option_trains_at_launch() -> None:
 
         def check():
             window = next(w for w in app.topLevelWidgets() if w.objectName() == "mainWindow")
+            if window.controller.state.value == "idle":   # the run starts once the loop runs
+                QTimer.singleShot(50, check)
+                return
             print("state", window.controller.state.value, window.config_panel.arch_combo.currentData(),
                   flush=True)
             window.close()
 
-        QTimer.singleShot(1500, check)
+        QTimer.singleShot(0, check)
         sys.exit(gui.app.main(["--start", "--arch", "lenet5", "--epochs", "30", "--device", "cpu"]))
     """)
     assert proc.returncode == 0, proc.stderr
@@ -90,15 +105,77 @@ def test_a_checkpoint_on_the_command_line_is_opened(tmp_path) -> None:
 
         def check():
             window = next(w for w in app.topLevelWidgets() if w.objectName() == "mainWindow")
-            if window.controller.busy:
-                QTimer.singleShot(200, check)
+            if window.run_info is None or window.controller.busy:   # not opened yet
+                QTimer.singleShot(50, check)
                 return
             print("shown", window.run_info.model_name, len(window.history),
                   window.status_label.text(), flush=True)
             window.close()
 
-        QTimer.singleShot(500, check)
+        QTimer.singleShot(0, check)
         sys.exit(gui.app.main([{str(run / "checkpoints" / "best.pt")!r}]))
     """)
     assert proc.returncode == 0, proc.stderr
     assert "shown LeNet-5 1 Opened" in proc.stdout, proc.stdout
+
+
+def test_main_sets_up_the_process_before_the_window() -> None:
+    proc = run_python("""
+        import gc, sys
+        import pyqtgraph as pg, torch
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        import gui.app
+
+        app = QApplication(sys.argv[:1])
+
+        def check():
+            print("gc enabled", gc.isenabled(), "| torch threads", torch.get_num_threads(),
+                  "| image axes", pg.getConfigOption("imageAxisOrder"), flush=True)
+            next(w for w in app.topLevelWidgets() if w.objectName() == "mainWindow").close()
+
+        QTimer.singleShot(0, check)
+        sys.exit(gui.app.main([]))
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "gc enabled False | torch threads 1 | image axes row-major" in proc.stdout, proc.stdout
+
+
+def test_a_window_alone_leaves_the_process_as_it_found_it() -> None:
+    """A test or a tool builds windows without main(): they must not change what runs next."""
+    proc = run_python("""
+        import gc
+        import pyqtgraph as pg, torch
+        from PySide6.QtWidgets import QApplication
+        from gui.window.main_window import MainWindow
+
+        app = QApplication([])
+
+        def process_state():
+            return {"gc enabled": gc.isenabled(), "torch threads": torch.get_num_threads(),
+                    **{f"pyqtgraph {k}": repr(v) for k, v in pg.CONFIG_OPTIONS.items()}}
+
+        before = process_state()
+        window = MainWindow()
+        window.show()
+        app.processEvents()
+        after = process_state()
+        print("changed:", sorted(k for k in before if before[k] != after[k]), flush=True)
+        window.close()
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "changed: []" in proc.stdout, proc.stdout
+
+
+def test_the_process_set_up_is_handed_back_whole(qtbot, qapp) -> None:
+    threads = torch.get_num_threads()
+    set_up_process()
+    try:
+        assert not gc.isenabled() and torch.get_num_threads() == 1
+        assert pg.getConfigOption("imageAxisOrder") == "row-major"
+        assert warmup.wait(60)
+        qtbot.waitUntil(lambda: gc.get_freeze_count() > 0, timeout=5_000)
+    finally:
+        restore_process()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert torch.get_num_threads() == threads

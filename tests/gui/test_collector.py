@@ -21,7 +21,7 @@ class _Cycle:
         _Cycle.freed_in.append(threading.current_thread().name)
 
 
-def test_garbage_made_in_a_worker_thread_is_freed_in_the_gui_thread(qtbot, window) -> None:
+def test_garbage_made_in_a_worker_thread_is_freed_in_the_gui_thread(qtbot, app_process) -> None:
     assert not gc.isenabled()
     _Cycle.freed_in.clear()
     kept: list[list[int]] = []
@@ -37,7 +37,8 @@ def test_garbage_made_in_a_worker_thread_is_freed_in_the_gui_thread(qtbot, windo
     assert _Cycle.freed_in == [threading.main_thread().name]
 
 
-def test_start_up_objects_are_frozen_so_full_collections_are_short(qtbot, window) -> None:
+def test_start_up_objects_are_frozen_so_full_collections_are_short(qtbot, app_process,
+                                                                   window) -> None:
     assert warmup.wait(60)
     qtbot.waitUntil(lambda: gc.get_freeze_count() > 0, timeout=5_000)
     # torch, Qt and the window: several hundred thousand objects no collection walks again
@@ -45,3 +46,4 @@ def test_start_up_objects_are_frozen_so_full_collections_are_short(qtbot, window
     started = time.perf_counter()
     gc.collect()
     assert time.perf_counter() - started < 0.100
+
