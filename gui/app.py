@@ -13,6 +13,8 @@ from cnn_core.train.config import TrainConfig
 from cnn_core.data.datasets import DATASETS
 from cnn_core.nn.models import MODELS
 
+from .runtime.platform_check import xcb_problem
+
 
 _CONFIG_OPTIONS = ("arch", "dataset", "epochs", "batch_size", "lr", "device", "seed")
 
@@ -65,6 +67,10 @@ def restore_process() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    problem = xcb_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     # Import Qt only after --help has had its chance: `--help` must be instant.
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
