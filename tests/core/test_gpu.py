@@ -29,5 +29,15 @@ def test_training_on_cuda_keeps_data_on_the_device_and_learns(arch: str) -> None
     assert trainer.data.train.images.is_cuda and next(trainer.model.parameters()).is_cuda
     history = trainer.fit().history
     assert history[-1].test_acc > 0.85
+
+
+def test_a_checkpoint_restores_the_cuda_random_stream() -> None:
+    trainer = Trainer(TrainConfig(arch="lenet5", epochs=1, device="cuda"))
     state = trainer.state_dict()
-    assert all(not v.is_cuda for v in state["rng"].values() if isinstance(v, torch.Tensor))
+    cuda_states = state["rng"]["cuda"]
+    assert len(cuda_states) == torch.cuda.device_count()
+    # Kept on the CPU, so that a checkpoint loads on a machine without CUDA.
+    assert all(s.device.type == "cpu" for s in cuda_states)
+    drawn = torch.rand(64, device="cuda")
+    trainer.load_state_dict(state)
+    torch.testing.assert_close(torch.rand(64, device="cuda"), drawn, rtol=0, atol=0)
