@@ -19,8 +19,8 @@ def warm_up_in_background() -> None:
     """Start the warm-up once per process (idempotent)."""
     global _thread
     if _thread is None:
-        _thread = threading.Thread(target=_import_optimizer_machinery, name="torch-warmup",
-                                   daemon=True)
+        # Not a daemon: cut off mid-import by an early exit, it raised a traceback.
+        _thread = threading.Thread(target=_import_optimizer_machinery, name="torch-warmup")
         _thread.start()
 
 
