@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # Qt prints an exception raised in a slot and carries on; the child would then wait out
 # its timeout instead of failing.
 _EXIT_ON_ERROR = ("import os, sys, traceback\n"
-                  "sys.excepthook = lambda *error: (traceback.print_exception(*error), os._exit(1))\n")
+                  "sys.excepthook = lambda *error: "
+                  "(traceback.print_exception(*error), os._exit(1))\n")
 
 
 def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -63,7 +63,8 @@ def test_the_loader_is_asked_for_real() -> None:
 @linux_only
 def test_the_table_covers_what_the_installed_plugin_links() -> None:
     """Fails when a PySide6 release links an X library the table does not name."""
-    plugin = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "platforms" / "libqxcb.so"
+    plugins = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath))
+    plugin = plugins / "platforms" / "libqxcb.so"
     linked = subprocess.run(["ldd", str(plugin)], capture_output=True, text=True,
                             check=True).stdout
     x_libraries = set(re.findall(r"^\s*(lib(?:xcb|X11|xkbcommon)[-.]\S*)", linked, re.M))
