@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
                                QLabel, QProgressBar, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
@@ -21,7 +21,8 @@ from cnn_core.inspect.analysis import layer_summary
 from cnn_core.nn.models import MODELS, build_model
 from cnn_core.paths import default_data_dir
 
-from ..threads.download import DownloadWorker
+from ..threads.download import describe_failure, download
+from ..threads.tasks import Lane, Task
 from ..widgets.spinboxes import ScientificSpinBox
 
 _ERROR_STYLE = "color: #c62828;"
@@ -46,7 +47,8 @@ class ConfigPanel(QWidget):
         super().__init__(parent)
         self.data_dir = data_dir or default_data_dir()
         self._valid = True
-        self._download: tuple[QThread, DownloadWorker] | None = None
+        self._downloads = Lane("DownloadThread", self)
+        self._download: Task | None = None
         self._editable: set[str] | None = None  # None: every field
 
         self.arch_combo = QComboBox(objectName="architectureCombo")
@@ -218,6 +220,19 @@ class ConfigPanel(QWidget):
             raise ValueError(f"{field}: {reason}")
         return TrainConfig(**self.values(), data_dir=str(self.data_dir))
 
+    def valid_fields(self, base: TrainConfig) -> TrainConfig:
+        """``base`` with every field that is valid as typed (what is worth remembering
+        while another field is still being fixed)."""
+        good = {}
+        for name, value in self.values().items():
+            try:
+                if value is not None:
+                    TrainConfig(**{name: value}).validate()
+                    good[name] = value
+            except ValueError:
+                continue
+        return TrainConfig.from_dict({**base.to_dict(), **good, "data_dir": str(self.data_dir)})
+
     def set_config(self, config: TrainConfig) -> None:
         def select(combo: QComboBox, value: str) -> None:
             index = combo.findData(value)
@@ -323,36 +338,28 @@ class ConfigPanel(QWidget):
         if self._download is not None:
             return
         name = self.dataset_combo.currentData()
-        thread = QThread()
-        worker = DownloadWorker(name, self.data_dir)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.progress.connect(self._on_download_progress)
-        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        worker.finished.connect(self._on_download_result)
-        thread.finished.connect(self._on_download_finished)
-        self._download = (thread, worker)
-        self._download_result = (False, "Download stopped.")
+        task = Task(download, name, self.data_dir)
+        task.progressed.connect(self._on_download_progress)
+        task.failed.connect(lambda exc: self.dataset_status.setText(describe_failure(exc)))
+        task.finished.connect(self._on_download_finished)
+        self._download = task
         self.download_progress.setRange(0, 0)
         self.download_progress.setFormat(f"connecting for {DATASETS[name].display_name}…")
         self.download_progress.show()
         self.download_cancel.show()
         self.dataset_combo.setEnabled(False)
         self._refresh_dataset_status()
-        thread.start()
+        self._downloads.start(task)
 
     def cancel_download(self) -> None:
         if self._download is not None:
-            self._download[1].cancel.set()
+            self._download.cancel()
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
         """Cancel a download in progress and wait (bounded) for its thread."""
-        if self._download is not None:
-            thread, worker = self._download
-            worker.cancel.set()
-            thread.wait(timeout_ms)
+        self._downloads.shutdown(timeout_ms)
 
-    def _on_download_progress(self, done: int, total: int, what: str) -> None:
+    def _on_download_progress(self, done: float, total: float, what: str) -> None:
         if total:
             self.download_progress.setRange(0, 1000)
             self.download_progress.setValue(int(1000 * done / total))
@@ -361,25 +368,15 @@ class ConfigPanel(QWidget):
             self.download_progress.setRange(0, 0)
             self.download_progress.setFormat(what)
 
-    def _on_download_result(self, ok: bool, message: str) -> None:
-        self._download_result = (ok, message)
-
     def _on_download_finished(self) -> None:
-        """The download thread is done: release it and show the outcome.
-
-        The thread and worker are dropped here, after ``wait``, rather than with
-        ``deleteLater`` (see gui/run_controller.py for why).
-        """
-        if self._download is not None:
-            self._download[0].wait()
-            self._download = None
-        ok, message = self._download_result
+        self._download = None
         self.download_progress.hide()
         self.download_cancel.hide()
         self.dataset_combo.setEnabled(True)
+        message = self.dataset_status.text()
         self._refresh_dataset_status()
-        if not ok:
-            self.dataset_status.setText(message)
+        if not is_available(self.dataset_combo.currentData(), self.data_dir):
+            self.dataset_status.setText(message)  # why it failed
         self.revalidate()
 
     def _on_optimizer_changed(self) -> None:

@@ -2,33 +2,25 @@
 
 ``InferenceClient`` keeps a CPU copy of the latest weights (from the snapshots) and
 answers requests -- feature maps, probabilities, saliency -- for a test image or a
-drawing, one at a time, on a one-thread pool of its own (which Qt winds down at exit).
-At most one request is in flight; a newer request from the same panel replaces a waiting
-one, so drawing fast never builds a queue and the answer shown is for the latest input.
-
-A new thread takes torch's process-wide thread count, which a training run raises to
-all cores; inference in such a thread made a second OpenMP team that slowed training by
-a third whenever the Draw or Saliency panel was open (make bench). So the pool has one
-thread that never expires, set to a single torch thread as the window is built (before
-any run), like the GUI thread itself (gui/torch_threads.py).
+drawing, one at a time, on a lane of its own whose torch runs on one core. At most one
+request is in flight; a newer request from the same panel replaces a waiting one, so
+drawing fast never builds a queue and the answer shown is for the latest input.
 """
 
 from __future__ import annotations
 
-import sys
 import threading
-import traceback
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
-from PySide6.QtCore import QObject, QRunnable, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 
 from cnn_core.inspect.analysis import Saliency, feature_maps, saliency
 from cnn_core.nn.models import StudioModel, model_for_weights
 
-from ..runtime.torch_threads import single_thread_pool
+from ..threads.tasks import Lane, TaskState
 
 
 @dataclass(frozen=True)
@@ -48,25 +40,14 @@ class Result:
     error: str = ""
 
 
-class _Job(QRunnable):
-    def __init__(self, client: InferenceClient, request: Request) -> None:
-        super().__init__()
-        self.client, self.request = client, request
-
-    def run(self) -> None:
-        self.client._compute(self.request)
-
-
 class InferenceClient(QObject):
     """GUI-side front: ``request`` from the GUI thread, ``resultReady`` back in it."""
 
     resultReady = Signal(object)  # Result, for the latest request of its key
-    _answered = Signal(object)  # emitted in a pool thread, delivered in the GUI thread
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._answered.connect(self._on_answered, Qt.ConnectionType.QueuedConnection)
-        self._pool = single_thread_pool(self)
+        self._lane = Lane("InferenceThread", self)
         self._lock = threading.Lock()
         self._new_weights: tuple[dict, dict] | None = None
         self._model: StudioModel | None = None  # touched only by the one running job
@@ -96,10 +77,10 @@ class InferenceClient(QObject):
 
     def _send(self, req: Request) -> None:
         self._busy = True
-        self._pool.start(_Job(self, req))
+        self._lane.run(self._compute, req, on_done=self._on_answered)
 
-    def _compute(self, request: Request) -> None:
-        """In a pool thread: load new weights if any, then answer."""
+    def _compute(self, _state: TaskState, request: Request) -> Result:
+        """In the lane's thread: load new weights if any, then answer."""
         try:
             with self._lock:
                 new, self._new_weights = self._new_weights, None
@@ -113,9 +94,8 @@ class InferenceClient(QObject):
             result = Result(request.key, request.seq, feature_maps(self._model, image),
                             saliency(self._model, image, request.target))
         except Exception as exc:  # noqa: BLE001 - reported in the panel, never a crash
-            traceback.print_exc(file=sys.stderr)
             result = Result(request.key, request.seq, {}, None, f"{type(exc).__name__}: {exc}")
-        self._answered.emit(result)
+        return result
 
     def _on_answered(self, result: Result) -> None:
         self._busy = False
@@ -126,4 +106,4 @@ class InferenceClient(QObject):
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
         self._waiting.clear()
-        self._pool.waitForDone(timeout_ms)
+        self._lane.shutdown(timeout_ms)

@@ -1,8 +1,8 @@
 """The views inside the network: filters, feature maps, drawing, errors, saliency and
 layer health, with the time-lapse that scrubs through the run.
 
-``InsideViews`` only reacts to what the training worker sends (run info, snapshots,
-per-epoch details). Work that needs the network -- feature maps of any image, the
+``InsideViews`` only reacts to what the session reports (run info, snapshots, per-epoch
+details). Work that needs the network -- feature maps of any image, the
 drawing's prediction, saliency -- goes to the ``InferenceClient`` thread, on a CPU copy
 of the latest weights. Only the visible tab is drawn; the others catch up when shown.
 """
@@ -19,7 +19,8 @@ from cnn_core.data.datasets import DatasetInfo
 from ..widgets.png_export import export_frames
 from .inference import InferenceClient, Result
 from ..session.timelapse import TimeLapse
-from ..training.worker import EpochDetails, RunInfo, Snapshot
+from ..session.run_session import RunSession
+from ..training.messages import EpochDetails, RunInfo, Snapshot
 from .drawing import DrawingPanel
 from .errors import ErrorsPanel
 from .feature_maps import FeatureMapsPanel
@@ -32,7 +33,7 @@ PROBE = 0  # the test image whose feature maps the snapshots carry
 
 
 class InsideViews(QWidget):
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, session: RunSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.filters_panel = FiltersPanel()
         self.feature_maps_panel = FeatureMapsPanel()
@@ -78,10 +79,13 @@ class InsideViews(QWidget):
         self.saliency_panel.targetChanged.connect(lambda _t: self._request_saliency())
         self.errors_saliency.targetChanged.connect(lambda _t: self._request_errors_detail())
         self.inference.resultReady.connect(self._on_result)
+        session.runStarted.connect(self._on_run_started)
+        session.snapshotTaken.connect(self._on_snapshot)
+        session.epochDetails.connect(self._on_details)
 
     # -- data in -------------------------------------------------------------------------
 
-    def start_run(self, info: RunInfo) -> None:
+    def _on_run_started(self, info: RunInfo) -> None:
         self.info, self.details = info, None
         self.timelapse.clear()
         self.timelapse_bar.set_moments([])
@@ -100,7 +104,7 @@ class InsideViews(QWidget):
             f"Drawing needs a 28x28 greyscale dataset; {info.dataset.display_name} is "
             f"{'x'.join(map(str, info.dataset.input_shape))}.")
 
-    def add_snapshot(self, snap: Snapshot) -> None:
+    def _on_snapshot(self, snap: Snapshot) -> None:
         if self.info is None:
             return
         self.timelapse.add(snap.progress, snap.step, snap.filters, snap.maps, snap.probabilities)
@@ -108,7 +112,7 @@ class InsideViews(QWidget):
         self.inference.set_weights(self.info.model_meta, snap.state)
         self.render()
 
-    def add_details(self, details: EpochDetails) -> None:
+    def _on_details(self, details: EpochDetails) -> None:
         self.details = details
         self.health_panel.add(details.epoch, details.health)
         self.render()

@@ -1,97 +1,46 @@
 """The runs recorded on disk: tick some to overlay their curves, compare two runs'
 settings, resume, branch or open one, rename or delete them.
 
-The panel reads run folders through :mod:`cnn_core.runs` and only *asks* for anything that
-trains or loads a model, by signals; the window decides. It watches nothing by itself:
-the window calls :meth:`RunsPanel.refresh` when a run starts, ends or finishes an epoch.
+The panel shows the :class:`RunsModel` and changes runs only through it; anything that
+trains or loads a model it only *asks* for, by signals.
 """
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QDateTime, QLocale, QPoint, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QColor, QDesktopServices, QKeySequence, QPainter, QPaintEvent
+from PySide6.QtCore import QPoint, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
                                QMenu, QMessageBox, QPushButton, QStackedWidget, QToolButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from cnn_core.runs.store import (RunError, RunSummary, delete_run, list_runs, read_summary,
-                           rename_run, shown_checkpoint)
+from cnn_core.runs.store import RunError, RunSummary, shown_checkpoint
 
+from ..session.runs_model import RunsModel
 from ..widgets.config_diff import ConfigDiffDialog
-
-COLUMNS = ("Name", "Best acc.", "Epochs", "Architecture", "Dataset", "Date", "Status")
-NAME, BEST, EPOCHS, ARCH, DATASET, DATE, STATUS = range(len(COLUMNS))
-KEY_ROLE = Qt.ItemDataRole.UserRole  # the run folder, as a string
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # what a column sorts by
-STATUS_COLOURS = {"completed": "#2e7d32", "stopped": "#ef6c00", "failed": "#c62828",
-                  "training": "#1565c0", "incomplete": "#6d4c41"}
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter  # numbers
-NAME_WIDTH = 240  # pixels at most for the Name column (wider by hand)
-EMPTY_TEXT = "No runs yet: press Start, or change the runs folder"
-
-
-def _key(path: Path) -> str:
-    """One spelling per folder, whatever path the caller used."""
-    return str(Path(path).resolve())
-
-
-def _short_date(iso: str) -> str:
-    """``14:05`` today, ``3 May 14:05`` this year, ``3 May 2024`` before (local time)."""
-    when = QDateTime.fromString(iso, Qt.DateFormat.ISODate)
-    if not when.isValid():
-        return iso
-    locale, today = QLocale(), QDate.currentDate()
-    time = locale.toString(when.time(), QLocale.FormatType.ShortFormat)
-    if when.date() == today:
-        return time
-    if when.date().year() == today.year():
-        return f"{locale.toString(when.date(), 'd MMM')} {time}"
-    return locale.toString(when.date(), "d MMM yyyy")
-
-
-class _RunItem(QTreeWidgetItem):
-    """A row that sorts numbers as numbers and dates as dates."""
-
-    def __lt__(self, other: QTreeWidgetItem) -> bool:
-        column = self.treeWidget().sortColumn() if self.treeWidget() else NAME
-        return self.data(column, SORT_ROLE) < other.data(column, SORT_ROLE)
-
-
-class _PathLabel(QLabel):
-    """A folder path that fits any width: its middle gives way."""
-
-    def paintEvent(self, _event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle,
-                                             self.width())
-        painter.drawText(self.rect(), int(self.alignment()), text)
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(40, super().minimumSizeHint().height())
+from .runs_rows import (COLUMNS, DATE, EMPTY_TEXT, KEY_ROLE, NAME, NAME_WIDTH, PathLabel,
+                        RunItem, fill_row, run_key)
 
 
 class RunsPanel(QWidget):
     """The list of runs in a runs folder (``runsList``) with what can be done to them."""
 
     overlayChanged = Signal(list)  # list[RunSummary]: the ticked runs, top to bottom
-    resumeRequested = Signal(object)  # Path: the run folder to continue
+    resumeRequested = Signal(object)  # Path: the checkpoint a run continues from
     branchRequested = Signal(object)  # Path: the checkpoint a new run starts from
     openRequested = Signal(object)  # Path: the checkpoint to inspect, without training
     runsDirChangeRequested = Signal(object)  # Path: the folder the person picked
-    runDeleted = Signal(object)  # Path: a run folder that is gone
 
-    def __init__(self, runs_dir: Path, parent: QWidget | None = None) -> None:
+    def __init__(self, runs: RunsModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._runs_dir = Path(runs_dir)
+        self.model = runs
         self._runs: dict[str, RunSummary] = {}  # folder key -> summary, as last read
         self._active: str | None = None  # key of the run being trained now
         self._overlaid: list[tuple[str, str, str]] = []  # what overlayChanged last said
         self.diff_dialog: ConfigDiffDialog | None = None
 
-        self.folder_label = _PathLabel()
+        self.folder_label = PathLabel()
         self.folder_label.setStyleSheet("color: #555;")
         self.change_folder_button = QPushButton("Change…")
         self.change_folder_button.setToolTip("Keep runs in another folder")
@@ -157,7 +106,11 @@ class RunsPanel(QWidget):
         layout.addLayout(first_row)
         layout.addLayout(second_row)
         layout.addWidget(hint)
-        self.set_runs_dir(self._runs_dir)
+        runs.folderChanged.connect(self._on_folder_changed)
+        runs.runsChanged.connect(self.refresh)
+        runs.runUpdated.connect(self._on_run_updated)
+        runs.activeChanged.connect(self._on_active_changed)
+        self._on_folder_changed(runs.folder)
 
     def _build_actions(self) -> None:
         def action(text: str, tip: str, slot, shortcut: QKeySequence | None = None) -> QAction:
@@ -200,26 +153,21 @@ class RunsPanel(QWidget):
 
     # -- public --------------------------------------------------------------------------
 
-    @property
-    def runs_dir(self) -> Path:
-        return self._runs_dir
-
-    def set_runs_dir(self, path: Path) -> None:
+    def _on_folder_changed(self, path: Path) -> None:
         """List the runs of another folder (ticks and selection start afresh)."""
-        self._runs_dir = Path(path)
-        self.folder_label.setText(str(self._runs_dir))
-        self.folder_label.setToolTip(str(self._runs_dir))
+        self.folder_label.setText(str(path))
+        self.folder_label.setToolTip(str(path))
         self.tree.clear()
         self._runs.clear()
         self.refresh()
 
     def refresh(self) -> None:
-        """Read the folder again, keeping ticks and selection; cheap enough to call after
-        every epoch (one small JSON file per run)."""
-        runs = list_runs(self._runs_dir)
+        """Read the folder again, keeping ticks and selection (one small JSON file per
+        run)."""
+        runs = self.model.runs()
         names = {r.path.name: r.name for r in runs}  # a branch names its parent by folder
         items = {item.data(NAME, KEY_ROLE): item for item in self._items()}
-        self._runs = {_key(r.path): r for r in runs}
+        self._runs = {run_key(r.path): r for r in runs}
         self.tree.setSortingEnabled(False)  # else every setText moves the row
         self.tree.blockSignals(True)
         for key, item in items.items():
@@ -228,10 +176,10 @@ class RunsPanel(QWidget):
         for key, run in self._runs.items():
             item = items.get(key)
             if item is None:
-                item = _RunItem(self.tree)
+                item = RunItem(self.tree)
                 item.setData(NAME, KEY_ROLE, key)
                 item.setCheckState(NAME, Qt.CheckState.Unchecked)
-            self._fill(item, run, names)
+            fill_row(item, run, names, run_key(run.path) == self._active)
         self.tree.blockSignals(False)
         self.tree.setSortingEnabled(True)
         self.tree.resizeColumnToContents(NAME)  # names are free text: not wider than this
@@ -240,23 +188,22 @@ class RunsPanel(QWidget):
         self._update_actions()
         self._emit_overlay_if_changed()
 
-    def update_run(self, path: Path) -> None:
+    def _on_run_updated(self, path: Path) -> None:
         """Re-read one run's summary (the active run's, after each epoch): a few lines of
         JSON, where :meth:`refresh` reads every run in the folder."""
-        key = _key(path)
+        key = run_key(path)
         item = self._item(key)
         if item is None:
             self.refresh()
             return
-        try:
-            run = read_summary(path)
-        except RunError:
+        run = self.model.summary(path)
+        if run is None:
             return
         self._runs[key] = run
         names = {r.path.name: r.name for r in self._runs.values()}
         self.tree.setSortingEnabled(False)
         self.tree.blockSignals(True)
-        self._fill(item, run, names)
+        fill_row(item, run, names, run_key(run.path) == self._active)
         self.tree.blockSignals(False)
         self.tree.setSortingEnabled(True)
 
@@ -270,15 +217,14 @@ class RunsPanel(QWidget):
         runs = self._selected_runs()
         return runs[0] if len(runs) == 1 else None
 
-    def set_active(self, path: Path | None) -> None:
-        """Mark the run being trained now (``None`` when training ends). It cannot be
-        renamed, deleted or overlaid (it is the live run already); nothing can be resumed,
-        branched or opened meanwhile."""
-        self._active = _key(path) if path is not None else None
+    def _on_active_changed(self, path: Path | None) -> None:
+        """The run being trained now (``None`` when training ends) cannot be renamed,
+        deleted or overlaid (it is the live run already); nothing can be resumed, branched
+        or opened meanwhile. The model's ``runsChanged`` follows."""
+        self._active = run_key(path) if path is not None else None
         item = self._item(self._active)
         if item is not None and item.checkState(NAME) == Qt.CheckState.Checked:
             item.setCheckState(NAME, Qt.CheckState.Unchecked)  # emits overlayChanged
-        self.refresh()
 
     # -- rows ----------------------------------------------------------------------------
 
@@ -292,49 +238,9 @@ class RunsPanel(QWidget):
         return [self._runs[item.data(NAME, KEY_ROLE)] for item in self._items()
                 if item.isSelected()]
 
-    def _fill(self, item: QTreeWidgetItem, run: RunSummary, names: dict[str, str]) -> None:
-        active = _key(run.path) == self._active
-        status = run.status
-        if active:
-            status = "training"
-        elif status == "running":  # recorded as running, yet not trained here
-            status = "incomplete"
-        best = "—" if run.best_test_acc is None else f"{run.best_test_acc:.2%}"
-        name = run.name
-        tip = [f"<b>{html.escape(run.name)}</b>", html.escape(str(run.path))]
-        if run.parent:
-            parent = names.get(run.parent.get("run", ""), run.parent.get("run", "?"))
-            branch = f"↳ from {parent} @ epoch {run.parent.get('epoch', '?')}"
-            name = f"↳ {run.name}"
-            tip.insert(1, html.escape(branch))
-        if status == "incomplete":
-            tip.append("Recorded as running but not trained here: interrupted, or training "
-                       "elsewhere. Resume continues it from its last checkpoint.")
-        cells = {NAME: (name, run.name.casefold()),
-                 BEST: (best, -1.0 if run.best_test_acc is None else run.best_test_acc),
-                 EPOCHS: (f"{run.epochs_done}/{run.epochs}", run.epochs_done),
-                 ARCH: (run.arch, run.arch), DATASET: (run.dataset, run.dataset),
-                 DATE: (_short_date(run.created), run.created or run.path.name),
-                 STATUS: (status, status)}
-        for column, (text, sort_key) in cells.items():
-            item.setText(column, text)
-            item.setData(column, SORT_ROLE, sort_key)
-            font = item.font(column)
-            font.setBold(active)
-            item.setFont(column, font)
-        for column in (BEST, EPOCHS):
-            item.setTextAlignment(column, RIGHT)
-        item.setToolTip(NAME, "<br>".join(tip))
-        item.setToolTip(DATE, run.created)
-        item.setForeground(STATUS, QColor(STATUS_COLOURS.get(status, "#333")))
-        flags = item.flags() | Qt.ItemFlag.ItemIsUserCheckable
-        if active:
-            flags &= ~Qt.ItemFlag.ItemIsUserCheckable  # it is on the plots already
-        item.setFlags(flags)
-
     def _emit_overlay_if_changed(self) -> None:
         runs = self.checked_runs()
-        shown = [(_key(r.path), r.name, r.updated) for r in runs]
+        shown = [(run_key(r.path), r.name, r.updated) for r in runs]
         if shown != self._overlaid:
             self._overlaid = shown
             self.overlayChanged.emit(runs)
@@ -348,7 +254,7 @@ class RunsPanel(QWidget):
         run = self.selected_run()
         selected = self._selected_runs()
         idle = self._active is None
-        own = run is not None and _key(run.path) != self._active
+        own = run is not None and run_key(run.path) != self._active
         self.compare_action.setEnabled(len(self.checked_runs()) == 2 or len(selected) == 2)
         self.resume_action.setEnabled(
             idle and run is not None and run.epochs_done < run.epochs
@@ -405,7 +311,7 @@ class RunsPanel(QWidget):
     def _on_resume_triggered(self) -> None:
         run = self.selected_run()
         if run is not None:
-            self.resumeRequested.emit(run.path)
+            self.resumeRequested.emit(run.last_checkpoint)
 
     def _on_branch_best_triggered(self) -> None:
         run = self.selected_run()
@@ -427,7 +333,7 @@ class RunsPanel(QWidget):
         run = self.selected_run()
         if run is None:
             return
-        if _key(run.path) == self._active:
+        if run_key(run.path) == self._active:
             # its recorder rewrites the summary every epoch, which would undo the rename
             self._say(f"“{run.name}” is training: rename it when it has stopped.")
             return
@@ -435,18 +341,17 @@ class RunsPanel(QWidget):
         if not ok or name.strip() == run.name:
             return
         try:
-            rename_run(run.path, name)
+            self.model.rename(run.path, name)
         except (RunError, OSError) as exc:
             self._say(f"Could not rename “{run.name}”: {exc}")
             return
         self._say("")
-        self.refresh()
 
     def _on_delete_triggered(self) -> None:
         runs = self._selected_runs()
         if not runs:
             return
-        if any(_key(r.path) == self._active for r in runs):
+        if any(run_key(r.path) == self._active for r in runs):
             self._say("The run being trained cannot be deleted: stop it first.")
             return
         what = (f"the run “{runs[0].name}”" if len(runs) == 1
@@ -458,16 +363,8 @@ class RunsPanel(QWidget):
             QMessageBox.StandardButton.No)
         if answer != QMessageBox.StandardButton.Yes:
             return
-        failures = []
-        for run in runs:
-            try:
-                delete_run(run.path)
-            except (RunError, OSError) as exc:
-                failures.append(f"“{run.name}”: {exc}")
-                continue
-            self.runDeleted.emit(run.path)
+        failures = self.model.delete([r.path for r in runs])
         self._say("Could not delete " + "; ".join(failures) if failures else "")
-        self.refresh()
 
     def _on_show_folder_triggered(self) -> None:
         run = self.selected_run()
@@ -475,6 +372,6 @@ class RunsPanel(QWidget):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(run.path)))
 
     def _on_change_folder_clicked(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, "Folder for runs", str(self._runs_dir))
+        chosen = QFileDialog.getExistingDirectory(self, "Folder for runs", str(self.model.folder))
         if chosen:
             self.runsDirChangeRequested.emit(Path(chosen))

@@ -1,43 +1,33 @@
-"""Downloads a dataset in a QThread, with progress and cancellation."""
+"""A dataset download as a task: progress about ten times a second, cancel between chunks."""
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from cnn_core.data import DatasetError, DownloadCancelled, download_dataset
 
-from cnn_core.data.datasets import DatasetError, DownloadCancelled, download_dataset
+from .tasks import TaskState
 
 
-class DownloadWorker(QObject):
-    progress = Signal(int, int, str)  # done bytes, total bytes (0 = unknown), what
-    finished = Signal(bool, str)  # ok, message; always the last signal
+def download(state: TaskState, name: str, root: Path) -> Path:
+    """The dataset's folder once it is there; raises DatasetError (DownloadCancelled if
+    cancelled) with the reason."""
+    last = 0.0
 
-    def __init__(self, name: str, root: Path) -> None:
-        super().__init__()
-        self.name, self.root = name, root
-        self.cancel = threading.Event()
-        self._last = 0.0
+    def report(done: int, total: int | None, what: str) -> None:
+        nonlocal last
+        now = time.monotonic()  # chunks can arrive thousands of times a second
+        if now - last >= 0.1 or (total and done >= total) or not done:
+            last = now
+            state.progress(done, total or 0, what)
 
-    def _report(self, done: int, total: int | None, what: str) -> None:
-        # Chunks arrive thousands of times a second on a fast line: tell the GUI ~10x/s.
-        now = time.monotonic()
-        if now - self._last >= 0.1 or (total and done >= total) or not done:
-            self._last = now
-            self.progress.emit(done, total or 0, what)
+    return download_dataset(name, root, cancel=state.cancel_event, progress=report)
 
-    @Slot()
-    def run(self) -> None:
-        try:
-            folder = download_dataset(self.name, self.root, cancel=self.cancel,
-                                      progress=self._report)
-        except DownloadCancelled:
-            self.finished.emit(False, "Download cancelled.")
-        except DatasetError as exc:
-            self.finished.emit(False, str(exc))
-        except Exception as exc:  # noqa: BLE001 - reported, never a crash
-            self.finished.emit(False, f"Download failed: {type(exc).__name__}: {exc}")
-        else:
-            self.finished.emit(True, f"Ready in {folder}")
+
+def describe_failure(exc: Exception) -> str:
+    if isinstance(exc, DownloadCancelled):
+        return "Download cancelled."
+    if isinstance(exc, DatasetError):
+        return str(exc)
+    return f"Download failed: {type(exc).__name__}: {exc}"

@@ -4,7 +4,6 @@ between a run that learned and one that did not."""
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Any
 
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView,
@@ -12,6 +11,8 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QHBoxLayout
 
 from cnn_core.train.config import TrainConfig
 from cnn_core.runs.store import RunError, RunSummary, read_config
+
+from ..session.describe import describe_change, format_duration, format_value
 
 DIFFERENT_BACKGROUND = QColor("#ffe9a8")
 # What the settings are called in the dialog; a field missing here shows its own name.
@@ -29,46 +30,13 @@ FACT_LABELS = {
 }
 
 
-def format_number(value: float) -> str:
-    """Short, and exact enough to tell settings apart: 64, 0.5, 1e-3, 3e-4, 2.5e-5."""
-    if isinstance(value, int):
-        return str(value)
-    if value != 0 and abs(value) < 0.01:
-        mantissa, exponent = f"{value:.3e}".split("e")
-        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
-    return f"{value:.6g}"
-
-
-def format_value(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return format_number(value)
-    return str(value)
-
-
-def describe_change(change: dict[str, Any]) -> str:
-    """One entry of ``RunSummary.changes`` as text, e.g. ``lr 1e-3 → 3e-4, batch size 64 → 128``
-    (also the label of the curves' marker for it)."""
-    return ", ".join(f"{name.replace('_', ' ')} {format_value(old)} → {format_value(new)}"
-                     for name, (old, new) in change.get("changes", {}).items())
-
-
-def format_duration(seconds: float) -> str:
-    """``83`` -> ``1:23``; ``3723`` -> ``1:02:03``."""
-    seconds = int(round(max(seconds, 0)))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 def run_facts(run: RunSummary) -> dict[str, str]:
     """The results and history of a run, as the dialog shows them (keys of FACT_LABELS)."""
     best = ("—" if run.best_test_acc is None
             else f"{run.best_test_acc:.2%} (epoch {run.best_epoch})")
     parent = (f"{run.parent.get('run', '?')} @ epoch {run.parent.get('epoch', '?')}"
               if run.parent else "—")
-    changes = "; ".join(f"@ epoch {c.get('epoch', 0):.2f}: {describe_change(c)}"
+    changes = "; ".join(f"@ epoch {c.epoch:.2f}: {describe_change(c)}"
                         for c in run.changes) or "—"
     return {"status": run.status, "best": best,
             "epochs_done": f"{run.epochs_done} of {run.epochs}", "trained_on": run.device or "—",

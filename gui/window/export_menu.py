@@ -7,17 +7,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
 from cnn_core.export import exporters as export
 
 from ..widgets.png_export import png_bytes
-
-if TYPE_CHECKING:
-    from .main_window import MainWindow
 
 
 def _label(source: Path) -> str:
@@ -28,7 +25,7 @@ def _label(source: Path) -> str:
 class ExportMenu:
     """Adds the run exports to ``menu`` and carries them out for ``window``."""
 
-    def __init__(self, window: MainWindow, menu: QMenu) -> None:
+    def __init__(self, window: QMainWindow, menu: QMenu) -> None:
         self.window = window
         self.csv_action = self._add(menu, "Metrics as &CSV…", self.export_csv, None,
                                     "The per-epoch metrics of the ticked runs (or the "
@@ -66,8 +63,8 @@ class ExportMenu:
     def _source(self) -> Path | None:
         run = self.window.selected_run()
         if run is None:
-            self.window.set_status("Train or open a run, or select one in the Runs panel, "
-                                   "first.", error=True)
+            self.window.status.show("Train or open a run, or select one in the Runs panel, "
+                                    "first.", error=True)
         return run
 
     def _ask(self, title: str, default: str, filters: str) -> Path | None:
@@ -124,6 +121,8 @@ class ExportMenu:
                   lambda written: f"Saved the experiment bundle {written}")
 
     def _run(self, job: Callable[[], Any], done: Callable[[Any], str]) -> None:
-        self.window.set_status("Exporting…")
-        self.window.jobs.run(job, lambda result: self.window.set_status(done(result)),
-                             lambda exc: self.window.show_error(f"Could not export: {exc}"))
+        window = self.window
+        window.status.show("Exporting…")
+        window.session.jobs.run(
+            lambda _state: job(), on_done=lambda result: window.status.show(done(result)),
+            on_error=lambda exc: window.error_banner.show_message(f"Could not export: {exc}"))

@@ -44,7 +44,7 @@ def window(qtbot, tmp_path):
     w.show()
     qtbot.waitExposed(w)
     yield w
-    w.controller.shutdown(30_000)
+    w.session.shutdown(30_000)
 
 
 def find(window: MainWindow, cls: type, name: str) -> QWidget:

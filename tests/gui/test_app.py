@@ -54,7 +54,7 @@ def test_closing_the_window_mid_run_exits_cleanly() -> None:
             if window.curves.batch_points == 0:   # not training yet: look again soon
                 QTimer.singleShot(50, close_mid_run)
                 return
-            print("closing while", window.controller.state.value, flush=True)
+            print("closing while", window.session.state.value, flush=True)
             window.close()
 
         QTimer.singleShot(0, close_mid_run)
@@ -77,10 +77,10 @@ def test_start_option_trains_at_launch() -> None:
 
         def check():
             window = next(w for w in app.topLevelWidgets() if w.objectName() == "mainWindow")
-            if window.controller.state.value == "idle":   # the run starts once the loop runs
+            if window.session.state.value == "idle":   # the run starts once the loop runs
                 QTimer.singleShot(50, check)
                 return
-            print("state", window.controller.state.value, window.config_panel.arch_combo.currentData(),
+            print("state", window.session.state.value, window.config_panel.arch_combo.currentData(),
                   flush=True)
             window.close()
 
@@ -106,11 +106,11 @@ def test_a_checkpoint_on_the_command_line_is_opened(tmp_path) -> None:
 
         def check():
             window = next(w for w in app.topLevelWidgets() if w.objectName() == "mainWindow")
-            if window.run_info is None or window.controller.busy:   # not opened yet
+            if window.session.run_info is None or window.session.busy:   # not opened yet
                 QTimer.singleShot(50, check)
                 return
-            print("shown", window.run_info.model_name, len(window.history),
-                  window.status_label.text(), flush=True)
+            print("shown", window.session.run_info.model_name, len(window.session.history),
+                  window.status.label.text(), flush=True)
             window.close()
 
         QTimer.singleShot(0, check)

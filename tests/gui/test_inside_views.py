@@ -21,7 +21,7 @@ def trained(qtbot, window):
     """The window after a 2-epoch SimpleCNN run on the bundled sample."""
     window.config_panel.set_config(TrainConfig(arch="simplecnn", epochs=2, batch_size=32,
                                                device="cpu"))
-    with qtbot.waitSignal(window.controller.runFinished, timeout=120_000):
+    with qtbot.waitSignal(window.session.runFinished, timeout=120_000):
         window.start_training()
     qtbot.waitUntil(lambda: window.inside.details is not None, timeout=10_000)
     return window
@@ -31,7 +31,7 @@ def trained(qtbot, window):
 def test_filters_grid_has_one_tile_per_kernel_for_every_conv_layer(qtbot, window, arch) -> None:
     window.config_panel.set_config(TrainConfig(arch=arch, epochs=1, batch_size=64,
                                                device="cpu"))
-    with qtbot.waitSignal(window.controller.runFinished, timeout=120_000):
+    with qtbot.waitSignal(window.session.runFinished, timeout=120_000):
         window.start_training()
     combo = find(window, QComboBox, "filterLayerCombo")
     panel = window.filters_panel
@@ -189,7 +189,7 @@ def test_colour_dataset_shows_rgb_first_layer_filters(qtbot, window, monkeypatch
     monkeypatch.setattr(config_panel_module, "is_available", lambda *a, **k: True)
     window.config_panel.set_config(TrainConfig(arch="lenet5", dataset="cifar10", epochs=1,
                                                device="cpu"))
-    with qtbot.waitSignal(window.controller.runFinished, timeout=60_000) as finished:
+    with qtbot.waitSignal(window.session.runFinished, timeout=60_000) as finished:
         window.start_training()
     assert finished.args == ["completed"]
     panel = window.filters_panel

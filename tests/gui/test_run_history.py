@@ -13,8 +13,8 @@ import pytest
 import torch
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QLabel, QPushButton, QSpinBox,
-                               QTreeWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QLabel, QPushButton,
+                               QSpinBox, QTreeWidget)
 
 from cnn_core.runs.checkpoint import load_checkpoint
 from cnn_core.runs.store import list_runs, read_batches, read_metrics, read_snapshots, read_summary
@@ -29,9 +29,15 @@ def runs_dir() -> Path:
 
 
 def train(qtbot, window, timeout: int = 120_000) -> str:
-    with qtbot.waitSignal(window.controller.runFinished, timeout=timeout) as finished:
+    with qtbot.waitSignal(window.session.runFinished, timeout=timeout) as finished:
         window.start_training()
     return finished.args[0]
+
+
+def prepare(qtbot, window, kind: str, checkpoint: Path) -> None:
+    """Resume or branch from ``checkpoint`` on the next Start (it loads off the GUI thread)."""
+    with qtbot.waitSignal(window.session.continuationChanged, timeout=30_000):
+        window.prepare_continuation(kind, checkpoint)
 
 
 def numbers(run: Path) -> list[tuple[float, float, float, float]]:
@@ -63,7 +69,8 @@ def test_resume_in_the_window_equals_an_unbroken_run(qtbot, window) -> None:
     find(window, QSpinBox, "epochsSpin").setValue(2)
     assert train(qtbot, window) == "completed"
     first = next(r for r in list_runs(runs_dir()) if r.path != unbroken.path)
-    window.runs_panel.resumeRequested.emit(first.path)
+    with qtbot.waitSignal(window.session.continuationChanged, timeout=30_000):
+        window.runs_panel.resumeRequested.emit(first.last_checkpoint)
     assert find(window, QLabel, "continuationBanner").isVisible()
     assert not find(window, QComboBox, "architectureCombo").isEnabled()  # fixed by the run
     find(window, QSpinBox, "epochsSpin").setValue(3)
@@ -85,21 +92,21 @@ def test_an_edit_while_paused_applies_from_the_next_batch(qtbot, window) -> None
     lr = window.config_panel.lr_spin
     assert lr.isEnabled() and not find(window, QComboBox, "architectureCombo").isEnabled()
     changes = []
-    window.controller._worker.settingsChanged.connect(changes.append)
+    window.session.settingsChanged.connect(changes.append)
     lr.lineEdit().setText("0.02")
     find(window, QSpinBox, "epochsSpin").setValue(2)
     qtbot.mouseClick(pause, Qt.MouseButton.LeftButton)  # resume
     qtbot.waitUntil(lambda: bool(changes), timeout=10_000)
     assert not lr.isEnabled()  # locked again while training
-    with qtbot.waitSignal(window.controller.runFinished, timeout=120_000):
+    with qtbot.waitSignal(window.session.runFinished, timeout=120_000):
         pass
 
     [change] = changes
-    assert change["changes"]["lr"][1] == 0.02 and change["changes"]["epochs"] == [3, 2]
+    assert change.changes["lr"][1] == 0.02 and tuple(change.changes["epochs"]) == (3, 2)
     [run] = list_runs(runs_dir())
     log = read_batches(run.path)
-    before, after = log.lr[log.step <= change["step"]], log.lr[log.step > change["step"]]
-    assert len(before) == change["step"] and (before == 1e-3).all()
+    before, after = log.lr[log.step <= change.step], log.lr[log.step > change.step]
+    assert len(before) == change.step and (before == 1e-3).all()
     assert len(after) > 0 and (after == 0.02).all()
     assert run.epochs_done == 2 and run.changes == [change]
     assert any("lr 1e-3 → 0.02" in text for text in window.curves.marker_texts())
@@ -109,7 +116,8 @@ def test_a_branch_starts_from_its_parents_checkpoint(qtbot, window) -> None:
     configure(window, "lenet5", epochs=2, batch_size=64)
     assert train(qtbot, window) == "completed"
     [parent] = list_runs(runs_dir())
-    window.runs_panel.branchRequested.emit(parent.last_checkpoint)
+    with qtbot.waitSignal(window.session.continuationChanged, timeout=30_000):
+        window.runs_panel.branchRequested.emit(parent.last_checkpoint)
     window.config_panel.lr_spin.setValue(3e-4)
     find(window, QSpinBox, "epochsSpin").setValue(3)
     assert train(qtbot, window) == "completed"
@@ -128,7 +136,7 @@ def test_a_branch_starts_from_its_parents_checkpoint(qtbot, window) -> None:
     assert window.curves.test_acc.getData()[0].tolist() == [1.0, 2.0, 3.0]
 
     # Resuming the branch later marks its branch point the same way
-    window.runs_panel.resumeRequested.emit(branch.path)
+    prepare(qtbot, window, "resume", branch.last_checkpoint)
     find(window, QSpinBox, "epochsSpin").setValue(4)
     assert train(qtbot, window) == "completed"
     assert [t for t in window.curves.marker_texts() if t.startswith("branched")] == [mark]
@@ -138,12 +146,12 @@ def test_opening_a_checkpoint_shows_it_without_training(qtbot, window) -> None:
     configure(window, "lenet5", epochs=1, batch_size=64)
     assert train(qtbot, window) == "completed"
     [run] = list_runs(runs_dir())
-    with qtbot.waitSignal(window.controller.runFinished, timeout=60_000) as finished:
-        assert window.open_path(run.path)
+    with qtbot.waitSignal(window.session.runFinished, timeout=60_000) as finished:
+        window.open_path(run.path)
     assert finished.args == ["inspected"]
     assert len(list_runs(runs_dir())) == 1  # nothing new was recorded
     assert read_summary(run.path).epochs_done == 1
-    assert window.run_info is not None and window.run_info.run_dir is None
+    assert window.session.run_info is not None and window.session.run_info.run_dir is None
     assert window.filters_panel.grid is not None
     assert window.curves.test_acc.getData()[0].tolist() == [1.0]
     assert "Opened" in find(window, QLabel, "statusMessage").text()
@@ -161,7 +169,7 @@ def test_opening_a_checkpoint_shows_it_without_training(qtbot, window) -> None:
 def test_bad_checkpoints_are_refused_and_nothing_changes(qtbot, window, tmp_path) -> None:
     configure(window, "lenet5", epochs=1, batch_size=64)
     assert train(qtbot, window) == "completed"
-    info, history = window.run_info, list(window.history)
+    info, history = window.session.run_info, list(window.session.history)
     good = list_runs(runs_dir())[0].last_checkpoint
     marker = tmp_path / "pwned"
     state = load_checkpoint(good)
@@ -175,13 +183,15 @@ def test_bad_checkpoints_are_refused_and_nothing_changes(qtbot, window, tmp_path
         path = tmp_path / name
         if data is not None:
             path.write_bytes(data)
-        assert not window.open_path(path)
+        with qtbot.waitSignal(window.session.error, timeout=30_000):
+            window.open_path(path)
         assert banner.isVisible() and reason in banner.text()
-        assert not window.prepare_continuation("branch", path)
+        with qtbot.waitSignal(window.session.error, timeout=30_000):
+            window.prepare_continuation("branch", path)
         assert reason in banner.text()
-        assert window.controller.state.value == "idle" and window._continuation is None
+        assert window.session.state == "idle" and window.session.continuation is None
     assert not marker.exists()
-    assert window.run_info is info and window.history == history
+    assert window.session.run_info is info and window.session.history == history
 
 
 def test_dropping_a_checkpoint_opens_it(qtbot, window) -> None:
@@ -192,7 +202,7 @@ def test_dropping_a_checkpoint_opens_it(qtbot, window) -> None:
     mime.setUrls([QUrl.fromLocalFile(str(checkpoint))])
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
                        Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    with qtbot.waitSignal(window.controller.runFinished, timeout=60_000) as finished:
+    with qtbot.waitSignal(window.session.runFinished, timeout=60_000) as finished:
         window.dropEvent(event)
     assert finished.args == ["inspected"] and event.isAccepted()
 
@@ -222,7 +232,7 @@ def test_csv_export_from_the_menu_has_a_row_per_epoch_per_run(qtbot, window, tmp
     out = tmp_path / "metrics.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
     window.exports.csv_action.trigger()
-    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.session.jobs.busy, timeout=30_000)
     with out.open(newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 3 and {int(r["epoch"]) for r in rows} == {1, 2}
@@ -237,7 +247,7 @@ def test_settings_survive_a_restart(qtbot, tmp_path) -> None:
     configure(first, "lenet5", epochs=7, batch_size=32)
     first.config_panel.lr_spin.setValue(5e-3)
     first.set_runs_dir(tmp_path / "my-runs")
-    first.resize(1100, 760)
+    first.resize(first.minimumSizeHint().width(), 700)  # fits the offscreen 800x800 screen
     first.runs_dock.close()  # the person closed the Runs dock
     qtbot.wait(50)
     size = first.size()
@@ -250,8 +260,8 @@ def test_settings_survive_a_restart(qtbot, tmp_path) -> None:
     config = second.config_panel.config()
     assert (config.arch, config.epochs, config.batch_size, config.lr, config.device) == (
         "lenet5", 7, 32, 5e-3, "cpu")
-    assert second.runs_dir == tmp_path / "my-runs"
-    assert second.runs_panel.runs_dir == tmp_path / "my-runs"
+    assert second.runs.folder == tmp_path / "my-runs"
+    assert second.runs_panel.folder_label.text() == str(tmp_path / "my-runs")
     # (the offscreen platform may round the frame by a few pixels)
     assert abs(second.width() - size.width()) <= 8 and abs(second.height() - size.height()) <= 8
     assert not second.runs_dock.isVisible() and second.config_dock.isVisible()
@@ -263,11 +273,11 @@ def test_looking_inside_during_a_run_does_not_change_its_numbers(qtbot, window) 
     from the same global generator, so building it must draw nothing."""
     configure(window, "simplecnn", epochs=1, batch_size=64)  # has dropout
     assert train(qtbot, window) == "completed"
-    quiet = list(window.history)
+    quiet = list(window.session.history)
 
     panel = window.inside.drawing_panel
     window.tabs.setCurrentWidget(panel)
-    with qtbot.waitSignal(window.controller.runFinished, timeout=120_000):
+    with qtbot.waitSignal(window.session.runFinished, timeout=120_000):
         window.start_training()
         qtbot.waitUntil(lambda: window.inside.inference.ready, timeout=60_000)
         canvas = panel.canvas
@@ -276,9 +286,9 @@ def test_looking_inside_during_a_run_does_not_change_its_numbers(qtbot, window) 
             qtbot.mouseMove(canvas, QPoint(60 + 8 * step, 60 + 16 * step))
         qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(140, 220))
         qtbot.waitUntil(lambda: panel.probabilities is not None, timeout=30_000)
-    assert not window.history[-1] is quiet[-1]
+    assert not window.session.history[-1] is quiet[-1]
     key = lambda ms: [(m.train_loss, m.test_loss, m.test_acc) for m in ms]  # noqa: E731
-    assert key(window.history) == key(quiet)
+    assert key(window.session.history) == key(quiet)
 
 
 def test_onnx_export_from_the_menu_is_checked_against_pytorch(qtbot, window, tmp_path,
@@ -289,7 +299,7 @@ def test_onnx_export_from_the_menu_is_checked_against_pytorch(qtbot, window, tmp
     out = tmp_path / "model.onnx"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
     window.exports.onnx_action.trigger()
-    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: not window.session.jobs.busy, timeout=60_000)
     status = find(window, QLabel, "statusMessage").text()
     assert out.stat().st_size > 0 and "onnxruntime agrees with PyTorch" in status, status
 
@@ -307,3 +317,25 @@ def test_exports_say_what_to_install_when_packages_are_missing(qtbot, monkeypatc
     assert "needs" not in window.exports.tensorboard_action.text()
     window.exports.onnx_action.trigger()
     assert shown and cnn_core.export.exporters.INSTALL_HINT in shown[0]
+
+
+@pytest.mark.parametrize("name,text", [("learningRateSpin", "0"), ("momentumSpin", "abc"),
+                                       ("gammaSpin", "5"), ("weightDecaySpin", "-1")])
+def test_closing_with_an_invalid_field_remembers_the_valid_ones(qtbot, name, text) -> None:
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.show()
+    configure(first, "lenet5", epochs=7, batch_size=32)
+    optimizer = find(first, QComboBox, "optimizerCombo")
+    optimizer.setCurrentIndex(optimizer.findData("sgd"))  # momentum is SGD's
+    field = find(first, QDoubleSpinBox, name)
+    field.lineEdit().selectAll()
+    qtbot.keyClicks(field.lineEdit(), text)
+    assert not first.config_panel.valid
+    first.close()  # pytest-qt fails the test if closeEvent raises
+
+    second = MainWindow()
+    qtbot.addWidget(second)
+    config = second.config_panel.config()
+    assert (config.arch, config.epochs, config.batch_size, config.optimizer) == (
+        "lenet5", 7, 32, "sgd")

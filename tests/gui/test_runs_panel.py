@@ -10,14 +10,17 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QTableWidget, QTreeWidget
 
-from cnn_core.train.callbacks import Callback
+from cnn_core.train.callbacks import Callback, SettingsChange
 from cnn_core.train.config import TrainConfig
 from cnn_core.data.datasets import DataBundle, Split, load_dataset
 from cnn_core.runs.recorder import RunRecorder
 from cnn_core.runs.store import read_summary, write_summary
 from cnn_core.train.trainer import Trainer
-from gui.widgets.config_diff import DIFFERENT_BACKGROUND, ConfigDiffDialog, describe_change
-from gui.panels.runs_panel import ARCH, BEST, DATASET, EMPTY_TEXT, EPOCHS, NAME, STATUS, RunsPanel
+from gui.session.describe import describe_change
+from gui.widgets.config_diff import DIFFERENT_BACKGROUND, ConfigDiffDialog
+from gui.session.runs_model import RunsModel
+from gui.panels.runs_panel import RunsPanel
+from gui.panels.runs_rows import ARCH, BEST, DATASET, EMPTY_TEXT, EPOCHS, NAME, STATUS
 
 # name: (settings, created, stop after this many epochs)
 RUNS = {
@@ -71,7 +74,7 @@ def runs_dir(recorded: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def panel(qtbot, runs_dir: Path) -> RunsPanel:
-    widget = RunsPanel(runs_dir)
+    widget = RunsPanel(RunsModel(runs_dir))
     qtbot.addWidget(widget)
     widget.resize(720, 360)
     widget.show()
@@ -181,7 +184,7 @@ def test_delete_asks_first(qtbot, panel: RunsPanel, runs_dir: Path,
     if answer == QMessageBox.StandardButton.Yes:
         overlaid = []
         panel.overlayChanged.connect(overlaid.append)
-        with qtbot.waitSignal(panel.runDeleted) as deleted:
+        with qtbot.waitSignal(panel.model.runDeleted) as deleted:
             qtbot.keyClick(panel.tree, Qt.Key.Key_Delete)
         assert deleted.args == [runs_dir / "sgd"]
         assert overlaid == [[]]  # no longer overlaid
@@ -198,7 +201,7 @@ def test_the_active_run_is_marked_and_cannot_be_deleted_or_renamed(
     item(panel, "adam").setCheckState(NAME, Qt.CheckState.Checked)
     monkeypatch.setattr(QMessageBox, "question", lambda *a: pytest.fail("should not ask"))
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: pytest.fail("should not ask"))
-    panel.set_active(runs_dir / "adam")
+    panel.model.set_active(runs_dir / "adam")
     row = item(panel, "adam")
     assert row.text(STATUS) == "training" and row.font(NAME).weight() == QFont.Weight.Bold
     assert panel.checked_runs() == []  # the live run is on the plots already
@@ -209,7 +212,7 @@ def test_the_active_run_is_marked_and_cannot_be_deleted_or_renamed(
     assert "cannot be deleted" in panel.message.text()
     select(panel, "adam")
     assert not panel.rename_action.isEnabled()
-    panel.set_active(None)
+    panel.model.set_active(None)
     assert item(panel, "adam").text(STATUS) == "completed"
     assert panel.rename_action.isEnabled()
 
@@ -222,7 +225,7 @@ def test_resume_branch_and_open_ask_for_the_right_files(qtbot, panel: RunsPanel,
     assert panel.resume_action.isEnabled()
     with qtbot.waitSignal(panel.resumeRequested) as resumed:
         panel.resume_action.trigger()
-    assert resumed.args == [runs_dir / "halted"]
+    assert resumed.args == [runs_dir / "halted" / "checkpoints" / "last.pt"]
     with qtbot.waitSignal(panel.branchRequested) as best:
         panel.branch_best_action.trigger()
     assert best.args == [runs_dir / "halted" / "checkpoints" / "best.pt"]
@@ -233,7 +236,7 @@ def test_resume_branch_and_open_ask_for_the_right_files(qtbot, panel: RunsPanel,
         panel.open_action.trigger()
     assert opened.args == [runs_dir / "halted" / "checkpoints" / "best.pt"]
 
-    panel.set_active(runs_dir / "adam")  # one run at a time
+    panel.model.set_active(runs_dir / "adam")  # one run at a time
     select(panel, "halted")
     assert not any(a.isEnabled() for a in (panel.resume_action, panel.branch_best_action,
                                            panel.open_action))
@@ -250,7 +253,7 @@ def test_a_branch_names_its_parent(panel: RunsPanel, runs_dir: Path) -> None:
 
 def test_an_empty_folder_says_what_to_do(qtbot, tmp_path: Path, runs_dir: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    widget = RunsPanel(tmp_path / "nothing here")
+    widget = RunsPanel(RunsModel(tmp_path / "nothing here"))
     qtbot.addWidget(widget)
     widget.show()
     assert widget.empty_label.isVisible() and widget.empty_label.text() == EMPTY_TEXT
@@ -258,7 +261,7 @@ def test_an_empty_folder_says_what_to_do(qtbot, tmp_path: Path, runs_dir: Path,
     with qtbot.waitSignal(widget.runsDirChangeRequested) as change:
         qtbot.mouseClick(widget.change_folder_button, Qt.MouseButton.LeftButton)
     assert change.args == [runs_dir]
-    widget.set_runs_dir(runs_dir)
+    widget.model.set_folder(runs_dir)
     assert not widget.empty_label.isVisible() and len(rows(widget)) == 3
 
 
@@ -286,5 +289,5 @@ def test_the_diff_highlights_exactly_what_differs(qtbot, runs_dir: Path) -> None
 
 
 def test_a_change_made_while_paused_reads_as_text() -> None:
-    change = {"step": 40, "epoch": 1.5, "changes": {"lr": [1e-3, 3e-4], "batch_size": [64, 128]}}
+    change = SettingsChange(40, 1.5, {"lr": (1e-3, 3e-4), "batch_size": (64, 128)})
     assert describe_change(change) == "lr 1e-3 → 3e-4, batch size 64 → 128"

@@ -40,10 +40,10 @@ def test_each_architecture_trains_live_to_the_end(qtbot, window, arch: str) -> N
     qtbot.mouseClick(start, Qt.MouseButton.LeftButton)
     # the loss curve gains points while the first epoch is still running
     qtbot.waitUntil(lambda: max(curve_points(loss_plot)) > 0, timeout=60_000)
-    assert window.history == [], "points should appear during epoch 1, not after it"
+    assert window.session.history == [], "points should appear during epoch 1, not after it"
     assert not find(window, QComboBox, "architectureCombo").isEnabled()  # locked while running
 
-    with qtbot.waitSignal(window.controller.runFinished, timeout=180_000) as finished:
+    with qtbot.waitSignal(window.session.runFinished, timeout=180_000) as finished:
         pass
     assert finished.args == ["completed"]
     assert progress.value() == progress.maximum()
@@ -62,7 +62,7 @@ def test_stop_ends_the_run_within_3_seconds(qtbot, window) -> None:
     qtbot.mouseClick(find(window, QPushButton, "startButton"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.curves.batch_points > 5, timeout=60_000)
     began = time.monotonic()
-    with qtbot.waitSignal(window.controller.runFinished, timeout=3_000) as finished:
+    with qtbot.waitSignal(window.session.runFinished, timeout=3_000) as finished:
         qtbot.mouseClick(find(window, QPushButton, "stopButton"), Qt.MouseButton.LeftButton)
     assert time.monotonic() - began < 3.0
     assert finished.args == ["stopped"]
@@ -74,13 +74,13 @@ def test_escape_stops_and_starting_again_is_a_clean_run(qtbot, window) -> None:
     configure(window, "lenet5", epochs=30, batch_size=16)
     window.start_training()
     qtbot.waitUntil(lambda: window.curves.batch_points > 5, timeout=60_000)
-    with qtbot.waitSignal(window.controller.runFinished, timeout=3_000):
+    with qtbot.waitSignal(window.session.runFinished, timeout=3_000):
         qtbot.keyClick(window, Qt.Key.Key_Escape)
     configure(window, "lenet5", epochs=1, batch_size=64)
-    with qtbot.waitSignal(window.controller.runFinished, timeout=60_000) as finished:
+    with qtbot.waitSignal(window.session.runFinished, timeout=60_000) as finished:
         window.start_training()
     assert finished.args == ["completed"]
-    assert [m.epoch for m in window.history] == [1]
+    assert [m.epoch for m in window.session.history] == [1]
     assert window.curves.batch_points == 63  # only the new run's batches
 
 
@@ -91,13 +91,21 @@ def test_pause_holds_training_and_resume_continues(qtbot, window) -> None:
     pause = find(window, QPushButton, "pauseButton")
     qtbot.mouseClick(pause, Qt.MouseButton.LeftButton)
     assert "Resume" in pause.text()
-    qtbot.wait(300)  # let a report in flight arrive
+    # reports come five times a second while training; half a second without one: held
+    seen = {"points": -1, "since": time.monotonic()}
+
+    def settled() -> bool:
+        if window.curves.batch_points != seen["points"]:
+            seen.update(points=window.curves.batch_points, since=time.monotonic())
+        return time.monotonic() - seen["since"] > 0.5
+
+    qtbot.waitUntil(settled, timeout=10_000)
+    with qtbot.assertNotEmitted(window.session.batchProgress, wait=600):
+        pass
     points = window.curves.batch_points
-    qtbot.wait(600)
-    assert window.curves.batch_points == points
     qtbot.mouseClick(pause, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.curves.batch_points > points, timeout=10_000)
-    with qtbot.waitSignal(window.controller.runFinished, timeout=5_000):
+    with qtbot.waitSignal(window.session.runFinished, timeout=5_000):
         window.stop_training()
 
 
@@ -112,7 +120,7 @@ def test_invalid_learning_rate_blocks_start_and_says_why(qtbot, window, text, re
     assert not start.isEnabled()
     assert error.isVisible() and reason in error.text()
     window.start_training()  # the shortcut path refuses too, with the reason
-    assert not window.controller.busy
+    assert not window.session.busy
     status = find(window, QLabel, "statusMessage").text()
     assert "Cannot start" in status and reason in status
     lr.lineEdit().selectAll()
@@ -121,7 +129,7 @@ def test_invalid_learning_rate_blocks_start_and_says_why(qtbot, window, text, re
 
 
 def test_a_failing_run_is_reported_and_the_window_stays_usable(qtbot, window, monkeypatch) -> None:
-    import cnn_core.train.trainer as trainer_module
+    import cnn_core.train.launch as launch_module
     from cnn_core.data.datasets import load_dataset
 
     def poisoned(*args, **kwargs):
@@ -129,9 +137,9 @@ def test_a_failing_run_is_reported_and_the_window_stays_usable(qtbot, window, mo
         bundle.train.images[64:] = float("nan")
         return bundle
 
-    monkeypatch.setattr(trainer_module, "load_dataset", poisoned)
+    monkeypatch.setattr(launch_module, "load_dataset", poisoned)
     configure(window, "lenet5", epochs=2, batch_size=64)
-    with qtbot.waitSignal(window.controller.runFinished, timeout=60_000) as finished:
+    with qtbot.waitSignal(window.session.runFinished, timeout=60_000) as finished:
         window.start_training()
     assert finished.args == ["failed"]
     banner = find(window, QLabel, "errorBanner")
@@ -203,7 +211,7 @@ def test_devices_and_defaults(window) -> None:
     assert not find(window, QPushButton, "stopButton").isEnabled()
 
 
-def test_event_loop_never_stalls_while_training(qtbot, window) -> None:
+def test_event_loop_never_stalls_while_training(qtbot, app_process, window) -> None:
     """A 10 ms timer in the GUI thread: the longest gap between ticks while training."""
     from gui.runtime import warmup
 
@@ -211,7 +219,7 @@ def test_event_loop_never_stalls_while_training(qtbot, window) -> None:
     configure(window, "simplecnn", epochs=2, batch_size=64)
     probe = StallProbe()
     probe.start()
-    with qtbot.waitSignal(window.controller.runFinished, timeout=120_000):
+    with qtbot.waitSignal(window.session.runFinished, timeout=120_000):
         window.start_training()
     probe.stop()
     worst = probe.worst

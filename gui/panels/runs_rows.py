@@ -1,0 +1,105 @@
+"""The rows of the runs list: what each column shows and how it sorts."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QDateTime, QLocale, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import QLabel, QTreeWidgetItem
+
+from cnn_core.runs.store import RunSummary
+
+COLUMNS = ("Name", "Best acc.", "Epochs", "Architecture", "Dataset", "Date", "Status")
+NAME, BEST, EPOCHS, ARCH, DATASET, DATE, STATUS = range(len(COLUMNS))
+KEY_ROLE = Qt.ItemDataRole.UserRole  # the run folder, as a string
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # what a column sorts by
+STATUS_COLOURS = {"completed": "#2e7d32", "stopped": "#ef6c00", "failed": "#c62828",
+                  "training": "#1565c0", "incomplete": "#6d4c41"}
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter  # numbers
+NAME_WIDTH = 240  # pixels at most for the Name column (wider by hand)
+EMPTY_TEXT = "No runs yet: press Start, or change the runs folder"
+
+
+def run_key(path: Path) -> str:
+    """One spelling per folder, whatever path the caller used."""
+    return str(Path(path).resolve())
+
+
+def _short_date(iso: str) -> str:
+    """``14:05`` today, ``3 May 14:05`` this year, ``3 May 2024`` before (local time)."""
+    when = QDateTime.fromString(iso, Qt.DateFormat.ISODate)
+    if not when.isValid():
+        return iso
+    locale, today = QLocale(), QDate.currentDate()
+    time = locale.toString(when.time(), QLocale.FormatType.ShortFormat)
+    if when.date() == today:
+        return time
+    if when.date().year() == today.year():
+        return f"{locale.toString(when.date(), 'd MMM')} {time}"
+    return locale.toString(when.date(), "d MMM yyyy")
+
+
+class RunItem(QTreeWidgetItem):
+    """A row that sorts numbers as numbers and dates as dates."""
+
+    def __lt__(self, other: QTreeWidgetItem) -> bool:
+        column = self.treeWidget().sortColumn() if self.treeWidget() else NAME
+        return self.data(column, SORT_ROLE) < other.data(column, SORT_ROLE)
+
+
+class PathLabel(QLabel):
+    """A folder path that fits any width: its middle gives way."""
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle,
+                                             self.width())
+        painter.drawText(self.rect(), int(self.alignment()), text)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(40, super().minimumSizeHint().height())
+
+
+
+def fill_row(item: QTreeWidgetItem, run: RunSummary, names: dict[str, str], active: bool) -> None:
+    """One run's cells, sort keys, tooltips and colours (``names``: folder -> run name)."""
+    status = run.status
+    if active:
+        status = "training"
+    elif status == "running":  # recorded as running, yet not trained here
+        status = "incomplete"
+    best = "—" if run.best_test_acc is None else f"{run.best_test_acc:.2%}"
+    name = run.name
+    tip = [f"<b>{html.escape(run.name)}</b>", html.escape(str(run.path))]
+    if run.parent:
+        parent = names.get(run.parent.get("run", ""), run.parent.get("run", "?"))
+        branch = f"↳ from {parent} @ epoch {run.parent.get('epoch', '?')}"
+        name = f"↳ {run.name}"
+        tip.insert(1, html.escape(branch))
+    if status == "incomplete":
+        tip.append("Recorded as running but not trained here: interrupted, or training "
+                   "elsewhere. Resume continues it from its last checkpoint.")
+    cells = {NAME: (name, run.name.casefold()),
+             BEST: (best, -1.0 if run.best_test_acc is None else run.best_test_acc),
+             EPOCHS: (f"{run.epochs_done}/{run.epochs}", run.epochs_done),
+             ARCH: (run.arch, run.arch), DATASET: (run.dataset, run.dataset),
+             DATE: (_short_date(run.created), run.created or run.path.name),
+             STATUS: (status, status)}
+    for column, (text, sort_key) in cells.items():
+        item.setText(column, text)
+        item.setData(column, SORT_ROLE, sort_key)
+        font = item.font(column)
+        font.setBold(active)
+        item.setFont(column, font)
+    for column in (BEST, EPOCHS):
+        item.setTextAlignment(column, RIGHT)
+    item.setToolTip(NAME, "<br>".join(tip))
+    item.setToolTip(DATE, run.created)
+    item.setForeground(STATUS, QColor(STATUS_COLOURS.get(status, "#333")))
+    flags = item.flags() | Qt.ItemFlag.ItemIsUserCheckable
+    if active:
+        flags &= ~Qt.ItemFlag.ItemIsUserCheckable  # it is on the plots already
+    item.setFlags(flags)
+

@@ -1,0 +1,93 @@
+"""The engine's callbacks, turned into messages for the window (in the training thread).
+
+Every message is small and already on the CPU; batch reports come at the trainer's
+``report_interval``, snapshots at most every ``SNAPSHOT_INTERVAL`` and at each epoch's end.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from cnn_core.data import DatasetInfo, denormalize
+from cnn_core.inspect.analysis import conv_filters, feature_maps, layer_health, predict_proba
+from cnn_core.nn.models import StudioModel, count_parameters
+from cnn_core.train.callbacks import BatchProgress, Callback, EpochMetrics, SettingsChange
+from cnn_core.train.trainer import Trainer
+
+from .messages import EpochDetails, RunInfo, Snapshot
+
+REPORT_INTERVAL = 0.2  # five batch reports a second look live; each one wakes the GUI
+SNAPSHOT_INTERVAL = 1.5  # seconds between weight copies for the live views
+PROBE_BATCH = 256  # training images the layer-health check runs on
+
+
+def take_snapshot(model: StudioModel, probe: torch.Tensor, epoch: int, progress: float,
+                  step: int) -> Snapshot:
+    """``model`` as the views show it; ``probe`` is the (normalised) image its feature maps
+    are of."""
+    state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+    return Snapshot(epoch, progress, step, conv_filters(model), feature_maps(model, probe),
+                    predict_proba(model, probe)[0], state)
+
+
+def _uint8_images(images: torch.Tensor, info: DatasetInfo) -> np.ndarray:
+    """Normalised (N, C, H, W) -> (N, H, W, C) uint8, what a person sees."""
+    pixels = (denormalize(images, info) * 255).round_().to(torch.uint8)
+    return pixels.permute(0, 2, 3, 1).contiguous().cpu().numpy()
+
+
+def run_info(trainer: Trainer, run_dir) -> RunInfo:
+    """What the window needs to know of a run before its first batch."""
+    test = trainer.data.test
+    return RunInfo(
+        config=trainer.config, model_name=trainer.model.display_name,
+        parameters=count_parameters(trainer.model), train_size=len(trainer.data.train),
+        test_size=len(test), device=str(trainer.device), dataset=trainer.info,
+        probe_image=denormalize(test.images[:1], trainer.info)[0].cpu().numpy(),
+        probe_label=int(test.labels[0]), test_images=_uint8_images(test.images, trainer.info),
+        test_labels=test.labels.cpu().numpy(), model_meta=trainer.model_meta, run_dir=run_dir,
+        start_epoch=trainer.epoch)
+
+
+class Bridge(Callback):
+    """Hands each engine event to ``emit`` as a message."""
+
+    def __init__(self, emit: Callable[[object], None], run_dir=None) -> None:
+        self.emit = emit
+        self.run_dir = run_dir
+        self._last_snapshot = 0.0
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        self.emit(run_info(trainer, self.run_dir))
+        self.snapshot(trainer, trainer.epoch, float(trainer.epoch))
+
+    def on_batch_end(self, trainer: Trainer, progress: BatchProgress) -> None:
+        self.emit(progress)
+        if time.monotonic() - self._last_snapshot >= SNAPSHOT_INTERVAL:
+            self.snapshot(trainer, progress.epoch - 1,
+                          progress.epoch - 1 + progress.batch / progress.num_batches)
+
+    def on_settings_changed(self, trainer: Trainer, change: SettingsChange) -> None:
+        self.emit(change)
+
+    def on_epoch_end(self, trainer: Trainer, metrics: EpochMetrics) -> None:
+        self.emit(metrics)
+        self.snapshot(trainer, metrics.epoch, float(metrics.epoch))
+        self.details(trainer, metrics.epoch)
+
+    def details(self, trainer: Trainer, epoch: int) -> None:
+        """Every test prediction and the layers' vital signs, for the analysis panels."""
+        probe = trainer.data.train
+        health = layer_health(trainer.model, probe.images[:PROBE_BATCH],
+                              probe.labels[:PROBE_BATCH])
+        self.emit(EpochDetails(epoch, trainer.test_predictions.cpu().numpy(),
+                               trainer.test_confidence.float().cpu().numpy(), health))
+
+    def snapshot(self, trainer: Trainer, epoch: int, progress: float) -> None:
+        self._last_snapshot = time.monotonic()
+        self.emit(take_snapshot(trainer.model, trainer.data.test.images[0], epoch, progress,
+                                trainer.global_step))

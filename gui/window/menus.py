@@ -1,0 +1,78 @@
+"""The menu bar and its shortcuts; every action works wherever the focus is."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMessageBox
+
+from .export_menu import ExportMenu
+
+SHORTCUTS = ("Ctrl+Return  Start\nCtrl+P  Pause / Resume\nEsc  Stop\n"
+             "Ctrl+O  Open a checkpoint to inspect it\nCtrl+B  Branch from a checkpoint\n"
+             "F2 / Del  Rename / delete the selected run (Runs)\n"
+             "Ctrl+E  Export the current panel as PNG\nCtrl+Shift+E  Export the curves as PNG\n"
+             "Ctrl+Z  Undo a stroke (Draw tab)\nCtrl+Q  Quit")
+
+
+class Menus:
+    """Builds the main window's menus; the actions are attributes (``start_action``, ...)."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        self.window = window
+        w = window
+        self.quit_action = self._action("&Quit", "Ctrl+Q", w.close, "Stop any run and quit")
+        self.start_action = self._action("&Start", "Ctrl+Return", w.start_training,
+                                         "Start a new run")
+        self.start_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.pause_action = self._action("&Pause", "Ctrl+P", w.toggle_pause, "Pause or resume")
+        self.stop_action = self._action("S&top", "Esc", w.stop_training, "Stop the run")
+        self.open_action = self._action("&Open checkpoint…", QKeySequence.StandardKey.Open,
+                                        w.files.open_dialog,
+                                        "Inspect a saved checkpoint or run in every panel")
+        self.branch_action = self._action("&Branch from checkpoint…", "Ctrl+B",
+                                          w.files.branch_dialog, "Start a new run from a saved "
+                                          "checkpoint, with edited settings")
+        self.export_action = self._action("Panel as &PNG…", "Ctrl+E", w.files.export_panel,
+                                          "Save what the current panel shows as a PNG image")
+        self.export_curves_action = self._action(
+            "&Curves as PNG…", "Ctrl+Shift+E", lambda: w.files.export_panel(w.curves),
+            "Save the loss and accuracy plots as a PNG image")
+        self.export_gif_action = self._action("&Time-lapse…", "", w.files.export_timelapse,
+                                              "Save the filters over time as an animated GIF")
+
+        bar = w.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.open_action)
+        file_menu.addSeparator()
+        export_menu = file_menu.addMenu("&Export")
+        for act in (self.export_action, self.export_curves_action, self.export_gif_action):
+            export_menu.addAction(act)
+        export_menu.addSeparator()
+        self.exports = ExportMenu(w, export_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        train_menu = bar.addMenu("&Train")
+        for act in (self.start_action, self.pause_action, self.stop_action):
+            train_menu.addAction(act)
+        train_menu.addSeparator()
+        train_menu.addAction(self.branch_action)
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(w.config_dock.toggleViewAction())
+        view_menu.addAction(w.runs_dock.toggleViewAction())
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction("&Keyboard shortcuts",
+                            lambda: QMessageBox.information(w, "Keyboard shortcuts", SHORTCUTS))
+        help_menu.addAction("&About CNN Studio", lambda: QMessageBox.about(
+            w, "About CNN Studio", "CNN Studio trains convolutional networks built from "
+            "scratch and shows what they learn while they learn."))
+
+    def _action(self, text: str, shortcut: QKeySequence | str, slot: Callable[[], object],
+                tip: str) -> QAction:
+        act = QAction(text, self.window)
+        act.setShortcut(QKeySequence(shortcut))
+        act.setStatusTip(tip)
+        act.triggered.connect(lambda _checked=False: slot())
+        self.window.addAction(act)
+        return act

@@ -1,0 +1,109 @@
+"""The status bar: what the run is doing, how far it is, and what happened last."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+
+from cnn_core.train.callbacks import BatchProgress, RunStatus, best_epoch
+
+from ..session.describe import epochs_text, format_duration
+from ..session.run_session import RunSession
+from ..training.controller import RunState
+from ..training.messages import RunInfo
+
+STATUS_INTERVAL = 0.2  # seconds between progress texts: read at a human pace
+
+
+class StatusBarView:
+    """Fills ``bar`` with a message (``statusMessage``) and a progress bar
+    (``trainingProgress``) from what ``session`` reports."""
+
+    def __init__(self, bar: QStatusBar, session: RunSession) -> None:
+        self.session = session
+        self.label = QLabel(objectName="statusMessage")
+        self.progress = QProgressBar(objectName="trainingProgress")
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.progress.setFixedWidth(220)
+        bar.addWidget(self.label, 1)
+        bar.addPermanentWidget(self.progress)
+        self._shown_at = 0.0
+        self._first_step: int | None = None
+        session.status.connect(self.show)
+        session.curvesReset.connect(self._on_reset)
+        session.runStarted.connect(self._on_run_started)
+        session.batchProgress.connect(self._on_batch_progress)
+        session.stateChanged.connect(self._on_state_changed)
+        session.runFinished.connect(self._on_run_finished)
+
+    def show(self, text: str, error: bool = False) -> None:
+        self.label.setText(text)
+        if error != self.label.property("error"):  # restyling is costly: only on change
+            self.label.setProperty("error", error)
+            self.label.setStyleSheet("color: #c62828;" if error else "")
+
+    def _on_reset(self, _epochs: int | None) -> None:
+        self._first_step = None
+        self._set_progress(0)
+
+    def _set_progress(self, value: int) -> None:
+        if value != self.progress.value():  # setValue repaints at once, even when unchanged
+            self.progress.setValue(value)
+
+    def _on_run_started(self, info: RunInfo) -> None:
+        if info.run_dir is None:
+            return
+        start = f" from epoch {info.start_epoch}" if info.start_epoch else ""
+        self.show(f"Training {info.model_name} ({info.parameters:,} parameters) on "
+                  f"{info.dataset.display_name}{start}: {info.train_size:,} images, "
+                  f"device {info.device}")
+
+    def _on_batch_progress(self, p: BatchProgress) -> None:
+        if self._first_step is None:  # a resumed run starts part-way through
+            self._first_step = (p.epoch - 1) * p.num_batches + p.batch - len(p.losses)
+        now = time.monotonic()
+        if now - self._shown_at < STATUS_INTERVAL and p.batch != p.num_batches:
+            return
+        self._shown_at = now
+        done = (p.epoch - 1) * p.num_batches + p.batch
+        total = p.epochs * p.num_batches
+        self._set_progress(int(1000 * done / total))
+        rate = (done - self._first_step) / max(p.elapsed, 1e-9)  # batches per second
+        loss = sum(p.losses) / max(len(p.losses), 1)
+        paused = " · paused" if self.session.state == RunState.PAUSED else ""
+        self.show(f"Epoch {p.epoch}/{p.epochs} · batch {p.batch}/{p.num_batches} · "
+                  f"loss {loss:.4f} · {p.images_per_sec:,.0f} img/s · elapsed "
+                  f"{format_duration(now - self.session.started_at)} · "
+                  f"ETA {format_duration((total - done) / max(rate, 1e-9))}{paused}")
+
+    def _on_state_changed(self, state: RunState) -> None:
+        if state == RunState.PAUSED:
+            self.show("Paused. Edit the learning rate, optimizer, batch size, epochs or "
+                      "schedule if you like; Resume (Ctrl+P) continues with them, Stop (Esc) "
+                      "ends the run.")
+
+    def _on_run_finished(self, status: RunStatus) -> None:
+        history = self.session.history
+        if status == RunStatus.INSPECTED:
+            last = history[-1] if history else None
+            done = (f"epoch {last.epoch}, test accuracy {last.test_acc:.2%}" if last
+                    else "untrained")
+            self._set_progress(0)
+            self.show(f"Opened {self.session.opened} ({done}). Explore it in the panels, or "
+                      "branch from it (Ctrl+B).")
+            return
+        best = best_epoch(history)
+        summary = (f" Best test accuracy {best.test_acc:.2%} at epoch {best.epoch}."
+                   if best else "")
+        elapsed = format_duration(time.monotonic() - self.session.started_at)
+        n = epochs_text(len(history))
+        if status == RunStatus.COMPLETED:
+            self._set_progress(1000)
+            self.show(f"Finished {n} in {elapsed}.{summary}")
+        elif status == RunStatus.STOPPED:
+            self.show(f"Stopped after {n} ({elapsed}).{summary}")
+        else:
+            self.show(f"Run failed after {n}.{summary}", error=True)
