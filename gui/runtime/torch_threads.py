@@ -6,10 +6,7 @@ team of workers, which slows training for the rest of the process.
 
 from __future__ import annotations
 
-import threading
-
 import torch
-from PySide6.QtCore import QObject, QRunnable, QThreadPool
 
 _full_count: int | None = None  # torch's thread count before we changed any
 
@@ -38,29 +35,7 @@ def use_training_threads() -> None:
         torch.set_num_threads(_full_count)
 
 
-class _Warm(QRunnable):
-    def __init__(self, done: threading.Event) -> None:
-        super().__init__()
-        self.done = done
-
-    def run(self) -> None:
-        # torch fixes a thread's OpenMP count at its first parallel op; make that happen now.
-        torch.set_num_threads(1)
-        torch.ones(1 << 17).add_(1)
-        self.done.set()
-
-
-def single_thread_pool(parent: QObject) -> QThreadPool:
-    """A pool of one thread that never expires and runs torch single-threaded.
-
-    Create it in the GUI thread as the window is built, before a run starts: its warm-up
-    lowers the count later threads start with, so the full count is remembered first.
-    """
+def use_one_thread() -> None:
+    """Call at the start of a helper thread, before its first torch op."""
     _remember_full_count()
-    pool = QThreadPool(parent)
-    pool.setMaxThreadCount(1)
-    pool.setExpiryTimeout(-1)
-    warmed = threading.Event()
-    pool.start(_Warm(warmed))
-    warmed.wait(10)  # not waitForDone: that would also retire the thread just warmed
-    return pool
+    torch.set_num_threads(1)

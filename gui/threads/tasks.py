@@ -16,8 +16,9 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-import torch
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+from ..runtime.torch_threads import use_one_thread
 
 
 class TaskState:
@@ -93,11 +94,6 @@ class Task(QObject):
             self.finished.emit()
 
 
-def single_torch_thread() -> None:
-    """A helper thread's torch ops run on one core, leaving the rest to training."""
-    torch.set_num_threads(1)
-
-
 class _Executor(QObject):
     def __init__(self, set_up: Callable[[], None]) -> None:
         super().__init__()
@@ -119,7 +115,7 @@ class Lane(QObject):
     _submit = Signal(object)
 
     def __init__(self, name: str, parent: QObject | None = None, *,
-                 set_up: Callable[[], None] = single_torch_thread) -> None:
+                 set_up: Callable[[], None] = use_one_thread) -> None:
         super().__init__(parent)
         self._name = name
         self._set_up = set_up

@@ -15,16 +15,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.skipif(torch.get_num_threads() < 2, reason="one thread: nothing to lose")
-def test_a_training_thread_gets_the_full_count_after_a_helper_pool() -> None:
+def test_a_training_thread_gets_the_full_count_after_a_helper_lane() -> None:
     # A fresh process: this one's counts were set by earlier tests.
     code = textwrap.dedent("""
         import threading, torch
         from PySide6.QtCore import QCoreApplication
-        from gui.runtime.torch_threads import single_thread_pool, use_training_threads
+        from gui.runtime.torch_threads import use_training_threads
+        from gui.threads.tasks import Lane
 
         full = torch.get_num_threads()
         app = QCoreApplication([])
-        pool = single_thread_pool(app)   # its warm-up lowers the count new threads start with
+        lane = Lane("helper")  # its set-up lowers the count new threads start with
+        lane.run(lambda _state: torch.ones(1 << 17).add_(1)).done.wait(30)
         seen = []
 
         def train():
@@ -34,6 +36,7 @@ def test_a_training_thread_gets_the_full_count_after_a_helper_pool() -> None:
         worker = threading.Thread(target=train)
         worker.start()
         worker.join()
+        lane.shutdown()
         print(f"full {full}, training thread {seen[0]}")
     """)
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
