@@ -58,7 +58,7 @@ def test_fit_calls_every_hook_in_order_and_learns(small: DataBundle) -> None:
 
 def test_batch_reports_are_rate_limited_but_lose_no_batch_loss(small: DataBundle) -> None:
     rec = Recorder()
-    Trainer(cfg(epochs=1, batch_size=16), [rec], data=small, report_interval=10.0).fit()
+    Trainer(cfg(epochs=1, batch_size=16), [rec], data=small, report_interval=3600.0).fit()
     # 40 batches, one report (the epoch's last batch) carrying all 40 losses
     assert len(rec.progress) == 1
     assert len(rec.progress[0].losses) == 40 and rec.progress[0].first_step == 1
@@ -234,7 +234,7 @@ def test_a_batch_size_waiting_for_the_next_epoch_keeps_reports_rate_limited(
             self.progress.append(progress)
 
     resize = Resize()
-    trainer = Trainer(cfg(epochs=2, batch_size=16), [resize], data=small, report_interval=10.0)
+    trainer = Trainer(cfg(epochs=2, batch_size=16), [resize], data=small, report_interval=3600.0)
     trainer.fit()
     # epoch 1 keeps its 40 batches of 16 and reports once, at its end: the waiting batch
     # size does not turn every remaining batch into a report
