@@ -7,22 +7,22 @@ print one line on stderr and exit non-zero; tracebacks are for bugs only.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from .train.callbacks import BatchProgress, Callback, EpochMetrics
-from .runs.checkpoint import CheckpointError, load_checkpoint, trainer_from_checkpoint
+from .train.callbacks import BatchProgress, Callback, EpochMetrics, TrainerView
+from .runs.checkpoint import CheckpointError
 from .train.config import OPTIMIZERS, TrainConfig
 from .data.datasets import DATASETS, DatasetError, dataset_folder, download_dataset, is_available
 from .export.exporters import (ExportError, export_bundle, export_csv, export_onnx, export_tensorboard,
                      resolve_source)
 from .nn.models import MODELS, build_model, count_parameters
-from .paths import default_runs_dir
-from .runs.recorder import RunRecorder
-from .runs.store import RunError, new_run_dir, read_summary, run_of_checkpoint
-from .train.trainer import Trainer, TrainingError
+from .runs.store import RunError
+from .train.launch import LaunchError, RunKind, launch, open_continuation
+from .train.trainer import TrainingError
 
 PROG = "cnn_core"
 # Flags that map one-to-one onto TrainConfig fields (flag dest == field name).
@@ -99,7 +99,7 @@ class ConsoleReporter(Callback):
     def __init__(self, out: TextIO, bar: TextIO | None) -> None:
         self.out, self.bar = out, bar
 
-    def on_batch_end(self, trainer: Trainer, p: BatchProgress) -> None:
+    def on_batch_end(self, trainer: TrainerView, p: BatchProgress) -> None:
         if self.bar is None:
             return
         width = 30
@@ -109,7 +109,7 @@ class ConsoleReporter(Callback):
                        f"{p.batch}/{p.num_batches} loss {loss:.4f} {p.images_per_sec:,.0f} img/s ")
         self.bar.flush()
 
-    def on_epoch_end(self, trainer: Trainer, m: EpochMetrics) -> None:
+    def on_epoch_end(self, trainer: TrainerView, m: EpochMetrics) -> None:
         if self.bar is not None:
             self.bar.write("\r\033[K")
         width = len(str(trainer.config.epochs))
@@ -123,63 +123,45 @@ class ConsoleReporter(Callback):
 
 def _train(args: argparse.Namespace) -> int:
     given = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k) is not None}
-    parent = None
-    if args.resume:
-        state = load_checkpoint(args.resume)
-        for key in ("arch", "dataset"):
-            if key in given and given[key] != state["config"][key]:
-                raise UsageError(f"--{key} cannot change when resuming "
-                                 f"(the checkpoint is {state['config'][key]})")
-        if given.get("epochs", state["config"]["epochs"]) <= state["epoch"]:
-            raise UsageError(f"the checkpoint already has {state['epoch']} epochs; "
-                             "pass --epochs with a larger total")
-        checkpoint = Path(args.resume).resolve()
-        run = run_of_checkpoint(checkpoint)
-        out = Path(args.out) if args.out else run
-        if out is not None and out == run and _went_on_past(run, state):
-            # Continuing in place would overwrite the epochs after this checkpoint.
-            out, parent = None, run
-        config = TrainConfig.from_dict({**state["config"], **given})
+    continuation = open_continuation(args.resume, RunKind.RESUME) if args.resume else None
+    if continuation is not None:
+        # without --epochs a resume goes on to the run's own total, not one epoch more
+        given.setdefault("epochs", continuation.state["config"]["epochs"])
+        config = dataclasses.replace(continuation.config(), **given)
     else:
-        state = None
         config = TrainConfig(**given)
-        out = Path(args.out) if args.out else None
     config.validate()  # ValueError names the field
     if args.download and DATASETS[config.dataset].downloadable:
         _download(config.dataset, config.data_dir)
-    if out is None:
-        out = new_run_dir(default_runs_dir(), config)
-        if parent is not None:
-            print(f"{parent.name} went on past epoch {state['epoch']}: branching into {out}")
 
     bar = sys.stderr if (sys.stderr.isatty() and not args.quiet) else None
-    callbacks = [ConsoleReporter(sys.stdout, bar), RunRecorder(out, parent=parent)]
-    if state is not None:
-        edits = {k: v for k, v in given.items() if state["config"].get(k) != v}
-        trainer = trainer_from_checkpoint(state, callbacks, **edits)
+    try:
+        run = launch(config, [ConsoleReporter(sys.stdout, bar)], continuation=continuation,
+                     run_dir=Path(args.out) if args.out else None)
+    except LaunchError as exc:  # a refused resume, worded with the flags a person passes
+        if exc.field == "epochs" and continuation is not None:
+            raise UsageError(f"the checkpoint already has {continuation.epoch} epochs; "
+                             "pass --epochs with a larger total") from None
+        raise UsageError(f"--{exc.field.replace('_', '-')} {exc.reason}") from None
+    trainer = run.trainer
+    if run.note:
+        print(run.note)
+    if continuation is not None:
         print(f"resuming {config.arch} on {config.dataset} from epoch {trainer.epoch} "
               f"({args.resume})")
-    else:
-        trainer = Trainer(config, callbacks)
     print(f"{trainer.model.display_name} ({count_parameters(trainer.model):,} parameters) on "
           f"{trainer.info.display_name}, {len(trainer.data.train):,} train / "
           f"{len(trainer.data.test):,} test images, device {trainer.device}")
     try:
         result = trainer.fit()
     except KeyboardInterrupt:
-        print(f"\ninterrupted; completed epochs are saved in {out}", file=sys.stderr)
+        print(f"\ninterrupted; completed epochs are saved in {run.run_dir}", file=sys.stderr)
         return 130
     best = result.best
     if best is not None:
-        print(f"best test_acc {best.test_acc:.2%} at epoch {best.epoch}; run saved in {out}")
+        print(f"best test_acc {best.test_acc:.2%} at epoch {best.epoch}; run saved in "
+              f"{run.run_dir}")
     return 0
-
-
-def _went_on_past(run: Path, state: dict) -> bool:
-    try:
-        return read_summary(run).epochs_done > int(state["epoch"])
-    except RunError:
-        return False
 
 
 def _download(name: str, data_dir: str | None) -> None:

@@ -1,8 +1,9 @@
 """Checkpoints: written atomically, read without ever running code from the file.
 
-A checkpoint is a plain dict of tensors and primitives (see ``Trainer.state_dict``), so
-``torch.load(weights_only=True)`` can read it. A file that fails that -- a pickle that
-wants to run code, a truncated or foreign file -- is refused, never retried unsafely.
+A checkpoint is a plain dict of tensors and primitives (``Trainer.state_dict``, stamped
+with this module's format and version), so ``torch.load(weights_only=True)`` can read
+it. A file that fails that -- a pickle that wants to run code, a truncated or foreign
+file -- is refused, never retried unsafely.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from typing import Any
 import torch
 
 from .atomic import atomic_write
-from ..train.trainer import CHECKPOINT_FORMAT, CHECKPOINT_VERSION
+from ..train.callbacks import EpochMetrics, SettingsChange
+from ..train.config import TrainConfig
 
+CHECKPOINT_FORMAT = "cnn-studio-checkpoint"
+CHECKPOINT_VERSION = 1
 _REQUIRED = ("config", "model_meta", "epoch", "model", "optimizer", "scheduler", "history", "rng")
 
 
@@ -26,8 +30,10 @@ class CheckpointError(ValueError):
 
 
 def save_checkpoint(state: dict[str, Any], path: str | Path) -> None:
-    """Write ``state`` to ``path`` atomically (temp file in the same folder + os.replace)."""
-    atomic_write(path, lambda f: torch.save(state, f))
+    """Write ``state`` (a ``Trainer.state_dict()``) to ``path`` with the format stamp,
+    atomically (temp file in the same folder + os.replace)."""
+    stamped = {**state, "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION}
+    atomic_write(path, lambda f: torch.save(stamped, f))
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
@@ -61,14 +67,11 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 
 def _check_contents(state: dict[str, Any], path: Path) -> None:
     """The parts read before the model is built: settings, epoch, history, changes."""
-    from ..train.callbacks import EpochMetrics
-    from ..train.config import TrainConfig
-
     try:
         TrainConfig.from_dict({**state["config"], "device": "cpu"}).validate()
         int(state["epoch"])
         [EpochMetrics(**m) for m in state["history"]]
-        [(float(c["epoch"]), dict(c["changes"])) for c in state.get("changes", [])]
+        [SettingsChange.from_dict(c) for c in state.get("changes", [])]
         checkpoint_lr(state)
     except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
         raise CheckpointError(f"{path}: the checkpoint's settings or history are unusable "
@@ -79,34 +82,3 @@ def checkpoint_lr(state: dict[str, Any]) -> float:
     """The learning rate the run had reached (after the schedule's cuts)."""
     return float(state["optimizer"]["param_groups"][0]["lr"])
 
-
-def trainer_from_checkpoint(state: dict[str, Any], callbacks: Any = (), **overrides: Any):
-    """A :class:`Trainer` that continues a checkpointed run.
-
-    ``overrides`` may set ``epochs`` (the new total), ``device`` and ``data_dir``, and edit
-    any of the trainer's ``EDITABLE`` settings (learning rate, optimizer, ...): those edits
-    take effect at once and are recorded in ``trainer.changes``, like edits made while
-    paused (the callbacks hear of them before ``on_train_start``).
-    """
-    from ..train.config import TrainConfig
-    from ..train.trainer import EDITABLE, Trainer
-
-    fixed = {k: v for k, v in overrides.items() if k in ("epochs", "device", "data_dir")}
-    edits = {k: v for k, v in overrides.items() if k in EDITABLE and k != "epochs"}
-    others = sorted(set(overrides) - set(fixed) - set(edits))
-    if others:
-        raise CheckpointError(f"{others[0]}: cannot change when continuing from a checkpoint")
-    try:
-        config = TrainConfig.from_dict({**state["config"], **fixed})
-        config.validate()
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"the checkpoint's settings are not usable: {exc}") from None
-    trainer = Trainer(config, callbacks)
-    try:
-        trainer.load_state_dict(state)
-    except (RuntimeError, KeyError, ValueError, TypeError) as exc:
-        raise CheckpointError(f"the checkpoint does not fit its own architecture: {exc}") from None
-    if edits:
-        trainer.request_changes(**edits)  # ValueError("field: reason") for a bad edit
-        trainer.apply_pending_changes(epoch_start=True)
-    return trainer

@@ -1,4 +1,4 @@
-"""Writes a run to its folder as it trains (the layout is described in :mod:`cnn_core.runs`).
+"""Writes a run to its folder as it trains (the layout: :mod:`cnn_core.runs.store`).
 
 Every file is replaced atomically, so a run killed at any moment leaves readable files.
 """
@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 
 from .atomic import atomic_write, atomic_write_text
-from ..train.callbacks import BatchProgress, Callback, EpochMetrics
+from ..train.callbacks import (BatchProgress, Callback, EpochMetrics, FitResult, RunStatus,
+                               SettingsChange, TrainerView, best_epoch)
 from .checkpoint import save_checkpoint
 from ..inspect.analysis import conv_filters
 from .store import (METRIC_COLUMNS, BatchLog, RunError, RunSummary, batches_csv, read_batches,
                    read_summary, write_summary)
-from ..train.trainer import FitResult, Trainer
 
 __all__ = ["METRIC_COLUMNS", "RunRecorder", "metrics_csv"]
 
@@ -34,7 +34,7 @@ def metrics_csv(history: list[EpochMetrics]) -> str:
     return buf.getvalue()
 
 
-def default_name(trainer: Trainer, parent: dict[str, Any] | None = None) -> str:
+def default_name(trainer: TrainerView, parent: dict[str, Any] | None = None) -> str:
     """What a run is called until renamed: what sets it apart at a glance."""
     c = trainer.config
     name = f"{c.arch} {c.optimizer} lr {c.lr:g}"
@@ -71,7 +71,7 @@ class RunRecorder(Callback):
 
     # -- hooks ---------------------------------------------------------------------------
 
-    def on_train_start(self, trainer: Trainer) -> None:
+    def on_train_start(self, trainer: TrainerView) -> None:
         config = trainer.config
         try:
             summary = read_summary(self.run_dir) if (self.run_dir / "summary.json").is_file() \
@@ -87,7 +87,8 @@ class RunRecorder(Callback):
                                                                                    parent),
                                  arch=config.arch, dataset=config.dataset, created=_now(),
                                  parent=parent)
-        summary.device, summary.status, summary.epochs = str(trainer.device), "running", config.epochs
+        summary.device, summary.status = str(trainer.device), RunStatus.RUNNING
+        summary.epochs = config.epochs
         summary.changes = list(trainer.changes)
         self.summary = summary
         # Keep what was logged up to the point this run continues from.
@@ -106,45 +107,44 @@ class RunRecorder(Callback):
         if not self._snapshot_path(trainer).is_file():  # a new run, or a branch's start
             self._write_snapshot(trainer)
 
-    def on_batch_end(self, trainer: Trainer, p: BatchProgress) -> None:
+    def on_batch_end(self, trainer: TrainerView, p: BatchProgress) -> None:
         first = p.first_step
         self._steps.extend(range(first, first + len(p.losses)))
         self._epochs.extend([p.epoch] * len(p.losses))
         self._losses.extend(p.losses)
         self._lrs.extend([p.lr] * len(p.losses))
 
-    def on_settings_changed(self, trainer: Trainer, change: dict[str, Any]) -> None:
+    def on_settings_changed(self, trainer: TrainerView, change: SettingsChange) -> None:
         self._write_config(trainer)
         if self.summary is not None:
             self.summary.changes = list(trainer.changes)
             self.summary.epochs = trainer.config.epochs
             self._write_summary(trainer)
 
-    def on_epoch_end(self, trainer: Trainer, metrics: EpochMetrics) -> None:
+    def on_epoch_end(self, trainer: TrainerView, metrics: EpochMetrics) -> None:
         state = trainer.state_dict()
         save_checkpoint(state, self.checkpoints / "last.pt")
-        best = max(trainer.history, key=lambda m: m.test_acc)
-        if best is metrics:
+        if best_epoch(trainer.history) is metrics:
             save_checkpoint(state, self.checkpoints / "best.pt")
         atomic_write_text(self.run_dir / "metrics.csv", metrics_csv(trainer.history))
         self._write_batches()
         self._write_snapshot(trainer)
         self._write_summary(trainer)
 
-    def on_train_end(self, trainer: Trainer, result: FitResult) -> None:
+    def on_train_end(self, trainer: TrainerView, result: FitResult) -> None:
         self._write_batches()
         self._write_summary(trainer, status=result.status)
 
-    def on_exception(self, trainer: Trainer, exc: BaseException) -> None:
+    def on_exception(self, trainer: TrainerView, exc: BaseException) -> None:
         try:
             self._write_batches()
-            self._write_summary(trainer, status="failed")
+            self._write_summary(trainer, status=RunStatus.FAILED)
         except OSError:
             pass  # the run's own error is the one to report
 
     # -- files ---------------------------------------------------------------------------
 
-    def _write_config(self, trainer: Trainer) -> None:
+    def _write_config(self, trainer: TrainerView) -> None:
         atomic_write_text(self.run_dir / "config.json",
                           json.dumps(trainer.config.to_dict(), indent=2) + "\n")
 
@@ -155,10 +155,10 @@ class RunRecorder(Callback):
                        np.asarray(self._lrs, dtype=np.float64))
         atomic_write_text(self.run_dir / "batches.csv", batches_csv(log))
 
-    def _snapshot_path(self, trainer: Trainer) -> Path:
+    def _snapshot_path(self, trainer: TrainerView) -> Path:
         return self.run_dir / "snapshots" / f"epoch-{trainer.epoch:04d}.npz"
 
-    def _write_snapshot(self, trainer: Trainer) -> None:
+    def _write_snapshot(self, trainer: TrainerView) -> None:
         """The weights, in half precision (a quarter of a checkpoint: no optimizer state),
         so the time-lapse of a past run can be replayed."""
         arrays = {f"filters/{k}": v.astype(np.float16)
@@ -170,10 +170,10 @@ class RunRecorder(Callback):
         # DeepCNN epoch from training
         atomic_write(self._snapshot_path(trainer), lambda f: np.savez(f, **arrays))
 
-    def _write_summary(self, trainer: Trainer, status: str | None = None) -> None:
+    def _write_summary(self, trainer: TrainerView, status: RunStatus | None = None) -> None:
         summary = self.summary
         assert summary is not None
-        best = max(trainer.history, key=lambda m: m.test_acc, default=None)
+        best = best_epoch(trainer.history)
         summary.epochs_done = trainer.epoch
         summary.epochs = trainer.config.epochs
         summary.best_test_acc = best.test_acc if best else None

@@ -1,7 +1,7 @@
 """The run history on disk: one folder per run, read back for listing, comparing,
 resuming, branching and export.
 
-Layout of a run folder (written by :class:`cnn_core.recorder.RunRecorder`)::
+Layout of a run folder (written by :class:`cnn_core.runs.recorder.RunRecorder`)::
 
     config.json               the TrainConfig (after any edits made while paused)
     metrics.csv               one row per finished epoch (METRIC_COLUMNS)
@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..train.callbacks import EpochMetrics
+from ..train.callbacks import EpochMetrics, RunStatus, SettingsChange
 from ..train.config import TrainConfig
 
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds",
@@ -55,18 +55,19 @@ class RunSummary:
     device: str = ""
     created: str = ""  # ISO 8601, local time
     updated: str = ""
-    status: str = "running"  # running, completed, stopped or failed
+    status: RunStatus = RunStatus.RUNNING
     epochs_done: int = 0
     epochs: int = 0
     best_test_acc: float | None = None
     best_epoch: int | None = None
     train_seconds: float = 0.0
     parent: dict[str, Any] | None = None  # {"run": folder name, "epoch": k} for a branch
-    changes: list[dict[str, Any]] = field(default_factory=list)  # see Trainer.changes
+    changes: list[SettingsChange] = field(default_factory=list)  # see Trainer.changes
 
     def to_json(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "path"}
-        return data
+        return {**data, "status": RunStatus(self.status).value,
+                "changes": [c.to_dict() for c in self.changes]}
 
     @property
     def last_checkpoint(self) -> Path:
@@ -137,8 +138,11 @@ def read_summary(run_dir: str | Path) -> RunSummary:
     if "arch" not in data or "dataset" not in data:
         raise RunError(f"{run_dir}: the summary names no architecture or dataset")
     try:
+        if "status" in data:
+            data["status"] = RunStatus(data["status"])
+        data["changes"] = [SettingsChange.from_dict(c) for c in data.get("changes", [])]
         return RunSummary(path=run_dir, **data)
-    except TypeError as exc:
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise RunError(f"{run_dir / SUMMARY}: {exc}") from None
 
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .trainer import FitResult, Trainer
+import torch
+from torch import Tensor
+
+from .config import TrainConfig
+from ..data.datasets import DataBundle, DatasetInfo
+from ..nn.models import StudioModel
 
 
 @dataclass
@@ -89,27 +93,73 @@ class SettingsChange:
         return cls(int(data["step"]), float(data["epoch"]), changes)
 
 
+@dataclass
+class FitResult:
+    """How ``Trainer.fit`` ended: completed or stopped, and the epochs so far."""
+
+    status: RunStatus
+    epochs_done: int
+    history: list[EpochMetrics] = field(default_factory=list)
+
+    @property
+    def best(self) -> EpochMetrics | None:
+        return best_epoch(self.history)
+
+
+class TrainerView(Protocol):
+    """What a hook may use of the trainer calling it (:class:`cnn_core.train.trainer.Trainer`),
+    declared here so that the hooks' module does not import the loop that calls them."""
+
+    config: TrainConfig
+    device: torch.device
+    info: DatasetInfo
+    data: DataBundle
+    model: StudioModel
+    epoch: int  # epochs completed
+    global_step: int  # batches done
+    history: list[EpochMetrics]
+    changes: list[SettingsChange]
+    test_predictions: Tensor | None  # the last evaluation's, for every test image
+    test_confidence: Tensor | None
+
+    @property
+    def lr(self) -> float: ...
+
+    @property
+    def model_meta(self) -> dict[str, Any]: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def request_stop(self) -> None: ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def request_changes(self, **changes: Any) -> None: ...
+
+
 class Callback:
     """Override the hooks you need; the defaults do nothing."""
 
-    def on_train_start(self, trainer: Trainer) -> None:
+    def on_train_start(self, trainer: TrainerView) -> None:
         pass
 
-    def on_epoch_start(self, trainer: Trainer, epoch: int) -> None:
+    def on_epoch_start(self, trainer: TrainerView, epoch: int) -> None:
         pass
 
-    def on_batch_end(self, trainer: Trainer, progress: BatchProgress) -> None:
+    def on_batch_end(self, trainer: TrainerView, progress: BatchProgress) -> None:
         """Called at most every ``report_interval`` seconds and after each epoch's last batch."""
 
-    def on_settings_changed(self, trainer: Trainer, change: dict[str, Any]) -> None:
+    def on_settings_changed(self, trainer: TrainerView, change: SettingsChange) -> None:
         """Called when edits queued with ``Trainer.request_changes`` take effect (before the
         next batch); ``change`` is the entry appended to ``trainer.changes``."""
 
-    def on_epoch_end(self, trainer: Trainer, metrics: EpochMetrics) -> None:
+    def on_epoch_end(self, trainer: TrainerView, metrics: EpochMetrics) -> None:
         """Called after evaluation and the scheduler step: the state is a clean resume point."""
 
-    def on_train_end(self, trainer: Trainer, result: FitResult) -> None:
+    def on_train_end(self, trainer: TrainerView, result: FitResult) -> None:
         """Called when the run completes or is stopped (not when it fails)."""
 
-    def on_exception(self, trainer: Trainer, exc: BaseException) -> None:
+    def on_exception(self, trainer: TrainerView, exc: BaseException) -> None:
         """Called when the run fails, before the exception reaches the caller of ``fit``."""

@@ -7,37 +7,26 @@ import math
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from .callbacks import BatchProgress, Callback, EpochMetrics
+from .callbacks import (BatchProgress, Callback, EpochMetrics, FitResult, RunStatus,
+                        SettingsChange)
 from .config import TrainConfig, resolve_device
-from ..data.datasets import DataBundle, Split, load_dataset
+from ..data.datasets import DataBundle, Split
 from ..nn.models import StudioModel, build_model
 
-CHECKPOINT_FORMAT = "cnn-studio-checkpoint"
-CHECKPOINT_VERSION = 1
 # Settings that may change while a run is paused; everything else fixes what the run is.
 EDITABLE = ("lr", "optimizer", "batch_size", "epochs", "step_size", "gamma", "momentum",
             "weight_decay")
+REPORT_INTERVAL = 0.05  # seconds between batch reports, unless the caller asks otherwise
 
 
 class TrainingError(RuntimeError):
     """A run that cannot go on (diverged, out of memory, bad data); the message says why."""
-
-
-@dataclass
-class FitResult:
-    status: Literal["completed", "stopped"]
-    epochs_done: int
-    history: list[EpochMetrics] = field(default_factory=list)
-
-    @property
-    def best(self) -> EpochMetrics | None:
-        return max(self.history, key=lambda m: m.test_acc, default=None)
 
 
 def make_optimizer(config: TrainConfig, params: Iterable[nn.Parameter],
@@ -85,14 +74,15 @@ def evaluate(model: nn.Module, split: Split, criterion: nn.Module,
 
 
 class Trainer:
-    """Builds model, optimizer and scheduler from a config and trains them.
+    """Builds model, optimizer and scheduler from a config and trains them on ``data``
+    (loaded by the caller: :func:`cnn_core.train.launch.launch` does it for a run).
 
     Thread-safe controls (``request_stop``, ``pause``, ``resume``) may be called from any
     thread; they take effect between two batches.
     """
 
     def __init__(self, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
-                 data: DataBundle | None = None, report_interval: float = 0.05) -> None:
+                 data: DataBundle, report_interval: float = REPORT_INTERVAL) -> None:
         config.validate()
         self.config = config
         self.callbacks = list(callbacks)
@@ -110,9 +100,8 @@ class Trainer:
                   else torch.contiguous_format)
 
         torch.manual_seed(config.seed)
-        bundle = data if data is not None else load_dataset(config.dataset, config.data_dir)
-        self.info = bundle.info
-        self.data = bundle.to(self.device, layout)
+        self.info = data.info
+        self.data = data.to(self.device, layout)
         self.model: StudioModel = build_model(
             config.arch, in_channels=self.info.in_channels, num_classes=self.info.num_classes,
             input_size=self.info.input_size).to(self.device, memory_format=layout)
@@ -124,9 +113,8 @@ class Trainer:
         self.epoch = 0  # epochs completed
         self.global_step = 0
         self.history: list[EpochMetrics] = []
-        # settings edited during the run: {"step", "epoch" (fractional), "changes": {field:
-        # [old, new]}}, so curves can mark them and checkpoints remember them
-        self.changes: list[dict[str, Any]] = []
+        # settings edited during the run, so curves can mark them and checkpoints remember them
+        self.changes: list[SettingsChange] = []
         self._pending: dict[str, Any] = {}  # edits that apply before the next batch
         self._next_epoch: dict[str, Any] = {}  # a batch size waiting for the next epoch
         self._pending_lock = threading.Lock()
@@ -205,8 +193,8 @@ class Trainer:
         if "lr" in edits:
             self.scheduler.base_lrs = [edits["lr"]] * len(self.optimizer.param_groups)
         self.scheduler.step_size, self.scheduler.gamma = self.config.step_size, self.config.gamma
-        change = {"step": self.global_step, "epoch": round(self._progress, 4),
-                  "changes": {k: [current[k], v] for k, v in edits.items()}}
+        change = SettingsChange(self.global_step, round(self._progress, 4),
+                                {k: (current[k], v) for k, v in edits.items()})
         self.changes.append(change)
         self._emit("on_settings_changed", self, change)
 
@@ -246,8 +234,7 @@ class Trainer:
         except Exception as exc:
             self._emit("on_exception", self, exc)
             raise
-        status: Literal["completed", "stopped"] = (
-            "completed" if self.epoch >= self.config.epochs else "stopped")
+        status = RunStatus.COMPLETED if self.epoch >= self.config.epochs else RunStatus.STOPPED
         result = FitResult(status, self.epoch, list(self.history))
         self._emit("on_train_end", self, result)
         return result
@@ -351,13 +338,12 @@ class Trainer:
                 "num_classes": self.info.num_classes, "input_size": self.info.input_size}
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything a checkpoint needs to continue exactly where this run is."""
+        """Everything a checkpoint needs to continue exactly where this run is
+        (:func:`cnn_core.runs.checkpoint.save_checkpoint` stamps the file format)."""
         rng: dict[str, Any] = {"torch": torch.get_rng_state(), "shuffle": self.shuffle.get_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
         return {
-            "format": CHECKPOINT_FORMAT,
-            "version": CHECKPOINT_VERSION,
             "config": self.config.to_dict(),
             "model_meta": self.model_meta,
             "epoch": self.epoch,
@@ -366,7 +352,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "history": [m.as_dict() for m in self.history],
-            "changes": list(self.changes),
+            "changes": [c.to_dict() for c in self.changes],
             "rng": rng,
         }
 
@@ -378,7 +364,7 @@ class Trainer:
         self.epoch = int(state["epoch"])
         self.global_step = int(state.get("global_step", 0))
         self.history = [EpochMetrics(**m) for m in state["history"]]
-        self.changes = list(state.get("changes", []))
+        self.changes = [SettingsChange.from_dict(c) for c in state.get("changes", [])]
         self._progress = float(self.epoch)
         rng = state["rng"]
         torch.set_rng_state(rng["torch"])

@@ -5,11 +5,11 @@ import pickle
 import pytest
 import torch
 
-from cnn_core.runs.checkpoint import (CheckpointError, load_checkpoint, save_checkpoint,
-                                 trainer_from_checkpoint)
+from cnn_core.runs.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from cnn_core.train.config import TrainConfig
 from cnn_core.data.datasets import DataBundle
 from cnn_core.runs.recorder import RunRecorder
+from cnn_core.train.launch import trainer_from_checkpoint
 from cnn_core.train.trainer import Trainer
 from tests.exploit import Exploit
 
@@ -34,17 +34,14 @@ def test_round_trip_keeps_everything(tmp_path, small: DataBundle) -> None:
 
 @pytest.mark.parametrize("arch", ["simplecnn", "deepcnn"])
 def test_resume_after_epoch_k_equals_an_unbroken_run(tmp_path, small: DataBundle,
-                                                     monkeypatch, arch: str) -> None:
-    import cnn_core.train.trainer as trainer_module
-    # trainer_from_checkpoint loads the dataset by name: hand it the same small bundle
-    monkeypatch.setattr(trainer_module, "load_dataset", lambda *a, **k: small)
+                                                     arch: str) -> None:
     unbroken = Trainer(cfg(arch=arch), data=small)
     unbroken.fit()
 
     first = Trainer(cfg(arch=arch, epochs=2), [RunRecorder(tmp_path / "run")], data=small)
     first.fit()
     state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
-    resumed = trainer_from_checkpoint(state, epochs=3)
+    resumed = trainer_from_checkpoint(state, data=small, epochs=3)
     assert resumed.epoch == 2
     resumed.fit()
 

@@ -8,25 +8,19 @@ import numpy as np
 import pytest
 import torch
 
-from cnn_core.runs.checkpoint import load_checkpoint, trainer_from_checkpoint
+from cnn_core.runs.checkpoint import CheckpointError, load_checkpoint
+from cnn_core.train.callbacks import RunStatus, SettingsChange
 from cnn_core.train.config import TrainConfig
 from cnn_core.data.datasets import DataBundle
 from cnn_core.runs.recorder import RunRecorder
 from cnn_core.runs.store import (RunError, delete_run, list_runs, read_batches, read_config,
                            read_metrics, read_snapshots, read_summary, rename_run)
+from cnn_core.train.launch import trainer_from_checkpoint
 from cnn_core.train.trainer import Trainer
 
 
 def cfg(**kw) -> TrainConfig:
     return TrainConfig(**{"arch": "lenet5", "epochs": 2, "device": "cpu", "seed": 2, **kw})
-
-
-@pytest.fixture
-def same_data(monkeypatch, small: DataBundle) -> DataBundle:
-    """Trainers built from checkpoints load their dataset by name: give them `small`."""
-    import cnn_core.train.trainer as trainer_module
-    monkeypatch.setattr(trainer_module, "load_dataset", lambda *a, **k: small)
-    return small
 
 
 def test_a_run_folder_has_every_file_and_reads_back(tmp_path, small) -> None:
@@ -35,7 +29,7 @@ def test_a_run_folder_has_every_file_and_reads_back(tmp_path, small) -> None:
     trainer.fit()
     summary = read_summary(run)
     assert (summary.name, summary.arch, summary.dataset, summary.status) == (
-        "first try", "lenet5", "mnist-sample", "completed")
+        "first try", "lenet5", "mnist-sample", RunStatus.COMPLETED)
     assert summary.epochs_done == 2 and summary.device == "cpu" and summary.created
     best = max(trainer.history, key=lambda m: m.test_acc)
     assert (summary.best_test_acc, summary.best_epoch) == (best.test_acc, best.epoch)
@@ -59,13 +53,13 @@ def test_a_run_folder_has_every_file_and_reads_back(tmp_path, small) -> None:
     assert not list(run.rglob("*.tmp"))
 
 
-def test_resuming_in_the_same_folder_continues_every_file(tmp_path, same_data) -> None:
+def test_resuming_in_the_same_folder_continues_every_file(tmp_path, small) -> None:
     unbroken = tmp_path / "unbroken"
-    Trainer(cfg(epochs=3), [RunRecorder(unbroken)], data=same_data).fit()
+    Trainer(cfg(epochs=3), [RunRecorder(unbroken)], data=small).fit()
     run = tmp_path / "run"
-    Trainer(cfg(epochs=2), [RunRecorder(run)], data=same_data).fit()
+    Trainer(cfg(epochs=2), [RunRecorder(run)], data=small).fit()
     state = load_checkpoint(run / "checkpoints" / "last.pt")
-    trainer_from_checkpoint(state, [RunRecorder(run)], epochs=3).fit()
+    trainer_from_checkpoint(state, [RunRecorder(run)], data=small, epochs=3).fit()
 
     key = lambda ms: [(m.train_loss, m.train_acc, m.test_loss, m.test_acc) for m in ms]  # noqa: E731
     assert key(read_metrics(run)) == key(read_metrics(unbroken))
@@ -76,14 +70,14 @@ def test_resuming_in_the_same_folder_continues_every_file(tmp_path, same_data) -
     assert read_summary(run).epochs_done == 3
 
 
-def test_a_branch_starts_from_its_parents_checkpoint(tmp_path, same_data) -> None:
+def test_a_branch_starts_from_its_parents_checkpoint(tmp_path, small) -> None:
     parent = tmp_path / "parent"
-    Trainer(cfg(epochs=3), [RunRecorder(parent)], data=same_data).fit()
+    Trainer(cfg(epochs=3), [RunRecorder(parent)], data=small).fit()
     state = load_checkpoint(parent / "checkpoints" / "best.pt")
     k = state["epoch"]
     branch = tmp_path / "branch"
     trainer = trainer_from_checkpoint(state, [RunRecorder(branch, parent=parent)],
-                                      epochs=k + 2, lr=3e-4)
+                                      data=small, epochs=k + 2, lr=3e-4)
     for name, tensor in trainer.model.state_dict().items():
         assert torch.equal(tensor, state["model"][name]), name
     trainer.fit()
@@ -106,10 +100,28 @@ def test_settings_changed_during_a_run_are_recorded(tmp_path, small) -> None:
 
     run = tmp_path / "run"
     Trainer(cfg(), [Edit(), RunRecorder(run)], data=small, report_interval=0.0).fit()
-    assert read_summary(run).changes == [{"step": 5, "epoch": 0.5,
-                                          "changes": {"lr": [1e-3, 2e-3]}}]
+    change = SettingsChange(step=5, epoch=0.5, changes={"lr": (1e-3, 2e-3)})
+    assert read_summary(run).changes == [change]
+    assert json.loads((run / "summary.json").read_text())["changes"] == [change.to_dict()]
     assert read_config(run).lr == 2e-3
-    assert load_checkpoint(run / "checkpoints" / "last.pt")["changes"][0]["step"] == 5
+    state = load_checkpoint(run / "checkpoints" / "last.pt")
+    assert state["changes"] == [change.to_dict()]
+    assert trainer_from_checkpoint(state, data=small).changes == [change]
+
+
+def test_malformed_changes_or_status_are_refused_with_the_file_named(tmp_path, small) -> None:
+    run = tmp_path / "run"
+    Trainer(cfg(epochs=1), [RunRecorder(run)], data=small).fit()
+    summary = json.loads((run / "summary.json").read_text())
+    for bad in ({"changes": [{"step": 1}]}, {"status": "exploded"}):
+        (run / "summary.json").write_text(json.dumps({**summary, **bad}))
+        with pytest.raises(RunError, match="summary.json"):
+            read_summary(run)
+    state = load_checkpoint(run / "checkpoints" / "last.pt")
+    state["changes"] = [{"step": 1, "epoch": 0.1, "changes": {"lr": [1e-3]}}]
+    torch.save(state, tmp_path / "bad.pt")
+    with pytest.raises(CheckpointError, match="bad.pt"):
+        load_checkpoint(tmp_path / "bad.pt")
 
 
 def test_list_rename_and_delete(tmp_path, small) -> None:
@@ -146,12 +158,10 @@ def test_a_run_killed_mid_write_leaves_the_completed_files_readable(tmp_path, sm
 
     state = load_checkpoint(run / "checkpoints" / "last.pt")
     monkeypatch.setattr(recorder, "metrics_csv", crash)
-    import cnn_core.train.trainer as trainer_module
-    monkeypatch.setattr(trainer_module, "load_dataset", lambda *a, **k: small)
     with pytest.raises(KeyboardInterrupt):
-        trainer_from_checkpoint(state, [RunRecorder(run)], epochs=2).fit()
+        trainer_from_checkpoint(state, [RunRecorder(run)], data=small, epochs=2).fit()
     # the checkpoint of epoch 2 was completed before the crash; every file still reads
     assert load_checkpoint(run / "checkpoints" / "last.pt")["epoch"] == 2
     assert (run / "metrics.csv").read_bytes() == before[run / "metrics.csv"]
-    assert len(read_metrics(run)) == 1 and read_summary(run).status == "running"
+    assert len(read_metrics(run)) == 1 and read_summary(run).status == RunStatus.RUNNING
     assert not list(run.rglob("*.tmp")) and not list(run.rglob(".*.tmp"))

@@ -6,7 +6,7 @@ import time
 import pytest
 import torch
 
-from cnn_core.train.callbacks import BatchProgress, Callback
+from cnn_core.train.callbacks import BatchProgress, Callback, RunStatus, SettingsChange
 from cnn_core.train.config import TrainConfig
 from cnn_core.data.datasets import DataBundle, Split
 from cnn_core.train.trainer import Trainer, TrainingError
@@ -46,7 +46,7 @@ def cfg(**kw) -> TrainConfig:
 def test_fit_calls_every_hook_in_order_and_learns(small: DataBundle) -> None:
     rec = Recorder()
     result = Trainer(cfg(epochs=3), [rec], data=small, report_interval=0.0).fit()
-    assert result.status == "completed" and result.epochs_done == 3
+    assert result.status == RunStatus.COMPLETED and result.epochs_done == 3
     assert rec.events == ["start", "epoch1", "end1", "epoch2", "end2", "epoch3", "end3",
                           "completed"]
     assert rec.epochs[-1].train_loss < rec.epochs[0].train_loss
@@ -58,7 +58,7 @@ def test_fit_calls_every_hook_in_order_and_learns(small: DataBundle) -> None:
 
 def test_batch_reports_are_rate_limited_but_lose_no_batch_loss(small: DataBundle) -> None:
     rec = Recorder()
-    Trainer(cfg(epochs=1, batch_size=16), [rec], data=small, report_interval=10.0).fit()
+    Trainer(cfg(epochs=1, batch_size=16), [rec], data=small, report_interval=3600.0).fit()
     # 40 batches, one report (the epoch's last batch) carrying all 40 losses
     assert len(rec.progress) == 1
     assert len(rec.progress[0].losses) == 40 and rec.progress[0].first_step == 1
@@ -79,7 +79,7 @@ def test_stop_takes_effect_within_one_batch(small: DataBundle) -> None:
 
     trainer = Trainer(cfg(epochs=5), [StopAt()], data=small, report_interval=0.0)
     result = trainer.fit()
-    assert result.status == "stopped"
+    assert result.status == RunStatus.STOPPED
     assert trainer.global_step == 3  # no batch ran after the request
     assert result.epochs_done == 0
 
@@ -174,37 +174,31 @@ def test_a_new_learning_rate_applies_from_the_next_batch(small: DataBundle) -> N
     lrs = {p.global_step: p.lr for p in edit.progress}
     assert lrs[3] == pytest.approx(1e-3) and lrs[4] == pytest.approx(0.05)
     assert lrs[20] == pytest.approx(0.05)
-    assert edit.applied == [{"step": 3, "epoch": pytest.approx(3 * 64 / 640),
-                             "changes": {"lr": [pytest.approx(1e-3), 0.05]}}]
+    assert edit.applied == [SettingsChange(step=3, epoch=pytest.approx(3 * 64 / 640),
+                                           changes={"lr": (pytest.approx(1e-3), 0.05)})]
     assert trainer.config.lr == 0.05 and trainer.changes == edit.applied
-    assert trainer.state_dict()["changes"] == edit.applied
+    assert trainer.state_dict()["changes"] == [c.to_dict() for c in edit.applied]
 
 
 def test_the_update_of_the_next_batch_uses_the_new_learning_rate(small: DataBundle) -> None:
     """Plain SGD: after the edit, one batch moves the weights by exactly lr * gradient."""
 
-    class Probe(EditAt):
-        def on_batch_end(self, trainer, progress):
-            super().on_batch_end(trainer, progress)
-            if progress.global_step == self.step:
-                trainer.request_stop()
-
-    trainer = Trainer(cfg(epochs=1, optimizer="sgd", momentum=0.0), [Probe(2, lr=0.5)],
+    trainer = Trainer(cfg(epochs=1, optimizer="sgd", momentum=0.0), [EditAt(2, lr=0.5)],
                       data=small, report_interval=0.0)
-    trainer.fit()
-    trainer._stop.clear()
-    before = {k: v.clone() for k, v in trainer.model.named_parameters()}
     seen = []
     real_step = trainer.optimizer.step
 
     def step():
-        seen.append({k: p.grad.clone() for k, p in trainer.model.named_parameters()})
+        if trainer.global_step == 2:  # the third batch, the first after the edit
+            seen.append(({k: p.detach().clone() for k, p in trainer.model.named_parameters()},
+                         {k: p.grad.clone() for k, p in trainer.model.named_parameters()}))
         real_step()
-        trainer.request_stop()
+        if trainer.global_step == 2:
+            trainer.request_stop()
 
     trainer.optimizer.step = step
     trainer.fit()
-    grads = seen[0]
+    [(before, grads)] = seen
     for k, p in trainer.model.named_parameters():
         assert torch.allclose(p.detach(), before[k] - 0.5 * grads[k], atol=1e-6), k
 
@@ -219,9 +213,9 @@ def test_optimizer_batch_size_epochs_and_schedule_change_mid_run(small: DataBund
     epoch1 = [p for p in edit.progress if p.epoch == 1]
     assert len(epoch1) == 10 and {p.num_batches for p in epoch1} == {10}
     assert trainer.global_step == 10 + 5 + 5
-    assert [c["changes"].keys() for c in edit.applied] == [
+    assert [c.changes.keys() for c in edit.applied] == [
         {"optimizer", "epochs", "step_size", "gamma"}, {"batch_size"}]
-    assert edit.applied[1]["epoch"] == 1.0
+    assert edit.applied[1].epoch == 1.0
     # the schedule now cuts the lr tenfold every epoch
     assert [round(m.lr, 8) for m in trainer.history] == [1e-3, 1e-4, 1e-5]
 
@@ -240,7 +234,7 @@ def test_a_batch_size_waiting_for_the_next_epoch_keeps_reports_rate_limited(
             self.progress.append(progress)
 
     resize = Resize()
-    trainer = Trainer(cfg(epochs=2, batch_size=16), [resize], data=small, report_interval=10.0)
+    trainer = Trainer(cfg(epochs=2, batch_size=16), [resize], data=small, report_interval=3600.0)
     trainer.fit()
     # epoch 1 keeps its 40 batches of 16 and reports once, at its end: the waiting batch
     # size does not turn every remaining batch into a report
@@ -267,4 +261,5 @@ def test_bad_edits_are_refused_at_once_and_nothing_is_queued(small: DataBundle) 
     trainer.fit()
     with pytest.raises(ValueError, match="^epochs: must be more than the 2"):
         trainer.request_changes(epochs=2)
-    assert trainer._pending == {} and trainer.changes == []
+    trainer.apply_pending_changes()
+    assert trainer.changes == [] and trainer.lr == 1e-3
