@@ -65,7 +65,7 @@ class PathLabel(QLabel):
 
 def fill_row(item: QTreeWidgetItem, run: RunSummary, names: dict[str, str], active: bool) -> None:
     """One run's cells, sort keys, tooltips and colours (``names``: folder -> run name)."""
-    status = run.status
+    status = str(run.status.value)
     if active:
         status = "training"
     elif status == "running":  # recorded as running, yet not trained here

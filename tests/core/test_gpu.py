@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from cnn_core.train.config import TrainConfig
+from cnn_core.data import load_dataset
 from cnn_core.nn.layers import Conv2D
 from cnn_core.train.trainer import Trainer
 
@@ -25,14 +26,15 @@ def test_conv2d_on_cuda_matches_cpu(impl: str) -> None:
 
 @pytest.mark.parametrize("arch", ["lenet5", "simplecnn", "deepcnn"])
 def test_training_on_cuda_keeps_data_on_the_device_and_learns(arch: str) -> None:
-    trainer = Trainer(TrainConfig(arch=arch, epochs=2, device="cuda"))
+    trainer = Trainer(TrainConfig(arch=arch, epochs=2, device="cuda"), data=load_dataset("mnist-sample"))
     assert trainer.data.train.images.is_cuda and next(trainer.model.parameters()).is_cuda
     history = trainer.fit().history
     assert history[-1].test_acc > 0.85
 
 
 def test_a_checkpoint_restores_the_cuda_random_stream() -> None:
-    trainer = Trainer(TrainConfig(arch="lenet5", epochs=1, device="cuda"))
+    trainer = Trainer(TrainConfig(arch="lenet5", epochs=1, device="cuda"),
+                      data=load_dataset("mnist-sample"))
     state = trainer.state_dict()
     cuda_states = state["rng"]["cuda"]
     assert len(cuda_states) == torch.cuda.device_count()

@@ -109,11 +109,11 @@ def test_confusion_matrix_and_its_cells(qtbot, trained) -> None:
     trained.tabs.setCurrentWidget(trained.inside.errors_panel)
     table = find(trained, QTableWidget, "confusionMatrixView")
     matrix = trained.inside.errors_panel.matrix
-    assert matrix.sum() == trained.run_info.test_size == 1000
+    assert matrix.sum() == trained.session.run_info.test_size == 1000
     counts = [[int(table.item(r, c).text()) for c in range(10)] for r in range(10)]
     assert np.array_equal(np.array(counts), matrix)
     details = trained.inside.details
-    labels = trained.run_info.test_labels
+    labels = trained.session.run_info.test_labels
     t, p = np.argwhere(matrix - np.diag(np.diag(matrix)) > 0)[0]
     rect = table.visualItemRect(table.item(int(t), int(p)))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
@@ -177,7 +177,7 @@ def test_colour_dataset_shows_rgb_first_layer_filters(qtbot, window, monkeypatch
     goes through the same window, worker and panels."""
     import torch
 
-    import cnn_core.train.trainer as trainer_module
+    import cnn_core.train.launch as launch_module
     import gui.panels.config_panel as config_panel_module
     from cnn_core.data.datasets import DATASETS, DataBundle, Split
 
@@ -185,7 +185,7 @@ def test_colour_dataset_shows_rgb_first_layer_filters(qtbot, window, monkeypatch
     fake = DataBundle(DATASETS["cifar10"],
                       Split(torch.randn(256, 3, 32, 32, generator=g), torch.arange(256) % 10),
                       Split(torch.randn(64, 3, 32, 32, generator=g), torch.arange(64) % 10))
-    monkeypatch.setattr(trainer_module, "load_dataset", lambda *a, **k: fake)
+    monkeypatch.setattr(launch_module, "load_dataset", lambda *a, **k: fake)
     monkeypatch.setattr(config_panel_module, "is_available", lambda *a, **k: True)
     window.config_panel.set_config(TrainConfig(arch="lenet5", dataset="cifar10", epochs=1,
                                                device="cpu"))

@@ -1,5 +1,5 @@
-"""The engine's shape: no import cycles (counting imports inside functions and under
-TYPE_CHECKING), no Qt, and no module over 400 lines."""
+"""The code's shape: no import cycles (counting imports inside functions and under
+TYPE_CHECKING), an engine without Qt, threads made in one place, and small modules."""
 
 from __future__ import annotations
 
@@ -7,18 +7,23 @@ import ast
 import graphlib
 from pathlib import Path
 
-import cnn_core
+import pytest
 
-ROOT = Path(cnn_core.__file__).parent
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = (ROOT / "cnn_core", ROOT / "gui")
+
+
+def sources() -> list[Path]:
+    return [p for package in PACKAGES for p in package.rglob("*.py")]
 
 
 def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    parts = path.relative_to(ROOT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def imported_modules(path: Path, known: set[str]) -> set[str]:
-    """Every cnn_core module ``path`` imports anywhere in its body, with the packages whose
+    """Every module of ours ``path`` imports anywhere in its body, with the packages whose
     ``__init__`` that import runs."""
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
@@ -46,7 +51,7 @@ def imported_modules(path: Path, known: set[str]) -> set[str]:
 
 
 def import_graph() -> dict[str, set[str]]:
-    files = {module_name(p): p for p in ROOT.rglob("*.py")}
+    files = {module_name(p): p for p in sources()}
     return {name: imported_modules(path, set(files)) for name, path in files.items()}
 
 
@@ -55,9 +60,10 @@ def test_the_import_graph_finds_imports_of_every_kind() -> None:
     assert "cnn_core.train.config" in graph["cnn_core.train.trainer"]  # top level, relative
     assert "cnn_core.data.datasets" in graph["cnn_core.train.config"]  # inside a function
     assert "cnn_core.data" in graph["cnn_core.train.trainer"]  # the package __init__ runs
+    assert "gui.session.run_session" in graph["gui.window.main_window"]
 
 
-def test_cnn_core_has_no_import_cycle() -> None:
+def test_there_is_no_import_cycle() -> None:
     try:
         graphlib.TopologicalSorter(import_graph()).prepare()
     except graphlib.CycleError as exc:
@@ -65,7 +71,7 @@ def test_cnn_core_has_no_import_cycle() -> None:
 
 
 def test_cnn_core_never_imports_qt() -> None:
-    for path in ROOT.rglob("*.py"):
+    for path in (ROOT / "cnn_core").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
                      [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
@@ -73,7 +79,24 @@ def test_cnn_core_never_imports_qt() -> None:
                            for n in names), path
 
 
+def lines(path: Path) -> int:
+    return len(path.read_text(encoding="utf-8").splitlines())
+
+
 def test_no_module_is_over_400_lines() -> None:
-    long = {str(p.relative_to(ROOT)): n for p in ROOT.rglob("*.py")
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400}
+    long = {str(p.relative_to(ROOT)): n for p in sources() if (n := lines(p)) > 400}
     assert not long
+
+
+def test_the_main_window_only_composes() -> None:
+    assert lines(ROOT / "gui" / "window" / "main_window.py") < 300
+
+
+@pytest.mark.parametrize("call", ["QThread(", "QThreadPool(", "threading.Thread("])
+def test_threads_are_made_in_one_module(call: str) -> None:
+    """Work leaves the GUI thread through gui.threads.tasks (the warm-up's import thread
+    runs no Qt and no torch op)."""
+    allowed = {"QThread(": {"gui/threads/tasks.py"}, "QThreadPool(": set(),
+               "threading.Thread(": {"gui/runtime/warmup.py"}}[call]
+    makers = {str(p.relative_to(ROOT)) for p in sources() if call in p.read_text("utf-8")}
+    assert makers <= allowed
