@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ..widgets.mosaic import SEQUENTIAL, Grid, grid_columns, render_grid
+from cnn_core.export.render import SEQUENTIAL, Grid, grid_columns, render_grid
 
 
 def set_text(item: pg.LabelItem | pg.PlotItem, text: str) -> None:
@@ -146,7 +146,7 @@ class FeatureMapsPanel(QWidget):
                                   levels=(0, 255))
         set_text(self.input_title, caption or "input")
         for name, fmap in maps.items():
-            grid = render_grid(fmap, cols=grid_columns(len(fmap), aspect=0.5), cmap=SEQUENTIAL,
+            grid = render_grid(fmap, cols=grid_columns(len(fmap), aspect=0.5), table=SEQUENTIAL,
                                per_tile=False, signed=False)
             self.grids[name] = grid
             label, item = self._layer_items[name]

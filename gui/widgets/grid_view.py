@@ -1,4 +1,4 @@
-"""A zoomable view of one :class:`~gui.widgets.mosaic.Grid` with labels and hover text."""
+"""A zoomable view of one :class:`~cnn_core.export.render.Grid` with labels and hover text."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QWidget
 
-from .mosaic import Grid
+from cnn_core.export.render import Grid
 
 MAX_TILE_LABELS = 64  # past this, only the first tile of each row is numbered
 
