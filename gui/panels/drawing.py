@@ -119,7 +119,7 @@ class DrawingPanel(QWidget):
         self.preview = QLabel(objectName="drawingInput", alignment=Qt.AlignmentFlag.AlignCenter)
         self.preview.setFixedSize(PREVIEW, PREVIEW)
         self.chart = ProbabilityBars(object_name="predictionChart",
-                                     placeholder="prediction: draw something")
+                                     placeholder="prediction: appears as you draw")
         self.maps = FeatureMapsPanel(view_name="drawingFeatureMaps", browser=False,
                                      probabilities=False, show_input=False)
 

@@ -15,6 +15,7 @@ from cnn_core.inspect.analysis import confusion_from_predictions
 
 THUMB = 56
 LIST_WIDTH = 150  # the list of a cell's images: two columns of thumbnails
+DETAIL_SHARE = 10_000  # splitter size for the detail: all the room the others leave
 
 
 def row_label(index: int, name: str) -> str:
@@ -72,7 +73,9 @@ class ErrorsPanel(QWidget):
         self.splitter.addWidget(middle)
         self.splitter.addWidget(self.detail)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setStretchFactor(2, 1)  # the detail takes what the matrix leaves
+        self.splitter.setStretchFactor(2, 1)
+        # the matrix and the list as narrow as they can be, the detail takes the rest
+        self.splitter.setSizes([1, LIST_WIDTH, DETAIL_SHARE])
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)

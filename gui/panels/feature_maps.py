@@ -162,6 +162,7 @@ class FeatureMapsPanel(QWidget):
         for col, name in enumerate(maps):
             label = self.view.addLabel("", row=0, col=col, color="#333")
             box = self.view.addViewBox(row=1, col=col, lockAspect=True, invertY=True)
+            self.view.ci.layout.setColumnStretchFactor(col, 1)  # columns of one width
             image = pg.ImageItem()
             box.addItem(image)
             self._layer_items[name] = (label, image)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout,
+                               QWidget)
 
 from cnn_core.inspect.analysis import LayerHealth
 
@@ -47,7 +49,10 @@ class LayerHealthPanel(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         # the legend beside the plot, not on it: a layer's curve can run anywhere
         self.legend = pg.LegendItem()
-        self.plot.getPlotItem().layout.addItem(self.legend, 2, 3)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        cells = self.plot.getPlotItem().layout
+        cells.addItem(self.legend, 2, 3)
+        cells.setAlignment(self.legend, Qt.AlignmentFlag.AlignTop)
         self.warnings = QLabel("Layer health is measured after every epoch on 256 training "
                                "images.", objectName="layerHealthWarnings", wordWrap=True)
         bar = QHBoxLayout()

@@ -48,7 +48,7 @@ class SaliencyPanel(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Explain"))
         bar.addWidget(self.target_combo)
-        bar.addWidget(self.caption, 1)
+        bar.addStretch(1)
         self.images: dict[str, pg.ImageItem] = {}
         # short fixed titles, to fit narrow columns: the caption names the class explained
         for col, (key, title) in enumerate((("input", "input"), ("cam", "Grad-CAM"),
@@ -57,6 +57,7 @@ class SaliencyPanel(QWidget):
             box = self.view.addViewBox(row=1, col=col, lockAspect=True, invertY=True)
             self.images[key] = pg.ImageItem()
             box.addItem(self.images[key])
+            self.view.ci.layout.setColumnStretchFactor(col, 1)  # three images, one size
         self.bars = ProbabilityBars(object_name=f"{view_name}Probabilities")
         self.bars.setFixedWidth(PROBABILITIES_WIDTH)
         self.bars.setVisible(probabilities)
@@ -68,6 +69,7 @@ class SaliencyPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
+        layout.addWidget(self.caption)  # a row of its own: it wraps in a narrow panel
         layout.addWidget(canvas, 1)
         self.result: Saliency | None = None
         self.target_combo.currentIndexChanged.connect(
