@@ -2,7 +2,8 @@
 
 The experiment bundle made from the command line has no window to render, and
 ``cnn_core`` never imports Qt, so its pictures are drawn here: plain axes, ticks, labels
-and a legend -- enough to read a run at a glance in any image viewer.
+and a legend -- enough to read a run at a glance in any image viewer. Filter grids come
+from :mod:`.render`, the window's own renderer, so they look as they do in the window.
 """
 
 from __future__ import annotations
@@ -15,18 +16,15 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ..train.callbacks import EpochMetrics
+from . import render
 
-TRAIN_COLOUR = (31, 119, 180)
-TEST_COLOUR = (230, 115, 0)
+TRAIN_COLOUR = (30, 136, 229)  # the window's curve colours
+TEST_COLOUR = (229, 57, 53)
+PICTURE_ASPECT = 1.6  # a filter grid about this many times as wide as high
 _INK = (40, 40, 40)
 _GRID = (228, 228, 228)
-_FRAME = (200, 200, 200)
 # Draw at twice the size, then shrink: smooth lines and text without antialiasing support.
 _SS = 2
-# Weights: blue for negative, white for zero, red for positive, so the sign is visible.
-_NEGATIVE = np.array([33, 102, 172], dtype=np.float32)
-_ZERO = np.array([247, 247, 247], dtype=np.float32)
-_POSITIVE = np.array([178, 24, 43], dtype=np.float32)
 
 Font = ImageFont.ImageFont | ImageFont.FreeTypeFont
 Series = tuple[str, tuple[int, int, int], Sequence[float]]
@@ -53,66 +51,48 @@ def _text_size(font: Font, text: str) -> tuple[int, int]:
 # -- filters -----------------------------------------------------------------------------
 
 
-def _diverging(unit: np.ndarray) -> np.ndarray:
-    """Values in -1..1 -> RGB uint8 on the blue-white-red ramp."""
-    t = unit[..., None]
-    colour = np.where(t >= 0, _ZERO + t * (_POSITIVE - _ZERO), _ZERO - t * (_NEGATIVE - _ZERO))
-    return np.clip(np.rint(colour), 0, 255).astype(np.uint8)
+def filter_grid(weights: np.ndarray, tile: int = 24, rgb_input: bool = False) -> np.ndarray:
+    """One RGB uint8 image of a conv layer's kernels ``(out, in, kh, kw)``, in the window's
+    colours and scale (see :mod:`.render`), each kernel enlarged to about ``tile`` pixels
+    so that 3x3 and 5x5 kernels are not specks."""
+    if weights.ndim != 4 or min(weights.shape) == 0:
+        raise ValueError(f"expected conv weights (out, in, kh, kw), got shape {weights.shape}")
+    grid = render.filter_grid(weights, cols=render.grid_columns(len(weights), PICTURE_ASPECT),
+                              rgb_input=rgb_input)
+    return render.enlarge(grid.rgba[..., :3], max(1, round(tile / max(weights.shape[2:]))))
 
 
-def _grid_columns(n: int) -> int:
-    """Columns of a roughly square grid, preferring one whose last row is full
-    (32 kernels: 8 x 4 rather than 6 x 6 with four gaps)."""
-    square = math.ceil(math.sqrt(n))
-    return min(range(square, 2 * square + 1), key=lambda cols: (-n % cols, cols))
-
-
-def filter_grid(weights: np.ndarray, tile: int = 24, pad: int = 2) -> np.ndarray:
-    """One RGB uint8 image of a conv layer's kernels ``(out, in, kh, kw)``.
-
-    Shows the first input channel of every kernel, each scaled by its own largest
-    magnitude (a kernel's pattern stays visible however small its weights), enlarged to
-    about ``tile`` pixels so 3x3 and 5x5 kernels are not specks.
-    """
-    if weights.ndim != 4 or min(weights.shape) == 0 or pad < 2:
-        raise ValueError(f"expected conv weights (out, in, kh, kw) and pad >= 2 (room for a "
-                         f"frame), got shape {weights.shape}, pad {pad}")
-    kernels = weights[:, 0].astype(np.float32)
-    n, kh, kw = kernels.shape
-    peak = np.abs(kernels).max(axis=(1, 2), keepdims=True)
-    tiles = _diverging(kernels / np.where(peak > 0, peak, 1.0))
-    scale = max(1, round(tile / max(kh, kw)))
-    tiles = tiles.repeat(scale, axis=1).repeat(scale, axis=2)
-    th, tw = kh * scale, kw * scale
-    cols = _grid_columns(n)
-    rows = math.ceil(n / cols)
-    out = np.full((rows * (th + pad) + pad, cols * (tw + pad) + pad, 3), 255, np.uint8)
-    for i in range(n):
-        r, c = divmod(i, cols)
-        y, x = pad + r * (th + pad), pad + c * (tw + pad)
-        out[y - 1:y + th + 1, x - 1:x + tw + 1] = _FRAME
-        out[y:y + th, x:x + tw] = tiles[i]
-    return out
+def _text_block(lines: Sequence[tuple[str, int, tuple[int, int, int]]]) -> Image.Image:
+    """Lines of (text, size, colour) on white, drawn at twice the size and shrunk."""
+    fonts = [_font(size) for _, size, _ in lines]
+    heights = [round(size * 1.45) * _SS for _, size, _ in lines]
+    width = max(_text_size(font, text)[0] for font, (text, _, _) in zip(fonts, lines))
+    image = Image.new("RGB", (width + 2 * _SS, sum(heights)), "white")
+    draw = ImageDraw.Draw(image)
+    y = 0
+    for font, height, (text, _, colour) in zip(fonts, heights, lines):
+        draw.text((0, y), text, font=font, fill=colour)
+        y += height
+    return image.resize((image.width // _SS, image.height // _SS), Image.Resampling.LANCZOS)
 
 
 def filters_png(weights: np.ndarray, layer: str) -> bytes:
-    """The kernels of one conv layer as a titled PNG."""
-    grid = Image.fromarray(filter_grid(weights, tile=40, pad=3))
-    grid = grid.resize((grid.width * _SS, grid.height * _SS), Image.Resampling.NEAREST)
+    """The kernels of a network's first conv layer as a titled PNG, drawn as the window
+    draws them (a layer that reads three channels reads RGB images: shown in colour)."""
     n, channels, kh, kw = weights.shape
-    title = f"{layer}: {n} filters, {kh}x{kw}" + (", input channel 1" if channels > 1 else "")
-    note = "red > 0 > blue, each filter scaled to its own range"
-    font, small = _font(14), _font(11)
-    margin = 12 * _SS
-    text_w = max(_text_size(font, title)[0], _text_size(small, note)[0])
-    header = 48 * _SS
-    image = Image.new("RGB", (max(grid.width, text_w) + 2 * margin,
-                              grid.height + header + margin), "white")
-    draw = ImageDraw.Draw(image)
-    draw.text((margin, margin), title, font=font, fill=_INK)
-    draw.text((margin, margin + 20 * _SS), note, font=small, fill=(110, 110, 110))
-    image.paste(grid, ((image.width - grid.width) // 2, header))
-    return _png(image.resize((image.width // _SS, image.height // _SS), Image.Resampling.LANCZOS))
+    rgb = channels == 3
+    grid = Image.fromarray(filter_grid(weights, tile=40, rgb_input=rgb))
+    note = ("each kernel's RGB weights as a colour" if rgb else
+            "red > 0 > blue, one scale for all filters"
+            + (f", mean of {channels} input channels" if channels > 1 else ""))
+    header = _text_block([(f"{layer}: {n} filters, {kh}x{kw}", 14, _INK),
+                          (note, 11, (110, 110, 110))])
+    margin = 12
+    image = Image.new("RGB", (max(grid.width, header.width) + 2 * margin,
+                              header.height + grid.height + 3 * margin), "white")
+    image.paste(header, (margin, margin))
+    image.paste(grid, ((image.width - grid.width) // 2, header.height + 2 * margin))
+    return _png(image)
 
 
 # -- curves ------------------------------------------------------------------------------

@@ -9,135 +9,39 @@ timer: on a 2-core machine every wake-up of the GUI thread takes a core from tra
 for every series, so per-batch losses (x = epoch - 1 + batch / batches) and per-epoch
 points share one axis.
 
-Other runs can be overlaid for comparison (:meth:`CurvesWidget.set_overlays`), each in its
-own colour and named in a legend of runs; their items are made only when the overlaid
-runs change. Markers (:meth:`CurvesWidget.add_marker`) label moments of the run, such as
+Other runs can be overlaid for comparison (:meth:`CurvesWidget.set_overlays`, drawn by
+:class:`~gui.panels.run_overlays.RunOverlays`). Markers (:meth:`CurvesWidget.add_marker`) label moments of the run, such as
 settings edited while paused or the point a branch started from.
 """
 
 from __future__ import annotations
 
-import html
 import math
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QWidget
 
-from cnn_core.train.callbacks import BatchProgress, EpochMetrics
 from cnn_core.runs.store import BatchLog
+from cnn_core.train.callbacks import BatchProgress, EpochMetrics
 
-Series = list[tuple[str, pg.PlotDataItem, str]]  # (name, curve, value format) for a readout
+from ..widgets.hover_readout import HoverReadout
+from ..widgets.panel_parts import cache_as_pixmap
+from .curve_data import Overlay, Smoother, batch_positions, best_epoch, lr_ticks, nice_ceiling
+from .run_overlays import DASH, RunOverlays, sample
+
+__all__ = ["CurvesWidget", "Overlay"]  # Overlay: what callers hand to set_overlays
 
 TRAIN_COLOUR = "#1e88e5"
 TEST_COLOUR = "#e53935"
 LR_COLOUR = "#8e24aa"
-SMOOTHING = 0.9  # weight of the past in the smoothed batch loss (TensorBoard-style, debiased)
 MIN_INTERVAL = 0.2  # seconds between refreshes at the least: five a second looks live
 MAX_INTERVAL = 1.0  # and at the most: slower than this, the curves look stuck
 BUDGET_FACTOR = 50  # wait 50x what a refresh costs: drawing takes ~2% of the time
-# Overlaid runs, one colour each: a qualitative palette without the live run's blue and
-# red, and with the learning rate's purple last.
-OVERLAY_COLOURS = ("#ff7f0e", "#2ca02c", "#17becf", "#8c564b", "#e377c2", "#bcbd22",
-                   "#7f7f7f", "#9467bd")
 MARKER_COLOUR = "#546e7a"
-DASH = Qt.PenStyle.DashLine
-
-
-def nice_ceiling(value: float) -> float:
-    """The next of 1, 1.5, 2, 3, 5, 7.5 x 10^k at or above ``value``."""
-    if not math.isfinite(value) or value <= 0:
-        return 1.0
-    decade = 10 ** math.floor(math.log10(value))
-    return next(m * decade for m in (1, 1.5, 2, 3, 5, 7.5, 10) if m * decade >= value)
-
-
-@dataclass
-class Overlay:
-    """Another run drawn behind the live one, to compare against."""
-
-    key: str  # stable identity (the run folder): the run keeps its colour while overlaid
-    name: str
-    history: list[EpochMetrics]
-    batches: BatchLog | None = None
-
-
-class Smoother:
-    """The smoothed batch loss: an exponential moving average, debiased like TensorBoard's
-    so that the first points are not pulled towards zero."""
-
-    def __init__(self) -> None:
-        self._ema = 0.0
-        self._n = 0
-
-    def extend(self, losses: Iterable[float]) -> list[float]:
-        out = []
-        for loss in losses:
-            self._n += 1
-            self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * loss
-            out.append(self._ema / (1 - SMOOTHING**self._n))
-        return out
-
-
-def batch_positions(epochs: np.ndarray) -> np.ndarray:
-    """x (in epochs) of every batch of a log, where :meth:`CurvesWidget.add_batch` puts a
-    live one: batch i of n in epoch e at e - 1 + i / n. A last, unfinished epoch is
-    spread over as many batches as the one before it had."""
-    if len(epochs) == 0:
-        return np.zeros(0)
-    _, first, inverse, counts = np.unique(epochs, return_index=True, return_inverse=True,
-                                          return_counts=True)
-    if len(counts) > 1:
-        counts[-1] = max(counts[-1], counts[-2])
-    rank = np.arange(len(epochs)) - first[inverse] + 1
-    return epochs - 1 + rank / counts[inverse]
-
-
-class HoverReadout:
-    """Shows the exact value of the data point nearest the mouse on a plot."""
-
-    def __init__(self, plot: pg.PlotWidget, series: Series) -> None:
-        self.plot, self.series = plot, series
-        self.extra: Series = []  # the overlaid runs' curves
-        self.text = pg.TextItem(anchor=(0, 1), color="#222", fill=pg.mkBrush(255, 255, 255, 220),
-                                border=pg.mkPen("#999"))
-        self.text.setZValue(100)
-        self.text.hide()
-        plot.addItem(self.text, ignoreBounds=True)
-        self.marker = pg.ScatterPlotItem(size=9, pen=pg.mkPen("#222"), brush=None)
-        plot.addItem(self.marker, ignoreBounds=True)
-        plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
-
-    def _on_mouse_moved(self, pos) -> None:
-        vb = self.plot.getPlotItem().vb
-        if not self.plot.sceneBoundingRect().contains(pos) or not vb.sceneBoundingRect().contains(pos):
-            self.text.hide()
-            self.marker.setData([])
-            return
-        mouse = vb.mapSceneToView(pos)
-        (x_px, y_px) = vb.viewPixelSize()
-        best = None
-        for name, item, fmt in self.series + self.extra:
-            xs, ys = item.getData()
-            if xs is None or len(xs) == 0 or not item.isVisible():
-                continue
-            d = ((xs - mouse.x()) / x_px) ** 2 + ((ys - mouse.y()) / y_px) ** 2
-            i = int(np.nanargmin(d))
-            if best is None or d[i] < best[0]:
-                best = (d[i], name, xs[i], ys[i], fmt)
-        if best is None or best[0] > 30**2:  # nothing within 30 pixels
-            self.text.hide()
-            self.marker.setData([])
-            return
-        _, name, x, y, fmt = best
-        self.text.setText(f"{name}\nepoch {x:.2f}: {fmt.format(y)}")
-        self.text.setPos(x, y)
-        self.text.show()
-        self.marker.setData([x], [y])
+ACCURACY_TITLE = "Accuracy"
 
 
 class CurvesWidget(QWidget):
@@ -147,7 +51,7 @@ class CurvesWidget(QWidget):
         super().__init__(parent)
         self.loss_plot = pg.PlotWidget(title="Loss")
         self.loss_plot.setObjectName("lossPlot")
-        self.acc_plot = pg.PlotWidget(title="Accuracy")
+        self.acc_plot = pg.PlotWidget(title=ACCURACY_TITLE)
         self.acc_plot.setObjectName("accuracyPlot")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -174,7 +78,7 @@ class CurvesWidget(QWidget):
         ap.setLabel("bottom", "epoch")
         ap.setLabel("left", "accuracy", units="%")
         ap.showGrid(x=True, y=True, alpha=0.2)
-        ap.addLegend(offset=(-10, -10))
+        ap.addLegend(offset=(-10, -10), colCount=2)  # two columns: low, under the curves
         self.train_acc = ap.plot(name="train", pen=pg.mkPen(TRAIN_COLOUR, width=2),
                                  symbol="o", symbolSize=7, symbolBrush=TRAIN_COLOUR)
         self.test_acc = ap.plot(name="test", pen=pg.mkPen(TEST_COLOUR, width=2),
@@ -182,8 +86,7 @@ class CurvesWidget(QWidget):
         self.best_marker = pg.ScatterPlotItem(symbol="star", size=20, brush="#fdd835",
                                               pen=pg.mkPen("#5d4037"), name="best test")
         ap.addItem(self.best_marker)  # the legend picks it up by its name
-        self.best_label = pg.TextItem(color="#5d4037", anchor=(1.0, 1.2))
-        ap.addItem(self.best_label, ignoreBounds=True)
+        self._best_text = ""  # said in the title, where it can cover no curve
 
         # The learning rate on its own log axis at the right of the accuracy plot.
         self.lr_view = pg.ViewBox()
@@ -191,8 +94,7 @@ class CurvesWidget(QWidget):
         ap.scene().addItem(self.lr_view)
         ap.getAxis("right").linkToView(self.lr_view)
         ap.getAxis("right").setLabel("learning rate", color=LR_COLOUR)
-        ap.getAxis("right").setLogMode(True)
-        ap.getAxis("right").enableAutoSIPrefix(False)
+        ap.getAxis("right").enableAutoSIPrefix(False)  # y is log10(lr): ticks set per epoch
         self.lr_view.setXLink(ap)
         self.lr_view.enableAutoRange(y=False)
         self.lr_curve = pg.PlotDataItem(pen=pg.mkPen(LR_COLOUR, width=1.5,
@@ -211,33 +113,17 @@ class CurvesWidget(QWidget):
                                          ("test accuracy", self.test_acc, "{:.2f}%")]),
         ]
         # Everything but the two per-batch curves changes at most once an epoch: keep it as
-        # cached pixmaps, so a frame repaints two curves instead of ~20 Python items (each
-        # Python paint() must win the GIL back from training). Axes with their grid lines
-        # are the costliest; a fixed x range (see reset) keeps their caches valid.
+        # cached pixmaps, so a frame repaints two curves instead of ~20 Python items.
+        # Axes with their grid lines are the costliest; a fixed x range (see reset) keeps
+        # their caches valid.
         live = {self.raw_loss.curve, self.smooth_loss.curve}
         for plot in (self.loss_plot, self.acc_plot):
             for item in plot.scene().items():
                 if item not in live:
                     item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        # While runs are overlaid, a legend of runs takes the place of the legend of series,
-        # in the corner where the curves rarely go: the top right of the loss, the bottom
-        # right of the accuracy. Its last rows say which line style is which series.
-        self.run_legends = {self.loss_plot: self._make_run_legend(lp),
-                            self.acc_plot: self._make_run_legend(ap)}
-        self._this_run_sample = _sample(TEST_COLOUR, symbol="s", symbolSize=7,
-                                        symbolBrush=TEST_COLOUR)
-        self._style_keys = {
-            self.loss_plot: [(_sample("#757575", width=2), "test (solid)"),
-                             (_sample("#757575", width=1), "batch loss, smoothed (thin)")],
-            self.acc_plot: [(_sample("#757575", width=2), "test (solid)"),
-                            (_sample("#757575", width=1.5, style=DASH), "train (dashed)")],
-        }
-        self._overlays: list[Overlay] = []
-        self._overlay_items: dict[str, list[pg.PlotDataItem]] = {}
-        self._colours: dict[str, str] = {}  # overlay key -> colour, kept while overlaid
-        self._overlay_span = 0.0  # epochs covered by the longest overlaid run
-        self._overlay_loss_max = 0.0
-        self._overlay_acc_min = 100.0
+        self.overlays = RunOverlays(self.loss_plot, self.acc_plot, tuple(self._readouts),
+                                    sample(TEST_COLOUR, symbol="s", symbolSize=7,
+                                           symbolBrush=TEST_COLOUR))
         self._markers: list[tuple[pg.PlotWidget, pg.InfiniteLine]] = []
         self._interval = MIN_INTERVAL
         self._cost = 0.0  # running average of a refresh's seconds
@@ -249,15 +135,6 @@ class CurvesWidget(QWidget):
 
     def _sync_lr_view(self) -> None:
         self.lr_view.setGeometry(self.acc_plot.getPlotItem().vb.sceneBoundingRect())
-
-    @staticmethod
-    def _make_run_legend(plot: pg.PlotItem) -> pg.LegendItem:
-        legend = pg.LegendItem(offset=plot.legend.opts["offset"], pen=pg.mkPen("#bdbdbd"),
-                               brush=pg.mkBrush(255, 255, 255, 190), labelTextColor="#333",
-                               verSpacing=-4)
-        legend.setParentItem(plot.vb)
-        legend.setVisible(False)
-        return legend
 
     # -- data in (slots: store only) -----------------------------------------------------
 
@@ -302,91 +179,22 @@ class CurvesWidget(QWidget):
         """Draw other runs behind the live one, each in its own colour, and name them in a
         legend; ``[]`` removes them. Meant for when the overlaid runs change, not per batch:
         it makes new items."""
-        for items in self._overlay_items.values():
-            for item in items:
-                for plot in (self.loss_plot, self.acc_plot):
-                    if item in plot.getPlotItem().items:
-                        plot.removeItem(item)
-        self._overlay_items.clear()
-        keys = {o.key for o in overlays}
-        self._colours = {k: c for k, c in self._colours.items() if k in keys}
-        for o in overlays:
-            if o.key not in self._colours:
-                free = [c for c in OVERLAY_COLOURS if c not in self._colours.values()]
-                self._colours[o.key] = free[0] if free else \
-                    OVERLAY_COLOURS[len(self._colours) % len(OVERLAY_COLOURS)]
-        self._overlays = list(overlays)
-        for plot, legend in self.run_legends.items():
-            legend.clear()
-            legend.setVisible(bool(overlays))
-            plot.getPlotItem().legend.setVisible(not overlays)
-            if overlays and (self._epochs or self._batch_x):
-                legend.addItem(self._this_run_sample, "this run")
-        loss_series: Series = []
-        acc_series: Series = []
-        self._overlay_span, self._overlay_loss_max, self._overlay_acc_min = 0.0, 0.0, 100.0
-        for o in overlays:
-            curves = self._draw_overlay(o, self._colours[o.key])
-            self._overlay_items[o.key] = list(curves.values())
-            name = html.escape(o.name)
-            self.run_legends[self.loss_plot].addItem(curves["test loss"], name)
-            self.run_legends[self.acc_plot].addItem(curves["test accuracy"], name)
-            for series, item in curves.items():
-                readout = acc_series if "accuracy" in series else loss_series
-                readout.append((f"{o.name}: {series}", item,
-                                "{:.2f}%" if "accuracy" in series else "{:.4f}"))
-        self._readouts[0].extra, self._readouts[1].extra = loss_series, acc_series
-        for plot, legend in self.run_legends.items():
-            if overlays:
-                for sample, label in self._style_keys[plot]:
-                    legend.addItem(sample, label)
-            _cache(legend)
+        self.overlays.set(overlays, live_run_shown=bool(self._epochs or self._batch_x))
         self._fit_axes()
         self.refresh()
 
-    def _draw_overlay(self, o: Overlay, colour: str) -> dict[str, pg.PlotDataItem]:
-        """One run's curves by series name; also widens what the axes must show."""
-        lp, ap = self.loss_plot.getPlotItem(), self.acc_plot.getPlotItem()
-        ep = np.array([m.epoch for m in o.history], dtype=float)
-        dots = {"symbol": "o", "symbolSize": 5, "symbolBrush": colour, "symbolPen": None}
-        curves = {}
-        if o.batches is not None and len(o.batches):
-            x = batch_positions(o.batches.epoch)
-            smoothed = Smoother().extend(o.batches.loss.tolist())
-            smooth = curves["batch loss (smoothed)"] = lp.plot(x, smoothed,
-                                                               pen=pg.mkPen(colour, width=1))
-            smooth.setClipToView(True)
-            smooth.setDownsampling(auto=True, method="peak")
-            self._overlay_span = max(self._overlay_span, float(x[-1]))
-            self._overlay_loss_max = max(self._overlay_loss_max,
-                                         max(filter(math.isfinite, smoothed), default=0.0))
-        curves["test loss"] = lp.plot(ep, [m.test_loss for m in o.history],
-                                      pen=pg.mkPen(colour, width=2), **dots)
-        curves["train accuracy"] = ap.plot(ep, [100 * m.train_acc for m in o.history],
-                                           pen=pg.mkPen(colour, width=1.5, style=DASH))
-        curves["test accuracy"] = ap.plot(ep, [100 * m.test_acc for m in o.history],
-                                          pen=pg.mkPen(colour, width=2), **dots)
-        for item in curves.values():
-            item.setZValue(-1)  # behind the live run
-            _cache(item)
-        if o.history:
-            self._overlay_span = max(self._overlay_span, float(ep[-1]))
-            self._overlay_loss_max = max(
-                [self._overlay_loss_max] + [m.test_loss for m in o.history
-                                            if math.isfinite(m.test_loss)])
-            self._overlay_acc_min = min(
-                [self._overlay_acc_min] + [100 * min(m.train_acc, m.test_acc) for m in o.history])
-        return curves
+    @property
+    def run_legends(self) -> dict[pg.PlotWidget, pg.LegendItem]:
+        """Each plot's legend of the overlaid runs (hidden while none is)."""
+        return self.overlays.legends
 
     def overlay_items(self) -> dict[str, list[pg.PlotDataItem]]:
         """The curves drawn for each overlaid run, by key."""
-        return dict(self._overlay_items)
+        return self.overlays.items()
 
     def legend_labels(self) -> list[str]:
         """The runs named in the legend of runs ([] when no run is overlaid)."""
-        keys = {id(sample) for sample, _ in self._style_keys[self.loss_plot]}
-        return [label.text for sample, label in self.run_legends[self.loss_plot].items
-                if id(sample.item) not in keys]
+        return self.overlays.legend_labels()
 
     def marker_texts(self) -> list[str]:
         """The labels of the markers, oldest first."""
@@ -407,14 +215,14 @@ class CurvesWidget(QWidget):
                            "rotateAxis": (1, 0), "color": MARKER_COLOUR,
                            "fill": pg.mkBrush(255, 255, 255, 200)})
             plot.addItem(line, ignoreBounds=True)
-            _cache(line)
+            cache_as_pixmap(line)
             self._markers.append((plot, line))
 
     def _fit_axes(self) -> None:
         """Fit both axes afresh to everything there is to show: the x axis to the longest of
         the planned run, its loaded history and the overlaid runs; the y axes to their
         values. Called when these change, not per batch."""
-        span = max(self._run_epochs or 0, self._overlay_span,
+        span = max(self._run_epochs or 0, self.overlays.span,
                    self._epochs[-1].epoch if self._epochs else 0)
         for plot in (self.loss_plot, self.acc_plot):
             if self._run_epochs:
@@ -430,9 +238,9 @@ class CurvesWidget(QWidget):
         self._acc_floor = 100.0
         self.acc_plot.getPlotItem().enableAutoRange(y=False)
         self.acc_plot.setYRange(0, 100, padding=0.02)
-        self._fit_loss_axis(self._overlay_loss_max)
-        if self._overlays:
-            self._fit_accuracy_axis(self._overlay_acc_min)
+        self._fit_loss_axis(self.overlays.loss_max)
+        if self.overlays.overlays:
+            self._fit_accuracy_axis(self.overlays.acc_min)
         self._batches_dirty = self._epochs_dirty = True  # the live data refits them too
 
     @property
@@ -514,35 +322,28 @@ class CurvesWidget(QWidget):
                                         for m in self._epochs))
         losses = [v for m in self._epochs for v in (m.train_loss, m.test_loss)]
         self._fit_loss_axis(max(filter(math.isfinite, losses), default=0.0))
-        if self._epochs:
-            best = max(self._epochs, key=lambda m: m.test_acc)
+        best = best_epoch(self._epochs)
+        if best is not None:
             self.best_marker.setData([best.epoch], [100 * best.test_acc])
-            self.best_label.setText(f"best {best.test_acc:.1%} (epoch {best.epoch})")
-            self.best_label.setPos(best.epoch, 100 * best.test_acc)
-            # above the star, unless that would leave the plot: then below it
-            near_top = 100 * (1 - best.test_acc) < 0.1 * (100 - self._acc_floor)
-            self.best_label.setAnchor((1.0, -0.2) if near_top else (1.0, 1.2))
             # lr of epoch k applies over (k-1, k]; a step curve needs one more x than y
             lrs = [math.log10(m.lr) for m in self._epochs]
             self.lr_curve.setData(np.arange(len(lrs) + 1, dtype=float), lrs)
             self.lr_view.setYRange(min(lrs) - 0.5, max(lrs) + 0.5, padding=0)
+            axis = self.acc_plot.getPlotItem().getAxis("right")
+            axis.setTicks([lr_ticks([m.lr for m in self._epochs]), []])
             self.acc_plot.getPlotItem().showAxis("right")
+            self._set_best_text(f"best test {best.test_acc:.1%} (epoch {best.epoch})")
         else:
             self.best_marker.setData([])
-            self.best_label.setText("")
             self.lr_curve.setData([])
             self.acc_plot.getPlotItem().hideAxis("right")
+            self._set_best_text("")
 
+    def _set_best_text(self, text: str) -> None:
+        if text != self._best_text:  # a new title relayouts the plot: only on a change
+            self._best_text = text
+            self.acc_plot.setTitle(f"{ACCURACY_TITLE} · {text}" if text else ACCURACY_TITLE)
 
-def _sample(colour: str, width: float = 2, style: Qt.PenStyle = Qt.PenStyle.SolidLine,
-            **symbol) -> pg.PlotDataItem:
-    """A curve for a legend to draw its sample from, shown in no plot (one point: a
-    PlotDataItem styles its symbols only once it has data)."""
-    return pg.PlotDataItem([0], [0], pen=pg.mkPen(colour, width=width, style=style), **symbol)
-
-
-def _cache(item: QGraphicsItem) -> None:
-    """Keep ``item`` and its children as cached pixmaps (see CurvesWidget.__init__)."""
-    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-    for child in item.childItems():
-        _cache(child)
+    def best_text(self) -> str:
+        """What the accuracy plot's title says of the best epoch ("" before the first)."""
+        return self._best_text

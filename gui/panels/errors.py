@@ -7,12 +7,20 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QListWidget, QListWidgetItem,
-                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractScrollArea, QHBoxLayout, QHeaderView, QLabel,
+                               QListWidget, QListWidgetItem, QSplitter, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from cnn_core.inspect.analysis import confusion_from_predictions
 
 THUMB = 56
+LIST_WIDTH = 150  # the list of a cell's images: two columns of thumbnails
+DETAIL_SHARE = 10_000  # splitter size for the detail: all the room the others leave
+
+
+def row_label(index: int, name: str) -> str:
+    """A true class as a row says it: its name, after its number when the name is not one."""
+    return name if name == str(index) else f"{index} {name}"
 
 
 def thumbnail(image: np.ndarray) -> QIcon:
@@ -34,8 +42,14 @@ class ErrorsPanel(QWidget):
         self.table = QTableWidget(objectName="confusionMatrixView")
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # Columns as wide as their numbers (the matrix is never squeezed into "1..." nor
+        # scrolled sideways); rows share the height, down to a line of text each.
+        self.table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setMinimumSectionSize(self.fontMetrics().height() + 4)
+        self.table.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setToolTip("Rows: true class. Columns: predicted class. Click a cell to "
                               "list its images.")
         self.title = QLabel("The confusion matrix appears after the first epoch.", wordWrap=True)
@@ -43,7 +57,7 @@ class ErrorsPanel(QWidget):
         self.list.setViewMode(QListWidget.ViewMode.IconMode)
         self.list.setIconSize(QSize(THUMB, THUMB))
         self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.list.setMinimumWidth(200)
+        self.list.setMinimumWidth(LIST_WIDTH)
         self.list_title = QLabel("Click a cell of the matrix.", wordWrap=True)
         self.detail = QWidget()  # filled by the window: saliency and feature maps
         left = QWidget()
@@ -58,7 +72,10 @@ class ErrorsPanel(QWidget):
         self.splitter.addWidget(left)
         self.splitter.addWidget(middle)
         self.splitter.addWidget(self.detail)
-        self.splitter.setSizes([440, 170, 640])
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(2, 1)
+        # the matrix and the list as narrow as they can be, the detail takes the rest
+        self.splitter.setSizes([1, LIST_WIDTH, DETAIL_SHARE])
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
@@ -92,10 +109,12 @@ class ErrorsPanel(QWidget):
         self.matrix = m = confusion_from_predictions(self._labels, predictions, k)
         self.table.setRowCount(k)
         self.table.setColumnCount(k + 1)
-        self.table.setHorizontalHeaderLabels([f"→ {n}" for n in self._class_names] + ["acc."])
-        self.table.horizontalHeader().setSectionResizeMode(
-            k, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setVerticalHeaderLabels(list(self._class_names))
+        self.table.setHorizontalHeaderLabels([str(p) for p in range(k)] + ["acc."])
+        self.table.setVerticalHeaderLabels([row_label(t, n)
+                                            for t, n in enumerate(self._class_names)])
+        for p, name in enumerate(self._class_names):
+            self.table.horizontalHeaderItem(p).setToolTip(f"predicted {name}")
+        self.table.horizontalHeaderItem(k).setToolTip("accuracy on this true class")
         for t in range(k):
             row_total = max(int(m[t].sum()), 1)
             for p in range(k):
@@ -112,12 +131,20 @@ class ErrorsPanel(QWidget):
             acc = QTableWidgetItem(f"{m[t, t] / row_total:.0%}")
             acc.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             self.table.setItem(t, k, acc)
+        self._fit_table()
         total = int(m.sum())
         self.title.setText(f"Epoch {epoch}: {int(np.trace(m)):,} of {total:,} test images right "
                            f"({np.trace(m) / max(total, 1):.2%}). Rows: true class; columns: "
                            "predicted.")
         if self._cell is not None:
             self.show_cell(*self._cell)
+
+    def _fit_table(self) -> None:
+        """Keep the matrix pane as wide as every column needs (a splitter would squeeze it)."""
+        self.table.resizeColumnsToContents()
+        width = (self.table.verticalHeader().sizeHint().width()
+                 + self.table.horizontalHeader().length() + 2 * self.table.frameWidth())
+        self.table.setMinimumWidth(width)
 
     def show_cell(self, true_class: int, predicted: int) -> None:
         """List the test images of one cell, the most confident first."""

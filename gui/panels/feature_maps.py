@@ -5,29 +5,47 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontMetrics, QTextOption
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ..widgets.mosaic import SEQUENTIAL, Grid, grid_columns, render_grid
+from cnn_core.export.render import SEQUENTIAL, Grid, grid_columns, render_grid
+
+from ..widgets.panel_parts import set_text, white_box
+from ..widgets.probability_bars import ProbabilityBars
+
+INPUT_WIDTH = 150  # the input image and the probabilities below it
+PLACEHOLDER = "Press Start: a test image and what every layer makes of it appear here."
 
 
-def set_text(item: pg.LabelItem | pg.PlotItem, text: str) -> None:
-    """Retitle only on a change: every new title makes the whole plot layout relayout."""
-    if getattr(item, "_shown_text", None) != text:
-        item._shown_text = text
-        (item.setTitle if isinstance(item, pg.PlotItem) else item.setText)(text)
+def layer_title(name: str, shape: tuple[int, ...], width: float, metrics: QFontMetrics) -> str:
+    """A layer's title on two lines, or three when its column is too narrow for two."""
+    maps, size = f"{shape[0]} maps", f"{shape[1]}x{shape[2]}"
+    if metrics.horizontalAdvance(f"{maps}, {size}") + 12 <= width:
+        return f"{name}<br>{maps}, {size}"
+    return f"{name}<br>{maps}<br>{size}"
+
+
+def centre_lines(label: pg.LabelItem) -> None:
+    """Centre each line of a multi-line label under the others (Qt's text is left-aligned)."""
+    text = label.item
+    text.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
+    text.setTextWidth(-1)
+    text.setTextWidth(text.document().idealWidth())
 
 
 class FeatureMapsPanel(QWidget):
-    """``featureMapsView``: input on the left, a grid per conv layer, probabilities below.
+    """``featureMapsView``: a grid per conv layer, right of the input and its probabilities.
 
     With ``browser``, arrows and a class filter pick a test image: ``imageChosen(index)``.
+    ``show_input=False`` leaves the input out, for a panel that shows it already.
     """
 
     imageChosen = Signal(int)
 
     def __init__(self, parent: QWidget | None = None, view_name: str = "featureMapsView",
-                 browser: bool = True, probabilities: bool = True) -> None:
+                 browser: bool = True, probabilities: bool = True,
+                 show_input: bool = True) -> None:
         super().__init__(parent)
         self.view = pg.GraphicsLayoutWidget()
         self.view.setObjectName(view_name)
@@ -54,23 +72,38 @@ class FeatureMapsPanel(QWidget):
             self.prev_button.clicked.connect(lambda: self.step(-1))
             self.next_button.clicked.connect(lambda: self.step(+1))
             self.class_filter.currentIndexChanged.connect(self._on_filter_changed)
-        layout.addWidget(self.view)
-        self.grids: dict[str, Grid] = {}
-        self._layer_items: dict[str, tuple[pg.LabelItem, pg.ImageItem]] = {}
-        self._layout_key: tuple = ()
-        self.input_title = self.view.addLabel(
-            "Press Start: a test image and what every layer makes of it appear here",
-            row=0, col=0, color="#333")
-        self.input_box = self.view.addViewBox(row=1, col=0, lockAspect=True, invertY=True)
+        self.input_title = QLabel(PLACEHOLDER, objectName=f"{view_name}Caption", wordWrap=True,
+                                  alignment=Qt.AlignmentFlag.AlignCenter)
+        self.input_view = pg.GraphicsLayoutWidget()
+        self.input_view.setBackground("w")
+        self.input_view.setMinimumSize(64, 64)
+        self.input_box = self.input_view.addViewBox(row=0, col=0, lockAspect=True, invertY=True)
         self.input_image = pg.ImageItem()
         self.input_box.addItem(self.input_image)
-        self.probs_plot = self.view.addPlot(row=2, col=0, title="class probabilities")
-        self.probs_plot.setYRange(0, 1)
-        self.probs_plot.setMouseEnabled(x=False, y=False)
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#1e88e5")
-        self.probs_plot.addItem(self.bars)
-        self.probs_plot.setVisible(probabilities)
-        self.probabilities: np.ndarray | None = None
+        self.bars = ProbabilityBars(object_name=f"{view_name}Probabilities")
+        self.bars.setVisible(probabilities)
+        left = QVBoxLayout()
+        left.addWidget(self.input_title)
+        left.addWidget(self.input_view, 1)
+        left.addWidget(self.bars)
+        canvas = white_box()
+        body = QHBoxLayout(canvas)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addLayout(left)
+        body.addWidget(self.view, 1)
+        layout.addWidget(canvas, 1)
+        for widget in (self.input_title, self.input_view, self.bars):
+            widget.setFixedWidth(INPUT_WIDTH)
+        self.input_title.setVisible(show_input)
+        self.input_view.setVisible(show_input)
+        self.grids: dict[str, Grid] = {}
+        self._maps: dict[str, np.ndarray] = {}
+        self._layer_items: dict[str, tuple[pg.LabelItem, pg.ImageItem]] = {}
+        self._layout_key: tuple = ()
+
+    @property
+    def probabilities(self) -> np.ndarray | None:
+        return self.bars.probabilities
 
     # -- the browser -------------------------------------------------------------------
 
@@ -124,17 +157,38 @@ class FeatureMapsPanel(QWidget):
         key = tuple((name, m.shape) for name, m in maps.items())
         if key == self._layout_key:
             return
-        for label, image in self._layer_items.values():
-            self.view.removeItem(label)
-            self.view.removeItem(image.getViewBox())
+        self.view.clear()
         self._layer_items = {}
-        for col, name in enumerate(maps, start=1):
-            label = self.view.addLabel(name, row=0, col=col, color="#333")
-            box = self.view.addViewBox(row=1, col=col, rowspan=2, lockAspect=True, invertY=True)
+        for col, name in enumerate(maps):
+            label = self.view.addLabel("", row=0, col=col, color="#333")
+            box = self.view.addViewBox(row=1, col=col, lockAspect=True, invertY=True)
+            self.view.ci.layout.setColumnStretchFactor(col, 1)  # columns of one width
             image = pg.ImageItem()
             box.addItem(image)
             self._layer_items[name] = (label, image)
         self._layout_key = key
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        self._draw_grids()  # the grids' columns follow the view's shape
+
+    def _draw_grids(self) -> None:
+        aspect = self._column_aspect(len(self._maps))
+        column = self.view.width() / max(len(self._maps), 1)
+        for name, fmap in self._maps.items():
+            label = self._layer_items[name][0]
+            set_text(label, layer_title(name, fmap.shape, column, self.fontMetrics()))
+            centre_lines(label)
+            # the input's aspect: tiles are maps of the image, not squares in general
+            tile_aspect = aspect * fmap.shape[1] / fmap.shape[2]
+            grid = render_grid(fmap, cols=grid_columns(len(fmap), tile_aspect),
+                               table=SEQUENTIAL, per_tile=False, signed=False)
+            self.grids[name] = grid
+            self._layer_items[name][1].setImage(grid.rgba, autoLevels=False, levels=(0, 255))
+
+    def _column_aspect(self, layers: int) -> float:
+        """Width / height of one layer's column, for a grid that fills it."""
+        return max(0.25, self.view.width() / max(layers, 1) / max(self.view.height() - 40, 1))
 
     def set_maps(self, image: np.ndarray, maps: dict[str, np.ndarray],
                  probabilities: np.ndarray | None = None,
@@ -144,20 +198,10 @@ class FeatureMapsPanel(QWidget):
         shown = image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
         self.input_image.setImage((shown * 255).astype(np.uint8), autoLevels=False,
                                   levels=(0, 255))
-        set_text(self.input_title, caption or "input")
-        for name, fmap in maps.items():
-            grid = render_grid(fmap, cols=grid_columns(len(fmap), aspect=0.5), cmap=SEQUENTIAL,
-                               per_tile=False, signed=False)
-            self.grids[name] = grid
-            label, item = self._layer_items[name]
-            set_text(label, f"{name}: {len(fmap)} maps {fmap.shape[1]}x{fmap.shape[2]}")
-            item.setImage(grid.rgba, autoLevels=False, levels=(0, 255))
-        self.probabilities = probabilities
-        if probabilities is not None:
-            best = int(np.argmax(probabilities))
-            brushes = ["#43a047" if i == best else "#90a4ae" for i in range(len(probabilities))]
-            self.bars.setOpts(x=np.arange(len(probabilities)), height=probabilities,
-                              brushes=brushes)
-            names = class_names or tuple(map(str, range(len(probabilities))))
-            self.probs_plot.getAxis("bottom").setTicks([list(enumerate(names))])
-            set_text(self.probs_plot, f"prediction: {names[best]} ({probabilities[best]:.0%})")
+        self.input_title.setText(caption or "input")
+        self._maps = maps
+        self._draw_grids()
+        if probabilities is None:
+            self.bars.clear()
+        else:
+            self.bars.set_probabilities(probabilities, class_names)

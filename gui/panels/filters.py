@@ -5,20 +5,9 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from cnn_core.export.render import MEAN, Grid, filter_grid, grid_columns
+
 from ..widgets.grid_view import GridView
-from ..widgets.mosaic import Grid, grid_columns, render_grid
-
-MEAN = -1  # channelCombo data: average over input channels
-
-
-def kernel_tiles(weights: np.ndarray, channel: int, rgb_input: bool) -> np.ndarray:
-    """(out, in, kh, kw) -> tiles: (out, kh, kw, 3) colour for an RGB input layer, else
-    (out, kh, kw) for one input channel or the mean over all of them."""
-    if rgb_input and weights.shape[1] == 3 and channel == MEAN:
-        return weights.transpose(0, 2, 3, 1)
-    if channel == MEAN:
-        return weights.mean(axis=1)
-    return weights[:, channel]
 
 
 class FiltersPanel(QWidget):
@@ -131,9 +120,10 @@ class FiltersPanel(QWidget):
         channel = self.channel_combo.currentData()
         channel = MEAN if channel is None else channel
         first = name == next(iter(filters))
-        tiles = kernel_tiles(filters[name].astype(np.float32), channel, self.rgb_input and first)
-        return render_grid(tiles, cols=grid_columns(len(tiles), aspect),
-                           per_tile=bool(self.scale_combo.currentData()))
+        weights = filters[name]
+        return filter_grid(weights, cols=grid_columns(len(weights), aspect), channel=channel,
+                           per_tile=bool(self.scale_combo.currentData()),
+                           rgb_input=self.rgb_input and first)
 
     def _draw(self, view: GridView, filters: dict[str, np.ndarray], name: str,
               caption: str) -> None:

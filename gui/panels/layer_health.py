@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout,
+                               QWidget)
 
 from cnn_core.inspect.analysis import LayerHealth
 
+# (title in the menu, key, log axis, axis label: short enough for a short axis)
 METRICS = (
-    ("weight norm (L2)", "weights", True),
-    ("gradient norm (L2) on the probe batch", "grads", True),
-    ("ReLU units that never fire (%)", "inactive", False),
-    ("tanh outputs saturated near ±1 (%)", "saturated", False),
-    ("BatchNorm mean running variance", "bn_var", False),
-    ("BatchNorm mean |running mean|", "bn_mean", False),
+    ("weight norm (L2)", "weights", True, "weight norm"),
+    ("gradient norm (L2) on the probe batch", "grads", True, "gradient norm"),
+    ("ReLU units that never fire (%)", "inactive", False, "dead ReLU units (%)"),
+    ("tanh outputs saturated near ±1 (%)", "saturated", False, "saturated tanh (%)"),
+    ("BatchNorm mean running variance", "bn_var", False, "BN running variance"),
+    ("BatchNorm mean |running mean|", "bn_mean", False, "BN |running mean|"),
 )
+MAX_EPOCH_TICKS = 10
 COLOURS = ("#1e88e5", "#e53935", "#43a047", "#fb8c00", "#8e24aa", "#00897b", "#6d4c41",
            "#3949ab", "#c0ca33")
 
@@ -37,13 +41,18 @@ class LayerHealthPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.metric_combo = QComboBox(objectName="layerHealthMetric")
-        for title, key, _log in METRICS:
+        for title, key, _log, _label in METRICS:
             self.metric_combo.addItem(title, key)
         self.plot = pg.PlotWidget()
         self.plot.setObjectName("layerHealthPlot")
         self.plot.setLabel("bottom", "epoch")
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.legend = self.plot.addLegend(offset=(-10, 10))
+        # the legend beside the plot, not on it: a layer's curve can run anywhere
+        self.legend = pg.LegendItem()
+        self.legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        cells = self.plot.getPlotItem().layout
+        cells.addItem(self.legend, 2, 3)
+        cells.setAlignment(self.legend, Qt.AlignmentFlag.AlignTop)
         self.warnings = QLabel("Layer health is measured after every epoch on 256 training "
                                "images.", objectName="layerHealthWarnings", wordWrap=True)
         bar = QHBoxLayout()
@@ -74,9 +83,9 @@ class LayerHealthPanel(QWidget):
         if self._drawn == (len(self.history), key):
             return
         self._drawn = (len(self.history), key)
-        log = next(log for _t, k, log in METRICS if k == key)
+        log, label = next((log, label) for _t, k, log, label in METRICS if k == key)
         self.plot.setLogMode(y=log)
-        self.plot.setLabel("left", self.metric_combo.currentText())
+        self.plot.setLabel("left", label)
         layers: dict[str, list[tuple[int, float]]] = {}
         for epoch, health in self.history:
             for layer, value in series(health, key).items():
@@ -91,8 +100,9 @@ class LayerHealthPanel(QWidget):
             if curve is None:
                 colour = COLOURS[len(self._curves) % len(COLOURS)]
                 curve = self._curves[layer] = self.plot.plot(
-                    name=layer, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
+                    pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
                     symbolBrush=colour)
+                self.legend.addItem(curve, layer)
             curve.setData(xs, ys)
         if not layers and self.history:
             self.plot.setTitle("this architecture has no such layers")
@@ -100,6 +110,9 @@ class LayerHealthPanel(QWidget):
             self.plot.setTitle("")
         if self.history:
             epoch, latest = self.history[-1]
+            step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 10**9)
+                        if epoch / s <= MAX_EPOCH_TICKS)
+            self.plot.getAxis("bottom").setTickSpacing(step, step)  # whole epochs only
             self.warnings.setText(
                 "\n".join(f"⚠ {w}" for w in latest.warnings) if latest.warnings else
                 f"Epoch {epoch}: every layer looks healthy (no dead layers, no vanishing or "

@@ -10,9 +10,11 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from cnn_core.inspect.analysis import Saliency
 
-from .feature_maps import set_text
+from ..widgets.panel_parts import white_box
+from ..widgets.probability_bars import ProbabilityBars
 
 HEAT = pg.colormap.get("inferno")
+PROBABILITIES_WIDTH = 190
 _HEAT_TABLE = HEAT.getLookupTable(0.0, 1.0, 256, alpha=False, mode="byte").astype(np.float32)
 
 
@@ -41,29 +43,34 @@ class SaliencyPanel(QWidget):
         self.target_combo.addItem("the predicted class", -1)
         self.caption = QLabel("Pick an image (Feature maps, Errors or Draw) to see where the "
                               "network looks.", wordWrap=True)
+        self.caption.setToolTip("Grad-CAM: where the last conv layer's evidence for the class "
+                                "is. Input gradient: which pixels would change it most.")
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Explain"))
         bar.addWidget(self.target_combo)
-        bar.addWidget(self.caption, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(bar)
-        layout.addWidget(self.view, 1)
+        bar.addStretch(1)
         self.images: dict[str, pg.ImageItem] = {}
-        self.titles: dict[str, pg.LabelItem] = {}
-        for col, (key, title) in enumerate((("input", "input"),
-                                            ("cam", "Grad-CAM (last conv layer)"),
+        # short fixed titles, to fit narrow columns: the caption names the class explained
+        for col, (key, title) in enumerate((("input", "input"), ("cam", "Grad-CAM"),
                                             ("gradient", "input gradient"))):
-            self.titles[key] = self.view.addLabel(title, row=0, col=col, color="#333")
+            self.view.addLabel(title, row=0, col=col, color="#333")
             box = self.view.addViewBox(row=1, col=col, lockAspect=True, invertY=True)
             self.images[key] = pg.ImageItem()
             box.addItem(self.images[key])
-        self.probs = self.view.addPlot(row=2, col=0, colspan=3, title="class probabilities")
-        self.probs.setYRange(0, 1)
-        self.probs.setMouseEnabled(x=False, y=False)
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#90a4ae")
-        self.probs.addItem(self.bars)
-        self.probs.setVisible(probabilities)
+            self.view.ci.layout.setColumnStretchFactor(col, 1)  # three images, one size
+        self.bars = ProbabilityBars(object_name=f"{view_name}Probabilities")
+        self.bars.setFixedWidth(PROBABILITIES_WIDTH)
+        self.bars.setVisible(probabilities)
+        canvas = white_box()
+        body = QHBoxLayout(canvas)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.view, 1)
+        body.addWidget(self.bars)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(self.caption)  # a row of its own: it wraps in a narrow panel
+        layout.addWidget(canvas, 1)
         self.result: Saliency | None = None
         self.target_combo.currentIndexChanged.connect(
             lambda _i: self.targetChanged.emit(self.target_combo.currentData()))
@@ -95,13 +102,6 @@ class SaliencyPanel(QWidget):
                                          levels=(0, 255))
         probs = result.probabilities
         best = int(np.argmax(probs))
-        self.bars.setOpts(x=np.arange(len(probs)), height=probs,
-                          brushes=["#43a047" if i == best else
-                                   "#fb8c00" if i == result.target else "#90a4ae"
-                                   for i in range(len(probs))])
-        self.probs.getAxis("bottom").setTicks([list(enumerate(class_names))])
-        explained = class_names[result.target]
+        self.bars.set_probabilities(probs, class_names, target=result.target)
         self.caption.setText(f"{caption}: predicted {class_names[best]} ({probs[best]:.1%}); "
-                             f"explaining {explained}")
-        set_text(self.titles["cam"], f"Grad-CAM for {explained}")
-        set_text(self.titles["gradient"], f"input gradient for {explained}")
+                             f"explaining {class_names[result.target]}")

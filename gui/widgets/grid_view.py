@@ -1,4 +1,4 @@
-"""A zoomable view of one :class:`~gui.widgets.mosaic.Grid` with labels and hover text."""
+"""A zoomable view of one :class:`~cnn_core.export.render.Grid` with labels and hover text."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QWidget
 
-from .mosaic import Grid
+from cnn_core.export.render import Grid
 
 MAX_TILE_LABELS = 64  # past this, only the first tile of each row is numbered
+LABEL_BACKING = QColor(255, 255, 255, 170)
 
 
 class _TileLabels(pg.GraphicsObject):
@@ -41,9 +42,13 @@ class _TileLabels(pg.GraphicsObject):
         painter.resetTransform()
         painter.setFont(self._font)
         painter.setPen(QColor("#444"))
+        metrics = painter.fontMetrics()
         for x, y, text in self._points:
             at = transform.map(QPointF(x, y))
-            painter.drawText(QPointF(at.x() + 1, at.y() + 9), text)
+            # on a light patch: a number stays legible on the darkest tile
+            painter.fillRect(QRectF(at.x(), at.y(), metrics.horizontalAdvance(text) + 2,
+                                    metrics.height()), LABEL_BACKING)
+            painter.drawText(QPointF(at.x() + 1, at.y() + metrics.ascent()), text)
         painter.restore()
 
 

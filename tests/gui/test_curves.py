@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QImage, QPainter
 
 from cnn_core.train.callbacks import BatchProgress
 from cnn_core.train.config import TrainConfig
@@ -15,6 +17,7 @@ from cnn_core.runs.recorder import RunRecorder
 from cnn_core.runs.store import BatchLog, read_batches, read_metrics
 from cnn_core.train.trainer import Trainer
 from gui.runtime.theme import apply_plot_theme
+from gui.panels.curve_data import lr_ticks
 from gui.panels.curves import CurvesWidget, Overlay
 
 
@@ -161,10 +164,60 @@ def test_loaded_history_continues_live_exactly_where_the_run_would(
     for mine, oracle in ((curves.raw_loss, live.raw_loss), (curves.smooth_loss, live.smooth_loss)):
         np.testing.assert_allclose(mine.xData, oracle.xData)
         np.testing.assert_allclose(mine.yData, oracle.yData)
-    assert curves.best_label.toPlainText() == live.best_label.toPlainText()
+    assert curves.best_text() == live.best_text() != ""
 
 
 def test_a_longer_run_widens_the_x_axis_once(curves: CurvesWidget) -> None:
     curves.set_epochs(6)
     assert curves.loss_plot.getPlotItem().vb.viewRange()[0][1] >= 6
     assert curves.acc_plot.getPlotItem().vb.viewRange()[0][1] >= 6
+
+
+def test_the_best_epoch_is_named_in_the_title_not_over_the_curves(curves: CurvesWidget,
+                                                                 runs: dict[str, Path]) -> None:
+    history = read_metrics(runs["long"])
+    for m in history:
+        curves.add_epoch(m)
+    curves.refresh()
+    best = max(history, key=lambda m: m.test_acc)
+    assert curves.best_text() == f"best test {best.test_acc:.1%} (epoch {best.epoch})"
+    assert curves.best_text() in curves.acc_plot.getPlotItem().titleLabel.text
+    shown = [i for i in curves.acc_plot.getPlotItem().items
+             if isinstance(i, pg.TextItem) and i.isVisible()]
+    assert shown == []  # no text floats over the curves
+    curves.reset(3)
+    assert curves.best_text() == ""
+
+
+def test_learning_rate_ticks_are_the_rates_used_and_never_crowd() -> None:
+    assert lr_ticks([1e-3] * 4 + [5e-4] * 2) == [(-3.0, "0.001"), (np.log10(5e-4), "0.0005")]
+    assert [label for _, label in lr_ticks([1e-3, 9e-4, 8e-4])] == ["0.001"]  # too close
+    decay = [0.1 * 0.5**i for i in range(12)]
+    ticks = lr_ticks(decay)
+    assert len(ticks) <= 4 and ticks[0][1] == "0.1" and ticks[-1][1] == f"{decay[-1]:.2g}"
+    assert min(-np.diff([t for t, _ in ticks])) >= 0.25
+    assert lr_ticks([]) == []
+
+
+def drawn_labels(axis: pg.AxisItem) -> list[tuple[QRectF, str]]:
+    """The tick labels an axis draws, where it draws them."""
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    specs = axis.generateDrawSpecs(painter)
+    painter.end()
+    return [(rect, text) for rect, _, text in specs[2]] if specs else []
+
+
+def test_the_learning_rate_axis_shows_the_rates_of_the_run(qtbot, curves: CurvesWidget,
+                                                           runs: dict[str, Path]) -> None:
+    history = read_metrics(runs["long"])
+    for m in history:
+        curves.add_epoch(m)
+    curves.refresh()
+    axis = curves.acc_plot.getPlotItem().getAxis("right")
+    qtbot.waitUntil(lambda: bool(drawn_labels(axis)))  # once the axis is laid out
+    labels = drawn_labels(axis)
+    assert sorted(text for _, text in labels) == sorted(
+        text for _, text in lr_ticks([m.lr for m in history]))
+    rects = [rect for rect, _ in labels]
+    assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QComboBox, QListWidget, QSlider, QTableWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QSlider, QTableWidget
 
+from cnn_core.data.datasets import load_dataset
+from cnn_core.inspect.analysis import layer_health
+from cnn_core.nn.models import MODELS, build_model
 from cnn_core.train.config import TrainConfig
-from cnn_core.nn.models import MODELS
-from gui.widgets.png_export import export_png
+from gui.panels.layer_health import LayerHealthPanel
 from gui.session.timelapse import TimeLapse
+from gui.widgets.png_export import export_png
 from tests.gui.conftest import find
+
+HEALTHY = "every layer looks healthy"
 
 
 @pytest.fixture
@@ -36,8 +42,7 @@ def test_filters_grid_has_one_tile_per_kernel_for_every_conv_layer(qtbot, window
     combo = find(window, QComboBox, "filterLayerCombo")
     panel = window.filters_panel
     names = [combo.itemData(i) for i in range(combo.count())]
-    assert names == [n for n, _ in window.inside.info and
-                     __import__("cnn_core.nn.models", fromlist=["x"]).build_model(arch).conv_layers()]
+    assert names == [n for n, _ in build_model(arch).conv_layers()]
     for i, name in enumerate(names):
         combo.setCurrentIndex(i)
         assert panel.grid.count == panel.filters[name].shape[0]
@@ -78,7 +83,7 @@ def test_feature_maps_of_a_chosen_test_image(qtbot, trained) -> None:
     qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
     index = panel.current_index
     assert trained.inside.info.test_labels[index] == 7 and index != 0
-    qtbot.waitUntil(lambda: f"#{index}," in panel.input_title.text, timeout=10_000)
+    qtbot.waitUntil(lambda: f"#{index}," in panel.input_title.text(), timeout=10_000)
     model_convs = {"conv1": 32, "conv2": 64}
     assert {k: g.count for k, g in panel.grids.items()} == model_convs
     np.testing.assert_allclose(panel.probabilities.sum(), 1.0, rtol=1e-5)
@@ -86,10 +91,6 @@ def test_feature_maps_of_a_chosen_test_image(qtbot, trained) -> None:
 
 def test_drawing_a_stroke_gives_an_input_and_a_prediction(qtbot, trained) -> None:
     trained.tabs.setCurrentWidget(trained.inside.drawing_panel)
-    sent = []
-    original = trained.inside.inference.request
-    trained.inside.inference.request = lambda key, image, target=None: (
-        sent.append((key, image.shape)), original(key, image, target))
     canvas = trained.findChild(type(trained.inside.drawing_panel.canvas), "drawingCanvas")
     qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(60, 60))
     for step in range(1, 20):
@@ -97,8 +98,9 @@ def test_drawing_a_stroke_gives_an_input_and_a_prediction(qtbot, trained) -> Non
     qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(136, 212))
     panel = trained.inside.drawing_panel
     qtbot.waitUntil(lambda: panel.probabilities is not None, timeout=10_000)
-    assert ("draw", (1, 28, 28)) in sent
     assert panel.field.shape == (28, 28) and panel.field.max() > 0.5
+    # the network read the drawing: every conv layer's maps of it are shown
+    assert {k: g.count for k, g in panel.maps.grids.items()} == {"conv1": 32, "conv2": 64}
     np.testing.assert_allclose(panel.probabilities.sum(), 1.0, rtol=1e-5)
     qtbot.mouseClick(panel.undo_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.probabilities is None, timeout=5_000)
@@ -147,14 +149,46 @@ def test_layer_health_is_plotted_per_epoch(qtbot, trained) -> None:
     assert [e for e, _ in panel.history] == [1, 2]
     curves = panel.plot.getPlotItem().listDataItems()
     assert len(curves) == 4  # conv1, conv2, fc1, fc2
-    assert "healthy" in panel.warnings.text() or "⚠" in panel.warnings.text()
+    latest = trained.inside.details.health  # what the probe measured after the last epoch
+    shown = find(trained, QLabel, "layerHealthWarnings").text()
+    if latest.warnings:
+        assert shown == "\n".join(f"⚠ {w}" for w in latest.warnings)
+    else:
+        assert shown.startswith("Epoch 2:") and HEALTHY in shown
+
+
+def test_layer_health_says_healthy_or_names_every_problem(qtbot) -> None:
+    """A fresh network is healthy; the same one with its first layer's ReLUs switched off
+    (a bias of -100) must be warned about, layer by layer."""
+    test = load_dataset("mnist-sample").test
+    images, labels = test.images[:256], test.labels[:256]
+    torch.manual_seed(0)
+    model = build_model("simplecnn")
+    healthy = layer_health(model, images, labels)
+    _, first = model.conv_layers()[0]
+    with torch.no_grad():
+        first.bias.fill_(-100.0)
+    dead = layer_health(model, images, labels)
+    assert healthy.warnings == []
+    assert any(w.startswith("relu1: 100%") for w in dead.warnings)
+
+    panel = LayerHealthPanel()
+    qtbot.addWidget(panel)
+    label = panel.findChild(QLabel, "layerHealthWarnings")
+    panel.add(1, healthy)
+    panel.redraw()
+    assert label.text().startswith("Epoch 1:") and HEALTHY in label.text()
+    assert "⚠" not in label.text()
+    panel.add(2, dead)
+    panel.redraw()
+    assert label.text() == "\n".join(f"⚠ {w}" for w in dead.warnings)
 
 
 @pytest.mark.parametrize("tab", range(6))
 def test_every_panel_exports_a_png_at_a_chosen_scale(qtbot, trained, tmp_path, tab) -> None:
     trained.tabs.setCurrentIndex(tab)
-    qtbot.wait(200)
     panel = trained.tabs.currentWidget()
+    qtbot.waitUntil(panel.isVisible)
     path = export_png(panel, tmp_path / "panel.png", scale=1.5)
     image = QImage(str(path))
     assert not image.isNull() and path.stat().st_size > 1000
