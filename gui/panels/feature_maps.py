@@ -78,7 +78,7 @@ class FeatureMapsPanel(QWidget):
         self.input_view.setBackground("w")
         self.input_view.setMinimumSize(64, 64)
         self.input_box = self.input_view.addViewBox(row=0, col=0, lockAspect=True, invertY=True)
-        self.input_image = pg.ImageItem()
+        self.input_image = pg.ImageItem(axisOrder="row-major")
         self.input_box.addItem(self.input_image)
         self.bars = ProbabilityBars(object_name=f"{view_name}Probabilities")
         self.bars.setVisible(probabilities)
@@ -163,7 +163,7 @@ class FeatureMapsPanel(QWidget):
             label = self.view.addLabel("", row=0, col=col, color="#333")
             box = self.view.addViewBox(row=1, col=col, lockAspect=True, invertY=True)
             self.view.ci.layout.setColumnStretchFactor(col, 1)  # columns of one width
-            image = pg.ImageItem()
+            image = pg.ImageItem(axisOrder="row-major")
             box.addItem(image)
             self._layer_items[name] = (label, image)
         self._layout_key = key

@@ -55,7 +55,7 @@ class SaliencyPanel(QWidget):
                                             ("gradient", "input gradient"))):
             self.view.addLabel(title, row=0, col=col, color="#333")
             box = self.view.addViewBox(row=1, col=col, lockAspect=True, invertY=True)
-            self.images[key] = pg.ImageItem()
+            self.images[key] = pg.ImageItem(axisOrder="row-major")
             box.addItem(self.images[key])
             self.view.ci.layout.setColumnStretchFactor(col, 1)  # three images, one size
         self.bars = ProbabilityBars(object_name=f"{view_name}Probabilities")

@@ -54,7 +54,7 @@ class _TileLabels(pg.GraphicsObject):
 
 class _HoverImage(pg.ImageItem):
     def __init__(self, view: GridView) -> None:
-        super().__init__()
+        super().__init__(axisOrder="row-major")  # whatever the global pyqtgraph options say
         self._view = view
 
     def hoverEvent(self, ev) -> None:  # noqa: N802 - Qt naming
