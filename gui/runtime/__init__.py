@@ -1,2 +1,1 @@
-"""What the app sets up for the whole process: GC policy, torch threads, warm-up, plot theme,
-and the check that Qt can open a window at all."""
+"""What the app does to its process once: GC policy, torch threads, warm-up, plot theme, platform check."""

@@ -1,0 +1,1 @@
+"""Reusable pieces: grids, probability bars, spin boxes, the runs comparison, PNG export."""
