@@ -13,6 +13,7 @@ epoch-end work are included, and nothing runs before Start.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,8 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "(the noise floor)")
     parser.add_argument("--no-stalls", dest="stalls", action="store_false",
                         help="skip the stall-probe runs")
-    parser.add_argument("--timeout", type=float, default=900,
-                        help="seconds one run may take before it is ended (default 900)")
+    parser.add_argument("--timeout", type=float, default=1800,
+                        help="seconds one run may take before it is ended (default 1800)")
     parser.add_argument("--device", default="cpu",
                         help="section 1's device (sections 2 and 3 always run on the CPU)")
     parser.add_argument("--repeats", type=int, default=3,
@@ -66,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sections = args.section or list(SECTIONS)
     archs = args.arch or list(MODELS)
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f} (figures drift when it is over the cores)")
     ok = True
     if "engine" in sections:
         engine_section(args, archs)
@@ -91,7 +93,7 @@ def window_section(args: argparse.Namespace, archs: list[str]) -> bool:
     run_other = launch.cli if args.versus == "cli" else launch.window
     print(f"\n2. {other} vs CLI on CPU, default panels: seconds per epoch from the end of "
           f"epoch {FIRST_EPOCH} to the end of epoch {LAST_EPOCH} (snapshot mtimes), "
-          f"{args.rounds} alternating rounds of fresh processes")
+          f"{args.rounds} alternating round(s) of fresh processes")
     rows = {}
     for arch in archs:
         rows[arch] = measure_row(arch, other, partial(launch.cli, arch, args.timeout),
@@ -104,7 +106,7 @@ def window_section(args: argparse.Namespace, archs: list[str]) -> bool:
 def panels_section(args: argparse.Namespace) -> bool:
     print(f"\n3. Window with each panel in view vs CLI, SimpleCNN on CPU (a drawing being "
           f"read on Draw, a non-probe image on Feature maps): seconds per epoch {FIRST_EPOCH} "
-          f"-> {LAST_EPOCH} from snapshot mtimes, {args.rounds} alternating rounds")
+          f"-> {LAST_EPOCH} from snapshot mtimes, {args.rounds} alternating round(s)")
     rows = {}
     for panel in args.panel or PANELS:
         rows[panel] = measure_row(panel, "window", partial(launch.cli, "simplecnn", args.timeout),
@@ -131,7 +133,7 @@ def measure_row(name: str, other: str, run_cli: Callable[[], float],
     """The rounds of one row, printed as they go; None (and a line why) if a run failed."""
     def report(i: int, cli_s: float, other_s: float) -> None:
         print(f"  {name} round {i + 1}/{rounds}: CLI {cli_s:.3f} s, {other} {other_s:.3f} s, "
-              f"ratio {other_s / cli_s:.2f}x", flush=True)
+              f"ratio {other_s / cli_s:.2f}x (load average {os.getloadavg()[0]:.1f})", flush=True)
 
     try:
         return Row(compare(run_cli, run_other, rounds, report))
