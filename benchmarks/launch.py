@@ -64,9 +64,14 @@ def in_process(arch: str, timeout: float, panel: str | None = None, epochs: int 
                    "--epochs", str(epochs), "--result", str(result)]
         command += (["--panel", panel] if panel else []) + (["--stalls"] if stalls else [])
         label = f"window ({panel} panel)" if panel else "window"
-        _supervise(label, command, _env(Path(home)), Path(home), timeout)
+        try:
+            _supervise(label, command, _env(Path(home)), Path(home), timeout)
+        except BenchError as error:
+            if not result.is_file():
+                raise
+            raise BenchError(f"{label} run: {_read(result)['outcome']}") from error
         run = _the_run(Path(home) / "runs")
-        stall = json.loads(result.read_text()).get("worst_stall_ms")
+        stall = _read(result).get("worst_stall_ms")
         timed = seconds_per_epoch(run) if epochs >= LAST_EPOCH else None
         return InProcessResult(timed, stall)
 
@@ -74,6 +79,10 @@ def in_process(arch: str, timeout: float, panel: str | None = None, epochs: int 
 def _env(home: Path) -> dict[str, str]:
     return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CNN_STUDIO_RUNS": str(home / "runs"),
             "CNN_STUDIO_SETTINGS": str(home / "settings.ini")}
+
+
+def _read(result: Path) -> dict:
+    return json.loads(result.read_text())
 
 
 def _the_run(runs: Path) -> Path:
