@@ -133,7 +133,7 @@ def measure_row(name: str, other: str, run_cli: Callable[[], float],
     """The rounds of one row, printed as they go; None (and a line why) if a run failed."""
     def report(i: int, cli_s: float, other_s: float) -> None:
         print(f"  {name} round {i + 1}/{rounds}: CLI {cli_s:.3f} s, {other} {other_s:.3f} s, "
-              f"ratio {other_s / cli_s:.2f}x (load average {os.getloadavg()[0]:.1f})", flush=True)
+              f"ratio {other_s / cli_s:.3f}x (load average {os.getloadavg()[0]:.1f})", flush=True)
 
     try:
         return Row(compare(run_cli, run_other, rounds, report))
@@ -153,7 +153,7 @@ def worst_stall(arch: str, panel: str | None, timeout: float) -> float | None:
 
 def print_table(title: str, other: str, rows: dict[str, Row | None]) -> bool:
     """The summary of a section; True when every row was measured and passed."""
-    print(f"{title:<13} {'CLI s':>7} {other + ' s':>9} {'ratio':>6} {'spread':>12} "
+    print(f"{title:<13} {'CLI s':>7} {other + ' s':>9} {'ratio':>7} {'spread':>14} "
           f"{'verdict':>8} {'worst stall':>12}")
     for name, row in rows.items():
         if row is None:
@@ -162,8 +162,8 @@ def print_table(title: str, other: str, rows: dict[str, Row | None]) -> bool:
         c = row.comparison
         low, high = c.spread
         stall = f"{row.stall_ms:>9.0f} ms" if row.stall_ms is not None else f"{'-':>12}"
-        print(f"{name:<13} {c.cli_median:>7.3f} {c.other_median:>9.3f} {c.ratio:>5.2f}x "
-              f"{low:>5.2f}-{high:.2f}x {'PASS' if c.passed else 'FAIL':>8} {stall}")
+        print(f"{name:<13} {c.cli_median:>7.3f} {c.other_median:>9.3f} {c.ratio:>6.3f}x "
+              f"{low:>6.3f}-{high:.3f}x {'PASS' if c.passed else 'FAIL':>8} {stall}")
     return all(row is not None and row.comparison.passed for row in rows.values())
 
 if __name__ == "__main__":
