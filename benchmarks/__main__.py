@@ -1,73 +1,170 @@
-"""``make bench``: what the engine and the window cost, as ratios measured in one go.
+"""``make bench``: what the engine and the window cost, as ratios.
 
-1. Engine throughput against a plain article-style loop, same process, same data.
-2. Time per epoch through the window against the same run headless through the CLI,
-   each in a fresh process, alternating, plus the worst event-loop stall.
+1. engine: throughput against a plain article-style loop, same process, same data.
+2. window: wall time per epoch of ``python main.py --start`` against ``python -m cnn_core
+   train``, fresh processes alternating, every panel in its default state; plus the worst
+   event-loop stall, from a separate run with the stall probe.
+3. panels: the same with each panel in view (SimpleCNN).
+
+Sections 2 and 3 time epochs 1 -> 6 from the run folder's snapshot mtimes, so evaluation and
+epoch-end work are included, and nothing runs before Start.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 
 import torch
 
 from cnn_core.nn.models import MODELS
 
-from . import engine, gui_overhead
+from . import engine, launch
+from .gui_overhead import LIMIT, Comparison, compare
+from .run_folder import FIRST_EPOCH, LAST_EPOCH, BenchError
 
+SECTIONS = ("engine", "window", "panels")
 PANELS = ("Filters", "Feature maps", "Draw", "Errors", "Saliency", "Layer health")
+STALL_EPOCHS = 2  # the stall probe's own run: start-up, an epoch end and the run's end
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--repeats", type=int, default=3, help="epochs per loop; best is kept")
-    parser.add_argument("--arch", choices=list(MODELS), action="append")
-    parser.add_argument("--only", choices=("engine", "window", "panels"),
-                        help="run one section only")
-    args = parser.parse_args()
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n\n")[0],
+        epilog="Exit status 1 when a run could not be measured or a ratio is over "
+               f"{LIMIT:.2f}x. Example: python -m benchmarks --section window --rounds 1 "
+               "--arch simplecnn")
+    parser.add_argument("--section", choices=SECTIONS, action="append",
+                        help="run this section (repeatable; default all)")
+    parser.add_argument("--arch", choices=list(MODELS), action="append",
+                        help="architecture for sections 1 and 2 (repeatable; default all)")
+    parser.add_argument("--panel", choices=PANELS, action="append",
+                        help="panel for section 3 (repeatable; default all)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating CLI/window rounds per row (default 3)")
+    parser.add_argument("--versus", choices=("window", "cli"), default="window",
+                        help="section 2 against the window, or against a second CLI run "
+                             "(the noise floor)")
+    parser.add_argument("--no-stalls", dest="stalls", action="store_false",
+                        help="skip the stall-probe runs")
+    parser.add_argument("--timeout", type=float, default=1800,
+                        help="seconds one run may take before it is ended (default 1800)")
+    parser.add_argument("--device", default="cpu",
+                        help="section 1's device (sections 2 and 3 always run on the CPU)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="section 1: epochs per loop, best kept (default 3)")
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    sections = args.section or list(SECTIONS)
     archs = args.arch or list(MODELS)
-
-    print(f"torch {torch.__version__}, device {args.device}, threads {torch.get_num_threads()}")
-    if args.only in (None, "engine"):
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f} (figures drift when it is over the cores)")
+    ok = True
+    if "engine" in sections:
         engine_section(args, archs)
-    if args.device != "cpu":
-        return
-    if args.only in (None, "window"):
-        window_section(archs)
-    if args.only in (None, "panels"):
-        panels_section()
+    if "window" in sections:
+        ok &= window_section(args, archs)
+    if "panels" in sections:
+        ok &= panels_section(args)
+    return 0 if ok else 1
 
 
 def engine_section(args: argparse.Namespace, archs: list[str]) -> None:
-    print(f"\n1. Engine vs plain loop: bundled MNIST sample (4,000 train images), batch 64, "
-          f"best of {args.repeats} epochs")
+    print(f"\n1. Engine vs plain loop on {args.device}: bundled MNIST sample (4,000 train "
+          f"images), batch 64, best of {args.repeats} epochs")
     print(f"{'architecture':<12} {'plain img/s':>12} {'engine img/s':>13} {'ratio':>7}")
     for arch in archs:
         r = engine.measure(arch, args.device, args.repeats)
         print(f"{arch:<12} {r.plain_ips:>12,.0f} {r.engine_ips:>13,.0f} {r.ratio:>6.2f}x")
 
 
-
-def window_section(archs: list[str]) -> None:
-    print("\n2. Window vs headless CLI (CPU): median seconds per epoch, epoch 1 excluded, "
-          "3 alternating rounds of 5 epochs")
-    print(f"{'architecture':<12} {'CLI s':>8} {'window s':>9} {'overhead':>9} {'worst stall':>12}")
+def window_section(args: argparse.Namespace, archs: list[str]) -> bool:
+    other = "CLI #2" if args.versus == "cli" else "window"
+    run_other = launch.cli if args.versus == "cli" else launch.window
+    print(f"\n2. {other} vs CLI on CPU, default panels: seconds per epoch from the end of "
+          f"epoch {FIRST_EPOCH} to the end of epoch {LAST_EPOCH} (snapshot mtimes), "
+          f"{args.rounds} alternating round(s) of fresh processes")
+    rows = {}
     for arch in archs:
-        r = gui_overhead.measure(arch, epochs=5, rounds=3)
-        print(f"{arch:<12} {r.headless:>8.3f} {r.window:>9.3f} {r.overhead:>+8.1%} "
-              f"{r.worst_stall_ms:>9.0f} ms")
+        rows[arch] = measure_row(arch, other, partial(launch.cli, arch, args.timeout),
+                                 partial(run_other, arch, args.timeout), args.rounds)
+        if rows[arch] and args.stalls and args.versus == "window":
+            rows[arch].stall_ms = worst_stall(arch, None, args.timeout)
+    return print_table("architecture", other, rows)
 
 
-def panels_section() -> None:
-    print("\n3. Each panel visible while training SimpleCNN (a drawing being read on Draw, "
-          "a non-probe image on Feature maps): 3 alternating rounds of 5 epochs")
-    print(f"{'panel':<14} {'CLI s':>8} {'window s':>9} {'overhead':>9} {'worst stall':>12}")
-    for tab, name in enumerate(PANELS):
-        r = gui_overhead.measure("simplecnn", epochs=5, rounds=3, tab=tab)
-        print(f"{name:<14} {r.headless:>8.3f} {r.window:>9.3f} {r.overhead:>+8.1%} "
-              f"{r.worst_stall_ms:>9.0f} ms")
+def panels_section(args: argparse.Namespace) -> bool:
+    print(f"\n3. Window with each panel in view vs CLI, SimpleCNN on CPU (a drawing being "
+          f"read on Draw, a non-probe image on Feature maps): seconds per epoch {FIRST_EPOCH} "
+          f"-> {LAST_EPOCH} from snapshot mtimes, {args.rounds} alternating round(s)")
+    rows = {}
+    for panel in args.panel or PANELS:
+        rows[panel] = measure_row(panel, "window", partial(launch.cli, "simplecnn", args.timeout),
+                                  partial(window_with_panel, panel, args.timeout), args.rounds)
+        if rows[panel] and args.stalls:
+            rows[panel].stall_ms = worst_stall("simplecnn", panel, args.timeout)
+    return print_table("panel", "window", rows)
 
+
+def window_with_panel(panel: str, timeout: float) -> float:
+    return launch.in_process("simplecnn", timeout, panel=panel).seconds_per_epoch
+
+
+@dataclass
+class Row:
+    """One line of a section's table."""
+
+    comparison: Comparison
+    stall_ms: float | None = None
+
+
+def measure_row(name: str, other: str, run_cli: Callable[[], float],
+                run_other: Callable[[], float], rounds: int) -> Row | None:
+    """The rounds of one row, printed as they go; None (and a line why) if a run failed."""
+    def report(i: int, cli_s: float, other_s: float) -> None:
+        print(f"  {name} round {i + 1}/{rounds}: CLI {cli_s:.3f} s, {other} {other_s:.3f} s, "
+              f"ratio {other_s / cli_s:.3f}x (load average {os.getloadavg()[0]:.1f})", flush=True)
+
+    try:
+        return Row(compare(run_cli, run_other, rounds, report))
+    except BenchError as error:
+        print(f"  {name}: not measured: {error}", flush=True)
+        return None
+
+
+def worst_stall(arch: str, panel: str | None, timeout: float) -> float | None:
+    try:
+        result = launch.in_process(arch, timeout, panel=panel, epochs=STALL_EPOCHS, stalls=True)
+    except BenchError as error:
+        print(f"  stall probe ({arch}{', ' + panel if panel else ''}): not measured: {error}")
+        return None
+    return result.worst_stall_ms
+
+
+def print_table(title: str, other: str, rows: dict[str, Row | None]) -> bool:
+    """The summary of a section; True when every row was measured and passed."""
+    print(f"{title:<13} {'CLI s':>7} {other + ' s':>9} {'ratio':>7} {'spread':>14} "
+          f"{'verdict':>8} {'worst stall':>12}")
+    for name, row in rows.items():
+        if row is None:
+            print(f"{name:<13} {'not measured':>36}")
+            continue
+        c = row.comparison
+        low, high = c.spread
+        stall = f"{row.stall_ms:>9.0f} ms" if row.stall_ms is not None else f"{'-':>12}"
+        print(f"{name:<13} {c.cli_median:>7.3f} {c.other_median:>9.3f} {c.ratio:>6.3f}x "
+              f"{low:>6.3f}-{high:.3f}x {'PASS' if c.passed else 'FAIL':>8} {stall}")
+    return all(row is not None and row.comparison.passed for row in rows.values())
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

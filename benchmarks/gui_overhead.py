@@ -1,63 +1,57 @@
-"""Time per epoch through the window against the same run headless through the CLI.
+"""The window's cost as a ratio of wall time per epoch against the CLI, over alternating
+rounds of fresh processes, so that both sides see the same machine load.
 
-Each run is a fresh process; window and CLI runs alternate so that both see the same
-machine load. The figure is the median epoch time, epoch 1 (warm-up) excluded.
+The verdict is on the median of the per-round ratios: one ratio per round pairs runs that
+ran back to back, which cancels most of the load that drifts between rounds.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-
-def cli_epochs(arch: str, epochs: int) -> list[float]:
-    with tempfile.TemporaryDirectory() as out:
-        subprocess.run([sys.executable, "-m", "cnn_core", "train", "--arch", arch, "--epochs",
-                        str(epochs), "--device", "cpu", "--quiet", "--out", out],
-                       check=True, capture_output=True)
-        with open(Path(out) / "metrics.csv") as f:
-            return [float(row["seconds"]) for row in csv.DictReader(f)]
-
-
-def window_epochs(arch: str, epochs: int, stalls: bool = False,
-                  tab: int = 0) -> tuple[list[float], float]:
-    args = [sys.executable, "-m", "benchmarks.window_run", arch, str(epochs), "--tab", str(tab)]
-    with tempfile.TemporaryDirectory() as home:  # its runs and settings are not the user's
-        env = {**os.environ, "CNN_STUDIO_RUNS": str(Path(home) / "runs"),
-               "CNN_STUDIO_SETTINGS": str(Path(home) / "settings.ini")}
-        proc = subprocess.run(args + (["--stalls"] if stalls else []), check=True,
-                              capture_output=True, text=True, env=env)
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result["seconds"], result["worst_stall_ms"]
+LIMIT = 1.10  # issue 9: the window may cost at most 10% in wall time
 
 
 @dataclass
-class OverheadResult:
-    arch: str
-    headless: float  # median seconds per epoch
-    window: float
-    worst_stall_ms: float
+class Comparison:
+    """Seconds per epoch of each round's CLI run and the run it is compared with."""
+
+    cli: list[float] = field(default_factory=list)
+    other: list[float] = field(default_factory=list)
 
     @property
-    def overhead(self) -> float:
-        return self.window / self.headless - 1
+    def ratios(self) -> list[float]:
+        return [o / c for c, o in zip(self.cli, self.other)]
+
+    @property
+    def cli_median(self) -> float:
+        return statistics.median(self.cli)
+
+    @property
+    def other_median(self) -> float:
+        return statistics.median(self.other)
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios)
+
+    @property
+    def spread(self) -> tuple[float, float]:
+        return min(self.ratios), max(self.ratios)
+
+    @property
+    def passed(self) -> bool:
+        return self.ratio <= LIMIT
 
 
-def measure(arch: str = "simplecnn", epochs: int = 4, rounds: int = 3,
-            tab: int = 0) -> OverheadResult:
-    headless: list[float] = []
-    window: list[float] = []
-    stalls: list[float] = []
-    for _ in range(rounds):
-        headless += cli_epochs(arch, epochs)[1:]
-        window += window_epochs(arch, epochs, tab=tab)[0][1:]
-        stalls.append(window_epochs(arch, 2, stalls=True, tab=tab)[1])
-    return OverheadResult(arch, statistics.median(headless), statistics.median(window),
-                          max(stalls))
+def compare(run_cli: Callable[[], float], run_other: Callable[[], float], rounds: int,
+            on_round: Callable[[int, float, float], None]) -> Comparison:
+    """``rounds`` times: a CLI run, then the other run; ``on_round(i, cli_s, other_s)``."""
+    result = Comparison()
+    for i in range(rounds):
+        result.cli.append(run_cli())
+        result.other.append(run_other())
+        on_round(i, result.cli[-1], result.other[-1])
+    return result
