@@ -18,7 +18,7 @@ CANVAS = 280  # pixels of the drawing itself; MNIST's 28 x 10
 MIN_CANVAS = 220  # on screen the canvas shrinks this far to fit a small window
 STROKE = 22  # pen width: about 2 MNIST pixels after preprocessing
 UPDATE_INTERVAL_MS = 100  # at most ten predictions a second while drawing
-PREVIEW = 112  # on-screen size of the 28x28 input: 4 screen pixels a pixel
+PREVIEW = 84  # on-screen size of the 28x28 input: 3 screen pixels a pixel
 MIDDLE_WIDTH = 210
 
 
@@ -115,7 +115,7 @@ class DrawingPanel(QWidget):
         self.undo_button = QPushButton("Undo", objectName="drawingUndo")
         self.undo_button.setShortcut("Ctrl+Z")
         self.note = QLabel("Draw a digit: the network reads it as you draw.", wordWrap=True)
-        self.preview_title = QLabel("As the network sees it (28x28):", wordWrap=True)
+        self.preview_title = QLabel("← as the network sees it (28x28)", wordWrap=True)
         self.preview = QLabel(objectName="drawingInput", alignment=Qt.AlignmentFlag.AlignCenter)
         self.preview.setFixedSize(PREVIEW, PREVIEW)
         self.chart = ProbabilityBars(object_name="predictionChart",
@@ -134,8 +134,10 @@ class DrawingPanel(QWidget):
         middle_box = white_box()
         middle_box.setFixedWidth(MIDDLE_WIDTH)
         middle = QVBoxLayout(middle_box)
-        middle.addWidget(self.preview_title)
-        middle.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
+        seen = QHBoxLayout()  # side by side: the bars below get the height
+        seen.addWidget(self.preview)
+        seen.addWidget(self.preview_title, 1)
+        middle.addLayout(seen)
         middle.addWidget(self.chart, 1)
         layout = QHBoxLayout(self)
         layout.addLayout(left)

@@ -129,7 +129,7 @@ class ProbabilityBars(QWidget):
         line = QFontMetrics(self.font()).height()
         room = self.height() - MARGIN - top
         row_h = min(line + MAX_ROW_SPACING, max(line, room / len(p)))
-        fits = max(1, int(room // row_h))
+        fits = max(1, int(room / row_h + 1e-6))  # room / len(p) rows: all of them fit
         if fits >= len(p):
             return top, row_h, list(range(len(p)))
         # the most probable, in class order, and a last row that counts the rest

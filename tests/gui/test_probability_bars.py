@@ -59,3 +59,13 @@ def test_squeezed_it_keeps_the_likeliest_classes(qtbot, column) -> None:
     qtbot.waitUntil(lambda: bars.height() < bars.heightForWidth(150))
     shown = bars.shown_classes()
     assert 4 in shown and 0 < len(shown) < 10
+
+
+def test_at_its_height_or_taller_no_class_is_left_out(qtbot) -> None:
+    bars = ProbabilityBars()
+    qtbot.addWidget(bars)
+    bars.set_probabilities(probabilities(2), tuple(map(str, range(10))))
+    for width in (150, 190, 300):
+        for extra in range(40):  # rows of fractional heights must still all fit
+            bars.resize(width, bars.heightForWidth(width) + extra)
+            assert bars.shown_classes() == list(range(10)), (width, extra)
