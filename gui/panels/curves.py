@@ -3,10 +3,10 @@
 Items are created once; slots append to Python buffers and ask for a refresh, which
 pushes the buffers to the curves with ``setData`` and repaints them. Refreshes keep to a
 frame budget: the next waits ``BUDGET_FACTOR`` times what a refresh costs (a running
-average, kept between ``MIN_INTERVAL`` and ``MAX_INTERVAL``), so drawing uses about 2%
-of the GUI thread on any machine; requests in between are coalesced by a single-shot timer. There is no periodic
-timer: on a 2-core machine every wake-up of the GUI thread takes a core from training. The x axis is in epochs
-for every series, so per-batch losses (x = epoch - 1 + batch / batches) and per-epoch
+average, kept between ``MIN_INTERVAL`` and ``MAX_INTERVAL``), so drawing uses about 1%
+of the GUI thread on any machine; requests in between are coalesced by a single-shot
+timer. There is no periodic timer: every wake-up of the GUI thread takes a core from
+training. The x axis is in epochs for every series, so per-batch losses (x = epoch - 1 + batch / batches) and per-epoch
 points share one axis.
 
 Other runs can be overlaid for comparison (:meth:`CurvesWidget.set_overlays`, drawn by
@@ -39,7 +39,7 @@ TEST_COLOUR = "#e53935"
 LR_COLOUR = "#8e24aa"
 MIN_INTERVAL = 0.2  # seconds between refreshes at the least: five a second looks live
 MAX_INTERVAL = 1.0  # and at the most: slower than this, the curves look stuck
-BUDGET_FACTOR = 50  # wait 50x what a refresh costs: drawing takes ~2% of the time
+BUDGET_FACTOR = 100  # wait 100x what a refresh costs: drawing takes ~1% of the time
 MARKER_COLOUR = "#546e7a"
 ACCURACY_TITLE = "Accuracy"
 
