@@ -115,7 +115,8 @@ class InsideViews(QWidget):
     def _on_details(self, details: EpochDetails) -> None:
         self.details = details
         self.health_panel.add(details.epoch, details.health)
-        self.render()
+        if self.tabs.currentWidget() in (self.errors_panel, self.health_panel):
+            self.render()  # the other panels do not show the details
 
     def preview(self, filters: dict[str, np.ndarray], info: DatasetInfo) -> None:
         """Untrained filters of the chosen architecture, while no run has started."""
