@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -40,7 +41,7 @@ def _uint8_images(images: torch.Tensor, info: DatasetInfo) -> np.ndarray:
     return pixels.permute(0, 2, 3, 1).contiguous().cpu().numpy()
 
 
-def run_info(trainer: Trainer, run_dir) -> RunInfo:
+def run_info(trainer: Trainer, run_dir: Path | None) -> RunInfo:
     """What the window needs to know of a run before its first batch."""
     test = trainer.data.test
     return RunInfo(
@@ -56,7 +57,7 @@ def run_info(trainer: Trainer, run_dir) -> RunInfo:
 class Bridge(Callback):
     """Hands each engine event to ``emit`` as a message."""
 
-    def __init__(self, emit: Callable[[object], None], run_dir=None) -> None:
+    def __init__(self, emit: Callable[[object], None], run_dir: Path | None = None) -> None:
         self.emit = emit
         self.run_dir = run_dir
         self._last_snapshot = 0.0
