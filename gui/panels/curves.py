@@ -3,26 +3,28 @@
 Items are created once; slots append to Python buffers and ask for a refresh, which
 pushes the buffers to the curves with ``setData`` and repaints them. Refreshes keep to a
 frame budget: the next waits ``BUDGET_FACTOR`` times what a refresh costs (a running
-average, kept between ``MIN_INTERVAL`` and ``MAX_INTERVAL``), so drawing uses about 1%
-of the GUI thread on any machine; requests in between are coalesced by a single-shot
-timer. There is no periodic timer: every wake-up of the GUI thread takes a core from
-training. The x axis is in epochs for every series, so per-batch losses (x = epoch - 1 + batch / batches) and per-epoch
-points share one axis.
+average, kept between ``MIN_INTERVAL`` and ``MAX_INTERVAL``), so drawing uses about 1% of
+the GUI thread on any machine; requests in between are coalesced by a single-shot timer.
+There is no periodic timer: every wake-up of the GUI thread takes a core from training.
+The x axis is in epochs for every series, so per-batch losses
+(x = epoch - 1 + batch / batches) and per-epoch points share one axis.
 
 Other runs can be overlaid for comparison (:meth:`CurvesWidget.set_overlays`, drawn by
-:class:`~gui.panels.run_overlays.RunOverlays`). Markers (:meth:`CurvesWidget.add_marker`) label moments of the run, such as
-settings edited while paused or the point a branch started from.
+:class:`~gui.panels.run_overlays.RunOverlays`). Markers (:meth:`CurvesWidget.add_marker`)
+tag moments of the run, such as settings edited while paused or the point a branch
+started from, and a note under the plots says what happened at each.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import time
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from cnn_core.runs.store import BatchLog
 from cnn_core.train.callbacks import BatchProgress, EpochMetrics
@@ -41,6 +43,8 @@ MIN_INTERVAL = 0.2  # seconds between refreshes at the least: five a second look
 MAX_INTERVAL = 1.0  # and at the most: slower than this, the curves look stuck
 BUDGET_FACTOR = 100  # wait 100x what a refresh costs: drawing takes ~1% of the time
 MARKER_COLOUR = "#546e7a"
+LEGEND_BRUSH = (255, 255, 255, 190)  # lines behind a legend do not cross its words
+MARKER_TAG_HEIGHT = 0.4  # of the loss plot: under its legend, above its later curves
 ACCURACY_TITLE = "Accuracy"
 
 
@@ -53,18 +57,25 @@ class CurvesWidget(QWidget):
         self.loss_plot.setObjectName("lossPlot")
         self.acc_plot = pg.PlotWidget(title=ACCURACY_TITLE)
         self.acc_plot.setObjectName("accuracyPlot")
-        layout = QHBoxLayout(self)
+        self.marker_note = QLabel(objectName="curveMarkers", wordWrap=True)
+        self.marker_note.setStyleSheet(f"color: {MARKER_COLOUR};")
+        plots = QHBoxLayout()
+        plots.addWidget(self.loss_plot)
+        plots.addWidget(self.acc_plot)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.loss_plot)
-        layout.addWidget(self.acc_plot)
+        layout.setSpacing(2)
+        layout.addLayout(plots, 1)
+        layout.addWidget(self.marker_note)
 
         lp = self.loss_plot.getPlotItem()
         lp.setLabel("bottom", "epoch")
         lp.setLabel("left", "cross-entropy loss")
         lp.showGrid(x=True, y=True, alpha=0.2)
-        lp.addLegend(offset=(-10, 10))
+        lp.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
         self.raw_loss = lp.plot(name="batch loss", pen=pg.mkPen(TRAIN_COLOUR + "40", width=1))
-        self.smooth_loss = lp.plot(name="batch loss (smoothed)", pen=pg.mkPen(TRAIN_COLOUR, width=2))
+        self.smooth_loss = lp.plot(name="batch loss (smoothed)",
+                                   pen=pg.mkPen(TRAIN_COLOUR, width=2))
         self.train_loss = lp.plot(name="train (epoch)", pen=pg.mkPen(TRAIN_COLOUR, width=2,
                                   style=pg.QtCore.Qt.PenStyle.DashLine),
                                   symbol="o", symbolSize=7, symbolBrush=TRAIN_COLOUR)
@@ -78,7 +89,8 @@ class CurvesWidget(QWidget):
         ap.setLabel("bottom", "epoch")
         ap.setLabel("left", "accuracy", units="%")
         ap.showGrid(x=True, y=True, alpha=0.2)
-        ap.addLegend(offset=(-10, -10), colCount=2)  # two columns: low, under the curves
+        ap.addLegend(offset=(-10, -10), colCount=2,  # two columns: low, under the curves
+                     brush=LEGEND_BRUSH)
         self.train_acc = ap.plot(name="train", pen=pg.mkPen(TRAIN_COLOUR, width=2),
                                  symbol="o", symbolSize=7, symbolBrush=TRAIN_COLOUR)
         self.test_acc = ap.plot(name="test", pen=pg.mkPen(TEST_COLOUR, width=2),
@@ -152,6 +164,8 @@ class CurvesWidget(QWidget):
         for plot, line in self._markers:
             plot.removeItem(line)
         self._markers.clear()
+        self._marker_notes: list[tuple[float, str]] = []  # (epoch, what happened)
+        self.marker_note.hide()
         self._fit_axes()
         self.refresh()
 
@@ -197,26 +211,30 @@ class CurvesWidget(QWidget):
         return self.overlays.legend_labels()
 
     def marker_texts(self) -> list[str]:
-        """The labels of the markers, oldest first."""
-        return [line.label.toPlainText() for plot, line in self._markers
-                if plot is self.loss_plot]
+        """What the markers say, oldest first."""
+        return [text for _, text in self._marker_notes]
 
     def add_marker(self, epoch: float, text: str) -> None:
-        """A dashed vertical line, labelled, on both plots: a moment worth seeing in the
-        curves, such as settings edited while paused or the point a branch started from.
-        :meth:`reset` removes it."""
-        # The label runs along the line, so that it covers little, at the end where the
-        # curves rarely are: the top of the loss, the bottom of the accuracy.
-        for plot, position, anchor in ((self.loss_plot, 0.98, (1, 1)),
-                                       (self.acc_plot, 0.02, (0, 1))):
+        """A dashed vertical line on both plots, tagged with a number that the note under
+        the plots explains: a moment worth seeing in the curves, such as settings edited
+        while paused or the point a branch started from. :meth:`reset` removes it."""
+        self._marker_notes.append((epoch, text))
+        tag = str(len(self._marker_notes))
+        # A short tag on the line, at a height where the curves and legends rarely are;
+        # sentences along the line ran into the legends and off the plot.
+        for plot, position in ((self.loss_plot, MARKER_TAG_HEIGHT), (self.acc_plot, 0.5)):
             line = pg.InfiniteLine(
-                epoch, angle=90, pen=pg.mkPen(MARKER_COLOUR, width=1, style=DASH), label=text,
-                labelOpts={"position": position, "anchors": [anchor, anchor],
-                           "rotateAxis": (1, 0), "color": MARKER_COLOUR,
-                           "fill": pg.mkBrush(255, 255, 255, 200)})
+                epoch, angle=90, pen=pg.mkPen(MARKER_COLOUR, width=1, style=DASH), label=tag,
+                labelOpts={"position": position, "color": MARKER_COLOUR,
+                           "fill": pg.mkBrush(255, 255, 255, 220)})
+            line.setToolTip(text)
             plot.addItem(line, ignoreBounds=True)
             cache_as_pixmap(line)
             self._markers.append((plot, line))
+        self.marker_note.setText("&nbsp;&nbsp;&nbsp; ".join(
+            f"<b>{i}</b> epoch {at:g}: " + html.escape(said).replace("\n", ", ")
+            for i, (at, said) in enumerate(self._marker_notes, start=1)))
+        self.marker_note.show()
 
     def _fit_axes(self) -> None:
         """Fit both axes afresh to everything there is to show: the x axis to the longest of

@@ -68,8 +68,8 @@ class FiltersPanel(QWidget):
             self.layer_combo.clear()
             for name in names:
                 w = filters[name]
-                self.layer_combo.addItem(f"{name}  ({w.shape[0]} filters {w.shape[2]}x{w.shape[3]})",
-                                         name)
+                self.layer_combo.addItem(
+                    f"{name}  ({w.shape[0]} filters {w.shape[2]}x{w.shape[3]})", name)
             index = self.layer_combo.findText(current)
             self.layer_combo.setCurrentIndex(max(index, 0))
             self.layer_combo.blockSignals(False)

@@ -15,6 +15,7 @@ from ..widgets.probability_bars import ProbabilityBars
 
 HEAT = pg.colormap.get("inferno")
 PROBABILITIES_WIDTH = 190
+IMAGE_WIDTH = 200  # preferred: each image column shrinks or grows from it alike
 _HEAT_TABLE = HEAT.getLookupTable(0.0, 1.0, 256, alpha=False, mode="byte").astype(np.float32)
 
 
@@ -57,7 +58,9 @@ class SaliencyPanel(QWidget):
             box = self.view.addViewBox(row=1, col=col, lockAspect=True, invertY=True)
             self.images[key] = pg.ImageItem(axisOrder="row-major")
             box.addItem(self.images[key])
-            self.view.ci.layout.setColumnStretchFactor(col, 1)  # three images, one size
+            # three images of one size, however long their titles
+            self.view.ci.layout.setColumnPreferredWidth(col, IMAGE_WIDTH)
+            self.view.ci.layout.setColumnStretchFactor(col, 1)
         self.bars = ProbabilityBars(object_name=f"{view_name}Probabilities")
         self.bars.setFixedWidth(PROBABILITIES_WIDTH)
         self.bars.setVisible(probabilities)

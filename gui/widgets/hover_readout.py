@@ -26,7 +26,8 @@ class HoverReadout:
 
     def _on_mouse_moved(self, pos) -> None:
         vb = self.plot.getPlotItem().vb
-        if not self.plot.sceneBoundingRect().contains(pos) or not vb.sceneBoundingRect().contains(pos):
+        if not (self.plot.sceneBoundingRect().contains(pos)
+                and vb.sceneBoundingRect().contains(pos)):
             self.text.hide()
             self.marker.setData([])
             return

@@ -57,7 +57,8 @@ def test_per_tile_scale_gives_each_kernel_the_whole_ramp() -> None:
 def test_a_layer_that_reads_rgb_is_drawn_in_colour() -> None:
     grid = render.filter_grid(kernels(shape=(6, 3, 5, 5)), rgb_input=True)
     rgb = grid.rgba[..., :3].astype(int)
-    assert not (np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]))
+    assert not (np.array_equal(rgb[..., 0], rgb[..., 1])
+                and np.array_equal(rgb[..., 1], rgb[..., 2]))
 
 
 def test_the_exported_picture_is_the_grid_enlarged() -> None:

@@ -8,7 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QImage, QPainter, QTextDocumentFragment
+from PySide6.QtWidgets import QLabel
 
 from cnn_core.train.callbacks import BatchProgress
 from cnn_core.train.config import TrainConfig
@@ -128,13 +129,23 @@ def test_hovering_an_overlaid_curve_names_its_run(curves: CurvesWidget,
 
 def test_a_marker_shows_on_both_plots_until_reset(curves: CurvesWidget) -> None:
     curves.add_marker(1.5, "lr 1e-3 → 3e-4")
+    curves.add_marker(2.0, "branched from first try\nbatch size 64 → 32")
+    note = curves.findChild(QLabel, "curveMarkers")
     for plot in (curves.loss_plot, curves.acc_plot):
-        (line,) = markers(plot)
-        assert line.value() == 1.5 and line.label.toPlainText() == "lr 1e-3 → 3e-4"
-    assert curves.marker_texts() == ["lr 1e-3 → 3e-4"]
+        first, second = markers(plot)
+        assert (first.value(), second.value()) == (1.5, 2.0)
+        # a short tag on the line, explained in the note under the plots
+        assert [first.label.toPlainText(), second.label.toPlainText()] == ["1", "2"]
+        assert second.toolTip() == "branched from first try\nbatch size 64 → 32"
+    assert curves.marker_texts() == ["lr 1e-3 → 3e-4",
+                                     "branched from first try\nbatch size 64 → 32"]
+    assert note.isVisible()
+    shown = QTextDocumentFragment.fromHtml(note.text()).toPlainText()
+    assert "1 epoch 1.5: lr 1e-3 → 3e-4" in shown
+    assert "2 epoch 2: branched from first try, batch size 64 → 32" in shown
     curves.reset(3)
     assert markers(curves.loss_plot) == [] and markers(curves.acc_plot) == []
-    assert curves.marker_texts() == []
+    assert curves.marker_texts() == [] and not note.isVisible()
 
 
 def test_loaded_history_continues_live_exactly_where_the_run_would(
