@@ -1,123 +1,229 @@
-"""Regenerate the README's screenshots: ``python tools/screenshots.py [OUT_DIR]``.
+"""Regenerate the README's screenshots: ``python tools/screenshots.py [--size WxH ...] [OUT]``.
 
-Drives the real window offscreen through a run on the bundled sample and grabs it idle,
-mid-run and finished, and every panel during and after the run (a digit drawn on the
-Draw panel, a mistake picked on the Errors panel). Then a second run with SGD, the two
-compared in the Runs panel, and a branch of the first run with edited settings. Runs and
-settings go to a temporary folder, never the user's own.
+Drives the real window offscreen, as a person would (clicks and drags on widgets found by
+their objectName), through a run on the bundled sample. It grabs the window idle, mid-run
+and finished, and every panel during the run (paused after two epochs) and after it: a
+seven drawn on the Draw panel, the commonest mistake picked on the Errors panel. Then a
+second run with SGD, the two compared in the Runs panel, and a branch of the first run
+with edited settings. Runs and settings go to a temporary folder, never the user's own.
+
+Each size is taken in a fresh process. 1280x800 goes to OUT (the README's pictures),
+any other size to OUT/WxH. Default: 1280x800 and 1920x1080.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+README_SIZE = "1280x800"
+DEFAULT_SIZES = (README_SIZE, "1920x1080")
+RUN_TIMEOUT = 1800  # seconds a whole training run may take on a slow, busy machine
+# Panels that show the network's answer to a request, by the bars that show it arrived.
+ANSWERS = {"Draw": "predictionChart", "Errors": "errorsSaliencyViewProbabilities",
+           "Saliency": "saliencyViewProbabilities"}
 
-def main(out: Path) -> None:
+
+def parse_size(text: str) -> tuple[int, int]:
+    width, _, height = text.partition("x")
+    return int(width), int(height)
+
+
+def shoot(out: Path, size: tuple[int, int]) -> None:
+    """Take every screenshot at one window size (in this process)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    sys.path.insert(0, str(ROOT))  # the window of this checkout, not of another install
     scratch = Path(tempfile.mkdtemp(prefix="cnn-studio-screenshots-"))
     os.environ["CNN_STUDIO_RUNS"] = str(scratch / "runs")
     os.environ["CNN_STUDIO_SETTINGS"] = str(scratch / "settings.ini")
-    import numpy as np
-    from PySide6.QtCore import QEventLoop, QPointF, Qt, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QAction
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QDialog,
+                                   QDockWidget, QLabel, QListWidget, QProgressBar, QPushButton,
+                                   QTableWidget, QTabWidget, QTreeWidget, QWidget)
 
-    from cnn_core.train.config import TrainConfig
-
-    from gui.runtime import warmup
-    from gui.window.main_window import MainWindow
+    from gui.main_window import MainWindow
+    from gui.widgets.probability_bars import ProbabilityBars
 
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
-    window = MainWindow(TrainConfig(arch="simplecnn", epochs=6, device="cpu", batch_size=32))
+    window = MainWindow()
+    window.resize(*size)
     window.show()
-    inside = window.inside
-    warmup.wait(60)
+    QTest.qWaitForWindowExposed(window)
 
-    def wait(ms: int) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
+    def find(cls: type, name: str) -> QWidget:
+        widget = window.findChild(cls, name)
+        if widget is None:
+            raise LookupError(f"no {cls.__name__} named {name}")
+        return widget
+
+    def wait_until(ready: Callable[[], bool], timeout: float = RUN_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if time.monotonic() > deadline:
+                status = find(QLabel, "statusMessage").text()
+                raise TimeoutError(f"the window did not get there in time; it says: {status}")
+            QTest.qWait(50)
+
+    def click(widget: QWidget, pos: QPoint | None = None) -> None:
+        QTest.mouseClick(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         pos if pos is not None else widget.rect().center())
+
+    def choose(name: str, data: object) -> None:
+        combo = find(QComboBox, name)
+        combo.setCurrentIndex(combo.findData(data))
+
+    def set_value(name: str, value: float) -> None:
+        find(QAbstractSpinBox, name).setValue(value)
+
+    def save(widget: QWidget, name: str) -> None:
+        QTest.qWait(300)  # let queued repaints land
+        widget.grab().save(str(out / f"{name}.png"))
+
+    tabs = find(QTabWidget, "panelTabs")
+    inside = tabs.parentWidget()  # the tabs with the time-lapse bar below them
+    start, pause = find(QPushButton, "startButton"), find(QPushButton, "pauseButton")
+    progress = find(QProgressBar, "trainingProgress")
+
+    def start_run() -> None:
+        click(start)
+        wait_until(lambda: not start.isEnabled(), 30)
+
+    def run_to_end() -> None:
+        start_run()
+        wait_until(start.isEnabled)
+        QTest.qWait(500)  # the last epoch's details reach the panels
 
     def draw_seven() -> None:
-        canvas = inside.drawing_panel.canvas
-        canvas.strokes = [[QPointF(70, 60), QPointF(200, 60)],
-                          [QPointF(200, 60), QPointF(150, 150), QPointF(115, 235)]]
-        canvas._render()
-        canvas.changed.emit()
+        canvas = find(QWidget, "drawingCanvas")
+        w, h = canvas.width(), canvas.height()
+        corners = [QPointF(x * w, y * h) for x, y in ((0.25, 0.22), (0.72, 0.22), (0.42, 0.84))]
+        QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         corners[0].toPoint())
+        for a, b in zip(corners, corners[1:]):
+            for step in range(1, 11):  # a stroke, not a jump
+                QTest.mouseMove(canvas, (a + (b - a) * step / 10).toPoint())
+        QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                           corners[-1].toPoint())
 
     def pick_mistake() -> None:
-        errors = inside.errors_panel
-        if errors.matrix is None:
+        table = find(QTableWidget, "confusionMatrixView")
+        if table.rowCount() == 0:
             return
-        off = errors.matrix - np.diag(np.diag(errors.matrix))
-        t, p = np.unravel_index(int(np.argmax(off)), off.shape)
-        errors.show_cell(int(t), int(p))
-        if errors.list.count():
-            errors.list.itemClicked.emit(errors.list.item(0))
+        cells = [(int(table.item(t, p).text()), t, p) for t in range(table.rowCount())
+                 for p in range(table.rowCount()) if t != p]
+        _, t, p = max(cells)
+        table.scrollToItem(table.item(t, p))
+        click(table.viewport(), table.visualItemRect(table.item(t, p)).center())
+        listed = find(QListWidget, "misclassifiedList")
+        click(listed.viewport(), listed.visualItemRect(listed.item(0)).center())
+
+    def show_tab(title: str) -> None:
+        bar = tabs.tabBar()
+        index = next(i for i in range(tabs.count()) if tabs.tabText(i) == title)
+        click(bar, bar.tabRect(index).center())
 
     def grab_panels(when: str) -> None:
-        for index in range(inside.tabs.count()):
-            inside.tabs.setCurrentIndex(index)
-            if inside.tabs.currentWidget() is inside.errors_panel:
-                wait(100)
+        for index in range(tabs.count()):
+            title = tabs.tabText(index)
+            bars = window.findChild(ProbabilityBars, ANSWERS.get(title, ""))
+            before = bars.probabilities if bars is not None else None
+            show_tab(title)
+            if title == "Errors":
                 pick_mistake()
-            wait(500)
-            name = inside.tabs.tabText(index).lower().replace(" ", "-")
-            inside.grab().save(str(out / f"{name}-{when}.png"))
+            if bars is not None:  # the network's answer, computed off the GUI thread
+                wait_until(lambda: bars.probabilities is not None
+                           and bars.probabilities is not before, 120)
+            save(inside, f"{title.lower().replace(' ', '-')}-{when}")
 
-    wait(300)
-    window.grab().save(str(out / "idle.png"))
+    choose("architectureCombo", "simplecnn")
+    choose("deviceCombo", "cpu")
+    set_value("epochsSpin", 6)
+    set_value("batchSizeSpin", 32)
+    save(window, "idle")
+    show_tab("Draw")
     draw_seven()
-    done = QEventLoop()
-    window.controller.runFinished.connect(done.quit)
-    window.start_training()
-    while len(window.history) < 2:
-        wait(50)
-    window.grab().save(str(out / "training.png"))
-    grab_panels("during")
-    done.exec()
-    wait(300)
-    inside.tabs.setCurrentIndex(0)
-    wait(300)
-    window.grab().save(str(out / "finished.png"))
-    grab_panels("after")
+    show_tab("Filters")
 
-    def train(config: TrainConfig) -> None:
-        window.config_panel.set_config(config)
-        window.start_training()
-        done.exec()
-        wait(300)
+    start_run()
+    wait_until(lambda: progress.value() >= progress.maximum() // 3)  # two of six epochs
+    save(window, "training")
+    click(pause)
+    wait_until(lambda: "Resume" in pause.text() or start.isEnabled(), 30)
+    if start.isEnabled():
+        raise RuntimeError("the run ended before it could be paused for the 'during' shots")
+    grab_panels("during")
+    show_tab("Filters")
+    click(pause)
+    wait_until(start.isEnabled)
+    QTest.qWait(500)
+    save(window, "finished")
+    grab_panels("after")
+    show_tab("Filters")
 
     # Compare: the same network trained with SGD, both ticked in the Runs panel.
-    first = window._last_run
-    train(TrainConfig(arch="simplecnn", epochs=6, device="cpu", batch_size=32,
-                      optimizer="sgd", lr=0.02, seed=1))
-    window.runs_dock.raise_()
-    tree = window.runs_panel.tree
-    for i in range(tree.topLevelItemCount()):
-        tree.topLevelItem(i).setCheckState(0, Qt.CheckState.Checked)
-    wait(500)
-    window.grab().save(str(out / "runs-compare.png"))
-    window.runs_panel.compare_action.trigger()
-    wait(300)
-    window.runs_panel.diff_dialog.grab().save(str(out / "runs-diff.png"))
-    window.runs_panel.diff_dialog.close()
-    for i in range(tree.topLevelItemCount()):
-        tree.topLevelItem(i).setCheckState(0, Qt.CheckState.Unchecked)
+    choose("optimizerCombo", "sgd")
+    set_value("learningRateSpin", 0.02)
+    set_value("seedSpin", 1)
+    run_to_end()
+    runs_dock = find(QDockWidget, "runsDock")
+    runs_dock.raise_()
+    tree = find(QTreeWidget, "runsList")
+    items = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    for item in items:
+        item.setCheckState(0, Qt.CheckState.Checked)
+    save(window, "runs-compare")
+
+    def trigger(text: str) -> None:
+        action = next(a for a in runs_dock.findChildren(QAction) if a.text() == text)
+        action.trigger()
+
+    trigger("Compare settings")
+    dialog = next(d for d in runs_dock.findChildren(QDialog) if d.isVisible())
+    save(dialog, "runs-diff")
+    dialog.close()
+    for item in items:
+        item.setCheckState(0, Qt.CheckState.Unchecked)
 
     # Branch: the first run, continued from its last checkpoint with SGD and more epochs.
-    window.runs_panel.branchRequested.emit(first / "checkpoints" / "last.pt")
-    config = window.config_panel.config()
-    config.optimizer, config.lr, config.epochs = "sgd", 0.01, 10
-    config.device = "cpu"
-    train(config)
-    window.grab().save(str(out / "branched.png"))
+    first = items[-1]  # the list is newest first
+    click(tree.viewport(), tree.visualItemRect(first).center())
+    trigger("Branch from last checkpoint")
+    choose("optimizerCombo", "sgd")
+    set_value("learningRateSpin", 0.01)
+    set_value("epochsSpin", 10)
+    run_to_end()
+    save(window, "branched")
     window.close()
     app.quit()
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", default="resources/screenshots", type=Path)
+    parser.add_argument("--size", action="append", metavar="WxH",
+                        help=f"window size, repeatable (default: {' and '.join(DEFAULT_SIZES)})")
+    parser.add_argument("--only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sizes = args.size or list(DEFAULT_SIZES)
+    if args.only:  # a child process: one size, straight into OUT
+        shoot(args.out, parse_size(sizes[0]))
+        return
+    for size in sizes:
+        folder = args.out if size == README_SIZE else args.out / size
+        print(f"{size} -> {folder}", flush=True)
+        subprocess.run([sys.executable, __file__, "--only", "--size", size, str(folder)],
+                       check=True)
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "resources/screenshots"))
+    main()
