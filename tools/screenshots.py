@@ -50,11 +50,13 @@ def shoot(out: Path, size: tuple[int, int]) -> None:
                                    QDockWidget, QLabel, QListWidget, QProgressBar, QPushButton,
                                    QTableWidget, QTabWidget, QTreeWidget, QWidget)
 
+    from gui.app import set_up_process
     from gui.main_window import MainWindow
     from gui.widgets.probability_bars import ProbabilityBars
 
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
+    set_up_process()  # what main() does for a person: theme, threads, GC, warm-up
     window = MainWindow()
     window.resize(*size)
     window.show()
