@@ -6,23 +6,29 @@ Every file is replaced atomically, so a run killed at any moment leaves readable
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_write, atomic_write_text
+from .atomic import atomic_write, atomic_write_text, remove_orphans
 from ..train.callbacks import (BatchProgress, Callback, EpochMetrics, FitResult, RunStatus,
                                SettingsChange, TrainerView, best_epoch)
 from .checkpoint import save_checkpoint
+from .lock import RunLock
 from ..inspect.analysis import conv_filters
+from ..train.trainer import TrainingError
 from .store import (METRIC_COLUMNS, BatchLog, RunError, RunSummary, batches_csv, read_batches,
                    read_summary, write_summary)
 
 __all__ = ["METRIC_COLUMNS", "RunRecorder", "metrics_csv"]
+
+HALF_MAX = float(np.finfo(np.float16).max)
 
 
 def metrics_csv(history: list[EpochMetrics]) -> str:
@@ -52,13 +58,20 @@ class RunRecorder(Callback):
     Resuming into an existing folder keeps its name, creation time and everything logged up
     to the checkpoint. A branch (``parent`` = the parent's run folder) starts a new folder
     that inherits the parent's batch log up to the branch point.
+
+    The summary never claims an epoch before its checkpoint is on disk. A write that fails
+    (a full disk) stops the run with a :class:`TrainingError` naming the reason, leaving the
+    last complete checkpoint. ``lock``, the folder's writer lock, is released when the
+    run ends.
     """
 
     def __init__(self, run_dir: str | Path, *, parent: str | Path | None = None,
-                 name: str | None = None) -> None:
+                 name: str | None = None, lock: RunLock | None = None) -> None:
         self.run_dir = Path(run_dir)
         self.parent = Path(parent) if parent is not None else None
         self.name = name
+        self.lock = lock
+        self._saved_epoch = 0  # the epoch of the checkpoint last written
         self._steps: list[int] = []
         self._epochs: list[int] = []
         self._losses: list[float] = []
@@ -72,7 +85,13 @@ class RunRecorder(Callback):
     # -- hooks ---------------------------------------------------------------------------
 
     def on_train_start(self, trainer: TrainerView) -> None:
+        self._saved_epoch = trainer.epoch
+        self._saving("start the run", lambda: self._start(trainer))
+
+    def _start(self, trainer: TrainerView) -> None:
         config = trainer.config
+        for folder in (self.run_dir, self.checkpoints, self.run_dir / "snapshots"):
+            remove_orphans(folder)
         try:
             summary = read_summary(self.run_dir) if (self.run_dir / "summary.json").is_file() \
                 else None
@@ -115,32 +134,69 @@ class RunRecorder(Callback):
         self._lrs.extend([p.lr] * len(p.losses))
 
     def on_settings_changed(self, trainer: TrainerView, change: SettingsChange) -> None:
-        self._write_config(trainer)
-        if self.summary is not None:
-            self.summary.changes = list(trainer.changes)
-            self.summary.epochs = trainer.config.epochs
-            self._write_summary(trainer)
+        def write() -> None:
+            self._write_config(trainer)
+            if self.summary is not None:
+                self.summary.changes = list(trainer.changes)
+                self.summary.epochs = trainer.config.epochs
+                self._write_summary(trainer)
+        self._saving("save the changed settings", write)
 
     def on_epoch_end(self, trainer: TrainerView, metrics: EpochMetrics) -> None:
-        state = trainer.state_dict()
-        save_checkpoint(state, self.checkpoints / "last.pt")
-        if best_epoch(trainer.history) is metrics:
-            save_checkpoint(state, self.checkpoints / "best.pt")
+        self._saving(f"save epoch {metrics.epoch}", lambda: self._save_epoch(trainer, metrics))
+
+    def _save_epoch(self, trainer: TrainerView, metrics: EpochMetrics) -> None:
+        """The epoch's own files first, its checkpoint next, the summary that counts it
+        last: a failure at any point leaves a summary that claims only what was saved."""
         atomic_write_text(self.run_dir / "metrics.csv", metrics_csv(trainer.history))
         self._write_batches()
         self._write_snapshot(trainer)
+        state = trainer.state_dict()
+        if best_epoch(trainer.history) is metrics:
+            save_checkpoint(state, self.checkpoints / "best.pt")
+        save_checkpoint(state, self.checkpoints / "last.pt")
+        self._saved_epoch = metrics.epoch
         self._write_summary(trainer)
 
     def on_train_end(self, trainer: TrainerView, result: FitResult) -> None:
-        self._write_batches()
-        self._write_summary(trainer, status=result.status)
+        try:
+            self._saving("finish the run", lambda: (self._write_summary(trainer, result.status),
+                                                    self._write_batches()))
+        except TrainingError:
+            self._mark_failed(trainer)
+            raise
+        finally:
+            self.close()
 
     def on_exception(self, trainer: TrainerView, exc: BaseException) -> None:
         try:
-            self._write_batches()
+            self._mark_failed(trainer)
+        finally:
+            self.close()
+
+    def _mark_failed(self, trainer: TrainerView) -> None:
+        try:
             self._write_summary(trainer, status=RunStatus.FAILED)
+            self._write_batches()
         except OSError:
             pass  # the run's own error is the one to report
+
+    def close(self) -> None:
+        """Let other writers at the folder (when the run has ended)."""
+        if self.lock is not None:
+            self.lock.release()
+
+    def _saving(self, what: str, write: Callable[[], object]) -> None:
+        """Run ``write``; a failed write becomes a TrainingError that says what was kept."""
+        try:
+            write()
+        except OSError as exc:
+            reason = ("no space left on the device" if exc.errno == errno.ENOSPC
+                      else exc.strerror or str(exc))
+            kept = (f"its last complete checkpoint (epoch {self._saved_epoch}) is kept"
+                    if self._saved_epoch else "no epoch had been saved yet")
+            raise TrainingError(f"could not {what} in {self.run_dir}: {reason}. The run "
+                                f"stopped; {kept}.") from exc
 
     # -- files ---------------------------------------------------------------------------
 
@@ -161,11 +217,10 @@ class RunRecorder(Callback):
     def _write_snapshot(self, trainer: TrainerView) -> None:
         """The weights, in half precision (a quarter of a checkpoint: no optimizer state),
         so the time-lapse of a past run can be replayed."""
-        arrays = {f"filters/{k}": v.astype(np.float16)
-                  for k, v in conv_filters(trainer.model).items()}
+        arrays = {f"filters/{k}": _compact(v) for k, v in conv_filters(trainer.model).items()}
         for key, tensor in trainer.model.state_dict().items():
-            value = tensor.detach().cpu()
-            arrays[f"state/{key}"] = (value.half() if value.is_floating_point() else value).numpy()
+            value = tensor.detach().cpu().numpy()
+            arrays[f"state/{key}"] = _compact(value) if value.dtype.kind == "f" else value
         # uncompressed: half-precision weights hardly compress, and zlib took 60 ms a
         # DeepCNN epoch from training
         atomic_write(self._snapshot_path(trainer), lambda f: np.savez(f, **arrays))
@@ -173,13 +228,21 @@ class RunRecorder(Callback):
     def _write_summary(self, trainer: TrainerView, status: RunStatus | None = None) -> None:
         summary = self.summary
         assert summary is not None
-        best = best_epoch(trainer.history)
-        summary.epochs_done = trainer.epoch
+        saved = [m for m in trainer.history if m.epoch <= self._saved_epoch]
+        best = best_epoch(saved)
+        summary.epochs_done = self._saved_epoch
         summary.epochs = trainer.config.epochs
         summary.best_test_acc = best.test_acc if best else None
         summary.best_epoch = best.epoch if best else None
-        summary.train_seconds = sum(m.seconds for m in trainer.history)
+        summary.train_seconds = sum(m.seconds for m in saved)
         summary.updated = _now()
         if status is not None:
             summary.status = status
         write_summary(summary)
+
+
+def _compact(weights: np.ndarray) -> np.ndarray:
+    """Half precision, unless that would turn large weights (a diverging run's) into inf."""
+    finite = weights[np.isfinite(weights)]
+    fits = finite.size == 0 or float(np.abs(finite).max()) <= HALF_MAX
+    return weights.astype(np.float16 if fits else np.float32)

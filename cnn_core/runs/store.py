@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import shutil
 import time
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "
                   "images_per_sec")
 BATCH_COLUMNS = ("step", "epoch", "loss", "lr")
 SUMMARY = "summary.json"
+WRITER_LOCK = ".writer.lock"  # see cnn_core.runs.lock
 
 
 class RunError(ValueError):
@@ -63,9 +65,14 @@ class RunSummary:
     train_seconds: float = 0.0
     parent: dict[str, Any] | None = None  # {"run": folder name, "epoch": k} for a branch
     changes: list[SettingsChange] = field(default_factory=list)  # see Trainer.changes
+    problem: str = ""  # why the run's record is unreadable (its checkpoints may still open)
+
+    @property
+    def damaged(self) -> bool:
+        return bool(self.problem)
 
     def to_json(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k != "path"}
+        data = {k: v for k, v in self.__dict__.items() if k not in ("path", "problem")}
         return {**data, "status": RunStatus(self.status).value,
                 "changes": [c.to_dict() for c in self.changes]}
 
@@ -81,6 +88,12 @@ class RunSummary:
 def is_run_dir(path: str | Path) -> bool:
     path = Path(path)
     return (path / SUMMARY).is_file() or (path / "config.json").is_file()
+
+
+def holds_files(folder: str | Path) -> bool:
+    """Whether ``folder`` holds anything besides a writer's lock file."""
+    folder = Path(folder)
+    return folder.is_dir() and any(p.name != WRITER_LOCK for p in folder.iterdir())
 
 
 def run_of_checkpoint(checkpoint: str | Path) -> Path | None:
@@ -118,17 +131,22 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def read_config(run_dir: str | Path) -> TrainConfig:
+    """The run's settings, checked as a new run's would be (but for the device: a run
+    trained on a GPU stays readable without one)."""
     path = Path(run_dir) / "config.json"
     try:
-        return TrainConfig.from_dict(_read_json(path))
+        config = TrainConfig.from_dict(_read_json(path))
+        replace(config, device="cpu").validate()
     except (TypeError, ValueError) as exc:
         raise RunError(f"{path}: {exc}") from None
+    return config
 
 
 def read_summary(run_dir: str | Path) -> RunSummary:
-    """The run's summary; a run recorded before summaries existed gets one from its config."""
+    """The run's summary, every field checked; a run recorded before summaries existed
+    gets one from its config. Raises :class:`RunError` naming the first bad field."""
     run_dir = Path(run_dir)
-    known = set(RunSummary.__dataclass_fields__) - {"path"}
+    known = set(_SUMMARY_TYPES)
     if (run_dir / SUMMARY).is_file():
         data = {k: v for k, v in _read_json(run_dir / SUMMARY).items() if k in known}
     else:
@@ -138,12 +156,39 @@ def read_summary(run_dir: str | Path) -> RunSummary:
     if "arch" not in data or "dataset" not in data:
         raise RunError(f"{run_dir}: the summary names no architecture or dataset")
     try:
+        for key, value in data.items():
+            _check_field(key, value)
         if "status" in data:
             data["status"] = RunStatus(data["status"])
         data["changes"] = [SettingsChange.from_dict(c) for c in data.get("changes", [])]
         return RunSummary(path=run_dir, **data)
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise RunError(f"{run_dir / SUMMARY}: {exc}") from None
+
+
+_SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
+    "name": (str,), "arch": (str,), "dataset": (str,), "device": (str,), "created": (str,),
+    "updated": (str,), "status": (str,), "epochs_done": (int,), "epochs": (int,),
+    "best_test_acc": (float, int, type(None)), "best_epoch": (int, type(None)),
+    "train_seconds": (float, int), "parent": (dict, type(None)), "changes": (list,),
+}
+
+
+def _check_field(key: str, value: Any) -> None:
+    """Raise ValueError unless ``value`` is what ``summary.json`` keeps under ``key``."""
+    if not isinstance(value, _SUMMARY_TYPES[key]) or isinstance(value, bool):
+        raise ValueError(f"{key}: expected {' or '.join(t.__name__ for t in _SUMMARY_TYPES[key])},"
+                         f" got {value!r:.40}")
+    if isinstance(value, (int, float)) and not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{key}: must be a number of at least 0, got {value!r}")
+    if key == "best_test_acc" and value is not None and value > 1:
+        raise ValueError(f"{key}: must be a fraction between 0 and 1, got {value!r}")
+    if key == "parent" and value is not None:
+        if not isinstance(value.get("run"), str):
+            raise ValueError("parent: names no run folder")
+        epoch = value.get("epoch")
+        if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+            raise ValueError(f"parent: epoch must be a whole number, got {epoch!r:.40}")
 
 
 def write_summary(summary: RunSummary) -> None:
@@ -153,19 +198,31 @@ def write_summary(summary: RunSummary) -> None:
 
 
 def list_runs(runs_dir: str | Path) -> list[RunSummary]:
-    """Every readable run under ``runs_dir``, newest first (unreadable folders are skipped)."""
+    """Every run under ``runs_dir``, newest first; one whose record cannot be read is
+    listed as damaged (``problem`` says why), so it is never silently hidden."""
     runs_dir = Path(runs_dir)
-    if not runs_dir.is_dir():
+    try:
+        folders = [p for p in runs_dir.iterdir() if p.is_dir() and is_run_dir(p)]
+    except OSError:
         return []
     runs = []
-    for path in runs_dir.iterdir():
-        if path.is_dir() and is_run_dir(path):
-            try:
-                runs.append(read_summary(path))
-            except RunError:
-                continue
+    for path in folders:
+        try:
+            runs.append(read_summary(path))
+        except RunError as exc:
+            runs.append(damaged_run(path, str(exc)))
     runs.sort(key=lambda r: (r.created or r.path.name, r.path.name), reverse=True)
     return runs
+
+
+def damaged_run(path: Path, problem: str) -> RunSummary:
+    """What is known of a run whose record cannot be read: its folder and the reason."""
+    try:
+        created = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(path.stat().st_mtime))
+    except OSError:
+        created = ""
+    return RunSummary(path=path, name=path.name, arch="?", dataset="?", created=created,
+                      status=RunStatus.FAILED, problem=problem)
 
 
 def read_metrics(run_dir: str | Path) -> list[EpochMetrics]:

@@ -17,9 +17,10 @@ from .trainer import EDITABLE, REPORT_INTERVAL, Trainer
 from ..data.datasets import DataBundle, load_dataset
 from ..paths import default_runs_dir
 from ..runs.checkpoint import CheckpointError, checkpoint_lr, load_checkpoint
+from ..runs.lock import RunLock
 from ..runs.recorder import RunRecorder
-from ..runs.store import (RunError, is_run_dir, new_run_dir, read_summary, run_of_checkpoint,
-                          shown_checkpoint)
+from ..runs.store import (WRITER_LOCK, RunError, holds_files, is_run_dir, new_run_dir,
+                          read_summary, run_of_checkpoint, shown_checkpoint)
 
 # What makes a run that run: a continuation keeps them, whatever else is edited.
 FIXED = ("arch", "dataset", "seed")
@@ -111,6 +112,13 @@ class Launch:
     run_dir: Path | None  # where it records (None for INSPECT)
     parent: Path | None  # the parent run of a branch
     note: str = ""  # what was decided that was not asked for, for the person to read
+    lock: RunLock | None = None  # held on run_dir until the run ends
+
+    def close(self) -> None:
+        """Let other writers at the run folder: for a launch that will not be fitted (the
+        recorder lets go itself when ``fit`` ends)."""
+        if self.lock is not None:
+            self.lock.release()
 
 
 def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
@@ -135,17 +143,54 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
     kind = (RunKind.FRESH if continuation is None
             else RunKind.BRANCH if parent is not None else continuation.kind)
     hooks = list(callbacks)
-    if run_dir is not None:  # first: the files are written before the others hear
-        hooks.insert(0, RunRecorder(run_dir, parent=parent))
-    bundle = data if data is not None else load_dataset(config.dataset, config.data_dir)
-    interval = REPORT_INTERVAL if report_interval is None else report_interval
-    if continuation is None:
-        trainer = Trainer(config, hooks, data=bundle, report_interval=interval)
-    else:
-        trainer = trainer_from_checkpoint(continuation.state, hooks, data=bundle,
-                                          report_interval=interval,
-                                          **_overrides(config, continuation))
-    return Launch(trainer, kind, run_dir, parent, note)
+    lock = None
+    if run_dir is not None:  # the folder is claimed before the slow work
+        continues_it = (kind == RunKind.RESUME and continuation is not None
+                        and continuation.source_run is not None
+                        and _same(run_dir, continuation.source_run))
+        lock = _claim(run_dir, continues_it)
+        # first: the files are written before the other callbacks hear
+        hooks.insert(0, RunRecorder(run_dir, parent=parent, lock=lock))
+    try:
+        bundle = data if data is not None else load_dataset(config.dataset, config.data_dir)
+        interval = REPORT_INTERVAL if report_interval is None else report_interval
+        if continuation is None:
+            trainer = Trainer(config, hooks, data=bundle, report_interval=interval)
+        else:
+            trainer = trainer_from_checkpoint(continuation.state, hooks, data=bundle,
+                                              report_interval=interval,
+                                              **_overrides(config, continuation))
+    except BaseException:
+        if lock is not None:
+            _let_go(lock)
+        raise
+    return Launch(trainer, kind, run_dir, parent, note, lock)
+
+
+def _claim(run_dir: Path, continues_it: bool) -> RunLock:
+    """Take the run folder's writer lock; a new run also needs the folder to hold nothing
+    yet, so no run is ever overwritten."""
+    lock = RunLock.acquire(run_dir)
+    if not continues_it and holds_files(run_dir):
+        lock.release()
+        what = "a run" if is_run_dir(run_dir) else "other files"
+        raise LaunchError("run_dir", f"{run_dir} already holds {what}; choose a new folder "
+                                     "(or resume the run from its checkpoint)")
+    return lock
+
+
+def _let_go(lock: RunLock) -> None:
+    """Release a folder claimed for a run that never started, and remove it if this
+    claim is all it holds."""
+    empty = not holds_files(lock.run_dir)
+    if empty:
+        (lock.run_dir / WRITER_LOCK).unlink(missing_ok=True)
+    lock.release()
+    if empty:
+        try:
+            lock.run_dir.rmdir()
+        except OSError:
+            pass  # someone else's by now: theirs to keep
 
 
 def _check_continuation(config: TrainConfig, continuation: Continuation) -> None:

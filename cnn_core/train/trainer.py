@@ -208,9 +208,9 @@ class Trainer:
         """
         self._fit_started = time.monotonic()
         self._paused_total = 0.0  # seconds spent paused in this fit, left out of timings
-        self._emit("on_train_start", self)
         good_state = self._copy_state()
         try:
+            self._emit("on_train_start", self)
             while True:
                 self._progress = float(self.epoch)
                 self.apply_pending_changes(epoch_start=True)  # may change `epochs`
@@ -231,6 +231,10 @@ class Trainer:
                 "try a smaller batch size or another device")
             self._emit("on_exception", self, exc)
             raise exc from None
+        except KeyboardInterrupt:  # Ctrl+C: the run stopped, as a stop would have
+            self._emit("on_train_end", self, FitResult(RunStatus.STOPPED, self.epoch,
+                                                       list(self.history)))
+            raise
         except Exception as exc:
             self._emit("on_exception", self, exc)
             raise

@@ -86,6 +86,7 @@ def run_training(state: TaskState, request: RunRequest, controls: RunControls) -
         return RunStatus.STOPPED if state.cancelled else RunStatus(trainer.fit().status)
     finally:
         controls.attach(None)
+        launched.close()
 
 
 def _show(trainer: Trainer, bridge: Bridge, continuation: Continuation | None,

@@ -130,8 +130,9 @@ def test_list_rename_and_delete(tmp_path, small) -> None:
     (tmp_path / "not-a-run").mkdir()
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "summary.json").write_text("{ nope")
-    runs = list_runs(tmp_path)
-    assert sorted(r.path.name for r in runs) == ["run0", "run1"]
+    runs = {r.path.name: r for r in list_runs(tmp_path)}
+    assert sorted(runs) == ["broken", "run0", "run1"]
+    assert runs["broken"].damaged and not runs["run0"].damaged
 
     rename_run(tmp_path / "run0", "  baseline  ")
     assert read_summary(tmp_path / "run0").name == "baseline"
@@ -160,8 +161,10 @@ def test_a_run_killed_mid_write_leaves_the_completed_files_readable(tmp_path, sm
     monkeypatch.setattr(recorder, "metrics_csv", crash)
     with pytest.raises(KeyboardInterrupt):
         trainer_from_checkpoint(state, [RunRecorder(run)], data=small, epochs=2).fit()
-    # the checkpoint of epoch 2 was completed before the crash; every file still reads
-    assert load_checkpoint(run / "checkpoints" / "last.pt")["epoch"] == 2
+    # epoch 2's files come before its checkpoint: the run stays at epoch 1, and says so
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["epoch"] == 1
     assert (run / "metrics.csv").read_bytes() == before[run / "metrics.csv"]
-    assert len(read_metrics(run)) == 1 and read_summary(run).status == RunStatus.RUNNING
+    summary = read_summary(run)
+    assert len(read_metrics(run)) == 1 and summary.epochs_done == 1
+    assert summary.status == RunStatus.STOPPED
     assert not list(run.rglob("*.tmp")) and not list(run.rglob(".*.tmp"))
