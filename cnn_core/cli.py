@@ -142,7 +142,8 @@ def _train(args: argparse.Namespace) -> int:
         if exc.field == "epochs" and continuation is not None:
             raise UsageError(f"the checkpoint already has {continuation.epoch} epochs; "
                              "pass --epochs with a larger total") from None
-        raise UsageError(f"--{exc.field.replace('_', '-')} {exc.reason}") from None
+        flag = "out" if exc.field == "run_dir" else exc.field.replace("_", "-")
+        raise UsageError(f"--{flag}: {exc.reason}") from None
     trainer = run.trainer
     if run.note:
         print(run.note)
@@ -239,7 +240,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "export":
             return _export(args)
         return _train(args)
-    except (DatasetError, CheckpointError, TrainingError, ExportError, RunError, OSError) as exc:
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{PROG}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except (DatasetError, CheckpointError, TrainingError, ExportError, RunError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     except (UsageError, ValueError) as exc:  # ValueError: TrainConfig.validate, "field: reason"

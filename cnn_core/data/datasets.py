@@ -218,9 +218,12 @@ def _load_torchvision(info: DatasetInfo, root: Path) -> DataBundle:
         try:
             ds = cls(str(root), train=train, download=False)
         except Exception as exc:  # torchvision's readers fail in many ways on damaged files
+            reason = str(exc).strip() or ("a file is not in the format it should be"
+                                          if isinstance(exc, AssertionError)
+                                          else type(exc).__name__)
             raise DatasetError(
-                f"{info.display_name} in {dataset_folder(info.name, root)} is damaged ({exc}); "
-                "delete the folder and download it again."
+                f"{info.display_name} in {dataset_folder(info.name, root)} is damaged "
+                f"({reason}); delete the folder and download it again."
             ) from None
         data = torch.as_tensor(np.asarray(ds.data))
         # MNIST-style data is (N, H, W); CIFAR is (N, H, W, C).

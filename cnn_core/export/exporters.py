@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import torch
 
-from ..runs.atomic import atomic_write, atomic_write_text
+from ..runs.atomic import atomic_write, atomic_write_text, make_folder
 from ..runs.checkpoint import CheckpointError, load_checkpoint
 from ..data.datasets import DATASETS
 from ..inspect.analysis import conv_filters
@@ -192,7 +192,12 @@ def _onnx_difference(model: StudioModel, onnx_model: bytes) -> float:
             with torch.no_grad():
                 expected = model(images).numpy()
             (got,) = session.run(["logits"], {"images": images.numpy()})
+            if not (np.isfinite(expected).all() and np.isfinite(got).all()):
+                raise ExportError("the model's outputs are NaN or infinite, so the export "
+                                  "cannot be checked; nothing was written")
             worst = max(worst, float(np.abs(got - expected).max()))
+    except ExportError:
+        raise
     except Exception as exc:  # onnxruntime's errors derive from Exception only
         raise ExportError(f"onnxruntime cannot run the exported model: "
                           f"{_first_line(exc)}") from None
@@ -269,7 +274,7 @@ def export_tensorboard(run_dir: str | Path, out_dir: str | Path) -> Path:
                                                          for p in target.iterdir())):
         raise ExportError(f"{target}: exists and holds more than TensorBoard logs; "
                           "choose a new or empty folder")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(target.parent)
     hidden = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}"
     staging, previous = hidden.with_suffix(".tmp"), hidden.with_suffix(".old")
     staging.mkdir()  # not mkdtemp: the logs get the folder permissions any new folder gets

@@ -45,6 +45,8 @@ class TrainConfig:
             expected = {"int": int, "float": (int, float), "str": str}.get(str(f.type))
             if expected and (not isinstance(value, expected) or isinstance(value, bool)):
                 raise bad(f.name, f"expected {f.type}, got {value!r}")
+        if self.data_dir is not None and not isinstance(self.data_dir, str):
+            raise bad("data_dir", f"expected a folder, got {self.data_dir!r}")
         if self.arch not in MODELS:
             raise bad("arch", f"unknown architecture {self.arch!r} (choose {', '.join(MODELS)})")
         if self.dataset not in DATASETS:
