@@ -10,8 +10,10 @@ Layout of a run folder (written by :class:`cnn_core.runs.recorder.RunRecorder`):
                               parent (for a branch), settings changed during the run
     checkpoints/last.pt       the end of the latest epoch (the resume point)
     checkpoints/best.pt       the epoch with the best test accuracy
-    snapshots/epoch-NNNN.npz  the weights (float16) after epoch NNNN: ``filters/<conv
-                              layer>`` and ``state/<state_dict key>``, for the time-lapse
+    snapshots/epoch-NNNN.npz  the weights (float16, float32 beyond its range) after epoch
+                              NNNN: ``filters/<conv layer>`` and ``state/<state_dict
+                              key>``, for the time-lapse
+    .writer.lock              locked by the one process writing the run (runs/lock.py)
 
 Every file is replaced atomically, so a run killed at any moment leaves each file it had
 already written readable.
