@@ -250,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ValueError) as exc:  # ValueError: TrainConfig.validate, "field: reason"
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # before training began: nothing was recorded
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ import json
 import math
 import shutil
 import time
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -270,7 +269,9 @@ def read_batches(run_dir: str | Path) -> BatchLog:
     except (OSError, ValueError) as exc:
         raise RunError(f"{path}: unreadable ({type(exc).__name__})") from None
     if table.size == 0:
-        table = np.zeros((0, 4))
+        table = np.zeros((0, len(BATCH_COLUMNS)))
+    if table.shape[1] != len(BATCH_COLUMNS):
+        raise RunError(f"{path}: {table.shape[1]} columns, not {len(BATCH_COLUMNS)}")
     return BatchLog(table[:, 0].astype(np.int64), table[:, 1].astype(np.int64),
                     table[:, 2], table[:, 3])
 
@@ -292,15 +293,18 @@ class Snapshot:
 
 
 def read_snapshots(run_dir: str | Path) -> Iterator[Snapshot]:
-    """Every saved snapshot, oldest first, read one at a time (one being written when a
-    run was killed is skipped)."""
+    """Every saved snapshot, oldest first, read one at a time (a damaged one is skipped:
+    the time-lapse goes on without that epoch)."""
     folder = Path(run_dir) / "snapshots"
     for path in sorted(folder.glob("epoch-*.npz")):
         try:
             epoch = int(path.stem.split("-")[1])
             with np.load(path, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
-        except (OSError, ValueError, IndexError, zipfile.BadZipFile, EOFError):
+        except Exception:  # NumPy's and zipfile's readers fail in many ways on damage
+            continue
+        if not all(v.dtype.kind in "fiub" and (v.ndim == 4 or not k.startswith("filters/"))
+                   for k, v in arrays.items()):
             continue
         def part(prefix: str) -> dict[str, np.ndarray]:
             return {k[len(prefix):]: v.astype(np.float32) if v.dtype.kind == "f" else v

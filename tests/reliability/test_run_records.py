@@ -4,15 +4,19 @@ never a traceback, and never a harm to the other runs."""
 from __future__ import annotations
 
 import csv
+import io
 import json
+import random
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cnn_core.export.exporters import ExportError, export_csv
+from cnn_core.export.render import filter_grid
 from cnn_core.runs.store import (RunError, list_runs, read_batches, read_config, read_metrics,
-                                 read_summary)
+                                 read_snapshots, read_summary)
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import launch
 from tests.reliability.helpers import assert_one_clean_line, cli
@@ -108,3 +112,37 @@ def test_the_cli_refuses_damaged_records_in_one_line(tmp_path, real_run) -> None
     proc = cli("train", "--resume", str(run), "--epochs", "2", "--quiet")
     assert proc.returncode == 0, proc.stderr
     assert read_summary(run).epochs_done == 2
+
+
+def test_a_batch_log_with_the_wrong_columns_is_refused(tmp_path, real_run) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(real_run, run)
+    (run / "batches.csv").write_text("step,epoch,loss\n1,1,2.3\n")
+    with pytest.raises(RunError, match="3 columns"):
+        read_batches(run)
+
+
+def test_damaged_snapshots_are_skipped_and_the_others_replayed(tmp_path, real_run) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(real_run, run)
+    snapshots = sorted((run / "snapshots").glob("*.npz"))
+    good = snapshots[-1].read_bytes()
+    rng = random.Random(0)
+    for seed in range(60):
+        data = bytearray(good)
+        if seed % 3 == 0:
+            data = data[:rng.randrange(len(data))]
+        elif seed % 3 == 1:
+            for _ in range(4):
+                data[rng.randrange(len(data))] ^= 0xFF
+        else:
+            buffer = io.BytesIO()
+            np.savez(buffer, **{"filters/conv1": np.zeros(rng.randint(1, 5)),
+                                "state/x": np.array(["text"])})
+            data = bytearray(buffer.getvalue())
+        snapshots[0].write_bytes(bytes(data))
+        replayed = list(read_snapshots(run))
+        assert replayed[-1].epoch == 1
+        for snap in replayed:
+            for weights in snap.filters.values():
+                filter_grid(weights)  # what the window and the exports draw
