@@ -187,9 +187,10 @@ def _check_field(key: str, value: Any) -> None:
     if key == "parent" and value is not None:
         if not isinstance(value.get("run"), str):
             raise ValueError("parent: names no run folder")
-        epoch = value.get("epoch")
-        if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
-            raise ValueError(f"parent: epoch must be a whole number, got {epoch!r:.40}")
+        for part in ("epoch", "step"):
+            number = value.get(part, 0)
+            if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+                raise ValueError(f"parent: {part} must be a whole number, got {number!r:.40}")
 
 
 def write_summary(summary: RunSummary) -> None:

@@ -249,7 +249,7 @@ class RunSession(QObject):
                       parent: dict[str, Any] | None) -> None:
         """A marker per change of settings; a branch's point names the run it came from and
         the edits it started with."""
-        at_branch = [c for c in changes if parent and c.step == parent["step"]]
+        at_branch = [c for c in changes if parent and c.step == parent.get("step")]
         if parent and run is not None:
             text = f"branched from {_run_name(run.parent / parent['run'], parent['run'])}"
             edits = "".join(f"\n{describe_change(c)}" for c in at_branch)
