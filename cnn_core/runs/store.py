@@ -187,8 +187,8 @@ def _check_field(key: str, value: Any) -> None:
     if key == "parent" and value is not None:
         if not isinstance(value.get("run"), str):
             raise ValueError("parent: names no run folder")
-        for part in ("epoch", "step"):
-            number = value.get(part, 0)
+        for part, missing in (("epoch", None), ("step", 0)):  # older branches have no step
+            number = value.get(part, missing)
             if not isinstance(number, int) or isinstance(number, bool) or number < 0:
                 raise ValueError(f"parent: {part} must be a whole number, got {number!r:.40}")
 
