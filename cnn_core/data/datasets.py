@@ -25,6 +25,7 @@ import torch
 from torch import Tensor
 
 from ..paths import bundled_sample_path, default_data_dir
+from ..runs.atomic import make_folder
 
 ProgressFn = Callable[[int, int | None, str], None]
 """progress(done_bytes, total_bytes_or_None, message)"""
@@ -294,7 +295,7 @@ def download_dataset(name: str, root: str | Path | None = None, *,
         files = [([m + fname for m in cls.mirrors], fname, md5, raw) for fname, md5 in cls.resources]
     try:
         for urls, fname, md5, folder in files:
-            folder.mkdir(parents=True, exist_ok=True)
+            make_folder(folder)
             archive = folder / fname
             errors = []
             for url in urls:

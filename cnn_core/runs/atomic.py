@@ -21,6 +21,8 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], None]) -> None:
     If ``write`` raises, the temp file is removed and ``path`` is left as it was.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder; give a file name", str(path))
     make_folder(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
@@ -53,7 +55,7 @@ def make_folder(folder: Path) -> None:
     for part in (folder, *folder.parents):
         if part.exists():
             if not part.is_dir():
-                raise NotADirectoryError(errno.ENOTDIR, f"{part} is a file, not a folder",
-                                         str(folder))
+                what = "is a file" if part == folder else f"{part} is a file"
+                raise NotADirectoryError(errno.ENOTDIR, f"{what}, not a folder", str(folder))
             break
     folder.mkdir(parents=True, exist_ok=True)

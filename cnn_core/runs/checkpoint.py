@@ -70,7 +70,12 @@ def _read(path: Path) -> Any:
             raise CheckpointError(
                 f"refused, it holds objects that are not plain weights and could run code "
                 f"when loaded ({', '.join(sorted(unsafe)[:3])})") from None
-        raise CheckpointError(f"damaged or truncated ({_first_line(exc)})") from None
+        if not zipfile.is_zipfile(path):
+            raise CheckpointError("not in PyTorch's checkpoint format") from None
+        reason = _first_line(exc)
+        if reason.startswith("Weights only load failed"):  # torch's advice, not the cause
+            reason = "its pickled contents are damaged"
+        raise CheckpointError(f"damaged or truncated ({reason})") from None
 
 
 def _check_sums(path: Path) -> None:

@@ -12,6 +12,7 @@ import torch
 
 from cnn_core.data.datasets import DatasetError, load_dataset
 from cnn_core.export.exporters import ExportError, export_onnx
+from cnn_core.runs.atomic import atomic_write_text
 from cnn_core.runs.checkpoint import save_checkpoint
 from cnn_core.runs.store import read_snapshots, read_summary
 from cnn_core.train.config import TrainConfig
@@ -86,3 +87,16 @@ def test_an_idx_file_with_a_wrong_magic_number_says_so(tmp_path) -> None:
         load_dataset("mnist", tmp_path)
     assert "()" not in str(caught.value)
     assert "damaged" in str(caught.value)
+
+
+def test_a_file_where_a_folder_should_be_and_back_are_named_plainly(tmp_path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(NotADirectoryError) as caught:
+        atomic_write_text(blocker / "deeper" / "metrics.csv", "x")
+    assert caught.value.filename == str(blocker / "deeper")
+    assert caught.value.strerror == f"{blocker} is a file, not a folder"
+    with pytest.raises(IsADirectoryError) as caught:
+        atomic_write_text(tmp_path, "x")  # e.g. --onnx given a folder
+    assert caught.value.filename == str(tmp_path) and ".tmp" not in str(caught.value)
+    assert list(tmp_path.iterdir()) == [blocker]
