@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 from .atomic import make_folder
-from .store import WRITER_LOCK, RunError
+from .errors import RunError
 
+WRITER_LOCK = ".writer.lock"
 # A reader probing the lock holds it for microseconds; a writer retries this long first.
 _ACQUIRE_PATIENCE = 1.0
 

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import RunError  # also imported from here, as it always was
+from .lock import WRITER_LOCK, RunLock
 from ..train.callbacks import EpochMetrics, RunStatus, SettingsChange
 from ..train.config import TrainConfig
 
@@ -40,11 +42,6 @@ METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "
                   "images_per_sec")
 BATCH_COLUMNS = ("step", "epoch", "loss", "lr")
 SUMMARY = "summary.json"
-WRITER_LOCK = ".writer.lock"  # see cnn_core.runs.lock
-
-
-class RunError(ValueError):
-    """A folder that is not a readable run; the message says why."""
 
 
 @dataclass
@@ -320,9 +317,10 @@ def rename_run(run_dir: str | Path, name: str) -> RunSummary:
         raise RunError("a run's name cannot be empty")
     if len(name) > 200:
         raise RunError("a run's name can be at most 200 characters")
-    summary = read_summary(run_dir)
-    summary.name = name
-    write_summary(summary)
+    with RunLock.acquire(run_dir):  # not while a run writes its summary
+        summary = read_summary(run_dir)
+        summary.name = name
+        write_summary(summary)
     return summary
 
 
@@ -331,4 +329,5 @@ def delete_run(run_dir: str | Path) -> None:
     run_dir = Path(run_dir)
     if not run_dir.is_dir() or not is_run_dir(run_dir):
         raise RunError(f"{run_dir}: not a run folder, left alone")
-    shutil.rmtree(run_dir)
+    with RunLock.acquire(run_dir):  # never from under a process writing it
+        shutil.rmtree(run_dir)

@@ -17,10 +17,10 @@ from .trainer import EDITABLE, REPORT_INTERVAL, Trainer
 from ..data.datasets import DataBundle, load_dataset
 from ..paths import default_runs_dir
 from ..runs.checkpoint import CheckpointError, checkpoint_lr, load_checkpoint
-from ..runs.lock import RunLock
+from ..runs.lock import WRITER_LOCK, RunLock
 from ..runs.recorder import RunRecorder
-from ..runs.store import (WRITER_LOCK, RunError, holds_files, is_run_dir, new_run_dir,
-                          read_summary, run_of_checkpoint, shown_checkpoint)
+from ..runs.store import (RunError, holds_files, is_run_dir, new_run_dir, read_summary,
+                          run_of_checkpoint, shown_checkpoint)
 
 # What makes a run that run: a continuation keeps them, whatever else is edited.
 FIXED = ("arch", "dataset", "seed")

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from cnn_core.runs.lock import RunBusyError, RunLock, is_being_written
-from cnn_core.runs.store import read_summary
+from cnn_core.runs.store import delete_run, read_summary, rename_run
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import LaunchError, RunKind, launch, open_continuation
 from tests.reliability.helpers import (assert_coherent, assert_one_clean_line, cli,
@@ -126,3 +126,17 @@ def test_a_killed_writer_leaves_the_folder_free(tmp_path) -> None:
     assert not is_being_written(run)
     with RunLock.acquire(run) as lock:
         assert lock.held
+
+
+def test_a_run_being_written_is_neither_renamed_nor_deleted(tmp_path, small) -> None:
+    run = tmp_path / "run"
+    launch(config(), run_dir=run, data=small).trainer.fit()
+    with RunLock.acquire(run):  # as a training in another process holds it
+        with pytest.raises(RunBusyError, match="another process is writing"):
+            delete_run(run)
+        with pytest.raises(RunBusyError, match="another process is writing"):
+            rename_run(run, "mine now")
+    assert read_summary(run).name != "mine now"
+    rename_run(run, "mine now")
+    delete_run(run)
+    assert not run.exists()
