@@ -277,8 +277,10 @@ def trainer_from_checkpoint(state: dict[str, Any], callbacks: Sequence[Callback]
     trainer = Trainer(config, callbacks, data=data, report_interval=report_interval)
     try:
         trainer.load_state_dict(state)
-    except (RuntimeError, KeyError, ValueError, TypeError) as exc:
-        raise CheckpointError(f"the checkpoint does not fit its own architecture: {exc}") from None
+    except Exception as exc:  # load_checkpoint checked the weights; this is the rest
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise CheckpointError(f"the checkpoint's training state is not usable: {first}") \
+            from None
     if edits:
         trainer.request_changes(**edits)  # ValueError("field: reason") for a bad edit
         trainer.apply_pending_changes(epoch_start=True)

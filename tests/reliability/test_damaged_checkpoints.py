@@ -14,7 +14,7 @@ import torch
 from cnn_core.nn.models import build_model
 from cnn_core.runs.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from cnn_core.train.config import TrainConfig
-from cnn_core.train.launch import launch
+from cnn_core.train.launch import RunKind, launch, open_continuation
 from cnn_core.train.trainer import Trainer
 from tests.exploit import Exploit
 from tests.reliability.helpers import assert_one_clean_line, cli
@@ -142,3 +142,17 @@ def test_fuzz_every_mutation_is_refused_cleanly_or_loads_the_same_weights(
             assert torch.equal(state["model"][key], value), (seed, key)
         outcomes["loaded"] += 1
     assert outcomes["refused"] >= 250, outcomes
+
+
+def test_a_checkpoint_whose_training_state_is_broken_is_refused_on_resume(tmp_path,
+                                                                         small) -> None:
+    trainer = Trainer(TrainConfig(arch="lenet5", epochs=1, device="cpu"), data=small)
+    state = trainer.state_dict()
+    state["rng"] = {**state["rng"], "torch": torch.zeros(3, dtype=torch.uint8)}
+    save_checkpoint(state, tmp_path / "odd.pt")
+    continuation = open_continuation(tmp_path / "odd.pt", RunKind.RESUME)
+    with pytest.raises(CheckpointError, match="training state is not usable") as caught:
+        launch(TrainConfig(arch="lenet5", epochs=2, device="cpu"), continuation=continuation,
+               run_dir=tmp_path / "run", data=small)
+    assert "\n" not in str(caught.value)
+    assert not (tmp_path / "run").exists()  # the claimed folder is let go
