@@ -190,6 +190,7 @@ class RunsPanel(QWidget):
         self.tree.setSortingEnabled(True)
         self.tree.resizeColumnToContents(NAME)  # names are free text: not wider than this
         self.tree.setColumnWidth(NAME, min(self.tree.columnWidth(NAME), NAME_WIDTH))
+        self.empty_label.setText(self.model.problem() or EMPTY_TEXT)
         self.stack.setCurrentWidget(self.tree if runs else self.empty_label)
         self._update_actions()
         self._emit_overlay_if_changed()

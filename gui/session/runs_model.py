@@ -67,6 +67,15 @@ class RunsModel(QObject):
     def runs(self) -> list[RunSummary]:
         return list_runs(self._folder)
 
+    def problem(self) -> str:
+        """Why the runs folder can hold no runs; '' when it can (or will, once the first
+        run makes it)."""
+        if self._folder.exists() and not self._folder.is_dir():
+            return f"{self._folder} is a file, not a folder: change the runs folder"
+        if self._folder.is_dir() and not os.access(self._folder, os.R_OK | os.X_OK):
+            return f"{self._folder} cannot be read: change the runs folder"
+        return ""
+
     def summary(self, run: Path) -> RunSummary | None:
         try:
             return read_summary(run)

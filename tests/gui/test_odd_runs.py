@@ -24,7 +24,7 @@ from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import RunKind
 from cnn_core.train.trainer import Trainer
 from gui.panels.runs_panel import RunsPanel
-from gui.panels.runs_rows import DATE, NAME, STATUS, STATUS_COLOURS
+from gui.panels.runs_rows import DATE, EMPTY_TEXT, NAME, STATUS, STATUS_COLOURS
 from gui.session.run_session import RunSession
 from gui.session.runs_model import RunsModel
 from gui.window.main_window import MainWindow
@@ -270,3 +270,37 @@ def test_an_unreadable_run_is_neither_overlaid_nor_compared_wrongly(
     status_row = next(r for r in range(table.rowCount())
                       if table.verticalHeaderItem(r).toolTip() == "status")
     assert {table.item(status_row, c).text() for c in (0, 1)} == {"damaged", "completed"}
+
+
+def test_a_runs_folder_that_is_a_file_says_so_and_nothing_starts_in_it(
+        qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    a_file = tmp_path / "runs.txt"
+    a_file.write_text("not a folder")
+    monkeypatch.setenv("CNN_STUDIO_RUNS", str(a_file))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    panel = window.runs_panel
+    assert panel.empty_label.text() == (f"{a_file} is a file, not a folder: change the runs "
+                                        "folder")
+    with qtbot.waitSignal(window.session.error, timeout=30_000) as refused:
+        window.start_training()
+    assert "is a file, not a folder" in refused.args[0]
+    qtbot.waitUntil(lambda: window.session.state == "idle")
+    window.set_runs_dir(a_file)  # the panel's Change… picking it again
+    assert "Cannot use" in find(window, QLabel, "errorBanner").text()
+    window.session.shutdown()
+
+
+@pytest.mark.parametrize("remembered", ["/nowhere/at/all/runs", "/tmp/a\\0b"])
+def test_a_remembered_runs_folder_that_cannot_be_listed_starts_empty(
+        qtbot, tmp_path: Path, remembered: str) -> None:
+    Path(os.environ["CNN_STUDIO_SETTINGS"]).write_text(f"[General]\nruns_dir={remembered}\n")
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    if "\\0" in remembered:  # no folder can be named so: the default instead
+        assert window.runs.folder == Path(os.environ["CNN_STUDIO_RUNS"])
+    else:
+        assert window.runs.folder == Path(remembered) and not Path(remembered).exists()
+    assert window.runs_panel.empty_label.text() == EMPTY_TEXT
