@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QDateTime, QLocale, QSize, Qt
@@ -34,8 +35,10 @@ EMPTY_TEXT = "No runs yet: press Start, or change the runs folder"
 
 
 def run_key(path: Path) -> str:
-    """One spelling per folder, whatever path the caller used."""
-    return str(Path(path).resolve())
+    """One spelling per folder, whatever path the caller used. Each byte of the path is
+    one character of the key, so that a folder name that is not UTF-8 keeps a key of its
+    own in the rows (a Python string converted to Qt's loses what UTF-16 cannot hold)."""
+    return os.fsencode(Path(path).resolve()).decode("latin-1")
 
 
 def _short_date(iso: str) -> str:

@@ -304,3 +304,23 @@ def test_a_remembered_runs_folder_that_cannot_be_listed_starts_empty(
     else:
         assert window.runs.folder == Path(remembered) and not Path(remembered).exists()
     assert window.runs_panel.empty_label.text() == EMPTY_TEXT
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="folder names must be UTF-8 elsewhere")
+def test_folders_whose_names_are_not_utf8_are_runs_of_their_own(
+        qtbot, tmp_path: Path) -> None:
+    folder = tmp_path / "runs"
+    names = [os.fsdecode(b"\xfe-run"), os.fsdecode(b"\xfd-run")]  # Qt shows both as "-run"
+    for name in names:
+        make_run(folder, name, "2025-03-01T10:00:00")
+    panel = RunsPanel(RunsModel(folder))
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.tree.topLevelItemCount() == 2
+    for i, item in enumerate(panel.tree.findItems("", Qt.MatchFlag.MatchContains)):
+        panel.tree.clearSelection()
+        item.setSelected(True)
+        item.setCheckState(NAME, Qt.CheckState.Checked)
+        assert panel.selected_run().path.name in names
+        assert len(panel.checked_runs()) == i + 1
+    assert {r.path.name for r in panel.checked_runs()} == set(names)
