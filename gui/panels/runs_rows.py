@@ -26,7 +26,7 @@ STATUS_TIPS = {
                          "writing this run. Open it or branch from it meanwhile; resume, "
                          "rename or delete it once that has finished.",
     "interrupted": "The process that wrote this run ended without finishing. Resume "
-                   "continues it from its last checkpoint.",
+                   "continues it from its last checkpoint, if it saved one.",
 }
 DAMAGED_GREY = "#757575"  # the name of a run whose record cannot be read
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter  # numbers
