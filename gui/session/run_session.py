@@ -128,7 +128,13 @@ class RunSession(QObject):
         self.status.emit(f"Loading {Path(checkpoint).name}…", False)
         self.jobs.run(lambda _state: open_continuation(checkpoint, kind),
                       on_done=self._set_continuation,
-                      on_error=lambda exc: self.error.emit(f"Could not use the checkpoint: {exc}"))
+                      on_error=lambda exc: self._refuse("Could not use the checkpoint", exc))
+
+    def _refuse(self, what: str, exc: Exception) -> None:
+        """The reason in the banner; the status bar, which said what was being tried, says
+        that it failed rather than go on saying "Loading…"."""
+        self.status.emit(f"{what}.", True)
+        self.error.emit(f"{what}: {exc}")
 
     def _set_continuation(self, cont: Continuation) -> None:
         if self.busy:
@@ -153,7 +159,7 @@ class RunSession(QObject):
         self.status.emit(f"Opening {path}…", False)
         self.jobs.run(lambda _state: open_continuation(path, RunKind.INSPECT),
                       on_done=lambda cont: self._inspect(cont, data_dir),
-                      on_error=lambda exc: self.error.emit(f"Could not open {path.name}: {exc}"))
+                      on_error=lambda exc: self._refuse(f"Could not open {path.name}", exc))
 
     def _inspect(self, cont: Continuation, data_dir: Path) -> None:
         if self.busy:

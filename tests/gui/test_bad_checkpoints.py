@@ -41,11 +41,14 @@ def bad_files(tmp_path: Path, good: Path) -> dict[str, Path]:
 
 
 def refused(qtbot, window, open_it) -> str:
-    """What the banner says after ``open_it()``; the window is left as it was."""
+    """What the banner says after ``open_it()``; the window is left as it was, and the
+    status bar no longer says "Opening…"."""
     banner = find(window, QLabel, "errorBanner")
     with qtbot.waitSignal(window.session.error, timeout=30_000):
         open_it()
     assert banner.isVisible() and "\n" not in banner.text()
+    status = find(window, QLabel, "statusMessage").text()
+    assert status.startswith("Could not open ") and banner.text().startswith(status[:-1])
     assert window.session.state == "idle" and window.session.run_info is None
     return banner.text()
 

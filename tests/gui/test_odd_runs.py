@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QInputDialog, QLabel, QMessageBox, QTreeWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMessageBox, QTreeWidget
 
 from cnn_core.runs.checkpoint import save_checkpoint
 from cnn_core.runs.lock import RunLock
@@ -324,3 +324,16 @@ def test_folders_whose_names_are_not_utf8_are_runs_of_their_own(
         assert panel.selected_run().path.name in names
         assert len(panel.checked_runs()) == i + 1
     assert {r.path.name for r in panel.checked_runs()} == set(names)
+
+
+def test_exporting_an_unreadable_run_says_it_failed(
+        qtbot, odd_window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(tmp_path / "metrics.csv"), ""))
+    row(odd_window.runs_panel, "text-in-metrics").setSelected(True)
+    banner = find(odd_window, QLabel, "errorBanner")
+    odd_window.exports.csv_action.trigger()
+    qtbot.waitUntil(banner.isVisible, timeout=10_000)
+    assert banner.text().startswith("Could not export: ") and "metrics.csv" in banner.text()
+    assert find(odd_window, QLabel, "statusMessage").text() == "Could not export."
+    assert not (tmp_path / "metrics.csv").exists()
