@@ -93,15 +93,19 @@ def panel(qtbot, runs_dir: Path) -> RunsPanel:
     return widget
 
 
-def row(panel: RunsPanel, folder: str):
+def rows(panel: RunsPanel) -> list:
     tree = panel.findChild(QTreeWidget, "runsList")
-    return next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
-                if Path(tree.topLevelItem(i).toolTip(NAME).split("<br>")[1]).name == folder)
+    return [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
 
 
-def select(panel: RunsPanel, folder: str) -> None:
+def row(panel: RunsPanel, name: str):
+    """The row of the run named ``name`` (a damaged run is named after its folder)."""
+    return next(item for item in rows(panel) if item.text(NAME) == name)
+
+
+def select(panel: RunsPanel, name: str) -> None:
     panel.tree.clearSelection()
-    row(panel, folder).setSelected(True)
+    row(panel, name).setSelected(True)
 
 
 def test_a_damaged_run_is_listed_greyed_with_its_problem(panel: RunsPanel) -> None:
@@ -175,13 +179,12 @@ def test_the_list_notices_a_run_started_and_ended_by_another_process(
                              stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline() == "writing\n"
-        qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 4, timeout=5_000)
-        item = row(panel, "cli-run")
-        assert (item.text(NAME), item.text(STATUS)) == ("from the command line",
-                                                        "running elsewhere")
+        qtbot.waitUntil(lambda: len(rows(panel)) == 4, timeout=5_000)
+        assert row(panel, "from the command line").text(STATUS) == "running elsewhere"
     finally:
         child.communicate("\n", timeout=60)
-    qtbot.waitUntil(lambda: row(panel, "cli-run").text(STATUS) == "interrupted", timeout=5_000)
+    qtbot.waitUntil(lambda: row(panel, "from the command line").text(STATUS) == "interrupted",
+                    timeout=5_000)
 
 
 def test_resume_is_refused_while_another_process_writes_the_run(
@@ -240,9 +243,7 @@ def odd_window(qtbot, odd_runs: Path) -> MainWindow:
 
 def test_the_window_starts_whatever_the_runs_folder_holds(odd_window: MainWindow) -> None:
     panel = odd_window.runs_panel
-    listed = {Path(panel.tree.topLevelItem(i).toolTip(NAME).split("<br>")[1]).name:
-              panel.tree.topLevelItem(i).text(STATUS)
-              for i in range(panel.tree.topLevelItemCount())}
+    listed = {item.text(NAME): item.text(STATUS) for item in rows(panel)}
     damaged = {*BAD_FIELDS, "not-json", "bad-config"}
     assert listed == {"good": "completed", "text-in-metrics": "completed",
                       **{name: "damaged" for name in damaged}}
@@ -316,8 +317,8 @@ def test_folders_whose_names_are_not_utf8_are_runs_of_their_own(
     panel = RunsPanel(RunsModel(folder))
     qtbot.addWidget(panel)
     panel.show()
-    assert panel.tree.topLevelItemCount() == 2
-    for i, item in enumerate(panel.tree.findItems("", Qt.MatchFlag.MatchContains)):
+    assert len(rows(panel)) == 2
+    for i, item in enumerate(rows(panel)):
         panel.tree.clearSelection()
         item.setSelected(True)
         item.setCheckState(NAME, Qt.CheckState.Checked)
