@@ -1,5 +1,6 @@
 """The runs recorded on disk: tick some to overlay their curves, compare two runs'
-settings, resume, branch or open one, rename or delete them.
+settings, resume, branch or open one, rename or delete them. A run another process is
+writing, or whose record is damaged, is marked so and only read.
 
 The panel shows the :class:`RunsModel` and changes runs only through it; anything that
 trains or loads a model it only *asks* for, by signals.
@@ -21,6 +22,7 @@ from ..session.runs_model import RunsModel
 from ..widgets.config_diff import ConfigDiffDialog
 from .runs_rows import (COLUMNS, DATE, EMPTY_TEXT, KEY_ROLE, NAME, NAME_WIDTH, PathLabel,
                         RunItem, fill_row, run_key)
+from .runs_writers import WritersWatch
 
 
 class RunsPanel(QWidget):
@@ -110,6 +112,9 @@ class RunsPanel(QWidget):
         runs.runsChanged.connect(self.refresh)
         runs.runUpdated.connect(self._on_run_updated)
         runs.activeChanged.connect(self._on_active_changed)
+        runs.curvesUnreadable.connect(self._on_curves_unreadable)
+        self.writers = WritersWatch(runs, self)
+        self.writers.changed.connect(self.refresh)
         self._on_folder_changed(runs.folder)
 
     def _build_actions(self) -> None:
@@ -128,10 +133,10 @@ class RunsPanel(QWidget):
                                     self._on_resume_triggered)
         self.branch_best_action = action("Branch from best", "A new run that starts from the "
                                          "epoch with the best test accuracy",
-                                         self._on_branch_best_triggered)
+                                         lambda: self._branch_from(best=True))
         self.branch_last_action = action("Branch from last checkpoint", "A new run that starts "
                                          "from the end of the last epoch",
-                                         self._on_branch_last_triggered)
+                                         lambda: self._branch_from(best=False))
         self.open_action = action("Open", "Look inside this run's best model, without training",
                                   self._on_open_triggered)
         self.rename_action = action("Rename…", "Give this run a name (F2)",
@@ -164,6 +169,7 @@ class RunsPanel(QWidget):
     def refresh(self) -> None:
         """Read the folder again, keeping ticks and selection (one small JSON file per
         run)."""
+        self.writers.update()
         runs = self.model.runs()
         names = {r.path.name: r.name for r in runs}  # a branch names its parent by folder
         items = {item.data(NAME, KEY_ROLE): item for item in self._items()}
@@ -179,11 +185,12 @@ class RunsPanel(QWidget):
                 item = RunItem(self.tree)
                 item.setData(NAME, KEY_ROLE, key)
                 item.setCheckState(NAME, Qt.CheckState.Unchecked)
-            fill_row(item, run, names, run_key(run.path) == self._active)
+            self._fill(item, run, names)
         self.tree.blockSignals(False)
         self.tree.setSortingEnabled(True)
         self.tree.resizeColumnToContents(NAME)  # names are free text: not wider than this
         self.tree.setColumnWidth(NAME, min(self.tree.columnWidth(NAME), NAME_WIDTH))
+        self.empty_label.setText(self.model.problem() or EMPTY_TEXT)
         self.stack.setCurrentWidget(self.tree if runs else self.empty_label)
         self._update_actions()
         self._emit_overlay_if_changed()
@@ -203,9 +210,13 @@ class RunsPanel(QWidget):
         names = {r.path.name: r.name for r in self._runs.values()}
         self.tree.setSortingEnabled(False)
         self.tree.blockSignals(True)
-        fill_row(item, run, names, run_key(run.path) == self._active)
+        self._fill(item, run, names)
         self.tree.blockSignals(False)
         self.tree.setSortingEnabled(True)
+
+    def _fill(self, item: QTreeWidgetItem, run: RunSummary, names: dict[str, str]) -> None:
+        fill_row(item, run, names, active=run_key(run.path) == self._active,
+                 elsewhere=self._elsewhere(run))
 
     def checked_runs(self) -> list[RunSummary]:
         """The ticked runs, in the order shown."""
@@ -245,19 +256,38 @@ class RunsPanel(QWidget):
             self._overlaid = shown
             self.overlayChanged.emit(runs)
 
+    def _on_curves_unreadable(self, path: Path, reason: str) -> None:
+        """A ticked run whose curves cannot be read is unticked, saying why; the others
+        are drawn without it, so nothing needs to be asked again."""
+        item = self._item(run_key(path))
+        if item is not None and item.checkState(NAME) == Qt.CheckState.Checked:
+            self.tree.blockSignals(True)
+            item.setCheckState(NAME, Qt.CheckState.Unchecked)
+            self.tree.blockSignals(False)
+            self._overlaid = [entry for entry in self._overlaid if entry[0] != run_key(path)]
+            self._say(f"Cannot overlay “{item.text(NAME)}”: {reason}")
+            self._update_actions()
+
     def _say(self, text: str) -> None:
         """Show why something was refused or failed ('' hides the message)."""
         self.message.setText(text)
         self.message.setVisible(bool(text))
 
+    def _elsewhere(self, run: RunSummary) -> bool:
+        """Whether another process is writing ``run`` (as of the last poll)."""
+        key = run_key(run.path)
+        return key in self.writers.keys and key != self._active
+
     def _update_actions(self) -> None:
         run = self.selected_run()
         selected = self._selected_runs()
         idle = self._active is None
-        own = run is not None and run_key(run.path) != self._active
+        # a run written by another process, or whose record is unreadable, is only read
+        writable = run is not None and not run.damaged and not self._elsewhere(run)
+        own = writable and run_key(run.path) != self._active
         self.compare_action.setEnabled(len(self.checked_runs()) == 2 or len(selected) == 2)
         self.resume_action.setEnabled(
-            idle and run is not None and run.epochs_done < run.epochs
+            idle and writable and run.epochs_done < run.epochs
             and run.last_checkpoint.is_file())
         self.branch_best_action.setEnabled(idle and run is not None
                                            and run.best_checkpoint.is_file())
@@ -267,7 +297,8 @@ class RunsPanel(QWidget):
                                       or self.branch_last_action.isEnabled())
         self.open_action.setEnabled(idle and run is not None and self._checkpoint(run) is not None)
         self.rename_action.setEnabled(own)
-        self.delete_action.setEnabled(bool(selected))
+        self.delete_action.setEnabled(bool(selected)
+                                      and not any(self._elsewhere(r) for r in selected))
         self.show_folder_action.setEnabled(run is not None)
 
     @staticmethod
@@ -313,15 +344,10 @@ class RunsPanel(QWidget):
         if run is not None:
             self.resumeRequested.emit(run.last_checkpoint)
 
-    def _on_branch_best_triggered(self) -> None:
+    def _branch_from(self, best: bool) -> None:
         run = self.selected_run()
         if run is not None:
-            self.branchRequested.emit(run.best_checkpoint)
-
-    def _on_branch_last_triggered(self) -> None:
-        run = self.selected_run()
-        if run is not None:
-            self.branchRequested.emit(run.last_checkpoint)
+            self.branchRequested.emit(run.best_checkpoint if best else run.last_checkpoint)
 
     def _on_open_triggered(self) -> None:
         run = self.selected_run()
@@ -332,10 +358,6 @@ class RunsPanel(QWidget):
     def _on_rename_triggered(self) -> None:
         run = self.selected_run()
         if run is None:
-            return
-        if run_key(run.path) == self._active:
-            # its recorder rewrites the summary every epoch, which would undo the rename
-            self._say(f"“{run.name}” is training: rename it when it has stopped.")
             return
         name, ok = QInputDialog.getText(self, "Rename run", "Name:", text=run.name)
         if not ok or name.strip() == run.name:

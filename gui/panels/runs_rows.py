@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QDateTime, QLocale, QSize, Qt
@@ -10,21 +11,34 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QTreeWidgetItem
 
 from cnn_core.runs.store import RunSummary
+from cnn_core.train.callbacks import RunStatus
 
 COLUMNS = ("Name", "Best acc.", "Epochs", "Architecture", "Dataset", "Date", "Status")
 NAME, BEST, EPOCHS, ARCH, DATASET, DATE, STATUS = range(len(COLUMNS))
 KEY_ROLE = Qt.ItemDataRole.UserRole  # the run folder, as a string
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # what a column sorts by
 STATUS_COLOURS = {"completed": "#2e7d32", "stopped": "#ef6c00", "failed": "#c62828",
-                  "training": "#1565c0", "incomplete": "#6d4c41"}
+                  "training": "#1565c0", "running elsewhere": "#00838f",
+                  "interrupted": "#6d4c41", "damaged": "#6a1b9a"}
+# What a status means, where the word alone does not say enough (the Status cell's tooltip).
+STATUS_TIPS = {
+    "running elsewhere": "Another process (e.g. <code>python -m cnn_core train</code>) is "
+                         "writing this run. Open it or branch from it meanwhile; resume, "
+                         "rename or delete it once that has finished.",
+    "interrupted": "The process that wrote this run ended without finishing. Resume "
+                   "continues it from its last checkpoint, if it saved one.",
+}
+DAMAGED_GREY = "#757575"  # the name of a run whose record cannot be read
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter  # numbers
 NAME_WIDTH = 240  # pixels at most for the Name column (wider by hand)
 EMPTY_TEXT = "No runs yet: press Start, or change the runs folder"
 
 
 def run_key(path: Path) -> str:
-    """One spelling per folder, whatever path the caller used."""
-    return str(Path(path).resolve())
+    """One spelling per folder, whatever path the caller used. Each byte of the path is
+    one character of the key, so that a folder name that is not UTF-8 keeps a key of its
+    own in the rows (a Python string converted to Qt's loses what UTF-16 cannot hold)."""
+    return os.fsencode(Path(path).resolve()).decode("latin-1")
 
 
 def _short_date(iso: str) -> str:
@@ -62,14 +76,24 @@ class PathLabel(QLabel):
         return QSize(40, super().minimumSizeHint().height())
 
 
-
-def fill_row(item: QTreeWidgetItem, run: RunSummary, names: dict[str, str], active: bool) -> None:
-    """One run's cells, sort keys, tooltips and colours (``names``: folder -> run name)."""
-    status = str(run.status.value)
+def shown_status(run: RunSummary, active: bool, elsewhere: bool) -> str:
+    """The Status cell: the recorded status, unless the window knows better."""
     if active:
-        status = "training"
-    elif status == "running":  # recorded as running, yet not trained here
-        status = "incomplete"
+        return "training"
+    if elsewhere:  # before "damaged": its writer may be rewriting the record right now
+        return "running elsewhere"
+    if run.damaged:
+        return "damaged"
+    if run.status == RunStatus.RUNNING:  # recorded as running, yet nobody is writing it
+        return "interrupted"
+    return str(run.status.value)
+
+
+def fill_row(item: QTreeWidgetItem, run: RunSummary, names: dict[str, str], *,
+             active: bool = False, elsewhere: bool = False) -> None:
+    """One run's cells, sort keys, tooltips and colours (``names``: folder -> run name;
+    ``active``: trained here; ``elsewhere``: another process is writing it)."""
+    status = shown_status(run, active, elsewhere)
     best = "—" if run.best_test_acc is None else f"{run.best_test_acc:.2%}"
     name = run.name
     tip = [f"<b>{html.escape(run.name)}</b>", html.escape(str(run.path))]
@@ -78,9 +102,12 @@ def fill_row(item: QTreeWidgetItem, run: RunSummary, names: dict[str, str], acti
         branch = f"↳ from {parent} @ epoch {run.parent.get('epoch', '?')}"
         name = f"↳ {run.name}"
         tip.insert(1, html.escape(branch))
-    if status == "incomplete":
-        tip.append("Recorded as running but not trained here: interrupted, or training "
-                   "elsewhere. Resume continues it from its last checkpoint.")
+    status_tip = STATUS_TIPS.get(status, "")
+    if run.damaged:
+        status_tip = (f"This run's record cannot be read: {html.escape(run.problem)}<br>"
+                      "Its checkpoints can still be opened or branched from.")
+    if status_tip:
+        tip.append(status_tip)
     cells = {NAME: (name, run.name.casefold()),
              BEST: (best, -1.0 if run.best_test_acc is None else run.best_test_acc),
              EPOCHS: (f"{run.epochs_done}/{run.epochs}", run.epochs_done),
@@ -92,12 +119,16 @@ def fill_row(item: QTreeWidgetItem, run: RunSummary, names: dict[str, str], acti
         item.setData(column, SORT_ROLE, sort_key)
         font = item.font(column)
         font.setBold(active)
+        font.setItalic(run.damaged and column == NAME)
         item.setFont(column, font)
     for column in (BEST, EPOCHS):
         item.setTextAlignment(column, RIGHT)
     item.setToolTip(NAME, "<br>".join(tip))
     item.setToolTip(DATE, run.created)
+    item.setToolTip(STATUS, status_tip)
     item.setForeground(STATUS, QColor(STATUS_COLOURS.get(status, "#333")))
+    item.setData(NAME, Qt.ItemDataRole.ForegroundRole,
+                 QColor(DAMAGED_GREY) if run.damaged else None)
     flags = item.flags() | Qt.ItemFlag.ItemIsUserCheckable
     if active:
         flags &= ~Qt.ItemFlag.ItemIsUserCheckable  # it is on the plots already

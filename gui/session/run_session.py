@@ -15,7 +15,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from cnn_core.data import DATASETS, is_available
-from cnn_core.runs.store import BatchLog, RunError, read_batches, read_summary
+from cnn_core.runs.store import (BatchLog, RunError, is_run_dir, read_batches, read_summary,
+                                 run_of_checkpoint)
 from cnn_core.train.callbacks import BatchProgress, EpochMetrics, RunStatus, SettingsChange
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import Continuation, RunKind, open_continuation
@@ -33,6 +34,11 @@ def _run_name(run: Path | None, fallback: str) -> str:
         return read_summary(run).name if run is not None else fallback
     except RunError:
         return run.name
+
+
+def _run_of(path: Path) -> Path | None:
+    """The run folder a checkpoint (or a run folder given for its checkpoint) belongs to."""
+    return path if path.is_dir() and is_run_dir(path) else run_of_checkpoint(path)
 
 
 class RunSession(QObject):
@@ -114,10 +120,21 @@ class RunSession(QObject):
         if self.busy:
             self.error.emit("Stop the current run first.")
             return
+        run = _run_of(Path(checkpoint))
+        if kind == RunKind.RESUME and run is not None and self.runs.written_elsewhere(run):
+            self.error.emit(f"Cannot resume “{_run_name(run, run.name)}”: another process is "
+                            "writing it. Wait for it to finish, or branch from it instead.")
+            return
         self.status.emit(f"Loading {Path(checkpoint).name}…", False)
         self.jobs.run(lambda _state: open_continuation(checkpoint, kind),
                       on_done=self._set_continuation,
-                      on_error=lambda exc: self.error.emit(f"Could not use the checkpoint: {exc}"))
+                      on_error=lambda exc: self._refuse("Could not use the checkpoint", exc))
+
+    def _refuse(self, what: str, exc: Exception) -> None:
+        """The reason in the banner; the status bar, which said what was being tried, says
+        that it failed rather than go on saying "Loading…"."""
+        self.status.emit(f"{what}.", True)
+        self.error.emit(f"{what}: {exc}")
 
     def _set_continuation(self, cont: Continuation) -> None:
         if self.busy:
@@ -142,7 +159,7 @@ class RunSession(QObject):
         self.status.emit(f"Opening {path}…", False)
         self.jobs.run(lambda _state: open_continuation(path, RunKind.INSPECT),
                       on_done=lambda cont: self._inspect(cont, data_dir),
-                      on_error=lambda exc: self.error.emit(f"Could not open {path.name}: {exc}"))
+                      on_error=lambda exc: self._refuse(f"Could not open {path.name}", exc))
 
     def _inspect(self, cont: Continuation, data_dir: Path) -> None:
         if self.busy:

@@ -37,8 +37,11 @@ class Settings:
         self._store.setValue("config", json.dumps(config.to_dict()))
 
     def runs_dir(self) -> Path:
+        """The runs folder last used, else the default (also for a value no folder can
+        have, such as a hand-edited one with a NUL character)."""
         value = self._store.value("runs_dir")
-        return Path(value) if isinstance(value, str) and value else default_runs_dir()
+        usable = isinstance(value, str) and value and "\0" not in value
+        return Path(value) if usable else default_runs_dir()
 
     def set_runs_dir(self, path: Path) -> None:
         self._store.setValue("runs_dir", str(path))

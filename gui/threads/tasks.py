@@ -18,7 +18,14 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from cnn_core.data.datasets import DatasetError
+from cnn_core.train.trainer import TrainingError
+
 from ..runtime.torch_threads import use_one_thread
+
+# Failures that say in a line what a person can do (a damaged file, a full disk, a dataset
+# to download, a run that diverged): shown to them, no traceback. Anything else is a bug.
+EXPECTED = (OSError, ValueError, DatasetError, TrainingError)
 
 
 class TaskState:
@@ -84,7 +91,7 @@ class Task(QObject):
                 return
             result = self._call()
         except Exception as exc:  # noqa: BLE001 - handed to whoever listens to `failed`
-            if not isinstance(exc, (OSError, ValueError)):
+            if not isinstance(exc, EXPECTED):
                 traceback.print_exc(file=sys.stderr)
             self.failed.emit(exc)
         else:

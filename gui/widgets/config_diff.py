@@ -38,7 +38,8 @@ def run_facts(run: RunSummary) -> dict[str, str]:
               if run.parent else "—")
     changes = "; ".join(f"@ epoch {c.epoch:.2f}: {describe_change(c)}"
                         for c in run.changes) or "—"
-    return {"status": str(run.status.value), "best": best,
+    status = "damaged" if run.damaged else str(run.status.value)
+    return {"status": status, "best": best,
             "epochs_done": f"{run.epochs_done} of {run.epochs}", "trained_on": run.device or "—",
             "train_time": format_duration(run.train_seconds), "parent": parent, "changes": changes}
 

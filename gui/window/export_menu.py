@@ -125,4 +125,8 @@ class ExportMenu:
         window.status.show("Exporting…")
         window.session.jobs.run(
             lambda _state: job(), on_done=lambda result: window.status.show(done(result)),
-            on_error=lambda exc: window.error_banner.show_message(f"Could not export: {exc}"))
+            on_error=self._failed)
+
+    def _failed(self, exc: Exception) -> None:
+        self.window.status.show("Could not export.", error=True)  # not "Exporting…" still
+        self.window.error_banner.show_message(f"Could not export: {exc}")

@@ -1,0 +1,34 @@
+"""A dataset whose files are damaged stops the run before it starts, with a line that says
+what to do, and no traceback."""
+
+from __future__ import annotations
+
+import random
+
+from PySide6.QtWidgets import QComboBox, QLabel
+
+from cnn_core.data.datasets import dataset_folder
+from tests.gui.conftest import find
+from tests.gui.test_training_window import configure
+
+MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+               "t10k-labels-idx1-ubyte")
+
+
+def test_damaged_dataset_files_stop_the_run_in_one_line(qtbot, window, capfd) -> None:
+    folder = dataset_folder("mnist", window.config_panel.data_dir)
+    folder.mkdir(parents=True)
+    noise = random.Random(0)
+    for name in MNIST_FILES:
+        (folder / name).write_bytes(noise.randbytes(3000))
+    configure(window, "lenet5", epochs=1)
+    dataset = find(window, QComboBox, "datasetCombo")
+    dataset.setCurrentIndex(dataset.findData("mnist"))
+    with qtbot.waitSignal(window.session.runFinished, timeout=60_000) as finished:
+        with qtbot.waitSignal(window.session.error, timeout=60_000):
+            window.start_training()
+    assert finished.args == ["failed"]
+    banner = find(window, QLabel, "errorBanner").text()
+    assert banner == (f"The run stopped: MNIST in {folder} is damaged (a file is not in the "
+                      "format it should be); delete the folder and download it again.")
+    assert "Traceback" not in capfd.readouterr().err
