@@ -1,4 +1,4 @@
-"""Headless command line: ``python -m cnn_core train|list|download|export``.
+"""Headless command line: ``python -m cnn_core train|list|download|export|arch``.
 
 Expected failures (bad arguments, missing data, unusable checkpoints, diverged training)
 print one line on stderr and exit non-zero; tracebacks are for bugs only.
@@ -19,7 +19,8 @@ from .train.config import OPTIMIZERS, TrainConfig
 from .data.datasets import DATASETS, DatasetError, dataset_folder, download_dataset, is_available
 from .export.exporters import (ExportError, export_bundle, export_csv, export_onnx, export_tensorboard,
                      resolve_source)
-from .nn.models import MODELS, build_model, count_parameters
+from .nn.models import MODELS, build_model, count_parameters, network_spec
+from .nn.spec import NetworkSpec, infer_shapes, load_spec, spec_text
 from .runs.store import RunError
 from .train.launch import LaunchError, RunKind, launch, open_continuation
 from .train.trainer import TrainingError
@@ -52,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = sub.add_parser("train", help="train a model and record the run")
-    train.add_argument("--arch", choices=list(MODELS), help="architecture (default simplecnn)")
+    train.add_argument("--arch", metavar="NAME_OR_SPEC.json",
+                       help=f"architecture: {', '.join(MODELS)} (default simplecnn), or a "
+                            "network spec file")
     train.add_argument("--dataset", choices=list(DATASETS), help="dataset (default mnist-sample)")
     train.add_argument("--epochs", type=_whole_number, help="epochs in total (default 5)")
     train.add_argument("--batch-size", dest="batch_size", type=_whole_number)
@@ -74,6 +77,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     sub.add_parser("list", help="list architectures and datasets")
+
+    arch = sub.add_parser("arch", help="show or export a network spec")
+    arch_sub = arch.add_subparsers(dest="arch_command", required=True, parser_class=_Parser)
+    show = arch_sub.add_parser("show", help="the layer table: output shapes and parameters")
+    show.add_argument("network", metavar="NAME_OR_SPEC.json")
+    show.add_argument("--dataset", choices=list(DATASETS), default="mnist-sample",
+                      help="the input shape and classes to show it for (default mnist-sample)")
+    spec_export = arch_sub.add_parser("export", help="print a network's spec as JSON")
+    spec_export.add_argument("network", metavar="NAME_OR_SPEC.json")
 
     dl = sub.add_parser("download", help="download a dataset into the data folder")
     dl.add_argument("dataset", choices=[n for n, i in DATASETS.items() if i.downloadable])
@@ -121,8 +133,38 @@ class ConsoleReporter(Callback):
         self.out.flush()
 
 
+def _network(name_or_file: str) -> NetworkSpec:
+    """A built-in's spec by name, or a spec file's (SpecError says why it is unusable)."""
+    if name_or_file in MODELS:
+        return network_spec(name_or_file)
+    if name_or_file.endswith(".json") or Path(name_or_file).exists():
+        return load_spec(name_or_file)
+    raise UsageError(f"unknown architecture {name_or_file!r}: choose {', '.join(MODELS)} "
+                     "or give a network spec file (.json)")
+
+
+def _arch(args: argparse.Namespace) -> int:
+    spec = _network(args.network)
+    if args.arch_command == "export":
+        print(spec_text(spec), end="")
+        return 0
+    info = DATASETS[args.dataset]
+    shapes = infer_shapes(spec, info.input_shape, info.num_classes)
+    print(f"{spec.name} on {info.display_name} "
+          f"({'x'.join(map(str, info.input_shape))}, {info.num_classes} classes)")
+    print(f"  {'#':>2}  {'layer':<16} {'type':<12} {'output':<12} {'parameters':>10}")
+    for row in shapes:
+        print(f"  {row.number:>2}  {row.name:<16} {row.type:<12} "
+              f"{'x'.join(map(str, row.output)):<12} {row.parameters:>10,}")
+    print(f"  total {sum(row.parameters for row in shapes):,} parameters")
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     given = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k) is not None}
+    if "arch" in given and given["arch"] not in MODELS:
+        spec = _network(given["arch"])
+        given.update(arch=spec.name, network=spec.to_json())
     continuation = open_continuation(args.resume, RunKind.RESUME) if args.resume else None
     if continuation is not None:
         # without --epochs a resume goes on to the run's own total, not one epoch more
@@ -239,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "export":
             return _export(args)
+        if args.command == "arch":
+            return _arch(args)
         return _train(args)
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""

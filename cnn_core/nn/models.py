@@ -1,56 +1,53 @@
-"""The three architectures of the article, built only from the project's own layers.
+"""Models built from network specs (:mod:`cnn_core.nn.spec`), the article's three
+included: they are presets in the same format, built by the same code.
 
-Every model is ``features`` (convolutions, activations, pooling) followed by
-``classifier`` (flatten and fully connected layers). The classifier's input size is
-measured by a dry run of ``features`` on the real input shape, so the same class works
-for 1x28x28 digits and 3x32x32 CIFAR images.
+Every model is ``features`` (the layers before the flatten: convolutions, activations,
+pooling) followed by ``classifier`` (the flatten and what follows). Shapes follow from
+the input shape, so one spec works for 1x28x28 digits and 3x32x32 CIFAR images.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
+from . import presets
 from .layers import AveragePool2D, Conv2D, Flatten, MaxPool2D
+from .spec import LayerSpec, NetworkSpec, infer_shapes, parse_spec
 
-_ACTIVATIONS = (nn.ReLU, nn.Tanh)
+_ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.GELU)
 
 
-def _flat_size(features: nn.Module, in_channels: int, input_size: int) -> int:
-    """Number of values ``features`` produces for one image of the given shape."""
-    was_training = features.training
-    features.eval()  # BatchNorm must not learn from the dry run
-    try:
-        with torch.no_grad():
-            out = features(torch.zeros(1, in_channels, input_size, input_size))
-    except RuntimeError as exc:
-        raise ValueError(
-            f"input of {in_channels}x{input_size}x{input_size} is too small for this network"
-        ) from exc
-    finally:
-        features.train(was_training)
-    if out.numel() == 0:
-        raise ValueError(f"input size {input_size} is too small for this network")
-    return out.numel()
+class CNNBlock(nn.Sequential):
+    """A named group of a spec's layers (``block1.conv``, ``block1.bn``, ...): DeepCNN's
+    Conv -> BatchNorm -> ReLU -> MaxPool blocks."""
 
 
 class StudioModel(nn.Module):
-    """Common shape of every model: ``features`` then ``classifier``."""
+    """A network built from ``spec`` for inputs of ``in_channels`` x ``input_size``²."""
 
     display_name = ""
     description = ""
     features: nn.Sequential
     classifier: nn.Sequential
 
-    def __init__(self, num_classes: int, in_channels: int, input_size: int) -> None:
+    def __init__(self, spec: NetworkSpec, num_classes: int, in_channels: int,
+                 input_size: int) -> None:
         super().__init__()
+        self.spec = spec
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.input_size = input_size
+        shapes = infer_shapes(spec, (in_channels, input_size, input_size), num_classes)
+        inputs = [(in_channels, input_size, input_size)] + [s.output for s in shapes[:-1]]
+        split = next(i for i, layer in enumerate(spec.layers) if layer.type == "flatten")
+        self.features, self.classifier = nn.Sequential(), nn.Sequential()
+        for i, (layer, shape) in enumerate(zip(spec.layers, inputs)):
+            _place(self.features if i < split else self.classifier, layer.name,
+                   _module(layer, shape, shapes[i].output))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(x))
@@ -74,6 +71,38 @@ class StudioModel(nn.Module):
         return result
 
 
+def _module(layer: LayerSpec, shape: tuple[int, ...], output: tuple[int, ...]) -> nn.Module:
+    """The torch module for one checked layer whose input has ``shape``."""
+    s = layer.settings
+    if layer.type == "conv2d":
+        return Conv2D(shape[0], s["out_channels"], s["kernel_size"], stride=s["stride"],
+                      padding=s["padding"])
+    if layer.type == "maxpool2d":
+        return MaxPool2D(s["kernel_size"], stride=s["stride"], padding=s["padding"])
+    if layer.type == "avgpool2d":
+        return AveragePool2D(s["kernel_size"], stride=s["stride"], padding=s["padding"])
+    if layer.type == "batchnorm2d":
+        return nn.BatchNorm2d(shape[0])
+    if layer.type == "linear":
+        return nn.Linear(shape[0], output[0])
+    if layer.type == "dropout":
+        return nn.Dropout(s["p"])
+    if layer.type == "flatten":
+        return Flatten()
+    return {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "tanh": nn.Tanh,
+            "sigmoid": nn.Sigmoid, "gelu": nn.GELU}[layer.type]()
+
+
+def _place(container: nn.Module, name: str, module: nn.Module) -> None:
+    """Add ``module`` as ``name``; a dotted name nests it in blocks (``block1.conv``)."""
+    *blocks, leaf = name.split(".")
+    for block in blocks:
+        if not hasattr(container, block):
+            container.add_module(block, CNNBlock())
+        container = getattr(container, block)
+    container.add_module(leaf, module)
+
+
 class LeNet5(StudioModel):
     """LeNet-5 (LeCun et al., 1998): tanh and average pooling, as before ReLU existed."""
 
@@ -81,24 +110,7 @@ class LeNet5(StudioModel):
     description = "LeCun's 1998 digit reader: 2 conv layers, tanh, average pooling (62k weights)."
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, input_size: int = 28) -> None:
-        super().__init__(num_classes, in_channels, input_size)
-        self.features = nn.Sequential(OrderedDict(
-            conv1=Conv2D(in_channels, 6, kernel_size=5, padding=2),
-            tanh1=nn.Tanh(),
-            pool1=AveragePool2D(kernel_size=2, stride=2),
-            conv2=Conv2D(6, 16, kernel_size=5),
-            tanh2=nn.Tanh(),
-            pool2=AveragePool2D(kernel_size=2, stride=2),
-        ))
-        flat = _flat_size(self.features, in_channels, input_size)  # 16x5x5 on 28x28
-        self.classifier = nn.Sequential(OrderedDict(
-            flatten=Flatten(),
-            fc1=nn.Linear(flat, 120),
-            tanh3=nn.Tanh(),
-            fc2=nn.Linear(120, 84),
-            tanh4=nn.Tanh(),
-            fc3=nn.Linear(84, num_classes),
-        ))
+        super().__init__(parse_spec(presets.LENET5), num_classes, in_channels, input_size)
 
 
 class SimpleCNN(StudioModel):
@@ -108,38 +120,7 @@ class SimpleCNN(StudioModel):
     description = "Two 3x3 conv layers with ReLU and max pooling, dropout 0.5 (422k weights)."
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, input_size: int = 28) -> None:
-        super().__init__(num_classes, in_channels, input_size)
-        self.features = nn.Sequential(OrderedDict(
-            conv1=Conv2D(in_channels, 32, kernel_size=3, padding=1),
-            relu1=nn.ReLU(),
-            pool1=MaxPool2D(kernel_size=2, stride=2),
-            conv2=Conv2D(32, 64, kernel_size=3, padding=1),
-            relu2=nn.ReLU(),
-            pool2=MaxPool2D(kernel_size=2, stride=2),
-        ))
-        flat = _flat_size(self.features, in_channels, input_size)  # 64x7x7 on 28x28
-        self.classifier = nn.Sequential(OrderedDict(
-            flatten=Flatten(),
-            fc1=nn.Linear(flat, 128),
-            relu3=nn.ReLU(),
-            dropout=nn.Dropout(0.5),
-            fc2=nn.Linear(128, num_classes),
-        ))
-
-
-class CNNBlock(nn.Module):
-    """Reusable Conv -> BatchNorm -> ReLU -> (MaxPool) block."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3,
-                 pool: bool = True) -> None:
-        super().__init__()
-        self.conv = Conv2D(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
-        self.bn = nn.BatchNorm2d(out_channels)
-        self.relu = nn.ReLU()
-        self.pool = MaxPool2D(kernel_size=2, stride=2) if pool else nn.Identity()
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.pool(self.relu(self.bn(self.conv(x))))
+        super().__init__(parse_spec(presets.SIMPLECNN), num_classes, in_channels, input_size)
 
 
 class DeepCNN(StudioModel):
@@ -150,26 +131,10 @@ class DeepCNN(StudioModel):
 
     def __init__(self, num_classes: int = 10, in_channels: int = 1, input_size: int = 28,
                  num_blocks: int = 4, initial_channels: int = 32) -> None:
-        super().__init__(num_classes, in_channels, input_size)
         if num_blocks < 1 or initial_channels < 1:
             raise ValueError("num_blocks and initial_channels must be >= 1")
-        blocks: OrderedDict[str, nn.Module] = OrderedDict()
-        channels_in, channels_out = in_channels, initial_channels
-        for i in range(num_blocks):
-            last = i == num_blocks - 1
-            blocks[f"block{i + 1}"] = CNNBlock(channels_in, channels_out, pool=not last)
-            # Block i+1 takes what block i produced; only then do the channels double.
-            channels_in, channels_out = channels_out, channels_out * 2
-        self.features = nn.Sequential(blocks)
-        flat = _flat_size(self.features, in_channels, input_size)  # 256x3x3 on 28x28
-        self.classifier = nn.Sequential(OrderedDict(
-            flatten=Flatten(),
-            dropout1=nn.Dropout(0.5),
-            fc1=nn.Linear(flat, 256),
-            relu=nn.ReLU(),
-            dropout2=nn.Dropout(0.5),
-            fc2=nn.Linear(256, num_classes),
-        ))
+        super().__init__(parse_spec(presets.deepcnn(num_blocks, initial_channels)),
+                         num_classes, in_channels, input_size)
 
 
 MODELS: dict[str, type[StudioModel]] = {
@@ -179,9 +144,33 @@ MODELS: dict[str, type[StudioModel]] = {
 }
 
 
+class CustomNetwork(StudioModel):
+    """A network a person wrote (or edited from a preset)."""
+
+    description = "Your own network, from its spec."
+
+    def __init__(self, spec: NetworkSpec, num_classes: int = 10, in_channels: int = 1,
+                 input_size: int = 28) -> None:
+        super().__init__(spec, num_classes, in_channels, input_size)
+        self.display_name = spec.name
+
+
+def network_spec(arch: str, network: Mapping[str, Any] | None = None) -> NetworkSpec:
+    """The spec of a built-in (by name) or of a custom ``network``; raises ValueError."""
+    if network is not None:
+        return parse_spec(network)
+    if arch not in presets.PRESETS:
+        raise ValueError(f"unknown architecture {arch!r}; choose from {', '.join(MODELS)} "
+                         "or give a network spec (.json)")
+    return parse_spec(presets.PRESETS[arch])
+
+
 def build_model(name: str, in_channels: int = 1, num_classes: int = 10, input_size: int = 28,
-                **kwargs: object) -> StudioModel:
-    """Instantiate a registered architecture for the given input shape."""
+                *, network: Mapping[str, Any] | None = None, **kwargs: object) -> StudioModel:
+    """Instantiate a registered architecture, or the custom ``network`` spec, for the given
+    input shape."""
+    if network is not None:
+        return CustomNetwork(parse_spec(network), num_classes, in_channels, input_size)
     try:
         cls = MODELS[name]
     except KeyError:
@@ -199,7 +188,8 @@ def model_for_weights(meta: Mapping[str, Any]) -> StudioModel:
     """
     with torch.device("meta"):
         model = build_model(str(meta["arch"]), int(meta["in_channels"]),
-                            int(meta["num_classes"]), int(meta["input_size"]))
+                            int(meta["num_classes"]), int(meta["input_size"]),
+                            network=meta.get("network"))
     return model.to_empty(device="cpu")
 
 

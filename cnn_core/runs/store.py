@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -110,7 +111,8 @@ def shown_checkpoint(run_dir: str | Path) -> Path:
 def new_run_dir(runs_dir: str | Path, config: TrainConfig) -> Path:
     """A fresh, not yet existing folder named after the time, architecture and dataset."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = Path(runs_dir) / f"{stamp}-{config.arch}-{config.dataset}"
+    arch = re.sub(r"[^A-Za-z0-9_.-]+", "-", config.arch).strip("-.") or "network"
+    base = Path(runs_dir) / f"{stamp}-{arch[:40]}-{config.dataset}"
     path, n = base, 1
     while path.exists():
         n += 1

@@ -31,11 +31,13 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     data_dir: str | None = None
+    network: dict[str, Any] | None = None  # a custom network's spec; arch is then its name
 
     def validate(self) -> None:
         """Raise ``ValueError("field: reason")`` for the first bad field."""
         from ..data.datasets import DATASETS
-        from ..nn.models import MODELS
+        from ..nn.models import MODELS, network_spec
+        from ..nn.spec import infer_shapes
 
         def bad(name: str, reason: str) -> ValueError:
             return ValueError(f"{name}: {reason}")
@@ -47,10 +49,22 @@ class TrainConfig:
                 raise bad(f.name, f"expected {f.type}, got {value!r}")
         if self.data_dir is not None and not isinstance(self.data_dir, str):
             raise bad("data_dir", f"expected a folder, got {self.data_dir!r}")
-        if self.arch not in MODELS:
-            raise bad("arch", f"unknown architecture {self.arch!r} (choose {', '.join(MODELS)})")
+        if self.network is None and self.arch not in MODELS:
+            raise bad("arch", f"unknown architecture {self.arch!r} (choose {', '.join(MODELS)}"
+                              " or a network spec)")
         if self.dataset not in DATASETS:
             raise bad("dataset", f"unknown dataset {self.dataset!r} (choose {', '.join(DATASETS)})")
+        if self.network is not None:
+            if not isinstance(self.network, dict):
+                raise bad("network", f"expected a network spec, got {self.network!r:.40}")
+            info = DATASETS[self.dataset]
+            try:
+                spec = network_spec(self.arch, self.network)
+                infer_shapes(spec, info.input_shape, info.num_classes)
+            except ValueError as exc:
+                raise bad("network", str(exc)) from None
+            if spec.name != self.arch:
+                raise bad("arch", f"a custom network's arch is its name, {spec.name!r}")
         if not 1 <= self.epochs <= 10_000:
             raise bad("epochs", "must be between 1 and 10000")
         if not 1 <= self.batch_size <= 65_536:

@@ -23,7 +23,7 @@ from ..runs.store import (RunError, holds_files, is_run_dir, new_run_dir, read_s
                           run_of_checkpoint, shown_checkpoint)
 
 # What makes a run that run: a continuation keeps them, whatever else is edited.
-FIXED = ("arch", "dataset", "seed")
+FIXED = ("arch", "network", "dataset", "seed")
 
 
 class LaunchError(ValueError):
@@ -197,8 +197,9 @@ def _check_continuation(config: TrainConfig, continuation: Continuation) -> None
     saved = continuation.config()
     for key in FIXED:
         if getattr(config, key) != getattr(saved, key):
+            was = "another network" if key == "network" else getattr(saved, key)
             raise LaunchError(key, f"cannot change when {continuation.kind.verb} "
-                                   f"(the checkpoint is {getattr(saved, key)})")
+                                   f"(the checkpoint is {was})")
     if continuation.kind != RunKind.INSPECT and config.epochs <= continuation.epoch:
         raise LaunchError("epochs", f"the checkpoint already has {continuation.epoch} epochs; "
                                     "ask for more")

@@ -103,7 +103,8 @@ class Trainer:
         self.info = data.info
         self.data = data.to(self.device, layout)
         self.model: StudioModel = build_model(
-            config.arch, in_channels=self.info.in_channels, num_classes=self.info.num_classes,
+            config.arch, network=config.network, in_channels=self.info.in_channels,
+            num_classes=self.info.num_classes,
             input_size=self.info.input_size).to(self.device, memory_format=layout)
         self.optimizer = make_optimizer(config, self.model.parameters(), self.device)
         self.scheduler = torch.optim.lr_scheduler.StepLR(
@@ -337,9 +338,13 @@ class Trainer:
 
     @property
     def model_meta(self) -> dict[str, Any]:
-        """What rebuilds this model: architecture and input/output shape."""
-        return {"arch": self.config.arch, "in_channels": self.info.in_channels,
+        """What rebuilds this model: architecture (and a custom network's spec) and
+        input/output shape."""
+        meta = {"arch": self.config.arch, "in_channels": self.info.in_channels,
                 "num_classes": self.info.num_classes, "input_size": self.info.input_size}
+        if self.config.network is not None:
+            meta["network"] = self.config.network
+        return meta
 
     def state_dict(self) -> dict[str, Any]:
         """Everything a checkpoint needs to continue exactly where this run is

@@ -56,7 +56,7 @@ def test_lenet_flatten_size_follows_the_input() -> None:
 def test_build_model_errors() -> None:
     with pytest.raises(ValueError, match="unknown architecture"):
         build_model("resnet")
-    with pytest.raises(ValueError, match="too small"):
+    with pytest.raises(ValueError, match="larger than its 1x1 input"):
         build_model("deepcnn", 1, 10, 4)
 
 
