@@ -133,14 +133,14 @@ class ConsoleReporter(Callback):
         self.out.flush()
 
 
-def _network(name_or_file: str) -> NetworkSpec:
+def _network(name_or_file: str, flag: str = "") -> NetworkSpec:
     """A built-in's spec by name, or a spec file's (SpecError says why it is unusable)."""
     if name_or_file in MODELS:
         return network_spec(name_or_file)
     if name_or_file.endswith(".json") or Path(name_or_file).exists():
         return load_spec(name_or_file)
-    raise UsageError(f"unknown architecture {name_or_file!r}: choose {', '.join(MODELS)} "
-                     "or give a network spec file (.json)")
+    raise UsageError(f"{flag}unknown architecture {name_or_file!r}: choose "
+                     f"{', '.join(MODELS)} or give a network spec file (.json)")
 
 
 def _arch(args: argparse.Namespace) -> int:
@@ -163,7 +163,7 @@ def _arch(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     given = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k) is not None}
     if "arch" in given and given["arch"] not in MODELS:
-        spec = _network(given["arch"])
+        spec = _network(given["arch"], "--arch: ")
         given.update(arch=spec.name, network=spec.to_json())
     continuation = open_continuation(args.resume, RunKind.RESUME) if args.resume else None
     if continuation is not None:
