@@ -181,3 +181,31 @@ def test_the_process_set_up_is_handed_back_whole(qtbot, qapp) -> None:
     assert gc.isenabled() and gc.get_freeze_count() == 0
     assert torch.get_num_threads() == threads
 
+
+def test_arch_on_the_command_line_wins_over_a_remembered_network() -> None:
+    from cnn_core.train.config import TrainConfig
+    from gui.session.settings import Settings
+    from tests.core.test_spec import EXAMPLE
+
+    settings = Settings()
+    settings.set_last_config(TrainConfig(arch="tiny", network=EXAMPLE, device="cpu"))
+    settings.sync()
+    proc = run_python("""
+        import sys
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        import gui.app
+
+        app = QApplication(sys.argv[:1])
+
+        def check():
+            window = next(w for w in app.topLevelWidgets() if w.objectName() == "mainWindow")
+            config = window.config_panel.config()
+            print("chosen", config.arch, config.network, flush=True)
+            window.close()
+
+        QTimer.singleShot(0, check)
+        sys.exit(gui.app.main(["--arch", "lenet5"]))
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "chosen lenet5 None" in proc.stdout
