@@ -73,7 +73,7 @@ class _TypeDelegate(QStyledItemDelegate):
             self.closeEditor.emit(editor, QAbstractItemDelegate.EndEditHint.NoHint)
 
         editor.activated.connect(choose)
-        QTimer.singleShot(0, editor.showPopup)
+        QTimer.singleShot(0, editor, editor.showPopup)
         return editor
 
     def setEditorData(self, editor: QWidget, index: QModelIndex) -> None:  # noqa: N802

@@ -41,7 +41,8 @@ class RunButtons(QHBoxLayout):
         if not errors:
             return "Fix the fields marked in red first"
         field, reason = next(iter(errors.items()))
-        return f"Fix the fields marked in red first ({field.replace('_', ' ')}: {reason})"
+        label = "architecture" if field == "arch" else field.replace("_", " ")
+        return f"Fix the fields marked in red first ({label}: {reason})"
 
     def update(self) -> None:
         state = self.session.state

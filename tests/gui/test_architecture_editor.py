@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QAction, QDropEvent
-from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QLabel, QLineEdit, QPushButton,
-                               QSpinBox, QTableWidget)
+from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QLabel, QLineEdit, QMessageBox,
+                               QPushButton, QSpinBox, QTableWidget)
 
 from cnn_core.nn.spec import load_spec, parse_spec
 from cnn_core.runs.store import read_summary
@@ -252,7 +252,29 @@ def test_save_as_writes_a_spec_that_reads_back_the_same(qtbot, window, monkeypat
     assert asked == ["my-deepcnn.json"]
     assert load_spec(target) == parse_spec(window.config_panel.config().network)
     assert len(load_spec(target).layers) == table.rowCount() == 22
-    assert f"Saved to {target}" in editor.findChild(QLabel, "networkMessage").text()
+    message = editor.findChild(QLabel, "networkMessage")
+    assert f"Saved to {target}" in message.text()
+
+    # a network that cannot be read is not written
+    type_into_cell(qtbot, table, 0, SETTINGS, "out_channels=32, kernel_size=3, dilation=2")
+    asked.clear()
+    qtbot.mouseClick(editor.findChild(QPushButton, "saveArchitectureButton"),
+                     Qt.MouseButton.LeftButton)
+    assert asked == [] and message.text().startswith("Cannot save: layer 1: conv2d has no "
+                                                     "field 'dilation'")
+    assert len(load_spec(target).layers) == 22  # the file keeps what was saved
+
+
+def test_a_network_can_be_taken_off_the_list(qtbot, window, monkeypatch,
+                                             spec_file: Path) -> None:
+    open_architecture(window, monkeypatch, spec_file)
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(editor_of(window).findChild(QPushButton, "forgetNetworkButton"),
+                     Qt.MouseButton.LeftButton)
+    combo = find(window, QComboBox, "architectureCombo")
+    assert combo.findText("tiny") < 0 and combo.currentData() == "simplecnn"
+    assert window.settings.networks() == []
 
 
 def test_start_trains_the_network_being_edited(qtbot, window, monkeypatch,
