@@ -9,7 +9,9 @@ is shown as it is; the first change makes a copy of one's own.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -113,7 +115,7 @@ class ArchitectureEditor(QDialog):
         self.refresh()
 
     def _button(self, text: str, name: str, tip: str, keys: tuple[str, ...],
-                slot: object) -> QPushButton:
+                slot: Callable[[], object]) -> QPushButton:
         button = QPushButton(text, objectName=name)
         button.setToolTip(f"{tip} ({' or '.join(QKeySequence(k).toString() for k in keys)})")
         button.clicked.connect(slot)
@@ -195,7 +197,7 @@ class ArchitectureEditor(QDialog):
             self.networks.move_layer(row, row + step)
             self._select(row + step)
 
-    def _insert(self, row: int, layer: dict) -> None:
+    def _insert(self, row: int, layer: dict[str, Any]) -> None:
         if self.networks.locked:
             return
         self.table.stop_typing()

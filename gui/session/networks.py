@@ -193,7 +193,7 @@ class Networks(QObject):
 
     def set_layer_name(self, row: int, name: str) -> None:
         """Name a layer; an empty name lets the network name it."""
-        def renamed(layer: dict[str, Any]) -> dict[str, Any]:
+        def renamed(layer: Layer) -> Layer:
             rest = {k: v for k, v in layer.items() if k not in ("type", "name")}
             named = {"name": name.strip()} if name.strip() else {}
             return {"type": layer.get("type"), **named, **rest}
@@ -238,8 +238,6 @@ class Networks(QObject):
         """Make the chosen network a person's own: a built-in is copied, as if started from."""
         if self.current.builtin is not None:
             self.start_from(self.current.builtin)
-        if not isinstance(self.current.spec.get("layers"), list):
-            self.current.spec["layers"] = []
 
     def _append(self, network: Network) -> None:
         self.networks.append(network)
@@ -253,9 +251,12 @@ class Networks(QObject):
         self.edited.emit()
 
     def _free_name(self, stem: str) -> str:
-        names = {n.name for n in self.networks} | set(MODELS)
-        return next(name for i in range(1, len(names) + 2)
-                    for name in [stem if i == 1 else f"{stem} {i}"] if name not in names)
+        taken = {n.name for n in self.networks} | set(MODELS)
+        name, number = stem, 1
+        while name in taken:
+            number += 1
+            name = f"{stem} {number}"
+        return name
 
     def _check(self) -> None:
         spec, (shape, classes) = self.current.spec, self._input
