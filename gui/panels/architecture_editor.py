@@ -104,6 +104,9 @@ class ArchitectureEditor(QDialog):
         layout.addWidget(self.table, 1)
         layout.addLayout(edits)
         layout.addLayout(bottom)
+        self.table.setMinimumHeight(220)
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)  # Enter in the name field must not remove anything
         self.resize(860, 560)
 
         self.name_edit.textEdited.connect(networks.set_name)

@@ -206,6 +206,8 @@ def test_a_builtin_is_copied_on_the_first_change(qtbot, window) -> None:
     qtbot.keyClicks(name, "wide lenet")
     assert combo.currentText() == "wide lenet"
     assert window.config_panel.config().arch == "wide lenet"
+    qtbot.keyClick(name, Qt.Key.Key_Return)  # presses no button
+    assert combo.currentText() == "wide lenet" and editor_of(window).isVisible()
     name.clear()
     qtbot.keyClicks(name, " ")
     assert not find(window, QPushButton, "startButton").isEnabled()
