@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("CNN Studio")
     set_up_process()
     given = {k: getattr(args, k) for k in _CONFIG_OPTIONS if getattr(args, k) is not None}
+    if "arch" in given:
+        given["network"] = None  # a built-in, not the network of one's own chosen last time
     window = MainWindow()
     if given:
         base = window.settings.last_config() or TrainConfig()

@@ -31,6 +31,7 @@ _FIELDS: dict[str, dict[str, bool]] = {
     "flatten": {},
     "linear": {"out_features": False},
 }
+LAYER_TYPES = tuple(_FIELDS)
 MAX_PARAMETERS = 50_000_000  # beyond this a "network" is a typo, not an experiment
 _MAX_SIZE = 4096  # channels, features and kernel sides
 
@@ -81,6 +82,11 @@ class LayerShape:
     parameters: int
 
 
+def layer_fields(kind: str) -> dict[str, bool]:
+    """The settings a layer type takes, each with whether it is required (in spec order)."""
+    return dict(_FIELDS[kind])
+
+
 def parse_spec(data: Any) -> NetworkSpec:
     """Check a spec's structure and fields (not yet its shapes: see :func:`infer_shapes`)."""
     if not isinstance(data, dict):
@@ -95,7 +101,8 @@ def parse_spec(data: Any) -> NetworkSpec:
     if not isinstance(layers, list) or not layers:
         raise SpecError("\"layers\" must be a non-empty list")
     counters: dict[str, int] = {}
-    parsed = [_parse_layer(i + 1, layer, counters) for i, layer in enumerate(layers)]
+    taken = _given_names(layers)
+    parsed = [_parse_layer(i + 1, layer, counters, taken) for i, layer in enumerate(layers)]
     _check_names(parsed)
     if parsed[-1].type != "linear":
         raise SpecError(f"layer {len(parsed)}: a network must end in a linear layer "
@@ -103,7 +110,13 @@ def parse_spec(data: Any) -> NetworkSpec:
     return NetworkSpec(name.strip(), tuple(parsed))
 
 
-def _parse_layer(number: int, data: Any, counters: dict[str, int]) -> LayerSpec:
+def _given_names(layers: list[Any]) -> set[str]:
+    return {layer["name"] for layer in layers
+            if isinstance(layer, dict) and isinstance(layer.get("name"), str)}
+
+
+def _parse_layer(number: int, data: Any, counters: dict[str, int],
+                 taken: set[str]) -> LayerSpec:
     def bad(reason: str) -> SpecError:
         return SpecError(f"layer {number}: {reason}")
 
@@ -137,7 +150,9 @@ def _parse_layer(number: int, data: Any, counters: dict[str, int]) -> LayerSpec:
     if kind == "linear":
         out = data.get("out_features")
         settings["out_features"] = None if out is None else _size(out, "out_features", bad)
-    name = data.get("name", _default_name(kind, counters))
+    # a named layer still counts (as it always has), so other layers keep their names
+    default = _default_name(kind, counters, set() if "name" in data else taken)
+    name = data.get("name", default)
     if not isinstance(name, str) or not all(part.isidentifier() for part in name.split(".")):
         raise bad(f"name {name!r} must be letters, digits and '_' (dots nest blocks)")
     return LayerSpec(kind, name, settings)
@@ -167,14 +182,17 @@ def _check_names(layers: list[LayerSpec]) -> None:
             raise SpecError(f"layer {number}: {layer.name!r} is both a layer and a block")
 
 
-def _default_name(kind: str, counters: dict[str, int]) -> str:
-    """``conv1``, ``relu1``, ``pool1``, ``fc1``...: the names the built-ins use."""
+def _default_name(kind: str, counters: dict[str, int], taken: set[str]) -> str:
+    """``conv1``, ``relu1``, ``pool1``, ``fc1``...: the names the built-ins use, skipping
+    those other layers are given (a layer inserted before ``conv1`` becomes ``conv2``)."""
     stem = {"conv2d": "conv", "maxpool2d": "pool", "avgpool2d": "pool", "batchnorm2d": "bn",
             "linear": "fc", "leaky_relu": "lrelu"}.get(kind, kind)
-    counters[stem] = counters.get(stem, 0) + 1
-    if kind == "flatten" and counters[stem] == 1:
-        return "flatten"
-    return f"{stem}{counters[stem]}"
+    while True:
+        counters[stem] = counters.get(stem, 0) + 1
+        count = counters[stem]
+        name = "flatten" if kind == "flatten" and count == 1 else f"{stem}{count}"
+        if name not in taken:
+            return name
 
 
 def _size(value: Any, key: str, bad: Any) -> int:
@@ -204,6 +222,28 @@ def infer_shapes(spec: NetworkSpec, input_shape: Shape, num_classes: int) -> lis
         if total > MAX_PARAMETERS:
             raise SpecError(f"layer {number}: the network passes {MAX_PARAMETERS:,} "
                             "parameters here; make it smaller")
+        shapes.append(LayerShape(number, layer.name, layer.type, shape, params))
+    return shapes
+
+
+def leading_shapes(data: dict[str, Any], input_shape: Shape,
+                   num_classes: int) -> list[LayerShape]:
+    """The shapes of a spec's layers up to the first one that is wrong (all of them for a
+    good spec): what an editor shows while a later layer is still being typed. Never
+    raises; :func:`parse_spec` and :func:`infer_shapes` say what is wrong."""
+    layers = data.get("layers") if isinstance(data, dict) else None
+    if not isinstance(layers, list):
+        return []
+    counters: dict[str, int] = {}
+    taken = _given_names(layers)
+    shape, shapes = tuple(input_shape), []
+    for number, item in enumerate(layers, start=1):
+        classes = num_classes if number == len(layers) else None
+        try:
+            layer = _parse_layer(number, item, counters, taken)
+            shape, params = _layer_shape(number, layer, shape, classes)
+        except SpecError:
+            break
         shapes.append(LayerShape(number, layer.name, layer.type, shape, params))
     return shapes
 

@@ -10,30 +10,20 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
-                               QLabel, QProgressBar, QPushButton, QSpinBox, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtCore import QEvent, Signal
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from cnn_core.train.config import TrainConfig, available_devices
 from cnn_core.data.datasets import DATASETS, DatasetInfo, dataset_folder, is_available
-from cnn_core.inspect.analysis import layer_summary
-from cnn_core.nn.models import MODELS, build_model
+from cnn_core.nn.models import StudioModel
 from cnn_core.paths import default_data_dir
 
+from ..session.networks import Networks
 from ..threads.download import describe_failure, download
 from ..threads.tasks import Lane, Task
 from ..widgets.spinboxes import ScientificSpinBox
-
-_ERROR_STYLE = "color: #c62828;"
-
-
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setStyleSheet(_ERROR_STYLE)
-    label.setWordWrap(True)
-    label.hide()
-    return label
+from .model_group import ModelGroup, error_label
 
 
 class ConfigPanel(QWidget):
@@ -41,34 +31,20 @@ class ConfigPanel(QWidget):
 
     validityChanged = Signal(bool)
     configChanged = Signal()
-    modelPreviewed = Signal(object)  # the untrained model the summary describes
 
-    def __init__(self, parent: QWidget | None = None, data_dir: Path | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, data_dir: Path | None = None,
+                 networks: Networks | None = None) -> None:
         super().__init__(parent)
         self.data_dir = data_dir or default_data_dir()
+        self.networks = networks or Networks(parent=self)
         self._valid = True
         self._downloads = Lane("DownloadThread", self)
         self._download: Task | None = None
         self._editable: set[str] | None = None  # None: every field
 
-        self.arch_combo = QComboBox(objectName="architectureCombo")
-        for name, cls in MODELS.items():
-            self.arch_combo.addItem(cls.display_name, name)
-            self.arch_combo.setItemData(self.arch_combo.count() - 1, cls.description,
-                                        Qt.ItemDataRole.ToolTipRole)
-        self.arch_combo.setCurrentIndex(list(MODELS).index("simplecnn"))
-        self.arch_description = QLabel(wordWrap=True)
-        self.arch_description.setStyleSheet("color: palette(placeholder-text);")
-        self.summary = QTableWidget(0, 3, objectName="layerSummary")
-        self.summary.setHorizontalHeaderLabels(["Layer", "Output", "Params"])
-        self.summary.verticalHeader().hide()
-        self.summary.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.summary.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
-        header = self.summary.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        self.summary.setMinimumHeight(150)
+        self.model_group = ModelGroup(self.networks)
+        self.modelPreviewed = self.model_group.modelPreviewed
+        self.editArchitectureRequested = self.model_group.editRequested
 
         self.dataset_combo = QComboBox(objectName="datasetCombo")
         for name, info in DATASETS.items():
@@ -102,7 +78,7 @@ class ConfigPanel(QWidget):
         self._build_layout()
         self.set_config(TrainConfig())
         self._connect()
-        self._on_arch_or_dataset_changed()
+        self._on_dataset_changed()
         self._on_optimizer_changed()
 
     # -- layout --------------------------------------------------------------------------
@@ -112,18 +88,13 @@ class ConfigPanel(QWidget):
         widget.setToolTip(tip)
         form.addRow(label, widget)
         if field is not None:
-            error = _error_label()
+            error = error_label()
             error.setObjectName(f"{field}Error")
             form.addRow("", error)
             self._fields[field] = (widget, error)
 
     def _build_layout(self) -> None:
-        model_box = QGroupBox("Model")
-        model_form = QFormLayout(model_box)
-        self._row(model_form, "&Architecture", "arch", self.arch_combo,
-                  "The network to train (all built from CNN Studio's own Conv2D layers).")
-        model_form.addRow(self.arch_description)
-        model_form.addRow(self.summary)
+        self._fields["arch"] = (self.model_group.combo, self.model_group.error)
 
         data_box = QGroupBox("Data")
         data_form = QFormLayout(data_box)
@@ -159,14 +130,15 @@ class ConfigPanel(QWidget):
                   "Same seed on the CPU gives the same numbers, run after run.")
 
         layout = QVBoxLayout(self)
-        layout.addWidget(model_box)
+        layout.addWidget(self.model_group)
         layout.addWidget(data_box)
         layout.addWidget(train_box)
         layout.addStretch(1)
 
     def _connect(self) -> None:
-        self.arch_combo.currentIndexChanged.connect(self._on_arch_or_dataset_changed)
-        self.dataset_combo.currentIndexChanged.connect(self._on_arch_or_dataset_changed)
+        self.networks.currentChanged.connect(self.revalidate)
+        self.networks.edited.connect(self.revalidate)
+        self.dataset_combo.currentIndexChanged.connect(self._on_dataset_changed)
         self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer_changed)
         for combo in (self.device_combo, self.optimizer_combo):
             combo.currentIndexChanged.connect(self.revalidate)
@@ -182,7 +154,8 @@ class ConfigPanel(QWidget):
     def values(self) -> dict[str, object]:
         """Field values as typed; None where the text is not a number."""
         return {
-            "arch": self.arch_combo.currentData(),
+            "arch": self.networks.arch,
+            "network": self.networks.network,
             "dataset": self.dataset_combo.currentData(),
             "device": self.device_combo.currentData(),
             "optimizer": self.optimizer_combo.currentData(),
@@ -199,7 +172,11 @@ class ConfigPanel(QWidget):
     def errors(self) -> dict[str, str]:
         """Every bad field with the engine's reason, and the dataset if it is not present."""
         errors: dict[str, str] = {}
+        if self.networks.report.error is not None:
+            errors["arch"] = self.networks.report.error
         for name, value in self.values().items():
+            if name in ("arch", "network"):
+                continue  # the network, checked against the dataset, is the networks' report
             if value is None:
                 errors[name] = "not a number"
                 continue
@@ -223,8 +200,10 @@ class ConfigPanel(QWidget):
     def valid_fields(self, base: TrainConfig) -> TrainConfig:
         """``base`` with every field that is valid as typed (what is worth remembering
         while another field is still being fixed)."""
-        good = {}
-        for name, value in self.values().items():
+        values = self.values()
+        network = {"arch": values.pop("arch"), "network": values.pop("network")}
+        good = network if self.networks.report.error is None else {}
+        for name, value in values.items():
             try:
                 if value is not None:
                     TrainConfig(**{name: value}).validate()
@@ -239,7 +218,7 @@ class ConfigPanel(QWidget):
             if index >= 0:
                 combo.setCurrentIndex(index)
 
-        select(self.arch_combo, config.arch)
+        self.networks.choose_config(config.arch, config.network)
         select(self.dataset_combo, config.dataset)
         select(self.device_combo, config.device if config.device != "auto"
                else available_devices()[-1][0])
@@ -262,6 +241,17 @@ class ConfigPanel(QWidget):
             widget.setEnabled(self._editable is None or name in self._editable)
         self.download_button.setEnabled(self._editable is None)
         self._on_optimizer_changed()
+        self._lock_network()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt naming
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.EnabledChange:
+            self._lock_network()
+
+    def _lock_network(self) -> None:
+        """The network (also in the editor) changes only where the architecture may."""
+        self.networks.set_locked(not self.isEnabled() or not (
+            self._editable is None or "arch" in self._editable))
 
     @property
     def dataset_info(self) -> DatasetInfo:
@@ -286,31 +276,16 @@ class ConfigPanel(QWidget):
 
     # -- architecture and dataset --------------------------------------------------------
 
-    def _on_arch_or_dataset_changed(self) -> None:
-        arch = self.arch_combo.currentData()
-        info = DATASETS[self.dataset_combo.currentData()]
-        self.arch_description.setText(MODELS[arch].description)
-        model = build_model(arch, info.in_channels, info.num_classes, info.input_size)
-        rows = layer_summary(model, info.input_shape)
-        self.preview_model = model
-        self.modelPreviewed.emit(model)
-        self.summary.setRowCount(len(rows) + 1)
-        for r, row in enumerate(rows):
-            for c, text in enumerate((f"{row.name}  ({row.kind})",
-                                      "x".join(map(str, row.output_shape)),
-                                      f"{row.params:,}" if row.params else "")):
-                item = QTableWidgetItem(text)
-                if c:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
-                                          | Qt.AlignmentFlag.AlignVCenter)
-                self.summary.setItem(r, c, item)
-        total = QTableWidgetItem(f"{sum(r.params for r in rows):,}")
-        total.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.summary.setItem(len(rows), 0, QTableWidgetItem(
-            f"total, input {'x'.join(map(str, info.input_shape))}"))
-        self.summary.setItem(len(rows), 2, total)
+    def _on_dataset_changed(self) -> None:
+        info = self.dataset_info
+        self.networks.set_input(info.input_shape, info.num_classes)
         self._refresh_dataset_status()
         self.revalidate()
+
+    @property
+    def preview_model(self) -> StudioModel | None:
+        """The untrained model of the chosen network (None until one can be built)."""
+        return self.model_group.preview_model
 
     def _refresh_dataset_status(self) -> None:
         name = self.dataset_combo.currentData()

@@ -1,5 +1,5 @@
-"""What the window remembers between launches: the last configuration, the window layout
-and the runs folder (QSettings; ``$CNN_STUDIO_SETTINGS`` names an INI file instead, which
+"""What the window remembers between launches: the last configuration, one's own networks,
+the window layout and the runs folder (QSettings; ``$CNN_STUDIO_SETTINGS`` names an INI file instead, which
 the tests use to keep each test's settings apart)."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
@@ -35,6 +36,21 @@ class Settings:
 
     def set_last_config(self, config: TrainConfig) -> None:
         self._store.setValue("config", json.dumps(config.to_dict()))
+
+    def networks(self) -> list[dict[str, Any]]:
+        """The person's own networks (spec JSON, as typed), without what is not a spec at
+        all: a hand-edited entry is dropped, not an error."""
+        text = self._store.value("networks")
+        try:
+            saved = json.loads(text) if isinstance(text, str) else []
+        except ValueError:
+            return []
+        return [spec for spec in saved if isinstance(spec, dict)
+                and isinstance(spec.get("name"), str) and isinstance(spec.get("layers"), list)
+                ] if isinstance(saved, list) else []
+
+    def set_networks(self, specs: list[dict[str, Any]]) -> None:
+        self._store.setValue("networks", json.dumps(specs))
 
     def runs_dir(self) -> Path:
         """The runs folder last used, else the default (also for a value no folder can

@@ -13,6 +13,7 @@ from cnn_core.train.config import TrainConfig
 from cnn_core.runs.store import RunError, RunSummary, read_config
 
 from ..session.describe import describe_change, format_duration, format_value
+from ..session.network_text import differing_layers, layer_text, network_layers
 
 DIFFERENT_BACKGROUND = QColor("#ffe9a8")
 # What the settings are called in the dialog; a field missing here shows its own name.
@@ -21,13 +22,34 @@ FIELD_LABELS = {
     "optimizer": "optimizer", "lr": "learning rate", "momentum": "momentum (SGD)",
     "weight_decay": "weight decay", "step_size": "lr step every (epochs)",
     "gamma": "lr step factor (gamma)", "seed": "seed", "device": "device asked for",
-    "data_dir": "data folder",
+    "data_dir": "data folder", "network": "network",
 }
 FACT_LABELS = {
     "status": "status", "best": "best test accuracy", "epochs_done": "epochs done",
     "trained_on": "trained on", "train_time": "training time", "parent": "branched from",
     "changes": "changed during the run",
 }
+
+
+def network_text(config: TrainConfig) -> str:
+    """A run's network in a few words: its own networks have names and layers to compare."""
+    if config.network is None:
+        return "built-in"
+    layers = config.network.get("layers")
+    return f"own network “{config.arch}”, {len(layers) if isinstance(layers, list) else '?'} layers"
+
+
+def layer_rows(a: TrainConfig, b: TrainConfig) -> dict[str, tuple[str, str]]:
+    """``{"layer 2": (how a has it, how b has it)}`` for each layer that differs, when one
+    of the two trained a network of its own."""
+    if a.network is None and b.network is None:
+        return {}  # the architecture's row says it all
+    layers = network_layers(a.arch, a.network), network_layers(b.arch, b.network)
+    if layers[0] is None or layers[1] is None:
+        return {}
+    return {f"layer {n}": tuple(layer_text(side[n - 1]) if n <= len(side) else "—"
+                                for side in layers)  # type: ignore[misc]
+            for n in differing_layers(*layers)}
 
 
 def run_facts(run: RunSummary) -> dict[str, str]:
@@ -53,16 +75,24 @@ class ConfigDiffDialog(QDialog):
         self.setWindowTitle(f"Compare settings: {a.name} and {b.name}")
         self.runs = (a, b)
         values: list[dict[str, str]] = []
+        configs: list[TrainConfig] = []
         problems = []
         for run in self.runs:
             try:
-                config = read_config(run.path).to_dict()
-                shown = {k: format_value(v) for k, v in config.items()}
+                config = read_config(run.path)
+                shown = {k: format_value(v) for k, v in config.to_dict().items()}
+                shown["network"] = network_text(config)
+                configs.append(config)
             except RunError as exc:
                 problems.append(str(exc))
                 shown = {f.name: "unreadable" for f in fields(TrainConfig)}
             values.append({**shown, **run_facts(run)})
-        self._keys = [f.name for f in fields(TrainConfig)] + list(FACT_LABELS)
+        layers = layer_rows(*configs) if len(configs) == 2 else {}
+        for side, shown in enumerate(values):
+            shown.update({key: texts[side] for key, texts in layers.items()})
+        settings = [f.name for f in fields(TrainConfig)]
+        at = settings.index("network") + 1
+        self._keys = settings[:at] + list(layers) + settings[at:] + list(FACT_LABELS)
         self._differing = [k for k in self._keys if values[0].get(k) != values[1].get(k)]
 
         self.table = QTableWidget(len(self._keys), 2, objectName="configDiffTable")

@@ -36,6 +36,14 @@ class RunButtons(QHBoxLayout):
         self._idle_only = idle_only
         self.update()
 
+    def _why_not(self) -> str:
+        errors = self.panel.errors()
+        if not errors:
+            return "Fix the fields marked in red first"
+        field, reason = next(iter(errors.items()))
+        label = "architecture" if field == "arch" else field.replace("_", " ")
+        return f"Fix the fields marked in red first ({label}: {reason})"
+
     def update(self) -> None:
         state = self.session.state
         idle = state == RunState.IDLE
@@ -43,7 +51,7 @@ class RunButtons(QHBoxLayout):
         can_start = idle and self.panel.valid
         self.start.setEnabled(can_start)
         self.start.setToolTip("Start a new run with these settings (Ctrl+Return)"
-                              if can_start or not idle else "Fix the fields marked in red first")
+                              if can_start or not idle else self._why_not())
         can_pause = state in (RunState.RUNNING, RunState.PAUSED) and not self.session.inspecting
         self.pause.setEnabled(can_pause)
         self.stop.setEnabled(state in (RunState.RUNNING, RunState.PAUSED))

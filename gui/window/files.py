@@ -3,25 +3,47 @@ branch from (dialogs, drag and drop) and PNG or GIF exports of what is on screen
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QWidget
 
+from cnn_core.nn.spec import SpecError, load_spec
 from cnn_core.train.launch import RunKind
 
+from ..panels.architecture_editor import SPEC_FILES
 from ..widgets.png_export import export_png
 
 CHECKPOINTS = "Checkpoints (*.pt);;All files (*)"
+MAX_SPEC_BYTES = 1_000_000  # a spec is a few kilobytes; a bigger file was picked by mistake
+
+
+def read_spec(path: str | Path) -> dict[str, Any]:
+    """A network spec file's JSON as written (unnamed layers stay unnamed, left-out settings
+    left out), once checked; raises SpecError naming the file and what is wrong."""
+    try:
+        size = Path(path).stat().st_size
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    if size > MAX_SPEC_BYTES:
+        raise SpecError(f"{path}: {size / 1e6:.0f} MB is far too big for a network spec "
+                        "(a JSON file of a few kilobytes)")
+    spec = load_spec(path)
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # changed since: what was checked
+        return spec.to_json()
 
 
 def dropped_path(event: QDragEnterEvent | QDropEvent) -> Path | None:
-    """The one local checkpoint or folder being dropped, if that is what it is."""
+    """The one local checkpoint, folder or network spec being dropped, if that is what it is."""
     urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
     if len(urls) != 1 or not urls[0].isLocalFile():
         return None
     path = Path(urls[0].toLocalFile())
-    return path if path.is_dir() or path.suffix == ".pt" else None
+    return path if path.is_dir() or path.suffix in (".pt", ".json") else None
 
 
 class FileActions:
@@ -34,6 +56,12 @@ class FileActions:
                                               CHECKPOINTS)
         if path:
             w.open_path(path)
+
+    def open_architecture_dialog(self) -> None:
+        w = self.window
+        path, _ = QFileDialog.getOpenFileName(w, "Open architecture", "", SPEC_FILES)
+        if path:
+            w.open_architecture(path)
 
     def branch_dialog(self) -> None:
         w = self.window

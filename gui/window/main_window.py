@@ -15,13 +15,16 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QSplitter, 
 
 from cnn_core.inspect.analysis import conv_filters
 from cnn_core.nn.models import StudioModel
+from cnn_core.nn.spec import SpecError
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import RunKind
 
+from ..panels.architecture_editor import ArchitectureEditor
 from ..panels.config_panel import ConfigPanel
 from ..panels.curves import CurvesWidget, Overlay
 from ..panels.inside_views import InsideViews
 from ..panels.runs_panel import RunsPanel
+from ..session.networks import Networks
 from ..session.run_session import RunSession
 from ..session.runs_model import RunCurves, RunsModel
 from ..session.settings import Settings
@@ -29,7 +32,7 @@ from ..training.controller import RunState
 from .banners import ContinuationBanner, ErrorBanner
 from .config_binding import ConfigBinding
 from .controls import RunButtons
-from .files import FileActions, dropped_path
+from .files import FileActions, dropped_path, read_spec
 from .menus import Menus
 from .status_bar import StatusBarView
 
@@ -50,13 +53,15 @@ class MainWindow(QMainWindow):
         self.tabs = self.inside.tabs
         self.filters_panel = self.inside.filters_panel
         self.feature_maps_panel = self.inside.feature_maps_panel
-        self.config_panel = ConfigPanel()
+        self.networks = Networks(self.settings.networks(), self)
+        self.config_panel = ConfigPanel(networks=self.networks)
         self.config_panel.modelPreviewed.connect(self._on_model_previewed)
         self._on_model_previewed(self.config_panel.preview_model)
         config = config or self.settings.last_config()
         if config is not None:
             self.config_panel.set_config(config)
         self.config_binding = ConfigBinding(self.config_panel, self.session)
+        self.architecture_editor = ArchitectureEditor(self.networks, self)
         self.curves = CurvesWidget()
         self.runs_panel = RunsPanel(self.runs)
         self.files = FileActions(self)
@@ -71,7 +76,7 @@ class MainWindow(QMainWindow):
         self.exports = self.menus.exports
         self.buttons.bind_actions(self.menus.start_action, self.menus.pause_action,
                                   self.menus.stop_action, self.menus.branch_action,
-                                  self.menus.open_action)
+                                  self.menus.open_action, self.menus.open_architecture_action)
         self._connect()
         self._restore_layout()
         self.status.show("Ready. Pick an architecture and press Start (Ctrl+Return).")
@@ -134,6 +139,9 @@ class MainWindow(QMainWindow):
         self.runs_panel.openRequested.connect(self.open_path)
         self.runs_panel.runsDirChangeRequested.connect(self.set_runs_dir)
         self.inside.timelapse_bar.exportRequested.connect(self.files.export_timelapse)
+        self.config_panel.editArchitectureRequested.connect(self.show_architecture_editor)
+        for signal in (self.networks.listChanged, self.networks.edited):
+            signal.connect(lambda: self.settings.set_networks(self.networks.custom_specs()))
 
     def _restore_layout(self) -> None:
         screen = QGuiApplication.primaryScreen().availableGeometry()
@@ -179,6 +187,27 @@ class MainWindow(QMainWindow):
         """Inspect a checkpoint or run folder in every panel, without training."""
         self.session.open(path, self.config_panel.data_dir)
 
+    def show_architecture_editor(self) -> None:
+        editor = self.architecture_editor
+        editor.show()
+        editor.raise_()
+        editor.activateWindow()
+
+    def open_architecture(self, path: str | Path) -> None:
+        """Add the network in a spec file to the architectures, choose it and show it."""
+        if self.networks.locked:
+            self.error_banner.show_message("Cannot open a network now: the network cannot "
+                                           "change while a run trains or is about to resume.")
+            return
+        try:
+            spec = read_spec(path)
+        except SpecError as exc:
+            self.error_banner.show_message(f"Could not open the network: {exc}")
+            return
+        self.networks.add(spec)
+        self.show_architecture_editor()
+        self.status.show(f"Opened the network “{self.networks.arch}” from {path}")
+
     def set_runs_dir(self, path: str | Path) -> None:
         try:
             self.runs.set_folder(Path(path))
@@ -211,9 +240,9 @@ class MainWindow(QMainWindow):
     def _on_overlays_changed(self, shown: list[RunCurves]) -> None:
         self.curves.set_overlays([Overlay(c.key, c.name, c.history, c.batches) for c in shown])
 
-    def _on_model_previewed(self, model: StudioModel) -> None:
+    def _on_model_previewed(self, model: StudioModel | None) -> None:
         """While idle, show the chosen architecture's untrained filters."""
-        if not self.session.busy:
+        if model is not None and not self.session.busy:
             self.inside.preview(conv_filters(model), self.config_panel.dataset_info)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt naming
@@ -224,7 +253,7 @@ class MainWindow(QMainWindow):
         path = dropped_path(event)
         if path is not None:
             event.acceptProposedAction()
-            self.open_path(path)
+            (self.open_architecture if path.suffix == ".json" else self.open_path)(path)
 
     # -- closing -------------------------------------------------------------------------
 
@@ -235,6 +264,7 @@ class MainWindow(QMainWindow):
             self.settings.set_last_config(self.config_panel.valid_fields(base))
         self.settings.set_window_layout(self.saveGeometry(), self.saveState())
         self.settings.set_runs_dir(self.runs.folder)
+        self.settings.set_networks(self.networks.custom_specs())
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming

@@ -10,7 +10,9 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox
 from .export_menu import ExportMenu
 
 SHORTCUTS = ("Ctrl+Return  Start\nCtrl+P  Pause / Resume\nEsc  Stop\n"
-             "Ctrl+O  Open a checkpoint to inspect it\nCtrl+B  Branch from a checkpoint\n"
+             "Ctrl+O  Open a checkpoint to inspect it\nCtrl+Shift+O  Open a network spec (JSON)\n"
+             "Ctrl+Shift+N  The network editor (Insert, Delete, Ctrl+D, Alt+Up/Down, "
+             "Ctrl+S in it)\nCtrl+B  Branch from a checkpoint\n"
              "F2 / Del  Rename / delete the selected run (Runs)\n"
              "Ctrl+E  Export the current panel as PNG\nCtrl+Shift+E  Export the curves as PNG\n"
              "Ctrl+Z  Undo a stroke (Draw tab)\nCtrl+Q  Quit")
@@ -31,6 +33,13 @@ class Menus:
         self.open_action = self._action("&Open checkpoint…", QKeySequence.StandardKey.Open,
                                         w.files.open_dialog,
                                         "Inspect a saved checkpoint or run in every panel")
+        self.open_architecture_action = self._action(
+            "Open &architecture…", "Ctrl+Shift+O", w.files.open_architecture_dialog,
+            "Add a network spec (JSON) to the architectures and show it in the editor")
+        self.open_architecture_action.setObjectName("openArchitectureAction")
+        self.editor_action = self._action("&Network editor", "Ctrl+Shift+N",
+                                          w.show_architecture_editor,
+                                          "Compose your own network, layer by layer")
         self.branch_action = self._action("&Branch from checkpoint…", "Ctrl+B",
                                           w.files.branch_dialog, "Start a new run from a saved "
                                           "checkpoint, with edited settings")
@@ -45,6 +54,7 @@ class Menus:
         bar = w.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open_action)
+        file_menu.addAction(self.open_architecture_action)
         file_menu.addSeparator()
         export_menu = file_menu.addMenu("&Export")
         for act in (self.export_action, self.export_curves_action, self.export_gif_action):
@@ -61,6 +71,7 @@ class Menus:
         view_menu = bar.addMenu("&View")
         view_menu.addAction(w.config_dock.toggleViewAction())
         view_menu.addAction(w.runs_dock.toggleViewAction())
+        view_menu.addAction(self.editor_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction("&Keyboard shortcuts",
                             lambda: QMessageBox.information(w, "Keyboard shortcuts", SHORTCUTS))

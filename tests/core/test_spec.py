@@ -9,7 +9,7 @@ import torch
 
 from cnn_core.nn.models import MODELS, CustomNetwork, build_model, count_parameters
 from cnn_core.nn.presets import PRESETS
-from cnn_core.nn.spec import SpecError, infer_shapes, parse_spec
+from cnn_core.nn.spec import SpecError, infer_shapes, leading_shapes, parse_spec
 from cnn_core.train.config import TrainConfig
 
 EXPECTED_PARAMS = {"lenet5": 61_706, "simplecnn": 421_642, "deepcnn": 981_450}
@@ -134,3 +134,22 @@ def test_a_config_with_a_network_is_checked_against_its_dataset() -> None:
         TrainConfig(arch="deep", network=deep, device="cpu").validate()
     with pytest.raises(ValueError, match="^arch:"):
         TrainConfig(arch="simplecnn", network=EXAMPLE, device="cpu").validate()
+
+
+def test_automatic_names_step_around_the_names_given() -> None:
+    spec = parse_spec({"name": "x", "layers": [
+        {"type": "conv2d", "out_channels": 4, "kernel_size": 3},
+        {"type": "conv2d", "name": "conv1", "out_channels": 4, "kernel_size": 3},
+        {"type": "flatten", "name": "flatten"}, {"type": "flatten"}, {"type": "linear"}]})
+    assert [layer.name for layer in spec.layers] == ["conv2", "conv1", "flatten",
+                                                     "flatten2", "fc1"]
+
+
+def test_leading_shapes_stop_at_the_first_wrong_layer() -> None:
+    good = [row.output for row in leading_shapes(EXAMPLE, (1, 28, 28), 10)]
+    assert good == [row.output for row in infer_shapes(parse_spec(EXAMPLE), (1, 28, 28), 10)]
+    broken = {"name": "x", "layers": [*EXAMPLE["layers"][:3],
+                                      {"type": "conv2d", "out_channels": "abc"},
+                                      *EXAMPLE["layers"][4:]]}
+    assert [row.output for row in leading_shapes(broken, (1, 28, 28), 10)] == good[:3]
+    assert leading_shapes({"layers": "no"}, (1, 28, 28), 10) == []

@@ -70,7 +70,7 @@ def test_start_option_trains_at_launch() -> None:
     proc = run_python("""
         import sys
         from PySide6.QtCore import QTimer
-        from PySide6.QtWidgets import QApplication
+        from PySide6.QtWidgets import QApplication, QComboBox
         import gui.app
 
         app = QApplication(sys.argv[:1])
@@ -80,8 +80,8 @@ def test_start_option_trains_at_launch() -> None:
             if window.session.state.value == "idle":   # the run starts once the loop runs
                 QTimer.singleShot(50, check)
                 return
-            print("state", window.session.state.value, window.config_panel.arch_combo.currentData(),
-                  flush=True)
+            arch = window.findChild(QComboBox, "architectureCombo").currentData()
+            print("state", window.session.state.value, arch, flush=True)
             window.close()
 
         QTimer.singleShot(0, check)
@@ -180,3 +180,32 @@ def test_the_process_set_up_is_handed_back_whole(qtbot, qapp) -> None:
         restore_process()
     assert gc.isenabled() and gc.get_freeze_count() == 0
     assert torch.get_num_threads() == threads
+
+
+def test_arch_on_the_command_line_wins_over_a_remembered_network() -> None:
+    from cnn_core.train.config import TrainConfig
+    from gui.session.settings import Settings
+    from tests.core.test_spec import EXAMPLE
+
+    settings = Settings()
+    settings.set_last_config(TrainConfig(arch="tiny", network=EXAMPLE, device="cpu"))
+    settings.sync()
+    proc = run_python("""
+        import sys
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        import gui.app
+
+        app = QApplication(sys.argv[:1])
+
+        def check():
+            window = next(w for w in app.topLevelWidgets() if w.objectName() == "mainWindow")
+            config = window.config_panel.config()
+            print("chosen", config.arch, config.network, flush=True)
+            window.close()
+
+        QTimer.singleShot(0, check)
+        sys.exit(gui.app.main(["--arch", "lenet5"]))
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "chosen lenet5 None" in proc.stdout

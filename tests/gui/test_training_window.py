@@ -7,7 +7,8 @@ import time
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QProgressBar, QPushButton, QSpinBox
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QLabel, QProgressBar, QPushButton,
+                               QSpinBox, QTableWidget)
 
 from benchmarks.stall_probe import StallProbe
 from cnn_core.nn.models import MODELS
@@ -148,8 +149,7 @@ def test_a_failing_run_is_reported_and_the_window_stays_usable(qtbot, window, mo
 
 
 def test_layer_summary_follows_architecture_and_dataset(window) -> None:
-    panel = window.config_panel
-    table = panel.summary
+    table = find(window, QTableWidget, "layerSummary")
     arch = find(window, QComboBox, "architectureCombo")
     arch.setCurrentIndex(arch.findData("lenet5"))
     rows = [table.item(r, 0).text() for r in range(table.rowCount())]
