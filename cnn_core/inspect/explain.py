@@ -119,8 +119,9 @@ class MapPixel:
 def explain_map_pixel(model: StudioModel, image: Tensor, layer_name: str, channel: int,
                       row: int | None = None, col: int | None = None) -> MapPixel:
     """:func:`explain_conv` for pixel (row, col) of channel ``channel`` of the layer's
-    feature map (the map's centre where None), with that map and the layers between; the
-    map is the conv's output size (see ``StudioModel.activation_layers``)."""
+    feature map, with that map and the layers between; the map is the conv's output size
+    (see ``StudioModel.activation_layers``). Without a position: the map's strongest
+    pixel, where the channel found most of what it looks for."""
     maps = feature_maps(model, image)
     if layer_name not in maps:
         raise ValueError(f"no conv layer {layer_name!r} (the network has "
@@ -128,8 +129,9 @@ def explain_map_pixel(model: StudioModel, image: Tensor, layer_name: str, channe
     fmap = maps[layer_name]
     if not 0 <= channel < len(fmap):
         raise ValueError(f"{layer_name} has {len(fmap)} channels; {channel} is not one")
-    row = fmap.shape[1] // 2 if row is None else row
-    col = fmap.shape[2] // 2 if col is None else col
+    if row is None or col is None:
+        row, col = (int(i) for i in np.unravel_index(np.argmax(fmap[channel]),
+                                                     fmap.shape[1:]))
     explained = explain_conv(model, image, layer_name, channel, row, col)
     conv = dict(model.conv_layers())[layer_name]
     (kh, kw), (sh, sw), (ph, pw) = conv.kernel_size, conv.stride, conv.padding

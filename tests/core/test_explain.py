@@ -94,10 +94,10 @@ def test_a_feature_map_pixel_is_the_conv_value_after_the_layers_between() -> Non
                    + bn.bias[2].item())
     assert first.shown == pytest.approx(expected, abs=1e-5)
     assert first.padded.tolist() == [[True] * 3, [False] * 3, [False] * 3]
-    centre = explain_map_pixel(model, image, "conv2", 4)  # no position: the centre
-    assert (centre.conv.row, centre.conv.col) == (3, 3) and centre.after == ()
-    assert centre.shown == pytest.approx(centre.conv.value, abs=1e-6)
-    assert centre.stride == (2, 2) and centre.padding == (1, 1)
+    strongest = explain_map_pixel(model, image, "conv2", 4)  # no position: the largest
+    assert strongest.shown == strongest.feature_map.max() and strongest.after == ()
+    assert strongest.shown == pytest.approx(strongest.conv.value, abs=1e-6)
+    assert strongest.stride == (2, 2) and strongest.padding == (1, 1)
     corner = explain_map_pixel(model, image, "conv2", 0, 5, 5)  # reads rows/cols 9..11
     assert not corner.padded.any()
     with pytest.raises(ValueError, match="5 channels"):
