@@ -30,7 +30,7 @@ STEPS = {"BatchNorm2d": "batch norm", "ReLU": "ReLU", "LeakyReLU": "leaky ReLU",
          "Tanh": "tanh", "Sigmoid": "sigmoid", "GELU": "GELU"}
 SHORT = {"BatchNorm2d": "BN"}  # in the map's narrow title
 RGB = ("red", "green", "blue")
-SIDE = 132  # the image and the map columns
+SIDE = 120  # the image and the map columns at least; they grow with a fifth of the rest
 SUMS_PER_ROW = 16
 
 
@@ -69,7 +69,8 @@ class ConvExplainerPanel(QWidget):
         self.sums_view.describe = "sum"
         self.map_title = _title("")
         self.patch_title, self.channel_sum = _title("input patch"), QLabel()
-        self.sums_title = QLabel("each input channel's sum (click one to see it above):")
+        self.sums_title = QLabel("each input\nchannel's sum:")
+        self.sums_title.setToolTip("Click one to see its products above")
         self.equation = QLabel(objectName="explainerEquation", wordWrap=True)
         self.equation.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.note = empty_note("explainerEmpty")
@@ -101,8 +102,8 @@ class ConvExplainerPanel(QWidget):
                                     (map_col, self.map_title, self.map_view)):
             column.addWidget(title)
             column.addWidget(view, 1)
-        for widget in (self.image_view, self.map_view, image_title, self.map_title):
-            widget.setFixedWidth(SIDE)
+        for view in (self.image_view, self.map_view):
+            view.setMinimumWidth(SIDE)
 
         sums = QGridLayout()
         titles = (self.patch_title, _title("kernel"), _title("products"))
@@ -115,19 +116,21 @@ class ConvExplainerPanel(QWidget):
                 sign = QLabel("×" if i == 0 else "=", alignment=Qt.AlignmentFlag.AlignCenter)
                 sign.setStyleSheet("font-size: 18px;")
                 sums.addWidget(sign, 1, 2 * i + 1)
-        sums.addWidget(self.channel_sum, 2, 4, Qt.AlignmentFlag.AlignHCenter)
+        sums.addWidget(self.channel_sum, 1, 6)
         sums.setRowStretch(1, 1)
+        strip = QHBoxLayout()
+        strip.addWidget(self.sums_title)
+        strip.addWidget(self.sums_view, 1)
         maths = QVBoxLayout()
         maths.addLayout(sums, 3)
-        maths.addWidget(self.sums_title)
-        maths.addWidget(self.sums_view, 1)
+        maths.addLayout(strip, 1)
         maths.addWidget(self.equation)
 
         self.body = white_box()
         body = QHBoxLayout(self.body)
-        body.addLayout(image_col)
-        body.addLayout(map_col)
-        body.addLayout(maths, 1)
+        body.addLayout(image_col, 1)
+        body.addLayout(map_col, 1)
+        body.addLayout(maths, 4)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
@@ -224,10 +227,10 @@ class ConvExplainerPanel(QWidget):
         h, w = fmap.shape
         self.position_label.setText(f"  pixel: row {conv.row}, col {conv.col} of {h}x{w}")
         self.caption.show()
-        padded = " (hatched: the zeros around the input)" if pixel.padded.any() else ""
+        padded = " (hatched: zeros)" if pixel.padded.any() else ""
         self.caption.setText(f"{caption}. Stride {_pair(pixel.stride)}, padding "
                              f"{_pair(pixel.padding)}{padded}. Click the map or use the arrow "
-                             "keys to pick the pixel explained.")
+                             "keys to pick a pixel.")
         self.caption.setToolTip(f"{conv.layer} slides its kernel over its input: each output "
                                 "pixel is the window times the kernel, summed over every "
                                 "input channel, plus a bias.")
@@ -249,7 +252,7 @@ class ConvExplainerPanel(QWidget):
         self.patch_view.set_values(conv.patch[k], muted=pixel.padded)
         self.kernel_view.set_values(conv.kernel[k])
         self.products_view.set_values(conv.products[k], muted=pixel.padded)
-        self.channel_sum.setText(f"sum: <b>{fmt(float(conv.channel_sums[k]))}</b>")
+        self.channel_sum.setText(f"→ sum<br><b>{fmt(float(conv.channel_sums[k]))}</b>")
         if many:
             cols = self.sums_view.values.shape[1]
             self.sums_view.set_outline((k // cols, k % cols, k // cols, k % cols))

@@ -12,25 +12,32 @@ from PySide6.QtWidgets import QToolTip, QWidget
 
 from cnn_core.export.render import DIVERGING, to_unit
 
-MAX_CELL = 52  # pixels: a 1x1 kernel stays a cell, not a poster
-MIN_FONT, MAX_FONT = 9, 15  # pixel sizes; below the first, numbers give way to colour
+MAX_CELL = 64  # pixels: a 1x1 kernel stays a cell, not a poster
+MIN_FONT, MAX_FONT = 9, 16  # pixel sizes; below the first, numbers give way to colour
 OUTLINE = QColor("#ff3d00")
 MUTED = QColor(120, 120, 120)
 Rect = tuple[int, int, int, int]  # top, left, bottom, right: cells, inclusive
 
 
-def number(value: float, compact: bool = False) -> str:
-    """A value in at most five characters: 0.53, -2.41, 12.3, 140; ``compact``: in four,
-    without the leading zero (.53, -.41) and to two figures (12, 140)."""
+def decimals(values: np.ndarray) -> int:
+    """Decimals that show a matrix's values below 10 to two figures at least (products of
+    small weights are often a few thousandths), the same for every cell."""
+    peak = float(np.abs(values).max()) if values.size else 0.0
+    return 2 if peak >= 0.095 or peak == 0 else 3 if peak >= 0.0095 else 4
+
+
+def number(value: float, places: int = 2, compact: bool = False) -> str:
+    """``value`` with ``places`` decimals below 10, one below 100, none above: 0.53,
+    -2.41, 12.3, 140. ``compact``: without the leading zero (.53, -.41) and a figure less
+    from 1 on (2.4, 12)."""
     magnitude = abs(value)
     if compact:
-        text = f"{value:.2f}" if magnitude < 0.995 else f"{value:.1f}" if magnitude < 9.95 \
-            else f"{value:.0f}"
-        text = text.replace("0.", ".", 1) if magnitude < 0.995 else text
-        return ".00" if text == "-.00" else text
-    text = f"{value:.2f}" if magnitude < 9.995 else f"{value:.1f}" if magnitude < 99.95 \
-        else f"{value:.0f}"
-    return "0.00" if text == "-0.00" else text
+        text = (f"{value:.{places}f}".replace("0.", ".", 1) if magnitude < 0.995 else
+                f"{value:.1f}" if magnitude < 9.95 else f"{value:.0f}")
+    else:
+        text = (f"{value:.{places}f}" if magnitude < 9.995 else
+                f"{value:.1f}" if magnitude < 99.95 else f"{value:.0f}")
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
 def colours(values: np.ndarray, table: np.ndarray = DIVERGING,
@@ -119,8 +126,9 @@ class MatrixView(QWidget):
         if font.pixelSize() < MIN_FONT:
             return None
         metrics = QFontMetrics(font)
+        places = decimals(self.values)
         for compact in (False, True):
-            widest = max(metrics.horizontalAdvance(number(float(v), compact))
+            widest = max(metrics.horizontalAdvance(number(float(v), places, compact))
                          for v in self.values.flat)
             if widest <= side - 3:
                 return font, compact
@@ -155,6 +163,7 @@ class MatrixView(QWidget):
         fitting = self._font(side)
         if fitting is not None:
             font, compact = fitting
+            places = decimals(self.values)
             painter.setFont(font)
             for r, c in cells:
                 colour = self._image.pixelColor(c, r)
@@ -163,7 +172,7 @@ class MatrixView(QWidget):
                 painter.setPen(MUTED if muted else QColor("white" if dark else "#111"))
                 painter.drawText(QRectF(origin.x() + c * side, origin.y() + r * side, side, side),
                                  Qt.AlignmentFlag.AlignCenter,
-                                 number(float(self.values[r, c]), compact))
+                                 number(float(self.values[r, c]), places, compact))
         if self.outline is not None:
             top, left, bottom, right = self.outline
             box = QRectF(origin.x() + left * side, origin.y() + top * side,
