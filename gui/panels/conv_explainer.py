@@ -77,7 +77,8 @@ class ConvExplainerPanel(QWidget):
         self._build()
 
         self.explained: MapPixel | None = None  # the pixel shown, with its numbers
-        self.input_channel = 0  # the input channel whose products are shown
+        # the input channel whose products are shown; None: the one adding most, once known
+        self.input_channel: int | None = None
         self._position: tuple[int, int] | None = None  # None: the map's strongest pixel
         self._rgb_input = False
         self._filters: dict[str, tuple[int, ...]] = {}
@@ -170,7 +171,7 @@ class ConvExplainerPanel(QWidget):
         name = self.layer_combo.currentData()
         if name is None:
             return
-        self._position, self.input_channel = None, 0
+        self._position, self.input_channel = None, None
         self.channel_spin.blockSignals(True)
         self.channel_spin.setRange(0, self._filters[name][0] - 1)
         self.channel_spin.blockSignals(False)
@@ -212,7 +213,8 @@ class ConvExplainerPanel(QWidget):
             return  # an answer for a layer no longer chosen
         self.explained = pixel
         self._position = (conv.row, conv.col)
-        self.input_channel = min(self.input_channel, len(conv.patch) - 1)
+        if self.input_channel is None or self.input_channel >= len(conv.patch):
+            self.input_channel = int(np.argmax(np.abs(conv.channel_sums)))
         shown = image[0] if image.shape[0] == 1 else image.mean(axis=0)
         rgb = image.transpose(1, 2, 0) if image.shape[0] == 3 else np.repeat(shown[..., None],
                                                                               3, axis=-1)

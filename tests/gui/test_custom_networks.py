@@ -87,7 +87,11 @@ def test_every_panel_follows_a_custom_network_on_colour_images(qtbot, window,
     panel = window.inside.explainer_panel
     qtbot.waitUntil(lambda: panel.explained is not None, timeout=10_000)
     assert "test image #5" in find(window, QLabel, "explainerCaption").text()
-    assert panel.patch_title.text() == "input patch, red"  # RGB input to the first conv
+    # the first conv reads RGB: a click on an input channel's sum shows its products
+    sums = find(window, MatrixView, "explainerChannelSums")
+    qtbot.mouseClick(sums, Qt.MouseButton.LeftButton, pos=sums.cell_centre(0, 2).toPoint())
+    assert panel.patch_title.text() == "input patch, blue"
+    np.testing.assert_array_equal(panel.products_view.values, panel.explained.conv.products[2])
     layers = find(window, QComboBox, "explainerLayerCombo")
     assert [layers.itemData(i) for i in range(layers.count())] == list(convs)
     for i, name in enumerate(convs):
