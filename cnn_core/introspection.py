@@ -3,8 +3,8 @@
 
 from .inspect.analysis import (confusion_from_predictions, confusion_matrix, conv_filters,
                                feature_maps, layer_health, layer_summary, predict_proba, saliency)
-from .inspect.explain import ConvExplanation, explain_conv
+from .inspect.explain import ConvExplanation, MapPixel, explain_conv, explain_map_pixel
 
-__all__ = ["ConvExplanation", "confusion_from_predictions", "confusion_matrix", "conv_filters",
-           "explain_conv", "feature_maps", "layer_health", "layer_summary", "predict_proba",
-           "saliency"]
+__all__ = ["ConvExplanation", "MapPixel", "confusion_from_predictions", "confusion_matrix",
+           "conv_filters", "explain_conv", "explain_map_pixel", "feature_maps", "layer_health",
+           "layer_summary", "predict_proba", "saliency"]

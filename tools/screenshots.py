@@ -134,17 +134,23 @@ def shoot(out: Path, size: tuple[int, int]) -> None:
         index = next(i for i in range(tabs.count()) if tabs.tabText(i) == title)
         click(bar, bar.tabRect(index).center())
 
+    explainer = find(QWidget, "convExplainerView")
+
     def grab_panels(when: str) -> None:
         for index in range(tabs.count()):
             title = tabs.tabText(index)
             bars = window.findChild(ProbabilityBars, ANSWERS.get(title, ""))
             before = bars.probabilities if bars is not None else None
+            explained = explainer.explained
             show_tab(title)
             if title == "Errors":
                 pick_mistake()
             if bars is not None:  # the network's answer, computed off the GUI thread
                 wait_until(lambda: bars.probabilities is not None
                            and bars.probabilities is not before, 120)
+            if title == "Convolution":  # its answer too
+                wait_until(lambda: explainer.explained is not None
+                           and explainer.explained is not explained, 120)
             save(inside, f"{title.lower().replace(' ', '-')}-{when}")
 
     choose("architectureCombo", "simplecnn")

@@ -312,8 +312,8 @@ def _default_plots(run_dir: Path, model: StudioModel, title: str) -> dict[str, b
     metrics = read_metrics(run_dir)
     if metrics:
         plots["plots/curves.png"] = curves_png(metrics, title)
-    layer, weights = next(iter(conv_filters(model).items()))
-    plots["plots/filters.png"] = filters_png(weights, layer)
+    for layer, weights in list(conv_filters(model).items())[:1]:  # none without a conv layer
+        plots["plots/filters.png"] = filters_png(weights, layer)
     return plots
 
 

@@ -130,7 +130,8 @@ class Saliency:
 
     target: int  # the class explained
     probabilities: np.ndarray  # (classes,)
-    grad_cam: np.ndarray  # (H, W) in 0..1: last conv layer's evidence for ``target``
+    # (H, W) in 0..1: the last conv layer's evidence for ``target``; None without a conv layer
+    grad_cam: np.ndarray | None
     gradient: np.ndarray  # (H, W) in 0..1: |d score / d pixel|, max over channels
 
 
@@ -147,9 +148,10 @@ def saliency(model: StudioModel, image: Tensor, target: int | None = None) -> Sa
     """
     x = (image.unsqueeze(0) if image.ndim == 3 else image).to(_device(model)).float()
     x = x.detach().requires_grad_(True)
-    _, last_activation = model.activation_layers()[-1]
+    seen = model.activation_layers()
     captured: list[Tensor] = []
-    hook = last_activation.register_forward_hook(lambda _m, _i, out: captured.append(out))
+    hook = (seen[-1][1].register_forward_hook(lambda _m, _i, out: captured.append(out))
+            if seen else None)
     was_training = model.training
     model.eval()
     try:
@@ -157,16 +159,20 @@ def saliency(model: StudioModel, image: Tensor, target: int | None = None) -> Sa
             logits = model(x)
             probs = torch.softmax(logits.detach().float(), dim=1)[0]
             target = int(probs.argmax()) if target is None else int(target)
-            acts = captured[0]
-            grad_acts, grad_x = torch.autograd.grad(logits[0, target], [acts, x])
+            *grad_acts, grad_x = torch.autograd.grad(logits[0, target], [*captured, x])
     finally:
-        hook.remove()
+        if hook is not None:
+            hook.remove()
         model.train(was_training)
+    gradient = _unit(grad_x.abs().amax(dim=1)[0])
+    if not captured:  # a network without conv layers has no maps to weigh
+        return Saliency(target, probs.cpu().numpy(), None, gradient)
     # Grad-CAM: weight each map by how much the class score rises with it, keep the positive.
-    weights = grad_acts.mean(dim=(2, 3), keepdim=True)
-    cam = torch.relu((weights * acts.detach()).sum(dim=1, keepdim=True))
+    acts = captured[0].detach()
+    weights = grad_acts[0].mean(dim=(2, 3), keepdim=True)
+    cam = torch.relu((weights * acts).sum(dim=1, keepdim=True))
     cam = F.interpolate(cam, size=x.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
-    return Saliency(target, probs.cpu().numpy(), _unit(cam), _unit(grad_x.abs().amax(dim=1)[0]))
+    return Saliency(target, probs.cpu().numpy(), _unit(cam), gradient)
 
 
 @dataclass(frozen=True)

@@ -58,16 +58,22 @@ class StudioModel(nn.Module):
                 if isinstance(m, Conv2D)]
 
     def activation_layers(self) -> list[tuple[str, nn.Module]]:
-        """For each conv layer, the nonlinearity that follows it: its output is what the
-        layer "sees" (the feature map shown to people), named after the conv layer."""
+        """For each conv layer, what the layer "sees" (the feature map shown to people),
+        named after the conv layer: the nonlinearity that follows it, batch norm or dropout
+        allowed between, or the conv itself when another conv or a pooling comes first (a
+        map of the conv's own size, which the convolution explainer points into)."""
         result: list[tuple[str, nn.Module]] = []
-        pending: str | None = None
+        pending: tuple[str, Conv2D] | None = None
         for name, module in self.features.named_modules():
-            if isinstance(module, Conv2D):
-                pending = name
+            if isinstance(module, (Conv2D, MaxPool2D, AveragePool2D)):
+                if pending is not None:
+                    result.append(pending)
+                pending = (name, module) if isinstance(module, Conv2D) else None
             elif pending is not None and isinstance(module, _ACTIVATIONS):
-                result.append((pending, module))
+                result.append((pending[0], module))
                 pending = None
+        if pending is not None:
+            result.append(pending)
         return result
 
 

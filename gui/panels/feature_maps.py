@@ -11,11 +11,13 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from cnn_core.export.render import SEQUENTIAL, Grid, grid_columns, render_grid
 
-from ..widgets.panel_parts import set_text, white_box
+from ..widgets.panel_parts import empty_note, set_text, white_box
 from ..widgets.probability_bars import ProbabilityBars
 
 INPUT_WIDTH = 150  # the input image and the probabilities below it
 PLACEHOLDER = "Press Start: a test image and what every layer makes of it appear here."
+NO_CONV = ("This network has no conv layer, so it makes no feature maps: its linear layers "
+           "read the pixels directly. Add a conv2d layer to see what it picks out.")
 
 
 def layer_title(name: str, shape: tuple[int, ...], width: float, metrics: QFontMetrics) -> str:
@@ -91,6 +93,10 @@ class FeatureMapsPanel(QWidget):
         body.setContentsMargins(0, 0, 0, 0)
         body.addLayout(left)
         body.addWidget(self.view, 1)
+        self.note = empty_note(f"{view_name}Empty")
+        self.note.setText(NO_CONV)
+        self.note.hide()
+        body.addWidget(self.note, 1)
         layout.addWidget(canvas, 1)
         for widget in (self.input_title, self.input_view, self.bars):
             widget.setFixedWidth(INPUT_WIDTH)
@@ -199,6 +205,8 @@ class FeatureMapsPanel(QWidget):
         self.input_image.setImage((shown * 255).astype(np.uint8), autoLevels=False,
                                   levels=(0, 255))
         self.input_title.setText(caption or "input")
+        self.view.setVisible(bool(maps))
+        self.note.setVisible(not maps)
         self._maps = maps
         self._draw_grids()
         if probabilities is None:

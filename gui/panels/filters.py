@@ -8,6 +8,10 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from cnn_core.export.render import MEAN, Grid, filter_grid, grid_columns
 
 from ..widgets.grid_view import GridView
+from ..widgets.panel_parts import empty_note
+
+NO_CONV = ("This network has no conv layer, so it has no filters to show: its linear "
+           "layers read the pixels directly. Add a conv2d layer to watch filters learn.")
 
 
 class FiltersPanel(QWidget):
@@ -38,10 +42,16 @@ class FiltersPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
-        views = QHBoxLayout()
+        self.views = QWidget()
+        views = QHBoxLayout(self.views)
+        views.setContentsMargins(0, 0, 0, 0)
         views.addWidget(self.view, 1)
         views.addWidget(self.compare_view, 1)
-        layout.addLayout(views, 1)
+        layout.addWidget(self.views, 1)
+        self.note = empty_note("filtersEmpty")
+        self.note.setText(NO_CONV)
+        self.note.hide()
+        layout.addWidget(self.note, 1)
         self.filters: dict[str, np.ndarray] = {}
         self.rgb_input = False
         self.caption = ""
@@ -60,6 +70,10 @@ class FiltersPanel(QWidget):
                           [(n, w.shape) for n, w in filters.items()] !=
                           [(n, w.shape) for n, w in self.filters.items()])
         self.rgb_input, self.caption = rgb_input, caption
+        self.views.setVisible(bool(filters))
+        self.note.setVisible(not filters)
+        for combo in (self.layer_combo, self.channel_combo, self.scale_combo):
+            combo.setEnabled(bool(filters))
         names = list(filters)
         if layout_changed:
             current = self.layer_combo.currentText()

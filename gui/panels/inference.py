@@ -1,10 +1,11 @@
 """Inference for the interactive views, off the GUI thread and off the training model.
 
 ``InferenceClient`` keeps a CPU copy of the latest weights (from the snapshots) and
-answers requests -- feature maps, probabilities, saliency -- for a test image or a
-drawing, one at a time, on a lane of its own whose torch runs on one core. At most one
-request is in flight; a newer request from the same panel replaces a waiting one, so
-drawing fast never builds a queue and the answer shown is for the latest input.
+answers requests -- feature maps, probabilities, saliency, a feature-map pixel taken
+apart -- for a test image or a drawing, one at a time, on a lane of its own whose torch
+runs on one core. At most one request is in flight; a newer request from the same panel
+replaces a waiting one, so drawing fast never builds a queue and the answer shown is for
+the latest input.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 from PySide6.QtCore import QObject, Signal
 
 from cnn_core.inspect.analysis import Saliency, feature_maps, saliency
+from cnn_core.inspect.explain import MapPixel, explain_map_pixel
 from cnn_core.nn.models import StudioModel, model_for_weights
 
 from ..threads.tasks import Lane, TaskState
@@ -29,6 +31,11 @@ class Request:
     image: np.ndarray  # (C, H, W) float32, normalised as the network expects
     target: int | None = None  # class to explain; None = the predicted one
     seq: int = 0
+    # (layer, channel, row, col): explain that feature-map pixel instead (row/col None: the
+    # strongest one)
+    pixel: tuple[str, int, int | None, int | None] | None = None
+    # state-dict entries at an earlier moment (the time-lapse's); None = the latest weights
+    weights: dict[str, np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class Result:
     maps: dict[str, np.ndarray]
     saliency: Saliency | None
     error: str = ""
+    pixel: MapPixel | None = None
 
 
 class InferenceClient(QObject):
@@ -52,6 +60,8 @@ class InferenceClient(QObject):
         self._new_weights: tuple[dict, dict] | None = None
         self._model: StudioModel | None = None  # touched only by the one running job
         self._meta: dict[str, Any] = {}
+        self._state: dict[str, torch.Tensor] = {}  # the latest weights, as loaded
+        self._past: StudioModel | None = None  # the same network at a time-lapse moment
         self._busy = False
         self._waiting: dict[str, Request] = {}  # the newest unsent request of each panel
         self._latest: dict[str, int] = {}
@@ -64,12 +74,17 @@ class InferenceClient(QObject):
             self._new_weights = (meta, state)
         self.ready = True
 
-    def request(self, key: str, image: np.ndarray, target: int | None = None) -> None:
+    def request(self, key: str, image: np.ndarray, target: int | None = None, *,
+                pixel: tuple[str, int, int | None, int | None] | None = None,
+                weights: dict[str, np.ndarray] | None = None) -> None:
+        """Ask for maps and saliency of ``image``, or with ``pixel`` for that pixel taken
+        apart (with ``weights``: as the network was then); ``resultReady`` answers."""
         if not self.ready:
             return
         self._seq += 1
         self._latest[key] = self._seq
-        req = Request(key, np.ascontiguousarray(image, dtype=np.float32), target, self._seq)
+        req = Request(key, np.ascontiguousarray(image, dtype=np.float32), target, self._seq,
+                      pixel, weights)
         if self._busy:
             self._waiting[key] = req  # replaces that panel's older waiting request
         else:
@@ -88,14 +103,32 @@ class InferenceClient(QObject):
                 meta, state = new
                 if self._model is None or meta != self._meta:
                     self._model = model_for_weights(meta).eval()
+                    self._past = None
                     self._meta = dict(meta)
                 self._model.load_state_dict(state)
+                self._state = state
             image = torch.from_numpy(request.image)
-            result = Result(request.key, request.seq, feature_maps(self._model, image),
-                            saliency(self._model, image, request.target))
+            if request.pixel is not None:
+                model = self._model_at(request.weights)
+                result = Result(request.key, request.seq, {}, None,
+                                pixel=explain_map_pixel(model, image, *request.pixel))
+            else:
+                result = Result(request.key, request.seq, feature_maps(self._model, image),
+                                saliency(self._model, image, request.target))
         except Exception as exc:  # noqa: BLE001 - reported in the panel, never a crash
             result = Result(request.key, request.seq, {}, None, f"{type(exc).__name__}: {exc}")
         return result
+
+    def _model_at(self, weights: dict[str, np.ndarray] | None) -> StudioModel:
+        """The latest model, or a second one with ``weights`` over the latest ones."""
+        if weights is None:
+            return self._model
+        if self._past is None:
+            self._past = model_for_weights(self._meta).eval()
+        self._past.load_state_dict(self._state)
+        self._past.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()},
+                                   strict=False)  # copied into float32 parameters
+        return self._past
 
     def _on_answered(self, result: Result) -> None:
         self._busy = False

@@ -1,10 +1,11 @@
-"""The views inside the network: filters, feature maps, drawing, errors, saliency and
-layer health, with the time-lapse that scrubs through the run.
+"""The views inside the network: filters, feature maps, drawing, errors, saliency, layer
+health and the convolution explainer, with the time-lapse that scrubs through the run.
 
 ``InsideViews`` only reacts to what the session reports (run info, snapshots, per-epoch
 details). Work that needs the network -- feature maps of any image, the
-drawing's prediction, saliency -- goes to the ``InferenceClient`` thread, on a CPU copy
-of the latest weights. Only the visible tab is drawn; the others catch up when shown.
+drawing's prediction, saliency, a feature-map pixel taken apart -- goes to the
+``InferenceClient`` thread, on a CPU copy of the latest weights (the explainer: of the
+time-lapse moment shown). Only the visible tab is drawn; the others catch up when shown.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .inference import InferenceClient, Result
 from ..session.timelapse import TimeLapse
 from ..session.run_session import RunSession
 from ..training.messages import EpochDetails, RunInfo, Snapshot
+from .conv_explainer import ConvExplainerPanel
 from .drawing import DrawingPanel
 from .errors import ErrorsPanel
 from .feature_maps import FeatureMapsPanel
@@ -41,6 +43,7 @@ class InsideViews(QWidget):
         self.errors_panel = ErrorsPanel()
         self.saliency_panel = SaliencyPanel()
         self.health_panel = LayerHealthPanel()
+        self.explainer_panel = ConvExplainerPanel()
         # the Errors tab's detail: the clicked image's saliency and feature maps
         self.errors_saliency = SaliencyPanel(view_name="errorsSaliencyView", probabilities=False)
         self.errors_maps = FeatureMapsPanel(view_name="errorsFeatureMaps", browser=False)
@@ -55,7 +58,8 @@ class InsideViews(QWidget):
                              (self.feature_maps_panel, "Feature maps"),
                              (self.drawing_panel, "Draw"), (self.errors_panel, "Errors"),
                              (self.saliency_panel, "Saliency"),
-                             (self.health_panel, "Layer health")):
+                             (self.health_panel, "Layer health"),
+                             (self.explainer_panel, "Convolution")):
             self.tabs.addTab(panel, title)
         self.timelapse_bar = TimeLapseBar()
         layout = QVBoxLayout(self)
@@ -77,6 +81,7 @@ class InsideViews(QWidget):
         self.errors_panel.imageSelected.connect(self._on_error_image)
         self.drawing_panel.inputChanged.connect(self._on_drawing)
         self.saliency_panel.targetChanged.connect(lambda _t: self._request_saliency())
+        self.explainer_panel.requested.connect(self._request_explanation)
         self.errors_saliency.targetChanged.connect(lambda _t: self._request_errors_detail())
         self.inference.resultReady.connect(self._on_result)
         session.runStarted.connect(self._on_run_started)
@@ -107,7 +112,8 @@ class InsideViews(QWidget):
     def _on_snapshot(self, snap: Snapshot) -> None:
         if self.info is None:
             return
-        self.timelapse.add(snap.progress, snap.step, snap.filters, snap.maps, snap.probabilities)
+        self.timelapse.add(snap.progress, snap.step, snap.filters, snap.maps, snap.probabilities,
+                           snap.state)
         self.timelapse_bar.set_moments([f"epoch {m.progress:.2f}" for m in self.timelapse])
         self.inference.set_weights(self.info.model_meta, snap.state)
         self.render()
@@ -148,6 +154,10 @@ class InsideViews(QWidget):
             self._request_saliency()
         elif panel is self.health_panel:
             self.health_panel.redraw()
+        elif panel is self.explainer_panel and len(self.timelapse):
+            moment = self.timelapse[self.timelapse_bar.index]
+            self.explainer_panel.set_layers(moment.filters, self.info.dataset.in_channels == 3)
+            self._request_explanation()
 
     def _moment_caption(self, index: int) -> str:
         m = self.timelapse[index]
@@ -210,15 +220,39 @@ class InsideViews(QWidget):
         self._inspected = ("drawing", field)
         self.inference.request("draw", self._normalise(field[None]))
 
+    def _inspected_image(self) -> tuple[np.ndarray, str]:
+        """The image saliency and the explainer look at, (C, H, W) in 0..1, and its name."""
+        kind, what = self._inspected
+        if kind == "drawing":
+            return what[None], "your drawing"
+        names = self.info.dataset.class_names
+        return self._display(what), f"test image #{what} (a {names[self.info.test_labels[what]]})"
+
     def _request_saliency(self) -> None:
         if self._inspected is None or self.info is None:
             return
-        kind, what = self._inspected
-        image = self._normalise(what[None]) if kind == "drawing" else self._network_input(what)
-        self.inference.request("saliency", image, self.saliency_panel.target)
+        image, _ = self._inspected_image()
+        self.inference.request("saliency", self._normalise(image), self.saliency_panel.target)
+
+    def _request_explanation(self) -> None:
+        """The explainer's pixel, for the image inspected, with the weights of the moment
+        the time-lapse shows (the newest: the latest weights, at full precision)."""
+        query = self.explainer_panel.query()
+        if query is None or self._inspected is None or self.info is None:
+            return
+        index = self.timelapse_bar.index
+        weights = (None if index >= len(self.timelapse) - 1
+                   else self.timelapse[index].features_state())
+        image, _ = self._inspected_image()
+        self.inference.request("explain", self._normalise(image), pixel=query, weights=weights)
 
     def _on_result(self, result: Result) -> None:
-        if self.info is None or result.error:
+        if self.info is None:
+            return
+        if result.key == "explain":
+            self._show_explanation(result)
+            return
+        if result.error:
             return
         names = self.info.dataset.class_names
         probs = result.saliency.probabilities
@@ -235,18 +269,25 @@ class InsideViews(QWidget):
                                             caption)
             self.errors_maps.set_maps(self._display(index), result.maps, probs, names, caption)
         elif result.key == "saliency" and self._inspected is not None:
-            kind, what = self._inspected
-            if kind == "drawing":
-                image, caption = what[None], "your drawing"
-            else:
-                image = self._display(what)
-                caption = f"test image #{what} (a {names[self.info.test_labels[what]]})"
+            image, caption = self._inspected_image()
             self.saliency_panel.set_result(image, result.saliency, names, caption)
+
+    def _show_explanation(self, result: Result) -> None:
+        if result.error:
+            self.explainer_panel.show_error(result.error)
+        elif self._inspected is not None:
+            image, caption = self._inspected_image()
+            index = self.timelapse_bar.index
+            weights = ("latest weights" if index >= len(self.timelapse) - 1 else
+                       f"weights at {self._moment_caption(index)} (time-lapse)")
+            self.explainer_panel.show_pixel(image, result.pixel, f"{caption}, {weights}")
 
     # -- export --------------------------------------------------------------------------
 
     def export_timelapse(self, path: str | Path) -> list[Path]:
         """The chosen layer's filters at every stored moment, as a GIF or PNG series."""
+        if len(self.timelapse) and not self.timelapse[-1].filters:
+            raise ValueError("this network has no conv layer, so it has no filters to export")
         layer = self.filters_panel.current_layer()
         if layer is None or not len(self.timelapse):
             raise ValueError("there is no time-lapse yet: train first")

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from cnn_core.inspect.analysis import Saliency
 
-from ..widgets.panel_parts import white_box
+from ..widgets.panel_parts import set_text, white_box
 from ..widgets.probability_bars import ProbabilityBars
 
 HEAT = pg.colormap.get("inferno")
@@ -54,7 +54,9 @@ class SaliencyPanel(QWidget):
         # short fixed titles, to fit narrow columns: the caption names the class explained
         for col, (key, title) in enumerate((("input", "input"), ("cam", "Grad-CAM"),
                                             ("gradient", "input gradient"))):
-            self.view.addLabel(title, row=0, col=col, color="#333")
+            label = self.view.addLabel(title, row=0, col=col, color="#333")
+            if key == "cam":
+                self.cam_title = label
             box = self.view.addViewBox(row=1, col=col, lockAspect=True, invertY=True)
             self.images[key] = pg.ImageItem(axisOrder="row-major")
             box.addItem(self.images[key])
@@ -99,12 +101,21 @@ class SaliencyPanel(QWidget):
         shown = image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
         self.images["input"].setImage((shown * 255).astype(np.uint8), autoLevels=False,
                                       levels=(0, 255))
-        self.images["cam"].setImage(overlay(image, result.grad_cam), autoLevels=False,
-                                    levels=(0, 255))
+        if result.grad_cam is None:  # no conv layer: nothing to weigh
+            self.images["cam"].clear()
+        else:
+            self.images["cam"].setImage(overlay(image, result.grad_cam), autoLevels=False,
+                                        levels=(0, 255))
+        set_text(self.cam_title, "Grad-CAM" if result.grad_cam is not None else
+                 "no Grad-CAM: it needs<br>a conv layer")
         self.images["gradient"].setImage(overlay(image, result.gradient), autoLevels=False,
                                          levels=(0, 255))
         probs = result.probabilities
         best = int(np.argmax(probs))
         self.bars.set_probabilities(probs, class_names, target=result.target)
         self.caption.setText(f"{caption}: predicted {class_names[best]} ({probs[best]:.1%}); "
-                             f"explaining {class_names[result.target]}")
+                             f"explaining {class_names[result.target]}"
+                             + ("" if result.grad_cam is not None else
+                                ". This network has no conv layer, so there is no Grad-CAM "
+                                "(it weighs the last conv layer's maps); the input gradient "
+                                "still shows which pixels matter."))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QWidget
 
 
 def set_text(item: pg.LabelItem | pg.PlotItem, text: str) -> None:
@@ -22,6 +23,14 @@ def white_box() -> QWidget:
     palette.setColor(QPalette.ColorRole.Window, QColor("white"))
     box.setPalette(palette)
     return box
+
+
+def empty_note(object_name: str) -> QLabel:
+    """A sentence shown instead of a view that has nothing to show, saying why."""
+    note = QLabel(objectName=object_name, wordWrap=True,
+                  alignment=Qt.AlignmentFlag.AlignCenter)
+    note.setStyleSheet("color: #555; font-size: 14px; padding: 24px;")
+    return note
 
 
 def cache_as_pixmap(item: QGraphicsItem) -> None:

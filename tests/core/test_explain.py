@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnn_core.introspection import explain_conv
+from cnn_core.introspection import explain_conv, explain_map_pixel
 from cnn_core.nn.models import CustomNetwork
 from cnn_core.nn.spec import parse_spec
 
@@ -69,3 +69,36 @@ def test_explain_conv_refuses_what_does_not_exist() -> None:
         explain_conv(model, image, "fc1", 0, 0, 0)
     with pytest.raises(ValueError, match="outside"):
         explain_conv(model, image, "conv2", 5, 0, 0)
+
+
+def test_a_feature_map_pixel_is_the_conv_value_after_the_layers_between() -> None:
+    """Batch norm then ReLU after conv1, nothing after the strided, padded conv2: the map's
+    pixel is the explained value passed through what lies between, and the patch's
+    padding cells are the ones outside the layer's input."""
+    spec = parse_spec({"name": "probe", "layers": [
+        {"type": "conv2d", "out_channels": 4, "kernel_size": 3, "padding": 1},
+        {"type": "batchnorm2d"}, {"type": "dropout"}, {"type": "relu"},
+        {"type": "conv2d", "out_channels": 5, "kernel_size": 3, "stride": 2, "padding": 1},
+        {"type": "flatten"}, {"type": "linear"}]})
+    torch.manual_seed(0)
+    model = CustomNetwork(spec, 10, 3, 12)
+    with torch.no_grad():
+        model.features.bn1.running_mean.uniform_(-1, 1)
+        model.features.bn1.running_var.uniform_(0.5, 2)
+    image = torch.randn(3, 12, 12)
+    first = explain_map_pixel(model, image, "conv1", 2, 0, 5)
+    assert first.after == ("BatchNorm2d", "ReLU") and first.feature_map.shape == (12, 12)
+    bn = model.features.bn1
+    expected = max(0.0, (first.conv.value - float(bn.running_mean[2]))
+                   / float(torch.sqrt(bn.running_var[2] + bn.eps)) * bn.weight[2].item()
+                   + bn.bias[2].item())
+    assert first.shown == pytest.approx(expected, abs=1e-5)
+    assert first.padded.tolist() == [[True] * 3, [False] * 3, [False] * 3]
+    strongest = explain_map_pixel(model, image, "conv2", 4)  # no position: the largest
+    assert strongest.shown == strongest.feature_map.max() and strongest.after == ()
+    assert strongest.shown == pytest.approx(strongest.conv.value, abs=1e-6)
+    assert strongest.stride == (2, 2) and strongest.padding == (1, 1)
+    corner = explain_map_pixel(model, image, "conv2", 0, 5, 5)  # reads rows/cols 9..11
+    assert not corner.padded.any()
+    with pytest.raises(ValueError, match="5 channels"):
+        explain_map_pixel(model, image, "conv2", 5)

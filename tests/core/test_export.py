@@ -287,6 +287,16 @@ def test_bundle_takes_the_windows_own_plots_and_checks_them(monkeypatch, runs, t
     assert not (tmp_path / "b.zip").exists()
 
 
+def test_bundle_of_a_network_without_conv_layers_has_no_filters_plot(monkeypatch, tiny,
+                                                                    tmp_path) -> None:
+    network = {"name": "flat", "layers": [{"type": "flatten"}, {"type": "linear"}]}
+    run = tmp_path / "flat-run"
+    Trainer(cfg(arch="flat", epochs=1, network=network), [RunRecorder(run)], data=tiny).fit()
+    monkeypatch.setattr(export, "missing_dependencies", lambda kind: ["onnx"])  # faster
+    with zipfile.ZipFile(export_bundle(run, tmp_path / "bundle.zip")) as z:
+        assert [n for n in z.namelist() if n.startswith("plots/")] == ["plots/curves.png"]
+
+
 def test_bundle_of_a_run_without_a_finished_epoch_is_refused(tmp_path) -> None:
     run = tmp_path / "fresh"
     run.mkdir()

@@ -145,3 +145,42 @@ def test_trainer_keeps_test_predictions_for_the_confusion_matrix(small) -> None:
     m = confusion_from_predictions(trainer.data.test.labels.numpy(), pred.numpy(), 10)
     assert m.sum() == len(small.test)
     assert float(trainer.test_confidence.min()) >= 0.1  # a max over 10 classes
+
+
+def _custom(layers: list[dict], channels: int = 1):
+    from cnn_core.nn.models import CustomNetwork
+    from cnn_core.nn.spec import parse_spec
+
+    torch.manual_seed(0)
+    return CustomNetwork(parse_spec({"name": "odd", "layers": layers}), 10, channels, 28)
+
+
+def test_every_conv_layer_has_a_feature_map_whatever_follows_it() -> None:
+    """A conv with no nonlinearity before the next conv or pooling is seen as itself; one
+    followed by batch norm and an activation is seen after both, at its own size."""
+    model = _custom([
+        {"type": "conv2d", "out_channels": 4, "kernel_size": 5, "stride": 2, "padding": 2},
+        {"type": "conv2d", "out_channels": 6, "kernel_size": 3, "padding": 1},
+        {"type": "batchnorm2d"}, {"type": "gelu"},
+        {"type": "conv2d", "out_channels": 5, "kernel_size": 3},
+        {"type": "maxpool2d", "kernel_size": 2}, {"type": "sigmoid"},
+        {"type": "conv2d", "out_channels": 3, "kernel_size": 1},
+        {"type": "flatten"}, {"type": "linear"}], channels=3)
+    seen = model.activation_layers()
+    convs = dict(model.conv_layers())
+    assert [n for n, _ in seen] == list(convs) == ["conv1", "conv2", "conv3", "conv4"]
+    assert seen[0][1] is convs["conv1"] and seen[2][1] is convs["conv3"]
+    assert isinstance(seen[1][1], torch.nn.GELU) and seen[3][1] is convs["conv4"]
+    maps = feature_maps(model, torch.randn(3, 28, 28))
+    assert {k: v.shape for k, v in maps.items()} == {
+        "conv1": (4, 14, 14), "conv2": (6, 14, 14), "conv3": (5, 12, 12), "conv4": (3, 6, 6)}
+    assert maps["conv1"].min() < 0  # the conv's own output, not clipped by any activation
+
+
+def test_saliency_without_a_conv_layer_has_an_input_gradient_only() -> None:
+    from cnn_core.inspect.analysis import saliency
+
+    model = _custom([{"type": "flatten"}, {"type": "linear", "out_features": 16},
+                     {"type": "relu"}, {"type": "linear"}])
+    s = saliency(model, torch.randn(1, 28, 28))
+    assert s.grad_cam is None and s.gradient.shape == (28, 28) and s.gradient.max() == 1
