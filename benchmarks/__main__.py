@@ -3,7 +3,8 @@
 1. engine: throughput against a plain article-style loop, same process, same data.
 2. window: wall time per epoch of ``python main.py --start`` against ``python -m cnn_core
    train``, fresh processes alternating, every panel in its default state; plus the worst
-   event-loop stall, from a separate run with the stall probe.
+   event-loop stall, from a separate run with the stall probe. ``--versus cli``: a second
+   CLI run instead (the noise floor); ``--versus spec``: the CLI on the built-in's spec file.
 3. panels: the same with each panel in view (SimpleCNN).
 
 Sections 2 and 3 time epochs 1 -> 6 from the run folder's snapshot mtimes, so evaluation and
@@ -30,6 +31,9 @@ from .run_folder import FIRST_EPOCH, LAST_EPOCH, BenchError
 SECTIONS = ("engine", "window", "panels")
 PANELS = ("Filters", "Feature maps", "Draw", "Errors", "Saliency", "Layer health")
 STALL_EPOCHS = 2  # the stall probe's own run: start-up, an epoch end and the run's end
+# --versus: what section 2 compares the CLI with (its column name, how it is run)
+OTHERS = {"window": ("window", launch.window), "cli": ("CLI #2", launch.cli),
+          "spec": ("spec file", launch.spec_cli)}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -46,9 +50,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="panel for section 3 (repeatable; default all)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="alternating CLI/window rounds per row (default 3)")
-    parser.add_argument("--versus", choices=("window", "cli"), default="window",
-                        help="section 2 against the window, or against a second CLI run "
-                             "(the noise floor)")
+    parser.add_argument("--versus", choices=tuple(OTHERS), default="window",
+                        help="section 2 against the window, a second CLI run (the noise "
+                             "floor), or the CLI on the built-in's spec as a file (a "
+                             "person's own network)")
     parser.add_argument("--no-stalls", dest="stalls", action="store_false",
                         help="skip the stall-probe runs")
     parser.add_argument("--timeout", type=float, default=1800,
@@ -89,8 +94,7 @@ def engine_section(args: argparse.Namespace, archs: list[str]) -> None:
 
 
 def window_section(args: argparse.Namespace, archs: list[str]) -> bool:
-    other = "CLI #2" if args.versus == "cli" else "window"
-    run_other = launch.cli if args.versus == "cli" else launch.window
+    other, run_other = OTHERS[args.versus]
     print(f"\n2. {other} vs CLI on CPU, default panels: seconds per epoch from the end of "
           f"epoch {FIRST_EPOCH} to the end of epoch {LAST_EPOCH} (snapshot mtimes), "
           f"{args.rounds} alternating round(s) of fresh processes")

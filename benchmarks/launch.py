@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from cnn_core.nn.presets import PRESETS
+
 from .run_folder import LAST_EPOCH, BenchError, find_run, is_done, seconds_per_epoch
 
 REPO = Path(__file__).resolve().parent.parent  # where main.py is
@@ -38,6 +40,15 @@ def cli(arch: str, timeout: float) -> float:
                            "--out", str(out)],
                    _env(Path(home)), Path(home), timeout)
         return seconds_per_epoch(out)
+
+
+def spec_cli(arch: str, timeout: float) -> float:
+    """The CLI on the built-in's spec written to a file, as a person's own network is
+    trained; seconds per epoch."""
+    with tempfile.TemporaryDirectory(prefix="bench-spec-") as folder:
+        spec = Path(folder) / f"{arch}.json"
+        spec.write_text(json.dumps(PRESETS[arch]))
+        return cli(str(spec), timeout)
 
 
 def window(arch: str, timeout: float) -> float:
