@@ -72,7 +72,10 @@ def _read(path: Path) -> Any:
                 f"refused, it holds objects that are not plain weights and could run code "
                 f"when loaded ({', '.join(sorted(unsafe)[:3])})") from None
         if not zipfile.is_zipfile(path):
-            raise CheckpointError("not in PyTorch's checkpoint format") from None
+            with path.open("rb") as f:
+                zip_start = f.read(4) == b"PK\x03\x04"
+            raise CheckpointError("truncated (it ends before its table of contents)" if zip_start
+                                  else "not in PyTorch's checkpoint format") from None
         reason = _first_line(exc)
         if reason.startswith("Weights only load failed"):  # torch's advice, not the cause
             reason = "its pickled contents are damaged"
