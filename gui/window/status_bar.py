@@ -32,8 +32,8 @@ class StatusBarView:
         bar.addPermanentWidget(self.progress)
         self._shown_at = 0.0
         self._first_step: int | None = None
+        self._idle = True
         session.status.connect(self.show)
-        session.curvesReset.connect(self._on_reset)
         session.runStarted.connect(self._on_run_started)
         session.batchProgress.connect(self._on_batch_progress)
         session.stateChanged.connect(self._on_state_changed)
@@ -44,10 +44,6 @@ class StatusBarView:
         if error != self.label.property("error"):  # restyling is costly: only on change
             self.label.setProperty("error", error)
             self.label.setStyleSheet("color: #c62828;" if error else "")
-
-    def _on_reset(self, _epochs: int | None) -> None:
-        self._first_step = None
-        self._set_progress(0)
 
     def _set_progress(self, value: int) -> None:
         if value != self.progress.value():  # setValue repaints at once, even when unchanged
@@ -80,6 +76,10 @@ class StatusBarView:
                   f"ETA {format_duration((total - done) / max(rate, 1e-9))}{paused}")
 
     def _on_state_changed(self, state: RunState) -> None:
+        if state == RunState.RUNNING and self._idle:  # a run (or a checkpoint shown) begins;
+            self._first_step = None  # overlaying runs leaves the last run's progress
+            self._set_progress(0)
+        self._idle = state == RunState.IDLE
         if state == RunState.PAUSED:
             self.show("Paused. Edit the learning rate, optimizer, batch size, epochs or "
                       "schedule if you like; Resume (Ctrl+P) continues with them, Stop (Esc) "

@@ -13,8 +13,8 @@ import pytest
 import torch
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QLabel, QPushButton,
-                               QSpinBox, QTreeWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QLabel, QProgressBar,
+                               QPushButton, QSpinBox, QTreeWidget)
 
 from cnn_core.runs.checkpoint import load_checkpoint
 from cnn_core.runs.store import list_runs, read_batches, read_metrics, read_snapshots, read_summary
@@ -339,3 +339,14 @@ def test_closing_with_an_invalid_field_remembers_the_valid_ones(qtbot, name, tex
     config = second.config_panel.config()
     assert (config.arch, config.epochs, config.batch_size, config.optimizer) == (
         "lenet5", 7, 32, "sgd")
+
+
+def test_overlaying_runs_leaves_the_finished_runs_progress(qtbot, window) -> None:
+    configure(window, "lenet5", epochs=1, batch_size=64)
+    assert train(qtbot, window) == "completed"
+    progress = find(window, QProgressBar, "trainingProgress")
+    assert progress.value() == progress.maximum()
+    (run,) = list_runs(runs_dir())
+    window.session.show_overlays([run.path])  # as ticking it in the Runs panel does
+    window.session.show_overlays([])
+    assert progress.value() == progress.maximum()
