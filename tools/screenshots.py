@@ -206,6 +206,7 @@ def shoot(out: Path, size: tuple[int, int]) -> None:
     first = items[-1]  # the list is newest first
     click(tree.viewport(), tree.visualItemRect(first).center())
     trigger("Branch from last checkpoint")
+    wait_until(lambda: window.session.continuation is not None, 60)
     choose("optimizerCombo", "sgd")
     set_value("learningRateSpin", 0.01)
     set_value("epochsSpin", 10)

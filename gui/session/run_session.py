@@ -65,6 +65,7 @@ class RunSession(QObject):
         self.controller = RunController(self)
         self.jobs = Lane("JobsThread", self)
         self.continuation: Continuation | None = None
+        self.loading = False  # a checkpoint to continue from is being read
         self.history: list[EpochMetrics] = []
         self.run_info: RunInfo | None = None
         self.last_run: Path | None = None  # the run trained last, or the one opened
@@ -97,6 +98,10 @@ class RunSession(QObject):
         """Start a fresh run, or continue from the checkpoint chosen with Resume / Branch."""
         if self.busy:
             return False
+        if self.loading:  # Start would otherwise begin a fresh run instead
+            self.status.emit("Still loading the checkpoint: press Start again when it is "
+                             "ready.", False)
+            return False
         cont = self.continuation
         if cont is not None and config.epochs <= cont.epoch:
             self.status.emit(f"Cannot start: epochs — must be more than the {cont.epoch} the "
@@ -126,6 +131,7 @@ class RunSession(QObject):
                             "writing it. Wait for it to finish, or branch from it instead.")
             return
         self.status.emit(f"Loading {Path(checkpoint).name}…", False)
+        self.loading = True
         self.jobs.run(lambda _state: open_continuation(checkpoint, kind),
                       on_done=self._set_continuation,
                       on_error=lambda exc: self._refuse("Could not use the checkpoint", exc))
@@ -133,10 +139,12 @@ class RunSession(QObject):
     def _refuse(self, what: str, exc: Exception) -> None:
         """The reason in the banner; the status bar, which said what was being tried, says
         that it failed rather than go on saying "Loading…"."""
+        self.loading = False
         self.status.emit(f"{what}.", True)
         self.error.emit(f"{what}: {exc}")
 
     def _set_continuation(self, cont: Continuation) -> None:
+        self.loading = False
         if self.busy:
             return
         self.continuation = cont

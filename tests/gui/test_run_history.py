@@ -350,3 +350,19 @@ def test_overlaying_runs_leaves_the_finished_runs_progress(qtbot, window) -> Non
     window.session.show_overlays([run.path])  # as ticking it in the Runs panel does
     window.session.show_overlays([])
     assert progress.value() == progress.maximum()
+
+
+def test_start_while_a_checkpoint_is_loading_waits_for_it(qtbot, window) -> None:
+    configure(window, "lenet5", epochs=1, batch_size=64)
+    assert train(qtbot, window) == "completed"
+    (run,) = list_runs(runs_dir())
+    window.prepare_continuation("branch", run.last_checkpoint)
+    # read off the GUI thread, so not yet there: Start must not run a fresh run instead
+    assert window.session.continuation is None
+    assert not window.session.start(window.config_panel.config())
+    assert window.session.state == "idle"
+    qtbot.waitUntil(lambda: window.session.continuation is not None, timeout=30_000)
+    find(window, QSpinBox, "epochsSpin").setValue(2)
+    assert train(qtbot, window) == "completed"
+    branch = next(r for r in list_runs(runs_dir()) if r.path != run.path)
+    assert branch.parent is not None and branch.parent["epoch"] == 1
