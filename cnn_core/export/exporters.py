@@ -28,6 +28,7 @@ import torch
 
 from ..runs.atomic import atomic_write, atomic_write_text, make_folder
 from ..runs.checkpoint import CheckpointError, load_checkpoint
+from ..runs.errors import first_line
 from ..data.datasets import DATASETS
 from ..inspect.analysis import conv_filters
 from ..nn.models import StudioModel, model_for_weights
@@ -68,11 +69,6 @@ def _require(kind: str, what: str) -> None:
         verb = "is" if len(missing) == 1 else "are"
         raise ExportError(f"{what} needs {', '.join(missing)}, which {verb} not installed "
                           f"({INSTALL_HINT})")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 # -- sources -----------------------------------------------------------------------------
@@ -133,7 +129,7 @@ def _model_from_state(state: dict[str, Any], source: Path) -> StudioModel:
         model.load_state_dict(state["model"])
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ExportError(f"{source}: the checkpoint does not hold a usable model "
-                          f"({_first_line(exc)})") from None
+                          f"({first_line(exc)})") from None
     return model.eval()
 
 
@@ -166,10 +162,10 @@ def _to_onnx(model: StudioModel, metadata: Mapping[str, str]) -> bytes:
                                         input_names=["images"], output_names=["logits"],
                                         dynamic_shapes=({0: torch.export.Dim("batch")},))
     except ImportError as exc:  # an onnxscript older than this torch
-        raise ExportError(f"ONNX export failed: {_first_line(exc)} (torch {torch.__version__} "
+        raise ExportError(f"ONNX export failed: {first_line(exc)} (torch {torch.__version__} "
                           "needs a newer onnxscript: pip install -U onnxscript)") from None
     except (RuntimeError, ValueError, TypeError) as exc:
-        raise ExportError(f"ONNX export failed: {_first_line(exc)}") from None
+        raise ExportError(f"ONNX export failed: {first_line(exc)}") from None
     proto = program.model_proto
     for key, value in metadata.items():
         entry = proto.metadata_props.add()
@@ -200,7 +196,7 @@ def _onnx_difference(model: StudioModel, onnx_model: bytes) -> float:
         raise
     except Exception as exc:  # onnxruntime's errors derive from Exception only
         raise ExportError(f"onnxruntime cannot run the exported model: "
-                          f"{_first_line(exc)}") from None
+                          f"{first_line(exc)}") from None
     return worst
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from .atomic import atomic_write
+from .errors import first_line
 from ..nn.models import model_for_weights
 from ..train.callbacks import EpochMetrics, SettingsChange
 from ..train.config import TrainConfig
@@ -76,7 +77,7 @@ def _read(path: Path) -> Any:
                 zip_start = f.read(4) == b"PK\x03\x04"
             raise CheckpointError("truncated (it ends before its table of contents)" if zip_start
                                   else "not in PyTorch's checkpoint format") from None
-        reason = _first_line(exc)
+        reason = first_line(exc)[:160]
         if reason.startswith("Weights only load failed"):  # torch's advice, not the cause
             reason = "its pickled contents are damaged"
         raise CheckpointError(f"damaged or truncated ({reason})") from None
@@ -113,11 +114,6 @@ def _unsafe_globals(path: Path) -> list[str]:
         return []
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:160] if text else type(exc).__name__
-
-
 def _check(state: Any) -> None:
     """What a usable checkpoint holds: the stamp, every part, settings and history that
     make sense, and finite weights that fit the architecture they name."""
@@ -136,8 +132,8 @@ def _check(state: Any) -> None:
         [SettingsChange.from_dict(c) for c in state.get("changes", [])]
         checkpoint_lr(state)
     except Exception as exc:
-        raise CheckpointError(f"its settings or history are unusable ({_first_line(exc)})") \
-            from None
+        raise CheckpointError(f"its settings or history are unusable "
+                              f"({first_line(exc)[:160]})") from None
     _check_weights(state)
 
 
@@ -149,7 +145,7 @@ def _check_weights(state: dict[str, Any]) -> None:
     try:
         expected = model_for_weights(state["model_meta"]).state_dict()
     except Exception as exc:
-        raise CheckpointError(f"it names no buildable model ({_first_line(exc)})") from None
+        raise CheckpointError(f"it names no buildable model ({first_line(exc)[:160]})") from None
     arch = state["model_meta"].get("arch")
     missing = [k for k in expected if k not in weights]
     extra = [k for k in weights if k not in expected]

@@ -17,6 +17,7 @@ from .trainer import EDITABLE, REPORT_INTERVAL, Trainer
 from ..data.datasets import DataBundle, load_dataset
 from ..paths import default_runs_dir
 from ..runs.checkpoint import CheckpointError, checkpoint_lr, load_checkpoint
+from ..runs.errors import first_line
 from ..runs.lock import WRITER_LOCK, RunLock
 from ..runs.recorder import RunRecorder
 from ..runs.store import (RunError, holds_files, is_run_dir, new_run_dir, read_summary,
@@ -279,9 +280,8 @@ def trainer_from_checkpoint(state: dict[str, Any], callbacks: Sequence[Callback]
     try:
         trainer.load_state_dict(state)
     except Exception as exc:  # load_checkpoint checked the weights; this is the rest
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise CheckpointError(f"the checkpoint's training state is not usable: {first}") \
-            from None
+        raise CheckpointError(f"the checkpoint's training state is not usable: "
+                              f"{first_line(exc)}") from None
     if edits:
         trainer.request_changes(**edits)  # ValueError("field: reason") for a bad edit
         trainer.apply_pending_changes(epoch_start=True)
