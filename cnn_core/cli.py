@@ -1,4 +1,4 @@
-"""Headless command line: ``python -m cnn_core train|list|download|export|arch``.
+"""Headless command line: ``python -m cnn_core train|predict|list|download|export|arch``.
 
 Expected failures (bad arguments, missing data, unusable checkpoints, diverged training)
 print one line on stderr and exit non-zero; tracebacks are for bugs only.
@@ -16,7 +16,10 @@ from typing import NoReturn, TextIO
 from .train.callbacks import BatchProgress, Callback, EpochMetrics, TrainerView
 from .runs.checkpoint import CheckpointError
 from .train.config import OPTIMIZERS, TrainConfig
-from .data.datasets import DATASETS, DatasetError, dataset_folder, download_dataset, is_available
+from .data.augment import parse_augmentation
+from .data.datasets import (DATASETS, DatasetError, ProgressFn, dataset_folder, download_dataset,
+                            is_available)
+from .inspect.predict import ImageError, Predictor
 from .export.exporters import (ExportError, export_bundle, export_csv, export_onnx, export_tensorboard,
                      resolve_source)
 from .nn.models import MODELS, build_model, count_parameters, network_spec
@@ -28,7 +31,8 @@ from .train.trainer import TrainingError
 PROG = "cnn_core"
 # Flags that map one-to-one onto TrainConfig fields (flag dest == field name).
 _CONFIG_FLAGS = ("arch", "dataset", "epochs", "batch_size", "lr", "optimizer", "momentum",
-                 "weight_decay", "step_size", "gamma", "seed", "device", "data_dir")
+                 "weight_decay", "step_size", "gamma", "seed", "device", "data_dir",
+                 "image_size", "channels", "test_fraction", "augment")
 
 
 class UsageError(Exception):
@@ -56,7 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--arch", metavar="NAME_OR_SPEC.json",
                        help=f"architecture: {', '.join(MODELS)} (default simplecnn), or a "
                             "network spec file")
-    train.add_argument("--dataset", choices=list(DATASETS), help="dataset (default mnist-sample)")
+    train.add_argument("--dataset", metavar="NAME_OR_FOLDER",
+                       help=f"{', '.join(DATASETS)} (default mnist-sample), or a folder of "
+                            "pictures laid out ROOT/<class>/<image>")
+    train.add_argument("--image-size", dest="image_size", type=_whole_number,
+                       help="a folder's pictures are resized to this square (default 32)")
+    train.add_argument("--channels", type=_whole_number, choices=(1, 3),
+                       help="a folder's pictures as greyscale (1) or colour (3); default: "
+                            "colour if any picture has colour")
+    train.add_argument("--test-fraction", dest="test_fraction", type=float,
+                       help="held out for testing when the folder has no test/ (default 0.2)")
+    train.add_argument("--augment", metavar="LIST",
+                       help="random changes to every training batch, e.g. "
+                            "shift=2,flip,rotate=10,scale=10,brightness=20,contrast=20")
     train.add_argument("--epochs", type=_whole_number, help="epochs in total (default 5)")
     train.add_argument("--batch-size", dest="batch_size", type=_whole_number)
     train.add_argument("--lr", type=float, help="learning rate (default 1e-3)")
@@ -75,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="CHECKPOINT",
                        help="continue a run from its checkpoint up to --epochs in total")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    predict = sub.add_parser("predict", help="what a trained model says about picture files")
+    predict.add_argument("model", metavar="RUN_OR_CHECKPOINT",
+                         help="a run folder (its best epoch) or a checkpoint file")
+    predict.add_argument("images", nargs="+", metavar="IMAGE")
+    predict.add_argument("--top", type=_whole_number, default=3,
+                         help="how many classes to show per picture (default 3)")
 
     sub.add_parser("list", help="list architectures and datasets")
 
@@ -160,8 +183,38 @@ def _arch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dataset_name(text: str) -> str:
+    """A built-in's name, or a folder's full path."""
+    if text in DATASETS:
+        return text
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return str(path.resolve())
+    if path.exists():
+        raise UsageError(f"--dataset: {text} is a file, not a folder of class folders")
+    raise UsageError(f"--dataset: {text} is neither a dataset ({', '.join(DATASETS)}) "
+                     "nor an existing folder")
+
+
+def _predict(args: argparse.Namespace) -> int:
+    if args.top < 1:
+        raise UsageError("--top: must be at least 1")
+    predictor = Predictor.open(args.model)
+    for prediction in predictor.predict(args.images):
+        ranked = "  ".join(f"{name} {p:.1%}" for name, p in prediction.top(args.top))
+        print(f"{prediction.path}  {ranked}")
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     given = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k) is not None}
+    if "dataset" in given:
+        given["dataset"] = _dataset_name(given["dataset"])
+    if "augment" in given:
+        try:
+            given["augment"] = parse_augmentation(given["augment"]).text
+        except ValueError as exc:
+            raise UsageError(f"--augment: {exc}") from None
     if "arch" in given and given["arch"] not in MODELS:
         spec = _network(given["arch"], "--arch: ")
         given.update(arch=spec.name, network=spec.to_json())
@@ -173,13 +226,14 @@ def _train(args: argparse.Namespace) -> int:
     else:
         config = TrainConfig(**given)
     config.validate()  # ValueError names the field
-    if args.download and DATASETS[config.dataset].downloadable:
+    if args.download and not config.is_folder and DATASETS[config.dataset].downloadable:
         _download(config.dataset, config.data_dir)
 
     bar = sys.stderr if (sys.stderr.isatty() and not args.quiet) else None
     try:
         run = launch(config, [ConsoleReporter(sys.stdout, bar)], continuation=continuation,
-                     run_dir=Path(args.out) if args.out else None)
+                     run_dir=Path(args.out) if args.out else None,
+                     progress=_progress_bar("", "images") if bar else None)
     except LaunchError as exc:  # a refused resume, worded with the flags a person passes
         if exc.field == "epochs" and continuation is not None:
             raise UsageError(f"the checkpoint already has {continuation.epoch} epochs; "
@@ -187,11 +241,15 @@ def _train(args: argparse.Namespace) -> int:
         flag = "out" if exc.field == "run_dir" else exc.field.replace("_", "-")
         raise UsageError(f"--{flag}: {exc.reason}") from None
     trainer = run.trainer
+    if bar is not None:
+        bar.write("\r\033[K")
     if run.note:
         print(run.note)
     if continuation is not None:
         print(f"resuming {config.arch} on {config.dataset} from epoch {trainer.epoch} "
               f"({args.resume})")
+    for warning in trainer.data.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"{trainer.model.display_name} ({count_parameters(trainer.model):,} parameters) on "
           f"{trainer.info.display_name}, {len(trainer.data.train):,} train / "
           f"{len(trainer.data.test):,} test images, device {trainer.device}")
@@ -211,20 +269,27 @@ def _download(name: str, data_dir: str | None) -> None:
     if is_available(name, data_dir):
         print(f"{DATASETS[name].display_name} is already in {dataset_folder(name, data_dir)}")
         return
+    folder = download_dataset(name, data_dir, progress=_progress_bar("downloading ", "MB"))
+    sys.stderr.write("\n")
+    print(f"{DATASETS[name].display_name} is ready in {folder}")
+
+
+def _progress_bar(verb: str, unit: str) -> ProgressFn:
+    """A line on stderr that rewrites itself, at most five times a second."""
     last = [0.0]
+    scale = 1e6 if unit == "MB" else 1
 
     def progress(done: int, total: int | None, message: str) -> None:
         now = time.monotonic()
         if now - last[0] < 0.2 and (total is None or done < total):
             return
         last[0] = now
-        amount = f"{done / 1e6:.1f}" + (f"/{total / 1e6:.1f}" if total else "") + " MB"
-        sys.stderr.write(f"\rdownloading {message}: {amount}\033[K")
+        amount = f"{done / scale:,.{1 if scale > 1 else 0}f}" + (
+            f"/{total / scale:,.{1 if scale > 1 else 0}f}" if total else "")
+        sys.stderr.write(f"\r{verb}{message}: {amount} {unit}\033[K")
         sys.stderr.flush()
 
-    folder = download_dataset(name, data_dir, progress=progress)
-    sys.stderr.write("\n")
-    print(f"{DATASETS[name].display_name} is ready in {folder}")
+    return progress
 
 
 def _export_run_dir(source: str, option: str) -> Path:
@@ -283,12 +348,15 @@ def main(argv: list[str] | None = None) -> int:
             return _export(args)
         if args.command == "arch":
             return _arch(args)
+        if args.command == "predict":
+            return _predict(args)
         return _train(args)
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"{PROG}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
-    except (DatasetError, CheckpointError, TrainingError, ExportError, RunError) as exc:
+    except (DatasetError, CheckpointError, TrainingError, ExportError, RunError,
+            ImageError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     except (UsageError, ValueError) as exc:  # ValueError: TrainConfig.validate, "field: reason"

@@ -16,56 +16,21 @@ import os
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch import Tensor
 
+from .bundle import (DataBundle, DatasetError, DatasetInfo, ProgressFn, Split, denormalize,
+                     normalize)
 from ..paths import bundled_sample_path, default_data_dir
 from ..runs.atomic import make_folder
-
-ProgressFn = Callable[[int, int | None, str], None]
-"""progress(done_bytes, total_bytes_or_None, message)"""
 
 DIGITS = tuple(str(d) for d in range(10))
 
 
-class DatasetError(RuntimeError):
-    """A dataset could not be loaded; the message says what to do about it."""
-
-
 class DownloadCancelled(DatasetError):
     """The person cancelled a download."""
-
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """What a model and a view need to know about a dataset before loading it."""
-
-    name: str
-    display_name: str
-    description: str
-    in_channels: int
-    input_size: int
-    class_names: tuple[str, ...]
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-    torchvision_class: str | None = None  # None: bundled with the project
-
-    @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
-
-    @property
-    def input_shape(self) -> tuple[int, int, int]:
-        return (self.in_channels, self.input_size, self.input_size)
-
-    @property
-    def downloadable(self) -> bool:
-        return self.torchvision_class is not None
 
 
 _MNIST_NORM = ((0.1307,), (0.3081,))
@@ -97,52 +62,23 @@ DATASETS: dict[str, DatasetInfo] = {
 
 
 def get_info(name: str) -> DatasetInfo:
+    """A built-in dataset's description (a folder's is known once it is loaded)."""
     try:
         return DATASETS[name]
     except KeyError:
         raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}") from None
 
 
-@dataclass
-class Split:
-    """One part of a dataset: normalised float images (N, C, H, W) and int64 labels."""
-
-    images: Tensor
-    labels: Tensor
-
-    def __len__(self) -> int:
-        return int(self.labels.shape[0])
-
-    def to(self, device: torch.device | str,
-           memory_format: torch.memory_format = torch.contiguous_format) -> Split:
-        images = self.images.to(device).contiguous(memory_format=memory_format)
-        return Split(images, self.labels.to(device))
+def is_folder_name(name: str) -> bool:
+    """Whether ``name`` names an image folder: a full path, not a built-in's name."""
+    return isinstance(name, str) and name not in DATASETS and os.path.isabs(name)
 
 
-@dataclass
-class DataBundle:
-    info: DatasetInfo
-    train: Split
-    test: Split
-
-    def to(self, device: torch.device | str,
-           memory_format: torch.memory_format = torch.contiguous_format) -> DataBundle:
-        return DataBundle(self.info, self.train.to(device, memory_format),
-                          self.test.to(device, memory_format))
-
-
-def normalize(images_uint8: Tensor, info: DatasetInfo) -> Tensor:
-    """uint8 (N, C, H, W) in 0..255 -> float32 standardised per channel."""
-    mean = torch.tensor(info.mean).view(1, -1, 1, 1)
-    std = torch.tensor(info.std).view(1, -1, 1, 1)
-    return (images_uint8.float().div_(255.0) - mean) / std
-
-
-def denormalize(images: Tensor, info: DatasetInfo) -> Tensor:
-    """Inverse of :func:`normalize`, back to 0..1 for display."""
-    mean = torch.tensor(info.mean, device=images.device).view(1, -1, 1, 1)
-    std = torch.tensor(info.std, device=images.device).view(1, -1, 1, 1)
-    return (images * std + mean).clamp_(0.0, 1.0)
+def info_from_dict(data: dict) -> DatasetInfo:
+    """The inverse of ``dataclasses.asdict`` on a :class:`DatasetInfo` (as checkpoints
+    hold it)."""
+    return DatasetInfo(**{**data, "class_names": tuple(data["class_names"]),
+                          "mean": tuple(data["mean"]), "std": tuple(data["std"])})
 
 
 # --- the bundled sample ---------------------------------------------------------------
@@ -199,6 +135,8 @@ def _expected_files(info: DatasetInfo) -> list[str]:
 
 def is_available(name: str, root: str | Path | None = None) -> bool:
     """True when the dataset can be loaded without the network."""
+    if is_folder_name(name):
+        return Path(name).is_dir()
     info = get_info(name)
     if not info.downloadable:
         return bundled_sample_path().is_file()
@@ -236,12 +174,22 @@ def _load_torchvision(info: DatasetInfo, root: Path) -> DataBundle:
 
 def load_dataset(name: str, root: str | Path | None = None, *, download: bool = False,
                  progress: ProgressFn | None = None, cancel: threading.Event | None = None,
-                 split_seed: int = 0) -> DataBundle:
+                 split_seed: int = 0, image_size: int = 32, channels: int = 0,
+                 test_fraction: float = 0.2) -> DataBundle:
     """Load a whole dataset into CPU memory, normalised.
 
     A torchvision dataset missing from ``root`` is fetched only if ``download`` is true;
-    otherwise a :class:`DatasetError` names the folder and the files to put there.
+    otherwise a :class:`DatasetError` names the folder and the files to put there. An
+    image folder (``name`` its full path) is read with ``image_size``, ``channels`` and
+    ``test_fraction`` (see :func:`cnn_core.data.folders.load_image_folder`), its decoded
+    pictures cached under ``root``.
     """
+    if is_folder_name(name):
+        from .folders import load_image_folder
+
+        return load_image_folder(name, image_size=image_size, channels=channels,
+                                 test_fraction=test_fraction, split_seed=split_seed,
+                                 cache_dir=root, progress=progress, cancel=cancel)
     info = get_info(name)
     if not info.downloadable:
         return _load_sample(info, split_seed)

@@ -27,9 +27,8 @@ import numpy as np
 import torch
 
 from ..runs.atomic import atomic_write, atomic_write_text, make_folder
-from ..runs.checkpoint import CheckpointError, load_checkpoint
+from ..runs.checkpoint import CheckpointError, checkpoint_dataset, load_checkpoint
 from ..runs.errors import first_line
-from ..data.datasets import DATASETS
 from ..inspect.analysis import conv_filters
 from ..nn.models import StudioModel, model_for_weights
 from .plots import curves_png, filter_grid, filters_png
@@ -139,7 +138,10 @@ def _onnx_metadata(state: dict[str, Any]) -> dict[str, str]:
     config = state["config"]
     meta = {"producer": "CNN Studio", "arch": str(config.get("arch")),
             "dataset": str(config.get("dataset")), "epoch": str(state["epoch"])}
-    info = DATASETS.get(config.get("dataset"))
+    try:
+        info = checkpoint_dataset(state)
+    except (KeyError, TypeError, ValueError):  # an old checkpoint of a dataset now gone
+        info = None
     if info is not None:
         meta.update(class_names=json.dumps(list(info.class_names)),
                     input_mean=json.dumps(list(info.mean)), input_std=json.dumps(list(info.std)))

@@ -20,12 +20,14 @@ import torch
 
 from .atomic import atomic_write
 from .errors import first_line
+from ..data.datasets import DatasetInfo, get_info, info_from_dict
 from ..nn.models import model_for_weights
 from ..train.callbacks import EpochMetrics, SettingsChange
 from ..train.config import TrainConfig
 
 CHECKPOINT_FORMAT = "cnn-studio-checkpoint"
-CHECKPOINT_VERSION = 2  # 2: the config may carry a custom network
+CHECKPOINT_VERSION = 3  # 2: the config may carry a custom network; 3: the dataset's
+# description (class names, normalisation) and image-folder settings
 _REQUIRED = ("config", "model_meta", "epoch", "model", "optimizer", "scheduler", "history", "rng")
 
 
@@ -131,6 +133,7 @@ def _check(state: Any) -> None:
         [EpochMetrics(**m) for m in state["history"]]
         [SettingsChange.from_dict(c) for c in state.get("changes", [])]
         checkpoint_lr(state)
+        checkpoint_dataset(state)
     except Exception as exc:
         raise CheckpointError(f"its settings or history are unusable "
                               f"({first_line(exc)[:160]})") from None
@@ -166,3 +169,11 @@ def checkpoint_lr(state: dict[str, Any]) -> float:
     """The learning rate the run had reached (after the schedule's cuts)."""
     return float(state["optimizer"]["param_groups"][0]["lr"])
 
+
+
+def checkpoint_dataset(state: dict[str, Any]) -> DatasetInfo:
+    """The dataset the model learnt: its classes and the normalisation its input needs
+    (recorded since format 3; a built-in's own description before)."""
+    if "dataset" in state:
+        return info_from_dict(state["dataset"])
+    return get_info(state["config"]["dataset"])

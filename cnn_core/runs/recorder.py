@@ -106,6 +106,7 @@ class RunRecorder(Callback):
                                                                                    parent),
                                  arch=config.arch, dataset=config.dataset, created=_now(),
                                  parent=parent)
+        summary.class_names = list(trainer.info.class_names)
         summary.device, summary.status = str(trainer.device), RunStatus.RUNNING
         summary.epochs = config.epochs
         summary.changes = list(trainer.changes)

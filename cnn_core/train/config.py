@@ -6,6 +6,7 @@ import dataclasses
 import math
 import re
 from dataclasses import dataclass, fields
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -32,10 +33,17 @@ class TrainConfig:
     device: str = "auto"
     data_dir: str | None = None
     network: dict[str, Any] | None = None  # a custom network's spec; arch is then its name
+    # an image folder (dataset is its absolute path): how its pictures become tensors
+    image_size: int = 32  # pixels of the square every picture is resized to
+    channels: int = 0  # 1 or 3; 0: 3 if any picture has colour, else 1 (set at load)
+    test_fraction: float = 0.2  # held out per class when the folder has no test/ split
+    class_names: list[str] | None = None  # the folder's classes, recorded at load
+    augment: str = ""  # e.g. "shift=2,flip,rotate=10" (see cnn_core.data.augment)
 
     def validate(self) -> None:
         """Raise ``ValueError("field: reason")`` for the first bad field."""
-        from ..data.datasets import DATASETS
+        from ..data.augment import parse_augmentation
+        from ..data.datasets import DATASETS, is_folder_name
         from ..nn.models import MODELS, network_spec
         from ..nn.spec import infer_shapes
 
@@ -52,15 +60,22 @@ class TrainConfig:
         if self.network is None and self.arch not in MODELS:
             raise bad("arch", f"unknown architecture {self.arch!r} (choose {', '.join(MODELS)}"
                               " or a network spec)")
-        if self.dataset not in DATASETS:
-            raise bad("dataset", f"unknown dataset {self.dataset!r} (choose {', '.join(DATASETS)})")
+        if self.dataset not in DATASETS and not is_folder_name(self.dataset):
+            raise bad("dataset", f"unknown dataset {self.dataset!r} (choose {', '.join(DATASETS)}"
+                                 " or an image folder's full path)")
+        self._validate_folder_settings(bad)
+        try:
+            parse_augmentation(self.augment)
+        except ValueError as exc:
+            raise bad("augment", str(exc)) from None
         if self.network is not None:
             if not isinstance(self.network, dict):
                 raise bad("network", f"expected a network spec, got {self.network!r:.40}")
-            info = DATASETS[self.dataset]
             try:
                 spec = network_spec(self.arch, self.network)
-                infer_shapes(spec, info.input_shape, info.num_classes)
+                shape = self.input_shape
+                if shape is not None:
+                    infer_shapes(spec, shape, self.num_classes or 2)
             except ValueError as exc:
                 raise bad("network", str(exc)) from None
             if spec.name != self.arch:
@@ -87,6 +102,45 @@ class TrainConfig:
             resolve_device(self.device)
         except ValueError as exc:
             raise bad("device", str(exc)) from None
+
+    def _validate_folder_settings(self, bad: Callable[[str, str], ValueError]) -> None:
+        if not 8 <= self.image_size <= 256:
+            raise bad("image_size", "must be between 8 and 256 pixels")
+        if self.channels not in (0, 1, 3):
+            raise bad("channels", "must be 1 (greyscale), 3 (colour) or 0 (decide from the images)")
+        if not (math.isfinite(self.test_fraction) and 0.05 <= self.test_fraction <= 0.5):
+            raise bad("test_fraction", "must be between 0.05 and 0.5")
+        names = self.class_names
+        if names is not None and (not isinstance(names, list) or len(names) < 2
+                                  or not all(isinstance(n, str) and n for n in names)
+                                  or len(set(names)) != len(names)):
+            raise bad("class_names", "must be two or more different names")
+
+    @property
+    def is_folder(self) -> bool:
+        """Whether the dataset is an image folder (its settings then matter)."""
+        from ..data.datasets import DATASETS
+
+        return self.dataset not in DATASETS
+
+    @property
+    def input_shape(self) -> tuple[int, int, int] | None:
+        """(channels, height, width) of the model's input; None for a folder whose channels
+        are decided when it is loaded."""
+        from ..data.datasets import DATASETS
+
+        if not self.is_folder:
+            return DATASETS[self.dataset].input_shape
+        return (self.channels, self.image_size, self.image_size) if self.channels else None
+
+    @property
+    def num_classes(self) -> int | None:
+        """None for a folder not loaded yet."""
+        from ..data.datasets import DATASETS
+
+        if not self.is_folder:
+            return DATASETS[self.dataset].num_classes
+        return len(self.class_names) if self.class_names else None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

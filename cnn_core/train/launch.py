@@ -5,6 +5,7 @@ means the same whichever started it."""
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -14,7 +15,7 @@ from typing import Any
 from .callbacks import Callback
 from .config import TrainConfig
 from .trainer import EDITABLE, REPORT_INTERVAL, Trainer
-from ..data.datasets import DataBundle, load_dataset
+from ..data.datasets import DataBundle, ProgressFn, load_dataset
 from ..paths import default_runs_dir
 from ..runs.checkpoint import CheckpointError, checkpoint_lr, load_checkpoint
 from ..runs.errors import first_line
@@ -24,7 +25,7 @@ from ..runs.store import (RunError, holds_files, is_run_dir, new_run_dir, read_s
                           run_of_checkpoint, shown_checkpoint)
 
 # What makes a run that run: a continuation keeps them, whatever else is edited.
-FIXED = ("arch", "network", "dataset", "seed")
+FIXED = ("arch", "network", "dataset", "seed", "image_size", "channels", "test_fraction")
 
 
 class LaunchError(ValueError):
@@ -125,7 +126,8 @@ class Launch:
 def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
            continuation: Continuation | None = None, runs_dir: Path | None = None,
            run_dir: Path | None = None, data: DataBundle | None = None,
-           report_interval: float | None = None) -> Launch:
+           report_interval: float | None = None, progress: ProgressFn | None = None,
+           cancel: threading.Event | None = None) -> Launch:
     """Build the trainer for a run with ``config``: fresh, or continuing ``continuation``.
 
     Decides where the run is recorded: ``run_dir``, else a new folder under ``runs_dir``
@@ -133,7 +135,8 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
     unless that run went on past the checkpoint: then it branches into a new folder,
     rather than overwrite those epochs. ``config``'s editable settings that differ from
     the continuation's are applied as recorded edits. Loads the dataset unless ``data`` is
-    given. Raises ``ValueError("field: reason")`` (a :class:`LaunchError` for a
+    given (``progress`` and ``cancel`` reach the loader). An image folder's class names and
+    channels are recorded in the run's config as loaded. Raises ``ValueError("field: reason")`` (a :class:`LaunchError` for a
     continuation that cannot go on as asked), :class:`CheckpointError`, or the loader's
     ``DatasetError``.
     """
@@ -153,7 +156,11 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
         # first: the files are written before the other callbacks hear
         hooks.insert(0, RunRecorder(run_dir, parent=parent, lock=lock))
     try:
-        bundle = data if data is not None else load_dataset(config.dataset, config.data_dir)
+        bundle = data if data is not None else load_dataset(
+            config.dataset, config.data_dir, image_size=config.image_size,
+            channels=config.channels, test_fraction=config.test_fraction,
+            progress=progress, cancel=cancel)
+        config = _as_loaded(config, bundle, continuation)
         interval = REPORT_INTERVAL if report_interval is None else report_interval
         if continuation is None:
             trainer = Trainer(config, hooks, data=bundle, report_interval=interval)
@@ -166,6 +173,22 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
             _let_go(lock)
         raise
     return Launch(trainer, kind, run_dir, parent, note, lock)
+
+
+def _as_loaded(config: TrainConfig, bundle: DataBundle,
+               continuation: Continuation | None) -> TrainConfig:
+    """``config`` with a folder's classes and channels as found; a continuation needs the
+    classes its model learnt."""
+    if not config.is_folder:
+        return config
+    names = list(bundle.info.class_names)
+    if continuation is not None:
+        saved = continuation.state["config"].get("class_names")
+        if saved is not None and list(saved) != names:
+            raise LaunchError("dataset", f"the folder's classes changed since the checkpoint "
+                                         f"(it learnt {', '.join(saved)}; the folder now has "
+                                         f"{', '.join(names)})")
+    return dataclasses.replace(config, class_names=names, channels=bundle.info.in_channels)
 
 
 def _claim(run_dir: Path, continues_it: bool) -> RunLock:
@@ -247,9 +270,9 @@ def _overrides(config: TrainConfig, continuation: Continuation) -> dict[str, Any
     """What ``config`` sets for the continued run: device and data folder, and (unless only
     inspecting) the total of epochs and the settings edited from what was offered."""
     offered = continuation.config()
-    keys = ("device", "data_dir")
+    keys: tuple[str, ...] = ("device", "data_dir")
     if continuation.kind != RunKind.INSPECT:
-        keys += EDITABLE
+        keys += (*EDITABLE, "augment")
     changed = {k: getattr(config, k) for k in keys if getattr(config, k) != getattr(offered, k)}
     if continuation.kind != RunKind.INSPECT:
         changed["epochs"] = config.epochs
@@ -261,12 +284,14 @@ def trainer_from_checkpoint(state: dict[str, Any], callbacks: Sequence[Callback]
                             **overrides: Any) -> Trainer:
     """A :class:`Trainer` that continues a checkpointed run on ``data``.
 
-    ``overrides`` may set ``epochs`` (the new total), ``device`` and ``data_dir``, and edit
+    ``overrides`` may set ``epochs`` (the new total), ``device``, ``data_dir`` and
+    ``augment`` (from this checkpoint on), and edit
     any of the trainer's ``EDITABLE`` settings (learning rate, optimizer, ...): those edits
     take effect at once and are recorded in ``trainer.changes``, like edits made while
     paused (the callbacks hear of them before ``on_train_start``).
     """
-    fixed = {k: v for k, v in overrides.items() if k in ("epochs", "device", "data_dir")}
+    fixed = {k: v for k, v in overrides.items()
+             if k in ("epochs", "device", "data_dir", "augment")}
     edits = {k: v for k, v in overrides.items() if k in EDITABLE and k != "epochs"}
     others = sorted(set(overrides) - set(fixed) - set(edits))
     if others:

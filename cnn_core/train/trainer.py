@@ -355,6 +355,7 @@ class Trainer:
         return {
             "config": self.config.to_dict(),
             "model_meta": self.model_meta,
+            "dataset": dataclasses.asdict(self.info),
             "epoch": self.epoch,
             "global_step": self.global_step,
             "model": self.model.state_dict(),

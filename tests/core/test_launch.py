@@ -79,7 +79,7 @@ def test_a_fresh_run_records_in_a_new_folder_before_the_others_hear(tmp_path, da
 def test_launch_loads_the_dataset_the_config_names(tmp_path, data, monkeypatch) -> None:
     asked = []
     monkeypatch.setattr(launch_module, "load_dataset",
-                        lambda name, folder: asked.append((name, folder)) or data)
+                        lambda name, folder, **_: asked.append((name, folder)) or data)
     launch(cfg(data_dir=str(tmp_path)), run_dir=tmp_path / "run")
     assert asked == [("mnist-sample", str(tmp_path))]
 
