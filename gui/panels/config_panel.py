@@ -7,22 +7,21 @@ reason). ``validityChanged`` tells the window whether Start may be pressed.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Signal
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QLabel, QSpinBox,
+                               QVBoxLayout, QWidget)
 
 from cnn_core.train.config import TrainConfig, available_devices
-from cnn_core.data.datasets import DATASETS, DatasetInfo, dataset_folder, is_available
+from cnn_core.data.datasets import DatasetInfo
 from cnn_core.nn.models import StudioModel
 from cnn_core.paths import default_data_dir
 
 from ..session.networks import Networks
-from ..threads.download import describe_failure, download
-from ..threads.tasks import Lane, Task
 from ..widgets.spinboxes import ScientificSpinBox
+from .data_group import DataGroup
 from .model_group import ModelGroup, error_label
 
 
@@ -33,29 +32,19 @@ class ConfigPanel(QWidget):
     configChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None, data_dir: Path | None = None,
-                 networks: Networks | None = None) -> None:
+                 networks: Networks | None = None, folders: Sequence[str] = ()) -> None:
         super().__init__(parent)
-        self.data_dir = data_dir or default_data_dir()
         self.networks = networks or Networks(parent=self)
         self._valid = True
-        self._downloads = Lane("DownloadThread", self)
-        self._download: Task | None = None
         self._editable: set[str] | None = None  # None: every field
 
         self.model_group = ModelGroup(self.networks)
         self.modelPreviewed = self.model_group.modelPreviewed
         self.editArchitectureRequested = self.model_group.editRequested
 
-        self.dataset_combo = QComboBox(objectName="datasetCombo")
-        for name, info in DATASETS.items():
-            self.dataset_combo.addItem(info.display_name, name)
-        self.dataset_status = QLabel(wordWrap=True)
-        self.download_button = QPushButton("Download", objectName="downloadButton")
-        self.download_cancel = QPushButton("Cancel", objectName="downloadCancelButton")
-        self.download_progress = QProgressBar(objectName="downloadProgress")
-        self.download_progress.setTextVisible(True)
-        self.download_cancel.hide()
-        self.download_progress.hide()
+        self.data = DataGroup(data_dir or default_data_dir(), folders)
+        self.dataset_combo, self.dataset_status = self.data.combo, self.data.status
+        self.download_progress = self.data.download_progress
 
         self.device_combo = QComboBox(objectName="deviceCombo")
         for spec, name in available_devices():
@@ -96,16 +85,7 @@ class ConfigPanel(QWidget):
     def _build_layout(self) -> None:
         self._fields["arch"] = (self.model_group.combo, self.model_group.error)
 
-        data_box = QGroupBox("Data")
-        data_form = QFormLayout(data_box)
-        self._row(data_form, "&Dataset", "dataset", self.dataset_combo,
-                  "The bundled sample trains offline; the others are downloaded once.")
-        download_row = QHBoxLayout()
-        download_row.addWidget(self.download_progress, 1)
-        download_row.addWidget(self.download_button)
-        download_row.addWidget(self.download_cancel)
-        data_form.addRow(self.dataset_status)
-        data_form.addRow(download_row)
+        self._fields.update(self.data.fields)
 
         train_box = QGroupBox("Training")
         form = QFormLayout(train_box)
@@ -131,14 +111,14 @@ class ConfigPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.model_group)
-        layout.addWidget(data_box)
+        layout.addWidget(self.data)
         layout.addWidget(train_box)
         layout.addStretch(1)
 
     def _connect(self) -> None:
         self.networks.currentChanged.connect(self.revalidate)
         self.networks.edited.connect(self.revalidate)
-        self.dataset_combo.currentIndexChanged.connect(self._on_dataset_changed)
+        self.data.changed.connect(self._on_dataset_changed)
         self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer_changed)
         for combo in (self.device_combo, self.optimizer_combo):
             combo.currentIndexChanged.connect(self.revalidate)
@@ -146,8 +126,6 @@ class ConfigPanel(QWidget):
             spin.lineEdit().textChanged.connect(self.revalidate)
         for spin in (self.batch_spin, self.epochs_spin, self.step_spin, self.seed_spin):
             spin.valueChanged.connect(self.revalidate)
-        self.download_button.clicked.connect(self.start_download)
-        self.download_cancel.clicked.connect(self.cancel_download)
 
     # -- reading and writing the config --------------------------------------------------
 
@@ -156,7 +134,7 @@ class ConfigPanel(QWidget):
         return {
             "arch": self.networks.arch,
             "network": self.networks.network,
-            "dataset": self.dataset_combo.currentData(),
+            **self.data.values(),
             "device": self.device_combo.currentData(),
             "optimizer": self.optimizer_combo.currentData(),
             "lr": self.lr_spin.text_value(),
@@ -184,9 +162,9 @@ class ConfigPanel(QWidget):
                 TrainConfig(**{name: value}).validate()
             except ValueError as exc:
                 errors[name] = str(exc).split(": ", 1)[-1]
-        dataset = self.dataset_combo.currentData()
-        if "dataset" not in errors and not is_available(dataset, self.data_dir):
-            errors["dataset"] = "not downloaded yet: press Download first"
+        problem = self.data.problem()
+        if "dataset" not in errors and problem is not None:
+            errors["dataset"] = problem
         return errors
 
     def config(self) -> TrainConfig:
@@ -219,7 +197,7 @@ class ConfigPanel(QWidget):
                 combo.setCurrentIndex(index)
 
         self.networks.choose_config(config.arch, config.network)
-        select(self.dataset_combo, config.dataset)
+        self.data.set_config(config)
         select(self.device_combo, config.device if config.device != "auto"
                else available_devices()[-1][0])
         select(self.optimizer_combo, config.optimizer)
@@ -239,7 +217,7 @@ class ConfigPanel(QWidget):
         self._editable = None if fields is None else set(fields)
         for name, (widget, _label) in self._fields.items():
             widget.setEnabled(self._editable is None or name in self._editable)
-        self.download_button.setEnabled(self._editable is None)
+        self.data.download_button.setEnabled(self._editable is None)
         self._on_optimizer_changed()
         self._lock_network()
 
@@ -254,8 +232,18 @@ class ConfigPanel(QWidget):
             self._editable is None or "arch" in self._editable))
 
     @property
+    def data_dir(self) -> Path:
+        """Where datasets are downloaded to and folders' pictures cached."""
+        return self.data.data_dir
+
+    @data_dir.setter
+    def data_dir(self, folder: Path) -> None:
+        self.data.data_dir = folder
+        self.data.reload()
+
+    @property
     def dataset_info(self) -> DatasetInfo:
-        return DATASETS[self.dataset_combo.currentData()]
+        return self.data.info
 
     @property
     def valid(self) -> bool:
@@ -279,7 +267,6 @@ class ConfigPanel(QWidget):
     def _on_dataset_changed(self) -> None:
         info = self.dataset_info
         self.networks.set_input(info.input_shape, info.num_classes)
-        self._refresh_dataset_status()
         self.revalidate()
 
     @property
@@ -287,72 +274,9 @@ class ConfigPanel(QWidget):
         """The untrained model of the chosen network (None until one can be built)."""
         return self.model_group.preview_model
 
-    def _refresh_dataset_status(self) -> None:
-        name = self.dataset_combo.currentData()
-        info = DATASETS[name]
-        for i in range(self.dataset_combo.count()):
-            other = DATASETS[self.dataset_combo.itemData(i)]
-            present = not other.downloadable or is_available(other.name, self.data_dir)
-            self.dataset_combo.setItemText(
-                i, other.display_name + ("" if present else "  (not downloaded)"))
-        downloading = self._download is not None
-        if not info.downloadable:
-            text = f"{info.description} Works offline."
-        elif is_available(name, self.data_dir):
-            text = f"{info.description} Present in {dataset_folder(name, self.data_dir)}."
-        else:
-            text = (f"{info.description} Not downloaded: press Download, or put the files "
-                    f"in {dataset_folder(name, self.data_dir)}.")
-        self.dataset_status.setText(text)
-        self.download_button.setVisible(info.downloadable and not downloading
-                                        and not is_available(name, self.data_dir))
-
-    # -- downloads -----------------------------------------------------------------------
-
-    def start_download(self) -> None:
-        if self._download is not None:
-            return
-        name = self.dataset_combo.currentData()
-        task = Task(download, name, self.data_dir)
-        task.progressed.connect(self._on_download_progress)
-        task.failed.connect(lambda exc: self.dataset_status.setText(describe_failure(exc)))
-        task.finished.connect(self._on_download_finished)
-        self._download = task
-        self.download_progress.setRange(0, 0)
-        self.download_progress.setFormat(f"connecting for {DATASETS[name].display_name}…")
-        self.download_progress.show()
-        self.download_cancel.show()
-        self.dataset_combo.setEnabled(False)
-        self._refresh_dataset_status()
-        self._downloads.start(task)
-
-    def cancel_download(self) -> None:
-        if self._download is not None:
-            self._download.cancel()
-
     def shutdown(self, timeout_ms: int = 5000) -> None:
-        """Cancel a download in progress and wait (bounded) for its thread."""
-        self._downloads.shutdown(timeout_ms)
-
-    def _on_download_progress(self, done: float, total: float, what: str) -> None:
-        if total:
-            self.download_progress.setRange(0, 1000)
-            self.download_progress.setValue(int(1000 * done / total))
-            self.download_progress.setFormat(f"{what}: {done / 1e6:.1f} of {total / 1e6:.1f} MB")
-        else:
-            self.download_progress.setRange(0, 0)
-            self.download_progress.setFormat(what)
-
-    def _on_download_finished(self) -> None:
-        self._download = None
-        self.download_progress.hide()
-        self.download_cancel.hide()
-        self.dataset_combo.setEnabled(True)
-        message = self.dataset_status.text()
-        self._refresh_dataset_status()
-        if not is_available(self.dataset_combo.currentData(), self.data_dir):
-            self.dataset_status.setText(message)  # why it failed
-        self.revalidate()
+        """Cancel a download or a folder being read, and wait (bounded) for its thread."""
+        self.data.shutdown(timeout_ms)
 
     def _on_optimizer_changed(self) -> None:
         self.momentum_spin.setEnabled(self.optimizer_combo.currentData() == "sgd" and (

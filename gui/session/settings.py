@@ -1,5 +1,5 @@
-"""What the window remembers between launches: the last configuration, one's own networks,
-the window layout and the runs folder (QSettings; ``$CNN_STUDIO_SETTINGS`` names an INI file instead, which
+"""What the window remembers between launches: the last configuration, one's own networks
+and picture folders, the window layout and the runs folder (QSettings; ``$CNN_STUDIO_SETTINGS`` names an INI file instead, which
 the tests use to keep each test's settings apart)."""
 
 from __future__ import annotations
@@ -51,6 +51,19 @@ class Settings:
 
     def set_networks(self, specs: list[dict[str, Any]]) -> None:
         self._store.setValue("networks", json.dumps(specs))
+
+    def image_folders(self) -> list[str]:
+        """The folders of pictures added as datasets, the most recent first."""
+        text = self._store.value("image_folders")
+        try:
+            saved = json.loads(text) if isinstance(text, str) else []
+        except ValueError:
+            return []
+        return [f for f in saved if isinstance(f, str) and os.path.isabs(f)] \
+            if isinstance(saved, list) else []
+
+    def set_image_folders(self, folders: list[str]) -> None:
+        self._store.setValue("image_folders", json.dumps(folders))
 
     def runs_dir(self) -> Path:
         """The runs folder last used, else the default (also for a value no folder can

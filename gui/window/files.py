@@ -11,6 +11,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QWidget
 
 from cnn_core.nn.spec import SpecError, load_spec
+from cnn_core.runs.store import is_run_dir
 from cnn_core.train.launch import RunKind
 
 from ..panels.architecture_editor import SPEC_FILES
@@ -56,6 +57,33 @@ class FileActions:
                                               CHECKPOINTS)
         if path:
             w.open_path(path)
+
+    def open_dropped(self, path: Path) -> None:
+        """A network spec, a folder of pictures, or a checkpoint or run to inspect."""
+        w = self.window
+        if path.suffix == ".json":
+            w.open_architecture(path)
+        elif path.is_dir() and not is_run_dir(path):
+            self.open_image_folder(path)
+        else:
+            w.open_path(path)
+
+    def open_image_folder_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self.window,
+                                                "Open image folder (ROOT/<class>/<picture>)")
+        if path:
+            self.open_image_folder(path)
+
+    def open_image_folder(self, path: str | Path) -> None:
+        """Add a folder of pictures to the datasets and choose it."""
+        w = self.window
+        if not w.config_panel.data.combo.isEnabled():
+            w.error_banner.show_message("Cannot change the dataset now: a run is training, "
+                                        "paused or about to resume.")
+            return
+        w.config_panel.data.add_folder(path)
+        w.config_dock.raise_()
+        w.status.show(f"Reading the pictures in {path}…")
 
     def open_architecture_dialog(self) -> None:
         w = self.window

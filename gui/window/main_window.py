@@ -54,7 +54,8 @@ class MainWindow(QMainWindow):
         self.filters_panel = self.inside.filters_panel
         self.feature_maps_panel = self.inside.feature_maps_panel
         self.networks = Networks(self.settings.networks(), self)
-        self.config_panel = ConfigPanel(networks=self.networks)
+        self.config_panel = ConfigPanel(networks=self.networks,
+                                        folders=self.settings.image_folders())
         self.config_panel.modelPreviewed.connect(self._on_model_previewed)
         self._on_model_previewed(self.config_panel.preview_model)
         config = config or self.settings.last_config()
@@ -140,6 +141,7 @@ class MainWindow(QMainWindow):
         self.runs_panel.runsDirChangeRequested.connect(self.set_runs_dir)
         self.inside.timelapse_bar.exportRequested.connect(self.files.export_timelapse)
         self.config_panel.editArchitectureRequested.connect(self.show_architecture_editor)
+        self.config_panel.data.foldersChanged.connect(self.settings.set_image_folders)
         for signal in (self.networks.listChanged, self.networks.edited):
             signal.connect(lambda: self.settings.set_networks(self.networks.custom_specs()))
 
@@ -253,7 +255,7 @@ class MainWindow(QMainWindow):
         path = dropped_path(event)
         if path is not None:
             event.acceptProposedAction()
-            (self.open_architecture if path.suffix == ".json" else self.open_path)(path)
+            self.files.open_dropped(path)
 
     # -- closing -------------------------------------------------------------------------
 

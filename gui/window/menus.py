@@ -11,6 +11,7 @@ from .export_menu import ExportMenu
 
 SHORTCUTS = ("Ctrl+Return  Start\nCtrl+P  Pause / Resume\nEsc  Stop\n"
              "Ctrl+O  Open a checkpoint to inspect it\nCtrl+Shift+O  Open a network spec (JSON)\n"
+             "Ctrl+Shift+I  Open a folder of your own pictures\n"
              "Ctrl+Shift+N  The network editor (Insert, Delete, Ctrl+D, Alt+Up/Down, "
              "Ctrl+S in it)\nCtrl+B  Branch from a checkpoint\n"
              "F2 / Del  Rename / delete the selected run (Runs)\n"
@@ -37,6 +38,10 @@ class Menus:
             "Open &architecture…", "Ctrl+Shift+O", w.files.open_architecture_dialog,
             "Add a network spec (JSON) to the architectures and show it in the editor")
         self.open_architecture_action.setObjectName("openArchitectureAction")
+        self.open_image_folder_action = self._action(
+            "Open &image folder…", "Ctrl+Shift+I", w.files.open_image_folder_dialog,
+            "Train on your own pictures: a folder with one folder of pictures per class")
+        self.open_image_folder_action.setObjectName("openImageFolderAction")
         self.editor_action = self._action("&Network editor", "Ctrl+Shift+N",
                                           w.show_architecture_editor,
                                           "Compose your own network, layer by layer")
@@ -55,6 +60,7 @@ class Menus:
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.open_architecture_action)
+        file_menu.addAction(self.open_image_folder_action)
         file_menu.addSeparator()
         export_menu = file_menu.addMenu("&Export")
         for act in (self.export_action, self.export_curves_action, self.export_gif_action):

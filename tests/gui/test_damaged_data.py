@@ -15,7 +15,7 @@ MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-image
                "t10k-labels-idx1-ubyte")
 
 
-def test_damaged_dataset_files_stop_the_run_in_one_line(qtbot, window, capfd) -> None:
+def test_damaged_dataset_files_are_refused_in_one_line(qtbot, window, capfd) -> None:
     folder = dataset_folder("mnist", window.config_panel.data_dir)
     folder.mkdir(parents=True)
     noise = random.Random(0)
@@ -24,11 +24,12 @@ def test_damaged_dataset_files_stop_the_run_in_one_line(qtbot, window, capfd) ->
     configure(window, "lenet5", epochs=1)
     dataset = find(window, QComboBox, "datasetCombo")
     dataset.setCurrentIndex(dataset.findData("mnist"))
-    with qtbot.waitSignal(window.session.runFinished, timeout=60_000) as finished:
-        with qtbot.waitSignal(window.session.error, timeout=60_000):
-            window.start_training()
-    assert finished.args == ["failed"]
-    banner = find(window, QLabel, "errorBanner").text()
-    assert banner == (f"The run stopped: MNIST in {folder} is damaged (a file is not in the "
-                      "format it should be); delete the folder and download it again.")
+    reason = (f"MNIST in {folder} is damaged (a file is not in the format it should be); "
+              "delete the folder and download it again.")
+    error = find(window, QLabel, "datasetError")
+    qtbot.waitUntil(lambda: error.text() == reason, timeout=60_000)  # read when chosen
+    assert not window.buttons.start.isEnabled()
+    window.start_training()
+    assert window.status.label.text() == f"Cannot start: dataset — {reason}"
+    assert window.session.last_run is None
     assert "Traceback" not in capfd.readouterr().err

@@ -1,0 +1,70 @@
+"""Loading a dataset to show it before training: its classes, counts and a few pictures
+(the whole dataset is dropped again; only the preview is kept)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from cnn_core.data import DataBundle, DatasetInfo, denormalize, load_dataset
+
+from .tasks import TaskState
+
+THUMBNAILS = 24  # pictures shown, taken in turn from each class
+SAMPLES = 8  # normalised training pictures kept for the augmentation preview
+
+
+@dataclass(frozen=True)
+class DatasetPreview:
+    info: DatasetInfo
+    counts: list[int]  # pictures per class, training and test together
+    train_size: int
+    test_size: int
+    thumbnails: np.ndarray  # (N, H, W, C) uint8
+    thumbnail_labels: list[int]
+    samples: torch.Tensor  # (SAMPLES, C, H, W) normalised training pictures
+    warnings: tuple[str, ...]
+
+
+def _one_of_each(labels: torch.Tensor, count: int) -> list[int]:
+    """Indices of ``count`` pictures, cycling over the classes (the first of each, then
+    the second of each...)."""
+    per_class = [torch.nonzero(labels == c).flatten().tolist() for c in labels.unique().tolist()]
+    picked: list[int] = []
+    for rank in range(max(map(len, per_class), default=0)):
+        picked += [idx[rank] for idx in per_class if rank < len(idx)]
+        if len(picked) >= count:
+            break
+    return picked[:count]
+
+
+def preview_of(bundle: DataBundle) -> DatasetPreview:
+    train = bundle.train
+    picked = _one_of_each(train.labels, THUMBNAILS)
+    pictures = denormalize(train.images[picked], bundle.info).mul(255).round().to(torch.uint8)
+    return DatasetPreview(bundle.info, bundle.class_counts(), len(train), len(bundle.test),
+                          pictures.permute(0, 2, 3, 1).numpy(),
+                          train.labels[picked].tolist(), train.images[picked[:SAMPLES]].clone(),
+                          bundle.warnings)
+
+
+def load_preview(state: TaskState, name: str, data_dir: Path, image_size: int, channels: int,
+                 test_fraction: float) -> DatasetPreview:
+    """Raises DatasetError (DecodeCancelled when cancelled) with the reason."""
+    last = 0.0
+
+    def report(done: int, total: int | None, what: str) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= 0.1 or (total and done >= total):
+            last = now
+            state.progress(done, total or 0, what)
+
+    bundle = load_dataset(name, data_dir, image_size=image_size, channels=channels,
+                          test_fraction=test_fraction, progress=report,
+                          cancel=state.cancel_event)
+    return preview_of(bundle)
