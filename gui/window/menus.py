@@ -11,6 +11,7 @@ from .export_menu import ExportMenu
 
 SHORTCUTS = ("Ctrl+Return  Start\nCtrl+P  Pause / Resume\nEsc  Stop\n"
              "Ctrl+O  Open a checkpoint to inspect it\nCtrl+Shift+O  Open a network spec (JSON)\n"
+             "Ctrl+I  Ask the model about picture files (or drop them on the views)\n"
              "Ctrl+Shift+N  The network editor (Insert, Delete, Ctrl+D, Alt+Up/Down, "
              "Ctrl+S in it)\nCtrl+B  Branch from a checkpoint\n"
              "F2 / Del  Rename / delete the selected run (Runs)\n"
@@ -37,6 +38,11 @@ class Menus:
             "Open &architecture…", "Ctrl+Shift+O", w.files.open_architecture_dialog,
             "Add a network spec (JSON) to the architectures and show it in the editor")
         self.open_architecture_action.setObjectName("openArchitectureAction")
+        self.predict_image_action = self._action(
+            "&Predict image…", "Ctrl+I", w.files.predict_dialog,
+            "Ask the current model what it sees in picture files: probabilities, feature "
+            "maps and Grad-CAM")
+        self.predict_image_action.setObjectName("predictImageAction")
         self.editor_action = self._action("&Network editor", "Ctrl+Shift+N",
                                           w.show_architecture_editor,
                                           "Compose your own network, layer by layer")
@@ -55,6 +61,7 @@ class Menus:
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.open_architecture_action)
+        file_menu.addAction(self.predict_image_action)
         file_menu.addSeparator()
         export_menu = file_menu.addMenu("&Export")
         for act in (self.export_action, self.export_curves_action, self.export_gif_action):
