@@ -1,18 +1,22 @@
-"""The views inside the network: filters, feature maps, drawing, errors, saliency, layer
-health and the convolution explainer, with the time-lapse that scrubs through the run.
+"""The views inside the network: filters, feature maps, drawing, predictions of picture
+files, errors, saliency, layer health and the convolution explainer, with the time-lapse
+that scrubs through the run.
 
 ``InsideViews`` only reacts to what the session reports (run info, snapshots, per-epoch
 details). Work that needs the network -- feature maps of any image, the
 drawing's prediction, saliency, a feature-map pixel taken apart -- goes to the
 ``InferenceClient`` thread, on a CPU copy of the latest weights (the explainer: of the
-time-lapse moment shown). Only the visible tab is drawn; the others catch up when shown.
+time-lapse moment shown). Picture files a person asks about go to the Predictions tab,
+which has a thread of its own. Only the visible tab is drawn; the others catch up when shown.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from cnn_core.data.datasets import DatasetInfo
@@ -28,6 +32,7 @@ from .errors import ErrorsPanel
 from .feature_maps import FeatureMapsPanel
 from .filters import FiltersPanel
 from .layer_health import LayerHealthPanel
+from .predictions import PredictionsPanel, dropped_pictures
 from .saliency import SaliencyPanel
 from .timelapse_bar import TimeLapseBar
 
@@ -44,6 +49,7 @@ class InsideViews(QWidget):
         self.saliency_panel = SaliencyPanel()
         self.health_panel = LayerHealthPanel()
         self.explainer_panel = ConvExplainerPanel()
+        self.predictions_panel = PredictionsPanel(session)
         # the Errors tab's detail: the clicked image's saliency and feature maps
         self.errors_saliency = SaliencyPanel(view_name="errorsSaliencyView", probabilities=False)
         self.errors_maps = FeatureMapsPanel(view_name="errorsFeatureMaps", browser=False)
@@ -56,7 +62,9 @@ class InsideViews(QWidget):
         self.tabs = QTabWidget(objectName="panelTabs")
         for panel, title in ((self.filters_panel, "Filters"),
                              (self.feature_maps_panel, "Feature maps"),
-                             (self.drawing_panel, "Draw"), (self.errors_panel, "Errors"),
+                             (self.drawing_panel, "Draw"),
+                             (self.predictions_panel, "Predictions"),
+                             (self.errors_panel, "Errors"),
                              (self.saliency_panel, "Saliency"),
                              (self.health_panel, "Layer health"),
                              (self.explainer_panel, "Convolution")):
@@ -66,6 +74,7 @@ class InsideViews(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.timelapse_bar)
+        self.setAcceptDrops(True)  # picture files; the window takes checkpoints and folders
 
         self.timelapse = TimeLapse()
         self.inference = InferenceClient(self)
@@ -282,6 +291,23 @@ class InsideViews(QWidget):
                        f"weights at {self._moment_caption(index)} (time-lapse)")
             self.explainer_panel.show_pixel(image, result.pixel, f"{caption}, {weights}")
 
+    # -- pictures of a person's own ------------------------------------------------------
+
+    def predict_pictures(self, paths: Sequence[str | Path]) -> None:
+        """Show what the current model makes of picture files, in the Predictions tab."""
+        self.tabs.setCurrentWidget(self.predictions_panel)
+        self.predictions_panel.predict(paths)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt naming
+        if dropped_pictures(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt naming
+        paths = dropped_pictures(event)
+        if paths:
+            event.acceptProposedAction()
+            self.predict_pictures(paths)
+
     # -- export --------------------------------------------------------------------------
 
     def export_timelapse(self, path: str | Path) -> list[Path]:
@@ -297,3 +323,4 @@ class InsideViews(QWidget):
 
     def shutdown(self) -> None:
         self.inference.shutdown()
+        self.predictions_panel.shutdown()

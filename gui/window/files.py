@@ -1,5 +1,6 @@
 """What the window reads from and writes to files a person picks: checkpoints to open or
-branch from (dialogs, drag and drop) and PNG or GIF exports of what is on screen."""
+branch from (dialogs, drag and drop), pictures to predict, and PNG or GIF exports of what
+is on screen."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from ..panels.architecture_editor import SPEC_FILES
 from ..widgets.png_export import export_png
 
 CHECKPOINTS = "Checkpoints (*.pt);;All files (*)"
+PICTURES = ("Pictures (*.png *.jpg *.jpeg *.bmp *.gif *.webp "
+            "*.PNG *.JPG *.JPEG *.BMP *.GIF *.WEBP);;All files (*)")
 MAX_SPEC_BYTES = 1_000_000  # a spec is a few kilobytes; a bigger file was picked by mistake
 
 
@@ -90,6 +93,11 @@ class FileActions:
         path, _ = QFileDialog.getOpenFileName(w, "Open architecture", "", SPEC_FILES)
         if path:
             w.open_architecture(path)
+
+    def predict_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self.window, "Predict image", "", PICTURES)
+        if paths:
+            self.window.inside.predict_pictures(paths)
 
     def branch_dialog(self) -> None:
         w = self.window

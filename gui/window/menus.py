@@ -12,6 +12,7 @@ from .export_menu import ExportMenu
 SHORTCUTS = ("Ctrl+Return  Start\nCtrl+P  Pause / Resume\nEsc  Stop\n"
              "Ctrl+O  Open a checkpoint to inspect it\nCtrl+Shift+O  Open a network spec (JSON)\n"
              "Ctrl+Shift+I  Open a folder of your own pictures\n"
+             "Ctrl+I  Ask the model about picture files (or drop them on the views)\n"
              "Ctrl+Shift+N  The network editor (Insert, Delete, Ctrl+D, Alt+Up/Down, "
              "Ctrl+S in it)\nCtrl+B  Branch from a checkpoint\n"
              "F2 / Del  Rename / delete the selected run (Runs)\n"
@@ -42,6 +43,11 @@ class Menus:
             "Open &image folder…", "Ctrl+Shift+I", w.files.open_image_folder_dialog,
             "Train on your own pictures: a folder with one folder of pictures per class")
         self.open_image_folder_action.setObjectName("openImageFolderAction")
+        self.predict_image_action = self._action(
+            "&Predict image…", "Ctrl+I", w.files.predict_dialog,
+            "Ask the current model what it sees in picture files: probabilities, feature "
+            "maps and Grad-CAM")
+        self.predict_image_action.setObjectName("predictImageAction")
         self.editor_action = self._action("&Network editor", "Ctrl+Shift+N",
                                           w.show_architecture_editor,
                                           "Compose your own network, layer by layer")
@@ -61,6 +67,7 @@ class Menus:
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.open_architecture_action)
         file_menu.addAction(self.open_image_folder_action)
+        file_menu.addAction(self.predict_image_action)
         file_menu.addSeparator()
         export_menu = file_menu.addMenu("&Export")
         for act in (self.export_action, self.export_curves_action, self.export_gif_action):
