@@ -52,3 +52,12 @@ def preprocess_drawing(canvas: np.ndarray) -> np.ndarray:
     left = min(max(left, 0), FIELD - small.shape[1])
     field[top:top + small.shape[0], left:left + small.shape[1]] = small
     return field
+
+
+def fit_field(field: np.ndarray, size: int) -> np.ndarray:
+    """The (28, 28) field resized for a greyscale network of another input size."""
+    if size == FIELD:
+        return field
+    return F.interpolate(torch.from_numpy(np.ascontiguousarray(field))[None, None],
+                         size=(size, size), mode="bilinear", antialias=True,
+                         align_corners=False)[0, 0].clamp_(0, 1).numpy()

@@ -19,6 +19,7 @@ import numpy as np
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+from cnn_core.inspect.drawing import fit_field
 from cnn_core.data.datasets import DatasetInfo
 
 from ..widgets.png_export import export_frames
@@ -111,12 +112,12 @@ class InsideViews(QWidget):
         self.health_panel.clear()
         self._inspected = ("test", PROBE)
         self._errors_epoch, self._errors_image = -1, None
-        drawable = info.dataset.input_shape == (1, 28, 28)
+        drawable = info.dataset.in_channels == 1
         self.drawing_panel.setEnabled(drawable)
         self.drawing_panel.note.setText(
             "Draw a digit: the network reads it as you draw." if drawable else
-            f"Drawing needs a 28x28 greyscale dataset; {info.dataset.display_name} is "
-            f"{'x'.join(map(str, info.dataset.input_shape))}.")
+            f"Drawing is for greyscale datasets (a pen draws one channel); "
+            f"{info.dataset.display_name} is in colour. Try File > Predict image… instead.")
 
     def _on_snapshot(self, snap: Snapshot) -> None:
         if self.info is None:
@@ -224,8 +225,9 @@ class InsideViews(QWidget):
                                    self.errors_saliency.target)
 
     def _on_drawing(self, field: np.ndarray) -> None:
-        if self.info is None or self.info.dataset.input_shape != (1, 28, 28):
+        if self.info is None or self.info.dataset.in_channels != 1:
             return
+        field = fit_field(field, self.info.dataset.input_size)
         self._inspected = ("drawing", field)
         self.inference.request("draw", self._normalise(field[None]))
 

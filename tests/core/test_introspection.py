@@ -184,3 +184,14 @@ def test_saliency_without_a_conv_layer_has_an_input_gradient_only() -> None:
                      {"type": "relu"}, {"type": "linear"}])
     s = saliency(model, torch.randn(1, 28, 28))
     assert s.grad_cam is None and s.gradient.shape == (28, 28) and s.gradient.max() == 1
+
+
+def test_a_drawing_fits_a_greyscale_network_of_another_size() -> None:
+    from cnn_core.inspect.drawing import fit_field
+
+    field = np.zeros((28, 28), np.float32)
+    field[10:18, 12:16] = 1.0
+    assert fit_field(field, 28) is field
+    small = fit_field(field, 14)
+    assert small.shape == (14, 14) and 0 <= small.min() and small.max() <= 1
+    assert small[5:9, 6:8].min() > 0.7 and small[:3].max() == 0  # the stroke, in its place

@@ -212,7 +212,8 @@ def test_colour_dataset_shows_rgb_first_layer_filters(qtbot, window, monkeypatch
     import torch
 
     import cnn_core.train.launch as launch_module
-    import gui.panels.config_panel as config_panel_module
+    import gui.panels.data_group as data_group_module
+    import gui.threads.dataset_preview as dataset_preview_module
     from cnn_core.data.datasets import DATASETS, DataBundle, Split
 
     g = torch.Generator().manual_seed(0)
@@ -220,7 +221,8 @@ def test_colour_dataset_shows_rgb_first_layer_filters(qtbot, window, monkeypatch
                       Split(torch.randn(256, 3, 32, 32, generator=g), torch.arange(256) % 10),
                       Split(torch.randn(64, 3, 32, 32, generator=g), torch.arange(64) % 10))
     monkeypatch.setattr(launch_module, "load_dataset", lambda *a, **k: fake)
-    monkeypatch.setattr(config_panel_module, "is_available", lambda *a, **k: True)
+    monkeypatch.setattr(dataset_preview_module, "load_dataset", lambda *a, **k: fake)
+    monkeypatch.setattr(data_group_module, "is_available", lambda *a, **k: True)
     window.config_panel.set_config(TrainConfig(arch="lenet5", dataset="cifar10", epochs=1,
                                                device="cpu"))
     with qtbot.waitSignal(window.session.runFinished, timeout=60_000) as finished:
@@ -237,4 +239,5 @@ def test_colour_dataset_shows_rgb_first_layer_filters(qtbot, window, monkeypatch
     combo = find(window, QComboBox, "filterLayerCombo")
     combo.setCurrentIndex(1)
     assert panel.grid.count == 16  # conv2: 16 kernels over 6 inputs, averaged
-    assert not window.inside.drawing_panel.isEnabled()  # drawing needs 28x28 greyscale
+    assert not window.inside.drawing_panel.isEnabled()  # a pen draws one channel
+    assert "in colour" in window.inside.drawing_panel.note.text()
