@@ -31,13 +31,13 @@ class InProcessResult:
     worst_stall_ms: float | None  # None unless stalls were probed
 
 
-def cli(arch: str, timeout: float) -> float:
+def cli(arch: str, timeout: float, dataset: str = "mnist-sample") -> float:
     """``python -m cnn_core train``; seconds per epoch."""
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as home:
         out = Path(home) / "run"
         _supervise("CLI", [sys.executable, "-m", "cnn_core", "train", "--arch", arch,
-                           "--epochs", str(LAST_EPOCH), "--device", "cpu", "--quiet",
-                           "--out", str(out)],
+                           "--dataset", dataset, "--epochs", str(LAST_EPOCH), "--device", "cpu",
+                           "--quiet", "--out", str(out)],
                    _env(Path(home)), Path(home), timeout)
         return seconds_per_epoch(out)
 

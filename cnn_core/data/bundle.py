@@ -82,7 +82,7 @@ def normalize(images_uint8: Tensor, info: DatasetInfo) -> Tensor:
     """uint8 (N, C, H, W) in 0..255 -> float32 standardised per channel."""
     mean = torch.tensor(info.mean).view(1, -1, 1, 1)
     std = torch.tensor(info.std).view(1, -1, 1, 1)
-    return (images_uint8.float().div_(255.0) - mean) / std
+    return images_uint8.to(torch.float32, copy=True).div_(255.0).sub_(mean).div_(std)
 
 
 def denormalize(images: Tensor, info: DatasetInfo) -> Tensor:

@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
-from torchvision.transforms.v2 import functional as TF
 
 from .bundle import DataBundle, DatasetError, DatasetInfo, ProgressFn, Split, normalize
 from ..runs.atomic import atomic_write, make_folder
@@ -44,14 +43,14 @@ class FolderScan:
     root: Path
     class_names: tuple[str, ...]
     files: tuple[tuple[str, int, bool], ...]  # (path relative to root, class, is a test file)
+    stats: tuple[tuple[int, int], ...]  # (size, mtime in ns) of every file
     presplit: bool  # the folder has train/ and test/ (or val/)
 
     def fingerprint(self) -> str:
         """Changes when any file is added, removed, resized or touched."""
         digest = hashlib.sha256()
-        for rel, label, test in self.files:
-            st = (self.root / rel).stat()
-            digest.update(f"{rel}\0{label}\0{test}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        for (rel, label, test), (size, mtime) in zip(self.files, self.stats):
+            digest.update(f"{rel}\0{label}\0{test}\0{size}\0{mtime}\n".encode())
         return digest.hexdigest()
 
 
@@ -60,12 +59,17 @@ def _visible_dirs(folder: Path) -> list[Path]:
                   key=lambda p: p.name)
 
 
-def _files_under(folder: Path) -> Iterator[str]:
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith("."):
-                yield os.path.join(dirpath, name)
+def _files_under(folder: str, prefix: int) -> Iterator[tuple[str, int, int]]:
+    """(path relative to the root, size, mtime) of every visible file, in name order;
+    ``prefix`` is the length of the root's path and its separator."""
+    entries = sorted((e for e in os.scandir(folder) if not e.name.startswith(".")),
+                     key=lambda e: e.name)
+    for entry in entries:
+        if entry.is_dir():
+            yield from _files_under(entry.path, prefix)
+        elif entry.is_file():
+            st = entry.stat()
+            yield entry.path[prefix:], st.st_size, st.st_mtime_ns
 
 
 def scan_folder(root: str | Path) -> FolderScan:
@@ -93,16 +97,18 @@ def scan_folder(root: str | Path) -> FolderScan:
             if unknown:
                 raise DatasetError(f"{test_dir} has classes that {parts[0][0]} lacks: "
                                    f"{', '.join(unknown[:5])}")
-        files = []
+        files, stats = [], []
+        prefix = len(os.path.join(str(root), ""))
         for folder, is_test in parts:
             for label, name in enumerate(names):
                 class_dir = folder / name
                 if class_dir.is_dir():
-                    files.extend((os.path.relpath(f, root), label, is_test)
-                                 for f in _files_under(class_dir))
+                    for rel, size, mtime in _files_under(str(class_dir), prefix):
+                        files.append((rel, label, is_test))
+                        stats.append((size, mtime))
     except PermissionError as exc:
         raise DatasetError(f"cannot read {exc.filename}: permission denied") from None
-    return FolderScan(root.resolve(), names, tuple(files), presplit)
+    return FolderScan(root.resolve(), names, tuple(files), tuple(stats), presplit)
 
 
 def read_image(path: str | Path, size: int) -> np.ndarray:
@@ -133,6 +139,8 @@ def to_channels(pictures: np.ndarray, channels: int) -> torch.Tensor:
     luminance weights when ``channels`` is 1."""
     tensor = torch.from_numpy(np.ascontiguousarray(pictures)).permute(0, 3, 1, 2)
     if channels == 1:
+        from torchvision.transforms.v2 import functional as TF  # slow to import: when needed
+
         tensor = TF.rgb_to_grayscale(tensor, num_output_channels=1)
     return tensor.contiguous()
 
@@ -243,11 +251,7 @@ def load_image_folder(root: str | Path, *, image_size: int = 32, channels: int =
     scan = scan_folder(root)
     cache = _cache_path(Path(cache_dir) if cache_dir else default_data_dir(), scan,
                         image_size, channels)
-    try:
-        fingerprint = scan.fingerprint()
-    except OSError as exc:
-        raise DatasetError(f"{scan.root}: a file changed while being listed ({exc}); "
-                           "try again") from None
+    fingerprint = scan.fingerprint()
     decoded = _read_cache(cache, fingerprint)
     if decoded is None:
         decoded = _decode(scan, image_size, channels, progress, cancel)
@@ -263,26 +267,30 @@ def load_image_folder(root: str | Path, *, image_size: int = 32, channels: int =
         train_idx, test_idx = split_by_fraction(decoded.labels, test_fraction, split_seed)
     if len(test_idx) == 0 or len(train_idx) == 0:
         raise DatasetError(f"{scan.root} has too few pictures to hold some out for testing")
-    images = torch.from_numpy(decoded.images)
-    info = folder_info(scan, images[train_idx], counts)
-    labels = torch.from_numpy(decoded.labels)
-    x = normalize(images, info)
-    return DataBundle(info, Split(x[train_idx], labels[train_idx]),
-                      Split(x[test_idx], labels[test_idx]),
+    images, labels = torch.from_numpy(decoded.images), torch.from_numpy(decoded.labels)
+    train, test = images[train_idx], images[test_idx]
+    info = folder_info(scan, train, counts)
+    return DataBundle(info, Split(normalize(train, info), labels[train_idx]),
+                      Split(normalize(test, info), labels[test_idx]),
                       warnings=skipped_warning(decoded.skipped))
 
 
 def folder_info(scan: FolderScan, train_images: torch.Tensor, counts: np.ndarray) -> DatasetInfo:
     """A folder's description, with the mean and spread of its training pictures."""
-    pixels = train_images.double().div(255).transpose(0, 1).reshape(train_images.shape[1], -1)
-    mean = tuple(round(float(m), 4) for m in pixels.mean(dim=1))
-    std = tuple(round(max(float(s), 1e-3), 4) for s in pixels.std(dim=1))
     channels, size = int(train_images.shape[1]), int(train_images.shape[2])
+    levels = np.arange(256) / 255.0
+    mean, std = [], []
+    for c in range(channels):  # exact, from each channel's histogram of its 256 levels
+        counts_c = np.bincount(train_images[:, c].numpy().ravel(), minlength=256)
+        m = float(counts_c @ levels) / counts_c.sum()
+        mean.append(round(m, 4))
+        std.append(round(max(float(np.sqrt(counts_c @ (levels - m) ** 2 / counts_c.sum())),
+                             1e-3), 4))
     kind = "colour" if channels == 3 else "greyscale"
     return DatasetInfo(str(scan.root), scan.root.name,
                        f"{int(counts.sum()):,} {kind} pictures in {len(scan.class_names)} classes "
                        f"from {scan.root}, resized to {size}x{size}.",
-                       channels, size, scan.class_names, mean, std)
+                       channels, size, scan.class_names, tuple(mean), tuple(std))
 
 
 def skipped_warning(skipped: list[str]) -> tuple[str, ...]:
