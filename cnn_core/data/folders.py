@@ -282,7 +282,7 @@ def folder_info(scan: FolderScan, train_images: torch.Tensor, counts: np.ndarray
     mean, std = [], []
     for c in range(channels):  # exact, from each channel's histogram of its 256 levels
         counts_c = np.bincount(train_images[:, c].numpy().ravel(), minlength=256)
-        m = float(counts_c @ levels) / counts_c.sum()
+        m = float(counts_c @ levels / counts_c.sum())
         mean.append(round(m, 4))
         std.append(round(max(float(np.sqrt(counts_c @ (levels - m) ** 2 / counts_c.sum())),
                              1e-3), 4))

@@ -112,8 +112,10 @@ def shown_checkpoint(run_dir: str | Path) -> Path:
 def new_run_dir(runs_dir: str | Path, config: TrainConfig) -> Path:
     """A fresh, not yet existing folder named after the time, architecture and dataset."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    arch = re.sub(r"[^A-Za-z0-9_.-]+", "-", config.arch).strip("-.") or "network"
-    base = Path(runs_dir) / f"{stamp}-{arch[:40]}-{config.dataset}"
+    arch, dataset = (re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.") or fallback
+                     for name, fallback in ((config.arch, "network"),
+                                            (Path(config.dataset).name, "pictures")))
+    base = Path(runs_dir) / f"{stamp}-{arch[:40]}-{dataset[:40]}"
     path, n = base, 1
     while path.exists():
         n += 1

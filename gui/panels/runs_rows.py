@@ -111,7 +111,7 @@ def fill_row(item: QTreeWidgetItem, run: RunSummary, names: dict[str, str], *,
     cells = {NAME: (name, run.name.casefold()),
              BEST: (best, -1.0 if run.best_test_acc is None else run.best_test_acc),
              EPOCHS: (f"{run.epochs_done}/{run.epochs}", run.epochs_done),
-             ARCH: (run.arch, run.arch), DATASET: (run.dataset, run.dataset),
+             ARCH: (run.arch, run.arch), DATASET: (Path(run.dataset).name, run.dataset),
              DATE: (_short_date(run.created), run.created or run.path.name),
              STATUS: (status, status)}
     for column, (text, sort_key) in cells.items():
