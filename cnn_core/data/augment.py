@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .bundle import DatasetInfo, denormalize
+from .bundle import DatasetInfo
 
 # option -> (largest value, unit shown to people); flip takes no value
 LIMITS: dict[str, tuple[float, str]] = {
@@ -88,22 +88,29 @@ def augment_batch(images: Tensor, augmentation: Augmentation, info: DatasetInfo,
     a = augmentation
     if not a.active:
         return images
-    n, _, h, w = images.shape
+    n, c, h, w = images.shape
     # one draw of fixed size per batch: columns shift x, shift y, flip, rotate, scale,
     # brightness, contrast, each uniform in [-1, 1)
     u = torch.rand(n, 7, generator=generator) * 2 - 1
-    x = denormalize(images, info)
+    factors = 1 + u[:, 5:] * torch.tensor([a.brightness, a.contrast]) / 100
+    # everything the device needs, in one copy; pinned, so that on a GPU the copy does not
+    # wait for the queued work to finish (a copy from pageable memory would, every batch)
+    params = torch.cat([_inverse_affine(u, a, h, w).flatten(), factors.flatten(),
+                        torch.tensor(info.mean), torch.tensor(info.std)])
+    if images.is_cuda:
+        params = params.pin_memory()
+    params = params.to(images.device, images.dtype, non_blocking=True)
+    theta, factors, mean, std = params.split([6 * n, 2 * n, c, c])
+    mean, std = mean.view(1, c, 1, 1), std.view(1, c, 1, 1)
+    x = images * std + mean  # pixels in 0..1
     if a.shift or a.flip or a.rotate or a.scale:
-        theta = _inverse_affine(u, a, h, w).to(images.device, images.dtype)
-        x = F.grid_sample(x, _sampling_grid(theta, h, w), mode="bilinear",
+        x = F.grid_sample(x, _sampling_grid(theta.view(n, 2, 3), h, w), mode="bilinear",
                           padding_mode="zeros", align_corners=False)
+    factors = factors.view(n, 2, 1, 1, 1)
     if a.brightness:
-        x = x * (1 + u[:, 5] * a.brightness / 100).to(x).view(n, 1, 1, 1)
+        x = x * factors[:, 0]
     if a.contrast:
-        mean = x.mean(dim=(1, 2, 3), keepdim=True)
-        x = torch.lerp(mean, x, (1 + u[:, 6] * a.contrast / 100).to(x).view(n, 1, 1, 1))
-    mean = torch.tensor(info.mean, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
-    std = torch.tensor(info.std, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
+        x = torch.lerp(x.mean(dim=(1, 2, 3), keepdim=True), x, factors[:, 1])
     # empty_like keeps the batch's memory layout (channels-last in training)
     return torch.empty_like(images).copy_((x.clamp_(0.0, 1.0) - mean) / std)
 

@@ -93,6 +93,14 @@ def test_shape_dtype_layout_and_pixel_range_are_kept(info: DatasetInfo, text: st
     assert (out >= lowest - 1e-5).all() and (out <= highest + 1e-5).all()
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_gpu_batch_gets_the_same_changes_as_on_the_cpu() -> None:
+    images = batch(COLOUR).contiguous(memory_format=torch.channels_last)
+    on_gpu = augmented(images.cuda(), ALL, COLOUR)
+    assert on_gpu.is_cuda and on_gpu.is_contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(on_gpu.cpu(), augmented(images, ALL, COLOUR), atol=1e-4)
+
+
 def test_the_batch_given_is_left_untouched() -> None:
     images = batch(COLOUR)
     before = images.clone()
