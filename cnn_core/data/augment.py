@@ -133,8 +133,8 @@ def _inverse_affine(u: Tensor, a: Augmentation, h: int, w: int) -> Tensor:
 
 def _sampling_grid(theta: Tensor, h: int, w: int) -> Tensor:
     """What ``F.affine_grid(theta, (N, C, h, w), align_corners=False)`` gives, as two
-    broadcast products: a quarter of its time on the CPU, where its batched matrix
-    product over every pixel cost more than the resampling itself."""
+    broadcast products: on a 2-core CPU 0.36 ms instead of 0.58 ms for 64 images of
+    28x28, more than the resampling itself takes (0.18 ms)."""
     xs = (torch.arange(w, dtype=theta.dtype, device=theta.device) * 2 + 1) / w - 1
     ys = ((torch.arange(h, dtype=theta.dtype, device=theta.device) * 2 + 1) / h - 1).view(-1, 1)
     t = theta.view(-1, 2, 3, 1, 1)
