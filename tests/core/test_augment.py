@@ -8,7 +8,7 @@ import torch
 from cnn_core.data.augment import Augmentation, augment_batch, parse_augmentation
 from cnn_core.data.bundle import DatasetInfo, denormalize, normalize
 from cnn_core.data.datasets import DataBundle
-from cnn_core.runs.checkpoint import load_checkpoint, save_checkpoint
+from cnn_core.runs.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import trainer_from_checkpoint
 from cnn_core.train.trainer import Trainer, evaluate
@@ -203,3 +203,10 @@ def test_resume_with_augmentation_is_exact(tmp_path, small: DataBundle, older: b
     resumed.fit()
     assert resumed.epoch == 2
     assert same_weights(resumed, unbroken) is not older
+
+
+def test_a_broken_augmentation_state_is_refused_on_resume(small: DataBundle) -> None:
+    state = Trainer(cfg(augment="flip"), data=small).state_dict()
+    state["rng"] = {**state["rng"], "augment": torch.zeros(3, dtype=torch.uint8)}
+    with pytest.raises(CheckpointError, match="training state is not usable"):
+        trainer_from_checkpoint(state, data=small, epochs=3)
