@@ -16,6 +16,7 @@ from torch import Tensor, nn
 from .callbacks import (BatchProgress, Callback, EpochMetrics, FitResult, RunStatus,
                         SettingsChange)
 from .config import TrainConfig, resolve_device
+from ..data.augment import augment_batch, parse_augmentation
 from ..data.datasets import DataBundle, Split
 from ..nn.models import StudioModel, build_model
 
@@ -111,6 +112,9 @@ class Trainer:
             self.optimizer, step_size=config.step_size, gamma=config.gamma)
         self.criterion = nn.CrossEntropyLoss()
         self.shuffle = torch.Generator().manual_seed(config.seed)
+        # a generator of its own, so augmenting never changes the batch order; seeded apart
+        # from the shuffle so the two do not draw the same numbers
+        self.augment_rng = torch.Generator().manual_seed(config.seed + 1)
         self.epoch = 0  # epochs completed
         self.global_step = 0
         self.history: list[EpochMetrics] = []
@@ -249,6 +253,7 @@ class Trainer:
         epoch = self.epoch + 1
         self._emit("on_epoch_start", self, epoch)
         model, train = self.model, self.data.train
+        augmentation = parse_augmentation(self.config.augment)
         model.train()
         n, bs = len(train), self.config.batch_size  # a new batch size waits for the next epoch
         num_batches = (n + bs - 1) // bs
@@ -274,6 +279,7 @@ class Trainer:
                 self.apply_pending_changes(epoch_start=False)
             idx = order[seen:seen + bs]
             x, y = train.images[idx], train.labels[idx]
+            x = augment_batch(x, augmentation, self.info, self.augment_rng)
             logits = model(x)
             loss = self.criterion(logits, y)
             self.optimizer.zero_grad(set_to_none=True)
@@ -349,7 +355,8 @@ class Trainer:
     def state_dict(self) -> dict[str, Any]:
         """Everything a checkpoint needs to continue exactly where this run is
         (:func:`cnn_core.runs.checkpoint.save_checkpoint` stamps the file format)."""
-        rng: dict[str, Any] = {"torch": torch.get_rng_state(), "shuffle": self.shuffle.get_state()}
+        rng: dict[str, Any] = {"torch": torch.get_rng_state(), "shuffle": self.shuffle.get_state(),
+                               "augment": self.augment_rng.get_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
         return {
@@ -379,5 +386,7 @@ class Trainer:
         rng = state["rng"]
         torch.set_rng_state(rng["torch"])
         self.shuffle.set_state(rng["shuffle"])
+        if "augment" in rng:  # older checkpoints never augmented
+            self.augment_rng.set_state(rng["augment"])
         if "cuda" in rng and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(rng["cuda"])

@@ -98,6 +98,13 @@ class GridView(pg.GraphicsLayoutWidget):
             self._place_labels(labels)
             self.view.autoRange(padding=0.02)
 
+    def clear_grid(self, title: str = "") -> None:
+        """No grid; ``title`` may say why."""
+        self.grid, self.describe = None, None
+        self.image.clear()
+        self.labels.set_labels([], QRectF())
+        self.title.setText(title)
+
     def _place_labels(self, enabled: bool) -> None:
         grid = self.grid
         if grid is None or not enabled:
