@@ -21,6 +21,7 @@ from cnn_core.paths import default_data_dir
 
 from ..session.networks import Networks
 from ..widgets.spinboxes import ScientificSpinBox
+from .augmentation_group import AugmentationGroup
 from .data_group import DataGroup
 from .model_group import ModelGroup, error_label
 
@@ -43,6 +44,7 @@ class ConfigPanel(QWidget):
         self.editArchitectureRequested = self.model_group.editRequested
 
         self.data = DataGroup(data_dir or default_data_dir(), folders)
+        self.augmentation = AugmentationGroup()
         self.dataset_combo, self.dataset_status = self.data.combo, self.data.status
         self.download_progress = self.data.download_progress
 
@@ -86,6 +88,9 @@ class ConfigPanel(QWidget):
         self._fields["arch"] = (self.model_group.combo, self.model_group.error)
 
         self._fields.update(self.data.fields)
+        augment_error = error_label()
+        augment_error.setObjectName("augmentError")
+        self._fields["augment"] = (self.augmentation, augment_error)
 
         train_box = QGroupBox("Training")
         form = QFormLayout(train_box)
@@ -113,12 +118,19 @@ class ConfigPanel(QWidget):
         layout.addWidget(self.model_group)
         layout.addWidget(self.data)
         layout.addWidget(train_box)
+        layout.addWidget(self.augmentation)
+        layout.addWidget(augment_error)
         layout.addStretch(1)
 
     def _connect(self) -> None:
         self.networks.currentChanged.connect(self.revalidate)
         self.networks.edited.connect(self.revalidate)
         self.data.changed.connect(self._on_dataset_changed)
+        self.data.previewChanged.connect(
+            lambda preview: self.augmentation.set_source(
+                None if preview is None else preview.samples,
+                None if preview is None else preview.info))
+        self.augmentation.changed.connect(self.revalidate)
         self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer_changed)
         for combo in (self.device_combo, self.optimizer_combo):
             combo.currentIndexChanged.connect(self.revalidate)
@@ -145,6 +157,7 @@ class ConfigPanel(QWidget):
             "step_size": self.step_spin.value(),
             "gamma": self.gamma_spin.text_value(),
             "seed": self.seed_spin.value(),
+            "augment": self.augmentation.text(),
         }
 
     def errors(self) -> dict[str, str]:
@@ -198,6 +211,7 @@ class ConfigPanel(QWidget):
 
         self.networks.choose_config(config.arch, config.network)
         self.data.set_config(config)
+        self.augmentation.set_text(config.augment)
         select(self.device_combo, config.device if config.device != "auto"
                else available_devices()[-1][0])
         select(self.optimizer_combo, config.optimizer)

@@ -14,7 +14,7 @@ from cnn_core.data import DataBundle, DatasetInfo, denormalize, load_dataset
 
 from .tasks import TaskState
 
-THUMBNAILS = 24  # pictures shown, taken in turn from each class
+THUMBNAILS = 12  # pictures shown, taken in turn from each class
 SAMPLES = 8  # normalised training pictures kept for the augmentation preview
 
 

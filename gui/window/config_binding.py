@@ -50,7 +50,8 @@ class ConfigBinding:
         idle = state == RunState.IDLE
         self.panel.setEnabled(idle or state == RunState.PAUSED)
         if state == RunState.PAUSED or (idle and self.session.continuation is not None):
-            self.panel.set_editable((*EDITABLE, "device") if idle else EDITABLE)
+            # a resume or a branch may also turn augmentation on or off from there
+            self.panel.set_editable((*EDITABLE, "device", "augment") if idle else EDITABLE)
         else:
             self.panel.set_editable(None)
 

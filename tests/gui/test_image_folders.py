@@ -3,12 +3,14 @@ with its classes and pictures, trained on, and remembered."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QAction, QDropEvent
-from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QPushButton, QTableWidget
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QLabel, QPushButton, QSpinBox,
+                               QTableWidget)
 
 from gui.window.main_window import MainWindow
 from tests.gui.conftest import find
@@ -38,7 +40,7 @@ def test_an_opened_folder_is_chosen_and_shown(qtbot, window, shapes, monkeypatch
     assert combo.currentData() == str(shapes)
     wait_until_read(qtbot, window)
     preview = find(window, QLabel, "datasetPreview")
-    assert preview.count == 24 and not preview.pixmap().isNull()
+    assert preview.count == 12 and not preview.pixmap().isNull()
     classes = find(window, QLabel, "datasetClasses").text()
     assert "circle (24), square (24), triangle (24)" in classes
     status = find(window, QLabel, "datasetStatus").text()
@@ -51,9 +53,13 @@ def test_training_on_a_folder_names_its_classes(qtbot, window, shapes, monkeypat
     open_folder(window, shapes, monkeypatch)
     wait_until_read(qtbot, window)
     configure(window, "lenet5", epochs=1)
+    find(window, QCheckBox, "augmentFlipCheck").setChecked(True)
+    find(window, QSpinBox, "augmentShiftSpin").setValue(2)
     with qtbot.waitSignal(window.session.runFinished, timeout=120_000) as finished:
         window.start_training()
     assert finished.args == ["completed"]
+    recorded = json.loads((window.session.last_run / "config.json").read_text())
+    assert recorded["augment"] == "shift=2,flip" and recorded["class_names"] == list(SHAPES)
     window.tabs.setCurrentWidget(window.inside.errors_panel)  # panels draw when shown
     table = find(window, QTableWidget, "confusionMatrixView")
     qtbot.waitUntil(lambda: table.rowCount() == 3)
