@@ -7,6 +7,7 @@ or a tool leaves the process as it found it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from cnn_core.train.config import TrainConfig
@@ -19,6 +20,16 @@ from .runtime.platform_check import xcb_problem
 _CONFIG_OPTIONS = ("arch", "dataset", "epochs", "batch_size", "lr", "device", "seed")
 
 
+def _dataset(text: str) -> str:
+    """A built-in's name, or a folder's full path."""
+    if text in DATASETS:
+        return text
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a dataset "
+                                         f"({', '.join(DATASETS)}) nor a folder")
+    return os.path.abspath(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cnn-studio", description="CNN Studio: train convolutional networks and look inside. "
@@ -26,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("checkpoint", nargs="?", metavar="CHECKPOINT_OR_RUN",
                         help="a checkpoint (.pt) or run folder to open for inspection")
     parser.add_argument("--arch", choices=list(MODELS), help="architecture selected at launch")
-    parser.add_argument("--dataset", choices=list(DATASETS), help="dataset selected at launch")
+    parser.add_argument("--dataset", type=_dataset, metavar="NAME_OR_FOLDER",
+                        help=f"dataset selected at launch: {', '.join(DATASETS)}, or a folder "
+                             "of pictures (one folder per class)")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", dest="batch_size", type=int)
     parser.add_argument("--lr", type=float, help="learning rate")
@@ -91,6 +104,14 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if args.checkpoint:
         QTimer.singleShot(0, lambda: window.open_path(args.checkpoint))
-    elif args.start:
-        QTimer.singleShot(0, window.start_training)
+    elif args.start:  # once the chosen dataset is ready (a folder is read first)
+        panel = window.config_panel
+        if panel.valid:
+            QTimer.singleShot(0, window.start_training)
+        else:
+            def start_once(valid: bool) -> None:
+                if valid:
+                    panel.validityChanged.disconnect(start_once)
+                    window.start_training()
+            panel.validityChanged.connect(start_once)
     return app.exec()

@@ -9,6 +9,10 @@ with edited settings. Runs and settings go to a temporary folder, never the user
 
 Each size is taken in a fresh process. 1280x800 goes to OUT (the README's pictures),
 any other size to OUT/WxH. Default: 1280x800 and 1920x1080.
+
+``--photos FOLDER`` takes only the pictures of a folder of one's own photos instead
+(``photos.png``: opened and trained on; ``predictions.png``: three of them predicted);
+``tools/photo_folder.py`` makes such a folder.
 """
 
 from __future__ import annotations
@@ -36,8 +40,8 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
-def shoot(out: Path, size: tuple[int, int]) -> None:
-    """Take every screenshot at one window size (in this process)."""
+def shoot(out: Path, size: tuple[int, int], photos: Path | None = None) -> None:
+    """Take every screenshot at one window size (in this process), or only the photos'."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, str(ROOT))  # the window of this checkout, not of another install
     scratch = Path(tempfile.mkdtemp(prefix="cnn-studio-screenshots-"))
@@ -46,7 +50,7 @@ def shoot(out: Path, size: tuple[int, int]) -> None:
     from PySide6.QtCore import QPoint, QPointF, Qt
     from PySide6.QtGui import QAction
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QDialog,
+    from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QCheckBox, QComboBox, QDialog,
                                    QDockWidget, QLabel, QListWidget, QProgressBar, QPushButton,
                                    QTableWidget, QTabWidget, QTreeWidget, QWidget)
 
@@ -90,6 +94,22 @@ def shoot(out: Path, size: tuple[int, int]) -> None:
     def save(widget: QWidget, name: str) -> None:
         QTest.qWait(300)  # let queued repaints land
         widget.grab().save(str(out / f"{name}.png"))
+
+    def shoot_photos(folder: Path) -> None:
+        window.files.open_image_folder(folder)
+        wait_until(lambda: window.config_panel.data.preview_data is not None, 300)
+        set_value("epochsSpin", 10)
+        set_value("batchSizeSpin", 32)
+        set_value("augmentShiftSpin", 3)
+        find(QCheckBox, "augmentFlipCheck").setChecked(True)
+        run_to_end()
+        show_tab("Filters")
+        save(window, "photos")
+        pictures = [sorted(d.glob("*.jpg"))[-1] for d in sorted(folder.iterdir())][:3]
+        window.inside.predict_pictures(pictures)
+        bars = find(ProbabilityBars, "predictionProbabilities")
+        wait_until(lambda: bars.probabilities is not None, 120)
+        save(inside, "predictions")
 
     tabs = find(QTabWidget, "panelTabs")
     inside = tabs.parentWidget()  # the tabs with the time-lapse bar below them
@@ -155,6 +175,11 @@ def shoot(out: Path, size: tuple[int, int]) -> None:
 
     choose("architectureCombo", "simplecnn")
     choose("deviceCombo", "cpu")
+    if photos is not None:
+        shoot_photos(photos)
+        window.close()
+        app.quit()
+        return
     set_value("epochsSpin", 6)
     set_value("batchSizeSpin", 32)
     save(window, "idle")
@@ -221,17 +246,20 @@ def main() -> None:
     parser.add_argument("out", nargs="?", default="resources/screenshots", type=Path)
     parser.add_argument("--size", action="append", metavar="WxH",
                         help=f"window size, repeatable (default: {' and '.join(DEFAULT_SIZES)})")
+    parser.add_argument("--photos", type=Path, metavar="FOLDER",
+                        help="only the pictures of training on this folder of photos")
     parser.add_argument("--only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    sizes = args.size or list(DEFAULT_SIZES)
+    sizes = args.size or ([README_SIZE] if args.photos else list(DEFAULT_SIZES))
     if args.only:  # a child process: one size, straight into OUT
-        shoot(args.out, parse_size(sizes[0]))
+        shoot(args.out, parse_size(sizes[0]), args.photos)
         return
     for size in sizes:
         folder = args.out if size == README_SIZE else args.out / size
         print(f"{size} -> {folder}", flush=True)
-        subprocess.run([sys.executable, __file__, "--only", "--size", size, str(folder)],
-                       check=True)
+        photos = ["--photos", str(args.photos.resolve())] if args.photos else []
+        subprocess.run([sys.executable, __file__, "--only", "--size", size, *photos,
+                        str(folder)], check=True)
 
 
 if __name__ == "__main__":

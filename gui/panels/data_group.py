@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QProgressBar, QPushButton, QSpinBox, QWidget)
 
@@ -171,7 +171,7 @@ class DataGroup(QGroupBox):
         index = self.combo.findData(name)
         if index < 0:
             self.combo.insertItem(len(DATASETS), f"{Path(name).name}  (folder)", name)
-            self.combo.setItemData(len(DATASETS), name, 3)  # Qt.ToolTipRole
+            self.combo.setItemData(len(DATASETS), name, Qt.ItemDataRole.ToolTipRole)
             while self.combo.count() > len(DATASETS) + MAX_FOLDERS:
                 self.combo.removeItem(self.combo.count() - 1)
             index = len(DATASETS)

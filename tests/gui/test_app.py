@@ -91,6 +91,34 @@ def test_start_option_trains_at_launch() -> None:
     assert "state running lenet5" in proc.stdout
 
 
+def test_start_option_waits_for_a_folder_of_pictures_to_be_read(tmp_path) -> None:
+    from tests.pictures import make_folder
+
+    folder = make_folder(tmp_path / "shapes", per_class=10)
+    proc = run_python(f"""
+        import sys
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        import gui.app
+
+        app = QApplication(sys.argv[:1])
+
+        def check():
+            window = next(w for w in app.topLevelWidgets() if w.objectName() == "mainWindow")
+            if window.session.run_info is None:   # the run starts once the folder is read
+                QTimer.singleShot(50, check)
+                return
+            print("training on", window.session.run_info.dataset.class_names, flush=True)
+            window.close()
+
+        QTimer.singleShot(0, check)
+        sys.exit(gui.app.main(["--start", "--arch", "lenet5", "--epochs", "30", "--device",
+                               "cpu", "--dataset", {str(folder)!r}]))
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "training on ('circle', 'square', 'triangle')" in proc.stdout, proc.stdout
+
+
 def test_a_checkpoint_on_the_command_line_is_opened(tmp_path) -> None:
     run = tmp_path / "run"
     subprocess.run([sys.executable, "-m", "cnn_core", "train", "--arch", "lenet5", "--epochs",
