@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QGridLayout, QGroupBox, QLabel,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+                               QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 from cnn_core.data.augment import LIMITS, Augmentation, augment_batch, parse_augmentation
 from cnn_core.data.bundle import DatasetInfo, denormalize
@@ -72,6 +72,8 @@ class AugmentationGroup(QGroupBox):
         self.preview.setToolTip("Each row: a training image, then what the network might "
                                 "see of it in five epochs")
         self.preview.setFixedHeight(130)
+        # as wide as the group is: its own wish (a plot's 640 pixels) would widen the dock
+        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self._source: torch.Tensor | None = None
         self._info: DatasetInfo | None = None
         self._draw = 0  # advanced by "New examples"
