@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,13 +31,14 @@ class InProcessResult:
     worst_stall_ms: float | None  # None unless stalls were probed
 
 
-def cli(arch: str, timeout: float, dataset: str = "mnist-sample") -> float:
-    """``python -m cnn_core train``; seconds per epoch."""
+def cli(arch: str, timeout: float, dataset: str = "mnist-sample",
+        options: Sequence[str] = ()) -> float:
+    """``python -m cnn_core train`` (with ``options``, train's own flags); seconds per epoch."""
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as home:
         out = Path(home) / "run"
         _supervise("CLI", [sys.executable, "-m", "cnn_core", "train", "--arch", arch,
                            "--dataset", dataset, "--epochs", str(LAST_EPOCH), "--device", "cpu",
-                           "--quiet", "--out", str(out)],
+                           "--quiet", "--out", str(out), *options],
                    _env(Path(home)), Path(home), timeout)
         return seconds_per_epoch(out)
 
