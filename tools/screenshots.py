@@ -159,6 +159,8 @@ def shoot(out: Path, size: tuple[int, int], photos: Path | None = None) -> None:
     def grab_panels(when: str) -> None:
         for index in range(tabs.count()):
             title = tabs.tabText(index)
+            if title == "Predictions":  # pictures of one's own: --photos takes it
+                continue
             bars = window.findChild(ProbabilityBars, ANSWERS.get(title, ""))
             before = bars.probabilities if bars is not None else None
             explained = explainer.explained
