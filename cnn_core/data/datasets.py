@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .bundle import (DataBundle, DatasetError, DatasetInfo, ProgressFn, Split, denormalize,
-                     normalize)
+from .bundle import (DataBundle, DatasetError, DatasetInfo, ProgressFn, Split,  # noqa: F401
+                     denormalize, normalize)  # re-exported: where these were always imported from
 from ..paths import bundled_sample_path, default_data_dir
 from ..runs.atomic import make_folder
 
