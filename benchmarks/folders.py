@@ -1,5 +1,5 @@
-"""Section 4 of ``make bench``, image folders: how long a folder of pictures takes to load the first time
-(decoding) and the second (from the cache), each in a fresh process; and whether training
+"""Section 4 of ``make bench``, image folders: how long a folder of pictures takes to load
+the first time (decoding) and the second (from the cache), each in a fresh process; and whether training
 on a folder is as fast as on a built-in dataset of the same shape.
 
 For the second, the folder holds the bundled MNIST sample's own 5,000 digits as PNG files
@@ -51,8 +51,8 @@ def shapes_folder(root: Path, count: int = PICTURES) -> Path:
 
 def timed_load(folder: Path, cache: Path) -> dict[str, float]:
     """In a fresh process: seconds to load ``folder`` (the process's own start excluded)."""
-    code = ("import json, sys, time; from cnn_core.data import load_dataset; t = time.perf_counter();"
-            " b = load_dataset(sys.argv[1], sys.argv[2]); print(json.dumps({'seconds': "
+    code = ("import json, sys, time; from cnn_core.data import load_dataset; "
+            "t = time.perf_counter(); b = load_dataset(sys.argv[1], sys.argv[2]); print(json.dumps({'seconds': "
             "time.perf_counter() - t, 'pictures': len(b.train) + len(b.test)}))")
     out = subprocess.run([sys.executable, "-c", code, str(folder), str(cache)], cwd=REPO,
                          capture_output=True, text=True, check=True, timeout=1800).stdout
