@@ -1,6 +1,6 @@
 """Section 4 of ``make bench``, image folders: how long a folder of pictures takes to load
-the first time (decoding) and the second (from the cache), each in a fresh process; and whether training
-on a folder is as fast as on a built-in dataset of the same shape.
+the first time (decoding) and the second (from the cache), each in a fresh process; and
+whether training on a folder is as fast as on a built-in dataset of the same shape.
 
 For the second, the folder holds the bundled MNIST sample's own 5,000 digits as PNG files
 (1x28x28, 4,000 train / 1,000 test either way), so the only difference is where the
