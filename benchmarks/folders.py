@@ -52,7 +52,8 @@ def shapes_folder(root: Path, count: int = PICTURES) -> Path:
 def timed_load(folder: Path, cache: Path) -> dict[str, float]:
     """In a fresh process: seconds to load ``folder`` (the process's own start excluded)."""
     code = ("import json, sys, time; from cnn_core.data import load_dataset; "
-            "t = time.perf_counter(); b = load_dataset(sys.argv[1], sys.argv[2]); print(json.dumps({'seconds': "
+            "t = time.perf_counter(); b = load_dataset(sys.argv[1], sys.argv[2]); "
+            "print(json.dumps({'seconds': "
             "time.perf_counter() - t, 'pictures': len(b.train) + len(b.test)}))")
     out = subprocess.run([sys.executable, "-c", code, str(folder), str(cache)], cwd=REPO,
                          capture_output=True, text=True, check=True, timeout=1800).stdout
