@@ -17,8 +17,8 @@ from .train.callbacks import BatchProgress, Callback, EpochMetrics, TrainerView
 from .runs.checkpoint import CheckpointError
 from .train.config import OPTIMIZERS, TrainConfig
 from .data.augment import parse_augmentation
-from .data.datasets import (DATASETS, DatasetError, ProgressFn, dataset_folder, download_dataset,
-                            is_available)
+from .data.datasets import (DATASETS, DatasetError, ProgressFn, dataset_folder, dataset_name,
+                            download_dataset, is_available)
 from .inspect.predict import ImageError, Predictor
 from .export.exporters import (ExportError, export_bundle, export_csv, export_onnx, export_tensorboard,
                      resolve_source)
@@ -183,19 +183,6 @@ def _arch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dataset_name(text: str) -> str:
-    """A built-in's name, or a folder's full path."""
-    if text in DATASETS:
-        return text
-    path = Path(text).expanduser()
-    if path.is_dir():
-        return str(path.resolve())
-    if path.exists():
-        raise UsageError(f"--dataset: {text} is a file, not a folder of class folders")
-    raise UsageError(f"--dataset: {text} is neither a dataset ({', '.join(DATASETS)}) "
-                     "nor an existing folder")
-
-
 def _predict(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise UsageError("--top: must be at least 1")
@@ -209,7 +196,10 @@ def _predict(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     given = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k) is not None}
     if "dataset" in given:
-        given["dataset"] = _dataset_name(given["dataset"])
+        try:
+            given["dataset"] = dataset_name(given["dataset"])
+        except ValueError as exc:
+            raise UsageError(f"--dataset: {exc}") from None
     if "augment" in given:
         try:
             given["augment"] = parse_augmentation(given["augment"]).text

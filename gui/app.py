@@ -7,11 +7,10 @@ or a tool leaves the process as it found it.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from cnn_core.train.config import TrainConfig
-from cnn_core.data.datasets import DATASETS
+from cnn_core.data.datasets import DATASETS, dataset_name
 from cnn_core.nn.models import MODELS
 
 from .runtime.platform_check import xcb_problem
@@ -21,13 +20,10 @@ _CONFIG_OPTIONS = ("arch", "dataset", "epochs", "batch_size", "lr", "device", "s
 
 
 def _dataset(text: str) -> str:
-    """A built-in's name, or a folder's full path."""
-    if text in DATASETS:
-        return text
-    if not os.path.isdir(text):
-        raise argparse.ArgumentTypeError(f"{text!r} is neither a dataset "
-                                         f"({', '.join(DATASETS)}) nor a folder")
-    return os.path.abspath(text)
+    try:
+        return dataset_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -74,6 +74,20 @@ def is_folder_name(name: str) -> bool:
     return isinstance(name, str) and name not in DATASETS and os.path.isabs(name)
 
 
+def dataset_name(text: str) -> str:
+    """What a person typed as a dataset -> a built-in's name, or a folder's full path;
+    ValueError says why it is neither."""
+    if text in DATASETS:
+        return text
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return str(path.resolve())
+    if path.exists():
+        raise ValueError(f"{text} is a file, not a folder of class folders")
+    raise ValueError(f"{text} is neither a dataset ({', '.join(DATASETS)}) "
+                     "nor an existing folder")
+
+
 def info_from_dict(data: dict) -> DatasetInfo:
     """The inverse of ``dataclasses.asdict`` on a :class:`DatasetInfo` (as checkpoints
     hold it)."""
