@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,16 +54,7 @@ def preview_of(bundle: DataBundle) -> DatasetPreview:
 def load_preview(state: TaskState, name: str, data_dir: Path, image_size: int, channels: int,
                  test_fraction: float) -> DatasetPreview:
     """Raises DatasetError (DecodeCancelled when cancelled) with the reason."""
-    last = 0.0
-
-    def report(done: int, total: int | None, what: str) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if now - last >= 0.1 or (total and done >= total):
-            last = now
-            state.progress(done, total or 0, what)
-
     bundle = load_dataset(name, data_dir, image_size=image_size, channels=channels,
-                          test_fraction=test_fraction, progress=report,
+                          test_fraction=test_fraction, progress=state.throttled_progress(),
                           cancel=state.cancel_event)
     return preview_of(bundle)

@@ -18,7 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from cnn_core.data.datasets import DatasetError
+from cnn_core.data.datasets import DatasetError, ProgressFn
 from cnn_core.train.trainer import TrainingError
 
 from ..runtime.torch_threads import use_one_thread
@@ -63,6 +63,20 @@ class TaskState:
     def progress(self, done: float, total: float, text: str = "") -> None:
         """``total`` 0 means unknown."""
         self._task.progressed.emit(float(done), float(total), text)
+
+    def throttled_progress(self, interval: float = 0.1) -> ProgressFn:
+        """A ``progress(done, total_or_None, what)`` for a loader that may report thousands
+        of times a second: passed on every ``interval`` seconds, and at the start and end."""
+        last = 0.0
+
+        def report(done: int, total: int | None, what: str) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= interval or (total and done >= total) or not done:
+                last = now
+                self.progress(done, total or 0, what)
+
+        return report
 
 
 class Task(QObject):
