@@ -60,6 +60,7 @@ class DataGroup(QGroupBox):
         self.fields: dict[str, tuple[QWidget, QLabel]] = {}
         self.preview_data: DatasetPreview | None = None
         self._problem: str | None = None  # why the chosen dataset cannot be used
+        self._folder_classes: tuple[str, ...] = ()  # of the chosen folder, before it is read
         self._lane = Lane("DatasetThread", self)
         self._download: Task | None = None
         self._loading: Task | None = None
@@ -145,13 +146,9 @@ class DataGroup(QGroupBox):
             return self.preview_data.info
         if not self.is_folder:
             return DATASETS[self.dataset]
-        try:
-            names = scan_folder(self.dataset).class_names
-        except DatasetError:
-            names = ("?", "?")
         size, channels = self.image_size_spin.value(), self.channels_combo.currentData() or 3
-        return DatasetInfo(self.dataset, Path(self.dataset).name, "", channels, size, names,
-                           (0.5,) * channels, (0.5,) * channels)
+        return DatasetInfo(self.dataset, Path(self.dataset).name, "", channels, size,
+                           self._folder_classes, (0.5,) * channels, (0.5,) * channels)
 
     def set_config(self, config: TrainConfig) -> None:
         if config.is_folder:
@@ -211,12 +208,18 @@ class DataGroup(QGroupBox):
         self.preview_data, self._problem = None, None
         self.preview.clear_pictures()
         self.classes.clear()
+        if self.is_folder:  # its classes now, its pictures once read
+            try:
+                self._folder_classes = scan_folder(self.dataset).class_names
+            except DatasetError:
+                self._folder_classes = ("?", "?")
         if self.is_folder and not Path(self.dataset).is_dir():
             self._problem = f"the folder {self.dataset} is not there any more"
         elif is_available(self.dataset, self.data_dir) and self._download is None:
-            values = {**{"image_size": 32, "channels": 0, "test_fraction": 0.2}, **self.values()}
-            task = Task(load_preview, self.dataset, self.data_dir, values["image_size"],
-                        values["channels"], values["test_fraction"])
+            # a built-in dataset ignores the folder settings
+            task = Task(load_preview, self.dataset, self.data_dir, self.image_size_spin.value(),
+                        self.channels_combo.currentData(),
+                        round(self.test_fraction_spin.value(), 4))
             task.progressed.connect(self._on_load_progress)
             task.succeeded.connect(self._on_loaded)
             task.failed.connect(lambda exc, t=task: self._on_load_failed(t, exc))
