@@ -1,18 +1,21 @@
-"""A zoomable view of one :class:`~cnn_core.export.render.Grid` with labels and hover text."""
+"""A zoomable view of one :class:`~cnn_core.export.render.Grid` with labels, hover text,
+clickable tiles and marks over chosen tiles."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from cnn_core.export.render import Grid
 
 MAX_TILE_LABELS = 64  # past this, only the first tile of each row is numbered
 LABEL_BACKING = QColor(255, 255, 255, 170)
+MARK_SHADE = QColor(0, 0, 0, 110)  # a marked tile stays visible, darkened
+MARK_INK = QColor("#e53935")
 
 
 class _TileLabels(pg.GraphicsObject):
@@ -52,6 +55,34 @@ class _TileLabels(pg.GraphicsObject):
         painter.restore()
 
 
+class _TileMarks(pg.GraphicsObject):
+    """A dark shade, a red frame and a red cross over each marked tile, all in one
+    ``paint`` call for the same reason as :class:`_TileLabels`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._tiles: list[QRectF] = []
+        self._rect = QRectF()
+
+    def set_tiles(self, tiles: list[QRectF], rect: QRectF) -> None:
+        self.prepareGeometryChange()
+        self._tiles, self._rect = tiles, rect
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 - Qt naming
+        return self._rect
+
+    def paint(self, painter: QPainter, *args: object) -> None:
+        pen = QPen(MARK_INK, 2)
+        pen.setCosmetic(True)  # two screen pixels, however far the view is zoomed
+        painter.setPen(pen)
+        for tile in self._tiles:
+            painter.fillRect(tile, MARK_SHADE)
+            painter.drawRect(tile)
+            painter.drawLine(tile.topLeft(), tile.bottomRight())
+            painter.drawLine(tile.topRight(), tile.bottomLeft())
+
+
 class _HoverImage(pg.ImageItem):
     def __init__(self, view: GridView) -> None:
         super().__init__(axisOrder="row-major")  # whatever the global pyqtgraph options say
@@ -65,9 +96,24 @@ class _HoverImage(pg.ImageItem):
         index = grid.tile_at(ev.pos().x(), ev.pos().y())
         self.setToolTip("" if index is None else describe(index))
 
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802 - Qt naming
+        grid = self._view.grid
+        if ev.button() != Qt.MouseButton.LeftButton or grid is None:
+            super().mouseClickEvent(ev)
+            return
+        index = grid.tile_at(ev.pos().x(), ev.pos().y())
+        if index is not None:
+            ev.accept()
+            self._view.tileClicked.emit(index)
+
 
 class GridView(pg.GraphicsLayoutWidget):
-    """Shows a rendered grid; ``describe(index)`` gives the hover text of a tile."""
+    """Shows a rendered grid; ``describe(index)`` gives the hover text of a tile.
+
+    ``tileClicked(index)``: a tile was clicked with the left button (a gap: nothing).
+    """
+
+    tileClicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None, object_name: str = "") -> None:
         super().__init__(parent)
@@ -78,6 +124,9 @@ class GridView(pg.GraphicsLayoutWidget):
         self.view = self.addViewBox(row=1, col=0, lockAspect=True, invertY=True)
         self.image = _HoverImage(self)
         self.view.addItem(self.image)
+        self.marks = _TileMarks()  # above the tiles, under their numbers
+        self.view.addItem(self.marks, ignoreBounds=True)
+        self.marked: tuple[int, ...] = ()
         self.labels = _TileLabels()
         self.view.addItem(self.labels, ignoreBounds=True)
         self.grid: Grid | None = None
@@ -96,6 +145,7 @@ class GridView(pg.GraphicsLayoutWidget):
         self.title.setText(title)
         if not same_layout:
             self._place_labels(labels)
+            self.set_marked(())  # the marked tiles belonged to another layout
             self.view.autoRange(padding=0.02)
 
     def clear_grid(self, title: str = "") -> None:
@@ -103,7 +153,27 @@ class GridView(pg.GraphicsLayoutWidget):
         self.grid, self.describe = None, None
         self.image.clear()
         self.labels.set_labels([], QRectF())
+        self.set_marked(())
         self.title.setText(title)
+
+    def set_marked(self, indices: Iterable[int]) -> None:
+        """Mark these tiles (say, switched off); kept while the grid's layout stays."""
+        grid = self.grid
+        if grid is None:
+            self.marked = ()
+            self.marks.set_tiles([], QRectF())
+            return
+        self.marked = tuple(sorted({int(i) for i in indices if 0 <= int(i) < grid.count}))
+        h, w = grid.rgba.shape[:2]
+        self.marks.set_tiles([QRectF(*map(float, grid.tile_origin(i)), grid.tile_w, grid.tile_h)
+                              for i in self.marked], QRectF(0, 0, w, h))
+
+    def tile_centre(self, index: int) -> QPoint:
+        """Where tile ``index`` is on screen, in the viewport's coordinates (tests click
+        there, as a person would)."""
+        x, y = self.grid.tile_origin(index)
+        at = self.image.mapToScene(QPointF(x + self.grid.tile_w / 2, y + self.grid.tile_h / 2))
+        return self.mapFromScene(at)
 
     def _place_labels(self, enabled: bool) -> None:
         grid = self.grid
