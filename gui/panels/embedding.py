@@ -147,6 +147,7 @@ class EmbeddingPanel(QWidget):
         self._view_key: tuple | None = None  # (points, method, layer) the view was fitted to
         self._axes = ""
         self._busy = False
+        self._previewed: int | None = None  # the test image beside the plot
         self.layer_combo.currentIndexChanged.connect(
             lambda _i: self.layerChanged.emit(self.layer))
         self.method_combo.currentIndexChanged.connect(self._on_method_changed)
@@ -156,7 +157,6 @@ class EmbeddingPanel(QWidget):
         self.scatter.sigClicked.connect(
             lambda _item, points, _ev: self.imageChosen.emit(int(points[0].data())))
         self.set_busy(False)
-        self._on_method_changed()
         self.clear(WAITING)
 
     @property
@@ -247,6 +247,8 @@ class EmbeddingPanel(QWidget):
         self.note.hide()
         self.plot.show()
         self.side.show()
+        if self._previewed is not None:  # its prediction may have changed
+            self._preview(self._previewed)
 
     def _fill_legend(self) -> None:
         """One entry per class (in two columns past ten), or the count when too many to
@@ -293,6 +295,7 @@ class EmbeddingPanel(QWidget):
             self._preview(int(points[0].data()))
 
     def _preview(self, index: int) -> None:
+        self._previewed = index
         pixmap = QPixmap.fromImage(to_qimage(self._images[index]))
         self.hover_image.setPixmap(pixmap.scaled(  # nearest neighbour: crisp pixels
             PREVIEW, PREVIEW, Qt.AspectRatioMode.KeepAspectRatio,
@@ -306,5 +309,6 @@ class EmbeddingPanel(QWidget):
         self.hover_caption.setText("\n".join(lines))
 
     def _show_hint(self) -> None:
+        self._previewed = None
         self.hover_image.hide()
         self.hover_caption.setText(HINT)

@@ -103,6 +103,8 @@ def test_hovering_a_point_shows_its_image_and_classes(qtbot, panel) -> None:
     qtbot.waitUntil(lambda: panel.hover_caption.text().startswith("test image #1"))
     assert panel.hover_caption.text() == "test image #1\ntrue zero\npredicted two (wrong)"
     assert panel.hover_image.pixmap().width() == 96  # 4x4 pixels, scaled up
+    panel.show_embedding(COORDS, INDICES, None, "t-SNE")  # the preview stays, up to date
+    assert panel.hover_caption.text() == "test image #1\ntrue zero"
 
 
 def test_set_layers_keeps_the_chosen_layer_without_a_signal(qtbot, panel) -> None:
