@@ -1,10 +1,13 @@
 """Public names kept where DESIGN.md lists them; the code lives in
 :mod:`cnn_core.inspect`."""
 
+from .inspect.activation_max import maximize_activation
 from .inspect.analysis import (confusion_from_predictions, confusion_matrix, conv_filters,
                                feature_maps, layer_health, layer_summary, predict_proba, saliency)
+from .inspect.cancel import Cancelled
 from .inspect.explain import ConvExplanation, MapPixel, explain_conv, explain_map_pixel
 
-__all__ = ["ConvExplanation", "MapPixel", "confusion_from_predictions", "confusion_matrix",
-           "conv_filters", "explain_conv", "explain_map_pixel", "feature_maps", "layer_health",
-           "layer_summary", "predict_proba", "saliency"]
+__all__ = ["Cancelled", "ConvExplanation", "MapPixel", "confusion_from_predictions",
+           "confusion_matrix", "conv_filters", "explain_conv", "explain_map_pixel",
+           "feature_maps", "layer_health", "layer_summary", "maximize_activation",
+           "predict_proba", "saliency"]
