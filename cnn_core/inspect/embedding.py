@@ -1,0 +1,109 @@
+"""Where the network puts each image: a hidden layer's activations, flattened to 2-D with
+PCA or t-SNE, so a person sees the classes pull apart as training goes on."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
+from threadpoolctl import threadpool_limits
+from torch import Tensor, nn
+
+from ..nn.models import StudioModel
+from .analysis import _device, _inference, _short, layer_summary
+from .reach import run_until
+
+METHODS = ("pca", "tsne")
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ValueError(f"unknown embedding method {method!r}; choose 'pca' or 'tsne'")
+
+
+def embedding_layers(model: StudioModel) -> list[str]:
+    """The layers whose output can be embedded, in forward order, named as
+    :func:`~cnn_core.inspect.analysis.layer_summary` names them (``conv2``, ``relu3``)."""
+    shape = (model.in_channels, model.input_size, model.input_size)
+    return [row.name for row in layer_summary(model, shape)]
+
+
+def _tap(model: StudioModel, layer_name: str | None) -> tuple[nn.Module, bool]:
+    """The module to stop at, and whether its input (rather than its output) is wanted."""
+    if layer_name is None:
+        linears = [m for m in model.classifier.modules() if isinstance(m, nn.Linear)]
+        if not linears:
+            raise ValueError("the network's classifier has no linear layer")
+        return linears[-1], True
+    leaves = {_short(name): m for name, m in model.named_modules()
+              if m is not model and next(m.children(), None) is None}
+    if layer_name not in leaves:
+        raise ValueError(f"no layer {layer_name!r} (the network has {', '.join(leaves)})")
+    return leaves[layer_name], False
+
+
+def hidden_activations(model: StudioModel, images: Tensor, layer_name: str | None = None,
+                       batch_size: int = 500) -> np.ndarray:
+    """float32 (N, D): each image's representation at ``layer_name``'s output, flattened;
+    with None, the input of the classifier's last linear layer (the last hidden one).
+
+    The forward pass stops at that layer, in eval mode, and the model is left as it was.
+    """
+    module, inputs = _tap(model, layer_name)
+    device = _device(model)
+    with _inference(model):
+        parts = [run_until(model, module, images[i:i + batch_size].to(device), inputs=inputs)
+                 .flatten(1).float().cpu() for i in range(0, len(images), batch_size) or [0]]
+    return torch.cat(parts).numpy()
+
+
+def project(features: np.ndarray, method: str = "pca", seed: int = 0,
+            threads: int = 1) -> np.ndarray:
+    """float32 (N, 2) coordinates of the rows of ``features`` (N, D).
+
+    PCA, or t-SNE (PCA start, perplexity scaled down for small N), on at most ``threads``
+    threads so a GUI keeps a core. Points that cannot be told apart (fewer than two, or no
+    spread) sit at the origin; t-SNE needs three points, so it falls back to PCA below.
+    Raises ValueError for an unknown method or activations that are not finite (training
+    has diverged).
+    """
+    _check_method(method)
+    x = np.asarray(features, dtype=np.float32)
+    n = len(x)
+    if n < 2:
+        return np.zeros((n, 2), np.float32)
+    x = x.reshape(n, -1)
+    if not np.isfinite(x).all():
+        raise ValueError("the activations are not all finite numbers; has training diverged?")
+    if not np.ptp(x, axis=0).any():
+        return np.zeros((n, 2), np.float32)
+    if x.shape[1] < 2:  # a zero column changes no distance and gives PCA its second axis
+        x = np.pad(x, ((0, 0), (0, 2 - x.shape[1])))
+    with threadpool_limits(limits=max(1, threads)):
+        if method == "tsne" and n >= 3:
+            reducer = TSNE(2, init="pca", random_state=seed,
+                           perplexity=min(30.0, max(2.0, (n - 1) / 3)))
+        else:
+            reducer = PCA(2, random_state=seed)
+        return reducer.fit_transform(x).astype(np.float32)
+
+
+def embed(model: StudioModel, images: Tensor, method: str = "pca",
+          layer_name: str | None = None, seed: int = 0, threads: int = 1) -> np.ndarray:
+    """float32 (N, 2): :func:`project` of :func:`hidden_activations`."""
+    _check_method(method)
+    return project(hidden_activations(model, images, layer_name), method, seed, threads)
+
+
+def align_signs(coords: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``coords`` with each axis negated where it runs against ``reference``'s same axis
+    (negative correlation): PCA's axes have no fixed sign, and an animation from epoch to
+    epoch should not flip. Returned unchanged when the two differ in shape."""
+    coords = np.asarray(coords)
+    reference = np.asarray(reference)
+    if coords.shape != reference.shape or coords.ndim != 2:
+        return coords
+    centred = coords - coords.mean(axis=0)
+    agreement = (centred * (reference - reference.mean(axis=0))).sum(axis=0)
+    return np.where(agreement < 0, -coords, coords).astype(coords.dtype)
