@@ -31,7 +31,8 @@ from .gui_overhead import LIMIT, Comparison, compare
 from .run_folder import FIRST_EPOCH, LAST_EPOCH, BenchError
 
 SECTIONS = ("engine", "window", "panels", "folders")
-PANELS = ("Filters", "Feature maps", "Draw", "Errors", "Saliency", "Layer health")
+PANELS = ("Filters", "Preferred inputs", "Feature maps", "Draw", "Errors", "Embedding",
+          "Ablation", "Saliency", "Layer health")
 STALL_EPOCHS = 2  # the stall probe's own run: start-up, an epoch end and the run's end
 # --versus: what section 2 compares the CLI with (its column name, how it is run)
 OTHERS = {"window": ("window", launch.window), "cli": ("CLI #2", launch.cli),

@@ -21,7 +21,8 @@ from cnn_core.data.augment import augment_batch, parse_augmentation
 from cnn_core.data.bundle import DatasetInfo, Split
 from cnn_core.data.datasets import DataBundle, load_dataset
 from cnn_core.train.config import TrainConfig
-from cnn_core.train.trainer import Trainer, evaluate
+from cnn_core.train.evaluation import evaluate
+from cnn_core.train.trainer import Trainer
 
 SETTINGS = ("", "shift=3,rotate=12")
 # test variations: name -> the changes, made once with a fixed seed

@@ -18,12 +18,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QPoint, Qt, QTimer  # noqa: E402 - after the platform is chosen
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QTabWidget, QWidget  # noqa: E402
+from PySide6.QtWidgets import (QApplication, QComboBox, QLabel, QPushButton,  # noqa: E402
+                               QTabWidget, QWidget)
 
 from benchmarks.run_folder import ENDED, find_run, status  # noqa: E402
 from benchmarks.stall_probe import StallProbe  # noqa: E402
 
 POLL_MS = 250
+# Views that live inside a tab, shown by a choice there: (tab, combo, index)
+VIEWS = {"Preferred inputs": ("Filters", "filterShowCombo", 1)}
+SWITCHED_OFF = (0, 1, 2)  # Ablation: the filters clicked off once the layer's grid appears
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -48,6 +52,7 @@ class Driver:
         self.poll.timeout.connect(self._check)
         self.window: QWidget | None = None
         self.next_image: QPushButton | None = None  # Feature maps: pressed once images arrive
+        self.filters_to_switch_off: QWidget | None = None  # Ablation: clicked once drawn
         self.outcome = "the run never started"
 
     def begin(self) -> None:
@@ -73,11 +78,15 @@ class Driver:
     def _show_panel(self, title: str) -> bool:
         tabs = self._child(QTabWidget, "panelTabs")
         titles = [tabs.tabText(i).replace("&", "") for i in range(tabs.count())]
-        if title not in titles:
+        tab, combo, choice = VIEWS.get(title, (title, None, 0))
+        if tab not in titles:
             self._quit(f"no panel {title!r}; the tabs are {titles}")
             return False
-        tabs.setCurrentIndex(titles.index(title))
+        tabs.setCurrentIndex(titles.index(tab))
         page = tabs.currentWidget()
+        if combo is not None:
+            self._child(QComboBox, combo).setCurrentIndex(choice)
+        self.filters_to_switch_off = page.findChild(QWidget, "ablationFilters")
         canvas = page.findChild(QWidget, "drawingCanvas")
         if canvas is not None:
             draw_a_stroke(canvas)
@@ -90,6 +99,12 @@ class Driver:
         if self.next_image is not None and self._test_images_shown():
             QTest.mouseClick(self.next_image, Qt.MouseButton.LeftButton)  # not the probe image
             self.next_image = None
+        grid = self.filters_to_switch_off
+        if grid is not None and grid.grid is not None:
+            for index in SWITCHED_OFF:
+                QTest.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton,
+                                 pos=grid.tile_centre(index))
+            self.filters_to_switch_off = None
         run = find_run(self.runs)
         state = status(run) if run is not None else None
         if state in ENDED and self._child(QPushButton, "startButton").isEnabled():

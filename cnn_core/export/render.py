@@ -94,16 +94,27 @@ def render_grid(tiles: np.ndarray, cols: int | None = None, pad: int = 1,
                 table: np.ndarray = DIVERGING, per_tile: bool = False,
                 signed: bool = True) -> Grid:
     """``tiles``: (n, h, w) scalars (coloured through ``table``) or (n, h, w, 3) colour."""
+    return lay_out(colour(tiles, table, per_tile, signed), cols, pad)
+
+
+def colour(tiles: np.ndarray, table: np.ndarray = DIVERGING, per_tile: bool = False,
+           signed: bool = True) -> np.ndarray:
+    """(n, h, w) scalars through ``table``, or (n, h, w, 3) colour scaled into 0..255, as
+    (n, h, w, 4) uint8 RGBA tiles."""
     n, h, w = tiles.shape[:3]
+    if tiles.ndim == 4:
+        unit = to_unit(tiles, per_tile, signed=False)
+        return np.concatenate([(unit * 255).round().astype(np.uint8),
+                               np.full((n, h, w, 1), 255, np.uint8)], axis=-1)
+    unit = to_unit(tiles, per_tile, signed)
+    return table[np.clip(np.rint(unit * 255), 0, 255).astype(np.uint8)]
+
+
+def lay_out(rgba: np.ndarray, cols: int | None = None, pad: int = 1) -> Grid:
+    """(n, h, w, 4) uint8 tiles, already coloured, in rows of ``cols`` on the background."""
+    n, h, w = rgba.shape[:3]
     cols = cols or grid_columns(n)
     rows = max(1, math.ceil(n / cols))
-    if tiles.ndim == 4:  # already colour: scale into 0..1 and add alpha
-        unit = to_unit(tiles, per_tile, signed=False)
-        rgba = np.concatenate([(unit * 255).round().astype(np.uint8),
-                               np.full((n, h, w, 1), 255, np.uint8)], axis=-1)
-    else:
-        unit = to_unit(tiles, per_tile, signed)
-        rgba = table[np.clip(np.rint(unit * 255), 0, 255).astype(np.uint8)]
     out = np.empty((rows * (h + pad) - pad, cols * (w + pad) - pad, 4), np.uint8)
     out[:] = BACKGROUND
     for i in range(n):

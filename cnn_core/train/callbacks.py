@@ -121,6 +121,7 @@ class TrainerView(Protocol):
     changes: list[SettingsChange]
     test_predictions: Tensor | None  # the last evaluation's, for every test image
     test_confidence: Tensor | None
+    test_losses: Tensor | None  # each test image's cross-entropy
 
     @property
     def lr(self) -> float: ...

@@ -7,7 +7,6 @@ import math
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -16,8 +15,9 @@ from torch import Tensor, nn
 from .callbacks import (BatchProgress, Callback, EpochMetrics, FitResult, RunStatus,
                         SettingsChange)
 from .config import TrainConfig, resolve_device
+from .evaluation import EvalResult, evaluate
 from ..data.augment import augment_batch, parse_augmentation
-from ..data.datasets import DataBundle, Split
+from ..data.datasets import DataBundle
 from ..nn.models import StudioModel, build_model
 
 # Settings that may change while a run is paused; everything else fixes what the run is.
@@ -39,39 +39,6 @@ def make_optimizer(config: TrainConfig, params: Iterable[nn.Parameter],
         return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, **fast)
     return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
                            weight_decay=config.weight_decay, **fast)
-
-
-@dataclass
-class EvalResult:
-    loss: float
-    accuracy: float
-    predictions: Tensor  # (N,) predicted class of every image, on the split's device
-    confidence: Tensor  # (N,) the probability the model gave its prediction
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, split: Split, criterion: nn.Module,
-             batch_size: int = 1000) -> EvalResult:
-    """Mean loss and accuracy over a split, in eval mode, keeping every prediction (for
-    the confusion matrix); one device sync at the end."""
-    was_training = model.training
-    model.eval()
-    device = split.labels.device
-    loss_sum = torch.zeros((), device=device)
-    predictions = torch.empty(len(split), dtype=torch.int64, device=device)
-    confidence = torch.empty(len(split), device=device)
-    for start in range(0, len(split), batch_size):
-        x = split.images[start:start + batch_size]
-        y = split.labels[start:start + batch_size]
-        logits = model(x)
-        loss_sum += criterion(logits, y) * len(y)
-        conf, pred = torch.softmax(logits.float(), dim=1).max(dim=1)
-        predictions[start:start + len(y)] = pred
-        confidence[start:start + len(y)] = conf
-    model.train(was_training)
-    n = max(len(split), 1)
-    correct = (predictions == split.labels).sum()
-    return EvalResult(loss_sum.item() / n, correct.item() / n, predictions, confidence)
 
 
 class Trainer:
@@ -127,6 +94,7 @@ class Trainer:
         # the last evaluation's prediction and confidence for every test image
         self.test_predictions: Tensor | None = None
         self.test_confidence: Tensor | None = None
+        self.test_losses: Tensor | None = None
 
     # -- controls (any thread) -----------------------------------------------------------
 
@@ -319,7 +287,7 @@ class Trainer:
         train_loss = float(loss_sum) / n
         result = evaluate(model, self.data.test, self.criterion)
         test_loss, test_acc = result.loss, result.accuracy
-        self.test_predictions, self.test_confidence = result.predictions, result.confidence
+        self.keep_evaluation(result)
         lr = self.lr
         self.scheduler.step()
         self.epoch = epoch
@@ -341,6 +309,11 @@ class Trainer:
 
     def _restore_state(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
+
+    def keep_evaluation(self, result: EvalResult) -> None:
+        """Remember the test set's predictions, for the views that explain the accuracy."""
+        self.test_predictions, self.test_confidence = result.predictions, result.confidence
+        self.test_losses = result.losses
 
     @property
     def model_meta(self) -> dict[str, Any]:

@@ -94,7 +94,8 @@ class EmbeddingPanel(QWidget):
         bar.addStretch(0)  # takes the room instead when the text is hidden
         self.caption = QLabel(objectName="embeddingCaption", wordWrap=True)
 
-        self.plot = pg.PlotWidget(objectName="embeddingPlot")
+        self.plot = pg.PlotWidget()
+        self.plot.setObjectName("embeddingPlot")
         self.plot.setBackground("w")
         self.scatter = pg.ScatterPlotItem(hoverable=True, tip=None,
                                           hoverPen=pg.mkPen("#000", width=2))

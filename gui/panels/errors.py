@@ -1,35 +1,30 @@
-"""Where the network goes wrong: the confusion matrix on the test set after each epoch.
-A click on a cell lists its images, the most confident first (so the worst mistakes,
-confidently wrong, lead); a click on an image inspects it."""
+"""Where the network goes wrong, after each epoch: the confusion matrix on the test set and
+the per-class report beside it, and the hardest images.
+
+A click on a cell (or on a class of the report) lists its images, the most confident
+first, so the worst mistakes, confidently wrong, lead; a click on an image inspects it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
-from PySide6.QtWidgets import (QAbstractScrollArea, QHBoxLayout, QHeaderView, QLabel,
-                               QListWidget, QListWidgetItem, QSplitter, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QAbstractScrollArea, QFileDialog, QHBoxLayout, QHeaderView,
+                               QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
+                               QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from cnn_core.inspect.analysis import confusion_from_predictions
+from cnn_core.inspect.class_report import class_report
 
-THUMB = 56
+from ..widgets.thumbnails import ICON, thumbnail
+from .class_report import ClassReportTable, row_label
+from .top_losses import TopLossesList
+
 LIST_WIDTH = 150  # the list of a cell's images: two columns of thumbnails
 DETAIL_SHARE = 10_000  # splitter size for the detail: all the room the others leave
-
-
-def row_label(index: int, name: str) -> str:
-    """A true class as a row says it: its name, after its number when the name is not one."""
-    return name if name == str(index) else f"{index} {name}"
-
-
-def thumbnail(image: np.ndarray) -> QIcon:
-    """(H, W, C) uint8 -> an icon, scaled up without blurring."""
-    h, w, c = image.shape
-    data = np.ascontiguousarray(image[..., 0] if c == 1 else image)
-    fmt = QImage.Format.Format_Grayscale8 if c == 1 else QImage.Format.Format_RGB888
-    qimage = QImage(data.data, w, h, data.strides[0], fmt).copy()
-    return QIcon(QPixmap.fromImage(qimage).scaled(THUMB, THUMB))
 
 
 class ErrorsPanel(QWidget):
@@ -55,22 +50,40 @@ class ErrorsPanel(QWidget):
         self.title = QLabel("The confusion matrix appears after the first epoch.", wordWrap=True)
         self.list = QListWidget(objectName="misclassifiedList")
         self.list.setViewMode(QListWidget.ViewMode.IconMode)
-        self.list.setIconSize(QSize(THUMB, THUMB))
+        self.list.setIconSize(QSize(ICON, ICON))
         self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.list.setMinimumWidth(LIST_WIDTH)
-        self.list_title = QLabel("Click a cell of the matrix.", wordWrap=True)
+        self.list_title = QLabel("Click a cell of the matrix, or a class in Per class.",
+                                 wordWrap=True)
         self.detail = QWidget()  # filled by the window: saliency and feature maps
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.addWidget(self.title)
-        left_layout.addWidget(self.table, 1)
-        middle = QWidget()
-        middle_layout = QVBoxLayout(middle)
-        middle_layout.addWidget(self.list_title)
-        middle_layout.addWidget(self.list, 1)
+        self.report = ClassReportTable()
+        self.csv_button = QPushButton("Export CSV…", objectName="classReportCsv")
+        self.csv_button.setToolTip("Save the class report as a CSV file")
+        self.csv_button.clicked.connect(self._export_csv)
+        self.hardest = TopLossesList()
+        matrix_page = QWidget()
+        matrix_layout = QVBoxLayout(matrix_page)
+        matrix_layout.addWidget(self.title)
+        matrix_layout.addWidget(self.table, 1)
+        report_page = QWidget()
+        report_layout = QVBoxLayout(report_page)
+        report_layout.addWidget(self.report, 1)
+        report_layout.addWidget(self.csv_button, 0, Qt.AlignmentFlag.AlignRight)
+        # the matrix and the report read the same predictions: one place, two pages
+        self.left_tabs = QTabWidget(objectName="errorsLeftTabs", documentMode=True)
+        self.left_tabs.addTab(matrix_page, "Confusion matrix")
+        self.left_tabs.addTab(report_page, "Per class")
+        listed_page = QWidget()
+        listed_layout = QVBoxLayout(listed_page)
+        listed_layout.addWidget(self.list_title)
+        listed_layout.addWidget(self.list, 1)
+        self.list_tabs = QTabWidget(objectName="errorsListTabs", documentMode=True)
+        self.list_tabs.addTab(listed_page, "Picked")
+        self.list_tabs.addTab(self.hardest, "Hardest")
+        self.list_tabs.setTabToolTip(1, "The test images of highest loss, hardest first")
         self.splitter = QSplitter()
-        self.splitter.addWidget(left)
-        self.splitter.addWidget(middle)
+        self.splitter.addWidget(self.left_tabs)
+        self.splitter.addWidget(self.list_tabs)
         self.splitter.addWidget(self.detail)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(2, 1)
@@ -87,23 +100,27 @@ class ErrorsPanel(QWidget):
         self._predictions = np.zeros(0, np.int64)
         self._confidence = np.zeros(0, np.float32)
         self._class_names: tuple[str, ...] = ()
-        self._cell: tuple[int, int] | None = None
+        self._picked: tuple[int, int | None] | None = None  # a cell, or (class, None)
         self.table.cellClicked.connect(self.show_cell)
         self.list.itemClicked.connect(
             lambda item: self.imageSelected.emit(int(item.data(Qt.ItemDataRole.UserRole))))
+        self.hardest.imageSelected.connect(self.imageSelected)
+        self.report.classClicked.connect(self.show_class)
 
     def set_test_set(self, images: np.ndarray, labels: np.ndarray,
                      class_names: tuple[str, ...]) -> None:
         self._images, self._labels, self._class_names = images, labels, class_names
-        self.matrix, self._cell = None, None
+        self.matrix, self._picked = None, None
         self.table.clear()
         self.table.setRowCount(0)
         self.list.clear()
+        self.hardest.clear()
+        self.report.source.setRowCount(0)
         self.listed = []
         self.title.setText("The confusion matrix appears after the first epoch.")
 
-    def set_predictions(self, epoch: int, predictions: np.ndarray,
-                        confidence: np.ndarray) -> None:
+    def set_predictions(self, epoch: int, predictions: np.ndarray, confidence: np.ndarray,
+                        losses: np.ndarray) -> None:
         self._predictions, self._confidence = predictions, confidence
         k = len(self._class_names)
         self.matrix = m = confusion_from_predictions(self._labels, predictions, k)
@@ -136,8 +153,15 @@ class ErrorsPanel(QWidget):
         self.title.setText(f"Epoch {epoch}: {int(np.trace(m)):,} of {total:,} test images right "
                            f"({np.trace(m) / max(total, 1):.2%}). Rows: true class; columns: "
                            "predicted.")
-        if self._cell is not None:
-            self.show_cell(*self._cell)
+        self.report.set_report(class_report(self._labels, predictions, k), self._class_names)
+        self.hardest.set_losses(self._images, self._labels, predictions, confidence, losses,
+                                self._class_names)
+        if self._picked is not None:
+            true_class, predicted = self._picked
+            if predicted is None:
+                self.show_class(true_class)
+            else:
+                self.show_cell(true_class, predicted)
 
     def _fit_table(self) -> None:
         """Keep the matrix pane as wide as every column needs (a splitter would squeeze it)."""
@@ -151,20 +175,47 @@ class ErrorsPanel(QWidget):
         k = len(self._class_names)
         if self.matrix is None or predicted >= k:
             return
-        self._cell = (true_class, predicted)
-        idx = np.flatnonzero((self._labels == true_class) & (self._predictions == predicted))
+        self._picked = (true_class, predicted)
+        names = self._class_names
+        what = "right" if true_class == predicted else "wrong"
+        self._list((self._labels == true_class) & (self._predictions == predicted),
+                   f"of {names[true_class]} predicted as {names[predicted]} ({what})")
+
+    def show_class(self, true_class: int) -> None:
+        """List the mistakes on one true class, the most confident first."""
+        if self.matrix is None:
+            return
+        self._picked = (true_class, None)
+        self._list((self._labels == true_class) & (self._predictions != true_class),
+                   f"of {self._class_names[true_class]} predicted as another class")
+
+    def _list(self, chosen: np.ndarray, what: str) -> None:
+        idx = np.flatnonzero(chosen)
         idx = idx[np.argsort(-self._confidence[idx], kind="stable")]
         self.listed = [int(i) for i in idx]
         self.list.clear()
+        names = self._class_names
         for i in self.listed:
             item = QListWidgetItem(thumbnail(self._images[i]), f"{self._confidence[i]:.0%}")
             item.setData(Qt.ItemDataRole.UserRole, i)
-            item.setToolTip(f"test image #{i}: true {self._class_names[true_class]}, "
-                            f"predicted {self._class_names[predicted]} with "
-                            f"{self._confidence[i]:.1%}")
+            item.setToolTip(f"test image #{i}: true {names[self._labels[i]]}, predicted "
+                            f"{names[self._predictions[i]]} with {self._confidence[i]:.1%}")
             self.list.addItem(item)
-        what = "right" if true_class == predicted else "wrong"
-        self.list_title.setText(
-            f"{len(idx)} image{'' if len(idx) == 1 else 's'} of {self._class_names[true_class]} "
-            "predicted as "
-            f"{self._class_names[predicted]} ({what}), most confident first. Click one.")
+        self.list_title.setText(f"{len(idx)} image{'' if len(idx) == 1 else 's'} {what}, most "
+                                "confident first. Click one.")
+        self.list_tabs.setCurrentIndex(0)
+
+    def _export_csv(self) -> None:
+        if self.report.report is None:
+            QMessageBox.information(self, "No class report yet",
+                                    "The class report appears after the first epoch.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export the class report",
+                                              str(Path.home() / "class-report.csv"),
+                                              "CSV files (*.csv)")
+        if path:
+            try:
+                self.report.save_csv(path)
+            except OSError as exc:
+                QMessageBox.warning(self, "Could not save the class report",
+                                    f"{path}: {exc.strerror or exc}")

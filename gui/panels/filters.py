@@ -1,24 +1,37 @@
-"""The learned kernels of any conv layer, as a grid that updates while training."""
+"""The learned kernels of any conv layer, as a grid that updates while training, or what
+each of its filters wants to see (its preferred input)."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout,
+                               QWidget)
 
 from cnn_core.export.render import MEAN, Grid, filter_grid, grid_columns
 
 from ..widgets.grid_view import GridView
 from ..widgets.panel_parts import empty_note
+from .preferred_inputs import PreferredInputsView
 
 NO_CONV = ("This network has no conv layer, so it has no filters to show: its linear "
            "layers read the pixels directly. Add a conv2d layer to watch filters learn.")
 
 
 class FiltersPanel(QWidget):
-    """``filterLayerCombo`` picks the layer; ``filtersView`` draws one tile per kernel."""
+    """``filterLayerCombo`` picks the layer; ``filtersView`` draws one tile per kernel, or
+    ``activationMaxView`` one preferred input per filter: ``preferredWanted`` asks for
+    them (the layer or the choice changed)."""
+
+    preferredWanted = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.show_combo = QComboBox(objectName="filterShowCombo")
+        self.show_combo.addItem("weights", False)
+        self.show_combo.addItem("preferred inputs", True)
+        self.show_combo.setToolTip("Weights: the kernels themselves. Preferred inputs: for each "
+                                   "filter, the input that excites it most.")
         self.layer_combo = QComboBox(objectName="filterLayerCombo")
         self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.channel_combo = QComboBox(objectName="filterChannelCombo")
@@ -35,6 +48,8 @@ class FiltersPanel(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Layer"))
         bar.addWidget(self.layer_combo)
+        bar.addWidget(QLabel("Show"))
+        bar.addWidget(self.show_combo)
         bar.addWidget(QLabel("Input channel"))
         bar.addWidget(self.channel_combo)
         bar.addWidget(self.scale_combo)
@@ -47,7 +62,11 @@ class FiltersPanel(QWidget):
         views.setContentsMargins(0, 0, 0, 0)
         views.addWidget(self.view, 1)
         views.addWidget(self.compare_view, 1)
-        layout.addWidget(self.views, 1)
+        self.preferred = PreferredInputsView()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.views)
+        self.pages.addWidget(self.preferred)
+        layout.addWidget(self.pages, 1)
         self.note = empty_note("filtersEmpty")
         self.note.setText(NO_CONV)
         self.note.hide()
@@ -58,6 +77,22 @@ class FiltersPanel(QWidget):
         self.layer_combo.currentIndexChanged.connect(self._on_layer_changed)
         self.channel_combo.currentIndexChanged.connect(self.redraw)
         self.scale_combo.currentIndexChanged.connect(self.redraw)
+        self.show_combo.currentIndexChanged.connect(self._on_show_changed)
+
+    @property
+    def showing_preferred(self) -> bool:
+        return bool(self.show_combo.currentData())
+
+    def _enable_weight_choices(self) -> None:
+        weights = bool(self.filters) and not self.showing_preferred
+        self.channel_combo.setEnabled(weights)
+        self.scale_combo.setEnabled(weights)
+
+    def _on_show_changed(self) -> None:
+        self.pages.setCurrentWidget(self.preferred if self.showing_preferred else self.views)
+        self._enable_weight_choices()
+        if self.showing_preferred:
+            self.preferredWanted.emit()
 
     @property
     def grid(self) -> Grid | None:
@@ -70,10 +105,10 @@ class FiltersPanel(QWidget):
                           [(n, w.shape) for n, w in filters.items()] !=
                           [(n, w.shape) for n, w in self.filters.items()])
         self.rgb_input, self.caption = rgb_input, caption
-        self.views.setVisible(bool(filters))
+        self.pages.setVisible(bool(filters))
         self.note.setVisible(not filters)
-        for combo in (self.layer_combo, self.channel_combo, self.scale_combo):
-            combo.setEnabled(bool(filters))
+        self.layer_combo.setEnabled(bool(filters))
+        self.show_combo.setEnabled(bool(filters))
         names = list(filters)
         if layout_changed:
             current = self.layer_combo.currentText()
@@ -91,6 +126,7 @@ class FiltersPanel(QWidget):
         else:
             self.filters = filters
             self.redraw()
+        self._enable_weight_choices()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
         super().resizeEvent(event)
@@ -119,6 +155,8 @@ class FiltersPanel(QWidget):
             self.channel_combo.addItem(str(c), c)
         self.channel_combo.blockSignals(False)
         self.redraw()
+        if self.showing_preferred:
+            self.preferredWanted.emit()
 
     def redraw(self) -> None:
         name = self.current_layer()

@@ -1,13 +1,15 @@
-"""The views inside the network: filters, feature maps, drawing, predictions of picture
-files, errors, saliency, layer health and the convolution explainer, with the time-lapse
-that scrubs through the run.
+"""The views inside the network: filters (and what they want to see), feature maps,
+drawing, predictions of picture files, errors (with the class report and the hardest
+images), the embedding, filters switched off, saliency, layer health and the convolution
+explainer, with the time-lapse that scrubs through the run.
 
 ``InsideViews`` only reacts to what the session reports (run info, snapshots, per-epoch
 details). Work that needs the network -- feature maps of any image, the
 drawing's prediction, saliency, a feature-map pixel taken apart -- goes to the
 ``InferenceClient`` thread, on a CPU copy of the latest weights (the explainer: of the
 time-lapse moment shown). Picture files a person asks about go to the Predictions tab,
-which has a thread of its own. Only the visible tab is drawn; the others catch up when shown.
+which has a thread of its own; the slower analyses to :class:`DeeperViews`' lanes. Only the
+visible tab is drawn; the others catch up when shown.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ..session.timelapse import TimeLapse
 from ..session.run_session import RunSession
 from ..training.messages import EpochDetails, RunInfo, Snapshot
 from .conv_explainer import ConvExplainerPanel
+from .deeper_views import DeeperViews
 from .drawing import DrawingPanel
 from .errors import ErrorsPanel
 from .feature_maps import FeatureMapsPanel
@@ -51,6 +54,8 @@ class InsideViews(QWidget):
         self.health_panel = LayerHealthPanel()
         self.explainer_panel = ConvExplainerPanel()
         self.predictions_panel = PredictionsPanel(session)
+        self.timelapse = TimeLapse()
+        self.deeper = DeeperViews(self.filters_panel, self.timelapse, self)
         # the Errors tab's detail: the clicked image's saliency and feature maps
         self.errors_saliency = SaliencyPanel(view_name="errorsSaliencyView", probabilities=False)
         self.errors_maps = FeatureMapsPanel(view_name="errorsFeatureMaps", browser=False)
@@ -66,6 +71,8 @@ class InsideViews(QWidget):
                              (self.drawing_panel, "Draw"),
                              (self.predictions_panel, "Predictions"),
                              (self.errors_panel, "Errors"),
+                             (self.deeper.embedding, "Embedding"),
+                             (self.deeper.ablation, "Ablation"),
                              (self.saliency_panel, "Saliency"),
                              (self.health_panel, "Layer health"),
                              (self.explainer_panel, "Convolution")):
@@ -76,8 +83,11 @@ class InsideViews(QWidget):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.timelapse_bar)
         self.setAcceptDrops(True)  # picture files; the window takes checkpoints and folders
+        self.tabs.setTabToolTip(self.tabs.indexOf(self.deeper.embedding),
+                                "Where the test images land: their activations in 2-D")
+        self.tabs.setTabToolTip(self.tabs.indexOf(self.deeper.ablation),
+                                "Switch filters off and see what the network loses")
 
-        self.timelapse = TimeLapse()
         self.inference = InferenceClient(self)
         self.info: RunInfo | None = None
         self.details: EpochDetails | None = None
@@ -88,6 +98,8 @@ class InsideViews(QWidget):
         self.tabs.currentChanged.connect(lambda _i: self.render())
         self.timelapse_bar.momentChanged.connect(lambda _i, _j: self.render())
         self.feature_maps_panel.imageChosen.connect(self._on_image_chosen)
+        self.filters_panel.preferredWanted.connect(self.render)
+        self.deeper.imageChosen.connect(self.inspect_test_image)
         self.errors_panel.imageSelected.connect(self._on_error_image)
         self.drawing_panel.inputChanged.connect(self._on_drawing)
         self.saliency_panel.targetChanged.connect(lambda _t: self._request_saliency())
@@ -112,6 +124,7 @@ class InsideViews(QWidget):
         self.health_panel.clear()
         self._inspected = ("test", PROBE)
         self._errors_epoch, self._errors_image = -1, None
+        self.deeper.start(info)
         drawable = info.dataset.in_channels == 1
         self.drawing_panel.setEnabled(drawable)
         self.drawing_panel.note.setText(
@@ -126,6 +139,7 @@ class InsideViews(QWidget):
                            snap.state)
         self.timelapse_bar.set_moments([f"epoch {m.progress:.2f}" for m in self.timelapse])
         self.inference.set_weights(self.info.model_meta, snap.state)
+        self.deeper.add_snapshot(snap)
         self.render()
 
     def _on_details(self, details: EpochDetails) -> None:
@@ -159,7 +173,13 @@ class InsideViews(QWidget):
             if details is not None and self._errors_epoch != details.epoch:
                 self._errors_epoch = details.epoch
                 self.errors_panel.set_predictions(details.epoch, details.predictions,
-                                                  details.confidence)
+                                                  details.confidence, details.losses)
+        elif panel is self.deeper.embedding:
+            bar = self.timelapse_bar
+            self.deeper.show_embedding(None if bar.live or not len(self.timelapse)
+                                       else self.timelapse[bar.index].progress)
+        elif panel is self.deeper.ablation:
+            self.deeper.show_ablation()
         elif panel is self.saliency_panel:
             self._request_saliency()
         elif panel is self.health_panel:
@@ -179,6 +199,8 @@ class InsideViews(QWidget):
         bar, rgb = self.timelapse_bar, self.info.dataset.in_channels == 3
         self.filters_panel.set_filters(self.timelapse[bar.index].filters, rgb_input=rgb,
                                        caption=self._moment_caption(bar.index))
+        if self.filters_panel.showing_preferred:
+            self.deeper.show_preferred(bar.index, bar.live)
         compare = bar.compare_index
         self.filters_panel.set_compare(
             self.timelapse[compare].filters if compare >= 0 else None,
@@ -213,6 +235,12 @@ class InsideViews(QWidget):
         self._inspected = ("test", index)
         if self.tabs.currentWidget() is self.feature_maps_panel:
             self._render_feature_maps()
+
+    def inspect_test_image(self, index: int) -> None:
+        """Show test image ``index`` in the feature maps (and the saliency view)."""
+        self._inspected = ("test", index)
+        self.feature_maps_panel.show_index(index)
+        self.tabs.setCurrentWidget(self.feature_maps_panel)
 
     def _on_error_image(self, index: int) -> None:
         self._inspected = ("test", index)
@@ -324,5 +352,6 @@ class InsideViews(QWidget):
         return export_frames(frames, path)
 
     def shutdown(self) -> None:
+        self.deeper.shutdown()
         self.inference.shutdown()
         self.predictions_panel.shutdown()

@@ -86,7 +86,8 @@ class Bridge(Callback):
         health = layer_health(trainer.model, probe.images[:PROBE_BATCH],
                               probe.labels[:PROBE_BATCH])
         self.emit(EpochDetails(epoch, trainer.test_predictions.cpu().numpy(),
-                               trainer.test_confidence.float().cpu().numpy(), health))
+                               trainer.test_confidence.float().cpu().numpy(),
+                               trainer.test_losses.float().cpu().numpy(), health))
 
     def snapshot(self, trainer: Trainer, epoch: int, progress: float) -> None:
         self._last_snapshot = time.monotonic()

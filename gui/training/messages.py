@@ -56,4 +56,5 @@ class EpochDetails:
     epoch: int
     predictions: np.ndarray  # (N,) int64
     confidence: np.ndarray  # (N,) float32
+    losses: np.ndarray  # (N,) float32, each image's cross-entropy
     health: LayerHealth

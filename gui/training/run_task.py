@@ -15,7 +15,8 @@ from cnn_core.runs.store import read_snapshots
 from cnn_core.train.callbacks import RunStatus
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import Continuation, RunKind, launch
-from cnn_core.train.trainer import Trainer, evaluate
+from cnn_core.train.evaluation import evaluate
+from cnn_core.train.trainer import Trainer
 
 from ..runtime.torch_threads import use_training_threads
 from ..threads.tasks import TaskState
@@ -98,8 +99,7 @@ def _show(trainer: Trainer, bridge: Bridge, continuation: Continuation | None,
     if run is not None:
         _replay(trainer, run, bridge, state)
     bridge.snapshot(trainer, trainer.epoch, float(trainer.epoch))
-    result = evaluate(trainer.model, trainer.data.test, trainer.criterion)
-    trainer.test_predictions, trainer.test_confidence = result.predictions, result.confidence
+    trainer.keep_evaluation(evaluate(trainer.model, trainer.data.test, trainer.criterion))
     bridge.details(trainer, trainer.epoch)
 
 

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QWidget
 
 TILE = 40
 CAPTION = 12
+ICON = 56  # a listed image (errors, the hardest images)
 
 
 def to_qimage(picture: np.ndarray) -> QImage:
@@ -19,6 +20,11 @@ def to_qimage(picture: np.ndarray) -> QImage:
     h, w, c = picture.shape
     fmt = QImage.Format.Format_RGB888 if c == 3 else QImage.Format.Format_Grayscale8
     return QImage(picture.data, w, h, picture.strides[0], fmt).copy()
+
+
+def thumbnail(picture: np.ndarray, size: int = ICON) -> QIcon:
+    """(H, W, C) uint8 -> an icon, scaled up without blurring."""
+    return QIcon(QPixmap.fromImage(to_qimage(picture)).scaled(size, size))
 
 
 class ThumbnailGrid(QLabel):

@@ -11,7 +11,8 @@ from cnn_core.data.datasets import DataBundle
 from cnn_core.runs.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import trainer_from_checkpoint
-from cnn_core.train.trainer import Trainer, evaluate
+from cnn_core.train.evaluation import evaluate
+from cnn_core.train.trainer import Trainer
 
 GREY = DatasetInfo("grey", "Grey", "", 1, 16, ("a", "b"), (0.3,), (0.4,))
 COLOUR = DatasetInfo("colour", "Colour", "", 3, 16, ("a", "b"), (0.5, 0.4, 0.3), (0.2, 0.25, 0.3))

@@ -23,7 +23,8 @@ def test_every_count_fits_its_column_in_a_1280x800_window(qtbot, per_class: int)
     panel.show()
     qtbot.waitExposed(panel)
     panel.set_test_set(np.zeros((len(labels), 2, 2, 1), np.uint8), labels, FASHION)
-    panel.set_predictions(1, predictions, np.ones(len(labels), np.float32))
+    panel.set_predictions(1, predictions, np.ones(len(labels), np.float32),
+                          np.zeros(len(labels), np.float32))
     table = panel.findChild(QTableWidget, "confusionMatrixView")
     qtbot.waitUntil(lambda: table.viewport().width() >= table.horizontalHeader().length())
     assert table.horizontalScrollBar().maximum() == 0
@@ -44,7 +45,7 @@ def test_a_cell_lists_its_images_most_confident_first(qtbot) -> None:
     panel = ErrorsPanel()
     qtbot.addWidget(panel)
     panel.set_test_set(np.zeros((5, 2, 2, 1), np.uint8), labels, ("0", "1"))
-    panel.set_predictions(1, predictions, confidence)
+    panel.set_predictions(1, predictions, confidence, -np.log(confidence))
     with qtbot.waitSignal(panel.imageSelected) as chosen:
         panel.show_cell(1, 0)
         panel.list.itemClicked.emit(panel.list.item(0))

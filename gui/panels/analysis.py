@@ -1,0 +1,114 @@
+"""Analyses that need the network and take a while -- what filters want to see, where the
+test images land, filters switched off -- off the GUI thread and off the training model.
+
+Each job names the weights it is for (a snapshot's CPU copy, with a time-lapse moment's
+layers over it when it is about that moment); each lane keeps one model per network and
+loads them into it. A job has a key: a new job under a key cancels the one before (a
+running one stops at its next check and its result is dropped). t-SNE cannot stop midway,
+so it runs on a second lane, and nothing else waits behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from PySide6.QtCore import QObject, Signal
+
+from cnn_core.inspect.cancel import Cancelled
+from cnn_core.nn.models import StudioModel, model_for_weights
+
+from ..threads.tasks import Lane, Task, TaskState
+
+Job = Callable[[StudioModel, TaskState], Any]
+
+
+@dataclass(frozen=True)
+class Weights:
+    meta: dict[str, Any]  # what model_for_weights builds
+    state: dict[str, torch.Tensor]  # a whole state dict, on the CPU
+    overlay: dict[str, np.ndarray] | None = None  # entries of an earlier moment, over it
+
+
+class _ModelCache:
+    """One model per lane, rebuilt only when the network changes."""
+
+    def __init__(self) -> None:
+        self.meta: dict[str, Any] | None = None
+        self.model: StudioModel | None = None
+
+    def load(self, weights: Weights) -> StudioModel:
+        if self.model is None or weights.meta != self.meta:
+            self.model, self.meta = model_for_weights(weights.meta).eval(), dict(weights.meta)
+        self.model.load_state_dict(weights.state)
+        if weights.overlay:
+            self.model.load_state_dict({k: torch.from_numpy(v) for k, v in
+                                        weights.overlay.items()}, strict=False)
+        return self.model
+
+
+class AnalysisClient(QObject):
+    """``submit`` from the GUI thread; ``finished``, ``failed`` and ``progressed`` come back
+    in it, only for the newest job of each key."""
+
+    finished = Signal(str, object)  # key, the job's result
+    failed = Signal(str, str)  # key, what went wrong
+    progressed = Signal(str, float, float)  # key, done, total
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lanes = {False: Lane("AnalysisThread", self), True: Lane("EmbeddingThread", self)}
+        self._caches = {False: _ModelCache(), True: _ModelCache()}
+        self._tasks: dict[str, Task] = {}
+
+    def submit(self, key: str, weights: Weights, job: Job, *, slow: bool = False) -> None:
+        """Run ``job(model, task_state)`` with ``weights`` loaded; ``slow``: on the lane
+        for work that cannot be cancelled midway."""
+        self.cancel(key)
+        task = Task(self._run, self._caches[slow], weights, job)
+        self._tasks[key] = task
+        task.progressed.connect(lambda done, total, _text: self._current(key, task) and
+                                self.progressed.emit(key, done, total))
+        task.succeeded.connect(lambda result: self._done(key, task, result))
+        task.failed.connect(lambda exc: self._done(key, task, exc))
+        self._lanes[slow].start(task)
+
+    @staticmethod
+    def _run(state: TaskState, cache: _ModelCache, weights: Weights, job: Job) -> Any:
+        try:
+            return job(cache.load(weights), state)
+        except Cancelled:
+            return None
+
+    def _current(self, key: str, task: Task) -> bool:
+        return self._tasks.get(key) is task and not task.state.cancelled
+
+    def _done(self, key: str, task: Task, result: Any) -> None:
+        if not self._current(key, task):
+            return
+        del self._tasks[key]
+        if isinstance(result, Exception):
+            self.failed.emit(key, f"{type(result).__name__}: {result}")
+        else:
+            self.finished.emit(key, result)
+
+    def busy(self, key: str) -> bool:
+        return key in self._tasks
+
+    def cancel(self, key: str) -> None:
+        task = self._tasks.pop(key, None)
+        if task is not None:
+            task.cancel()
+
+    def cancel_all(self, prefix: str = "") -> None:
+        """Cancel every job whose key starts with ``prefix``."""
+        for key in [k for k in self._tasks if k.startswith(prefix)]:
+            self.cancel(key)
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        self.cancel_all()
+        for lane in self._lanes.values():
+            lane.shutdown(timeout_ms)

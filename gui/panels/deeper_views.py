@@ -1,0 +1,311 @@
+"""The views that look deeper than one image: what each filter wants to see, where the test
+images land, and what the network loses when filters are switched off.
+
+They follow the run from the snapshots, on the analysis lanes (never the training thread),
+each on a CPU copy of the weights:
+- the embedding is computed at the start and at every epoch's end, so that the time-lapse
+  can animate it; t-SNE on request;
+- the preferred inputs are for the time-lapse moment shown (while training, the latest
+  epoch's end: finding them takes a second or two, too long to chase every snapshot);
+- the filters switched off are tried again at every epoch's end while their tab is shown.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PySide6.QtCore import QObject, Signal
+
+from cnn_core.inspect.ablation import ablate, filter_importance
+from cnn_core.inspect.activation_max import maximize_activation
+from cnn_core.inspect.analysis import predict_proba
+from cnn_core.inspect.embedding import align_signs, embedding_layers, hidden_activations, project
+from cnn_core.nn.models import model_for_weights
+
+from ..session.timelapse import TimeLapse
+from ..threads.tasks import TaskState
+from ..training.messages import RunInfo, Snapshot
+from .ablation import AblationPanel
+from .analysis import AnalysisClient, Job, Weights
+from .embedding import EmbeddingPanel
+from .filters import FiltersPanel
+
+EMBEDDED_IMAGES = 2000  # a larger test set is embedded through a fixed sample of it
+STEPS = 96  # gradient-ascent steps for a preferred input
+
+
+def _embedding_job(images: torch.Tensor, layer: str | None, method: str) -> Job:
+    def job(model, _state: TaskState) -> tuple[np.ndarray, np.ndarray]:
+        coords = project(hidden_activations(model, images, layer), method)
+        return coords, predict_proba(model, images).argmax(1)
+    return job
+
+
+def _layer_title(layer: str | None) -> str:
+    return "the last hidden layer" if layer is None else layer
+
+
+class DeeperViews(QObject):
+    """``imageChosen(index)``: a test image picked in a view, to be inspected."""
+
+    imageChosen = Signal(int)
+
+    def __init__(self, filters: FiltersPanel, timelapse: TimeLapse,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.filters = filters
+        self.timelapse = timelapse
+        self.embedding = EmbeddingPanel()
+        self.ablation = AblationPanel()
+        self.client = AnalysisClient(self)
+        self.info: RunInfo | None = None
+        self.images = torch.zeros(0)  # the test set, normalised (N, C, H, W)
+        self.labels = torch.zeros(0, dtype=torch.int64)
+        self.embedded = np.zeros(0, np.int64)  # the test images the embedding shows
+        self.epoch_end: Snapshot | None = None  # the latest snapshot at an epoch's end
+        self.latest: Snapshot | None = None
+        # per layer: (epochs, 2-D coordinates, predictions), oldest first
+        self.history: dict[str | None, list[tuple[float, np.ndarray, np.ndarray]]] = {}
+        self.tsne: tuple[float, str | None, np.ndarray, np.ndarray] | None = None
+        self._ablated_at = -1.0  # the epochs of the weights the ablation result is for
+
+        self.client.finished.connect(self._on_finished)
+        self.client.failed.connect(self._on_failed)
+        self.client.progressed.connect(self._on_progress)
+        self.embedding.imageChosen.connect(self.imageChosen)
+        self.embedding.layerChanged.connect(lambda _layer: self._on_layer_changed())
+        self.embedding.methodChanged.connect(lambda _method: self.show_embedding())
+        self.embedding.tsneRequested.connect(self._request_tsne)
+        self.embedding.cancelRequested.connect(self._cancel_tsne)
+        self.ablation.selectionChanged.connect(lambda _layer, _channels: self._request_ablation())
+        self.ablation.importanceRequested.connect(self._request_importance)
+        self.ablation.cancelRequested.connect(lambda: self._cancel("importance"))
+        self.filters.preferred.cancelRequested.connect(lambda: self._cancel("preferred"))
+
+    # -- the run -------------------------------------------------------------------------
+
+    def start(self, info: RunInfo) -> None:
+        self.client.cancel_all()
+        self.info, self.epoch_end, self.latest, self.tsne = info, None, None, None
+        self.history.clear()
+        self._ablated_at = -1.0
+        mean = torch.tensor(info.dataset.mean, dtype=torch.float32).view(1, -1, 1, 1)
+        std = torch.tensor(info.dataset.std, dtype=torch.float32).view(1, -1, 1, 1)
+        pixels = torch.from_numpy(info.test_images).permute(0, 3, 1, 2).float() / 255
+        self.images = (pixels - mean) / std
+        self.labels = torch.from_numpy(info.test_labels).long()
+        count = len(info.test_labels)
+        self.embedded = (np.arange(count) if count <= EMBEDDED_IMAGES else np.sort(
+            np.random.default_rng(0).choice(count, EMBEDDED_IMAGES, replace=False)))
+        names = info.dataset.class_names
+        self.embedding.set_test_set(info.test_images, info.test_labels, names)
+        self.embedding.set_layers(embedding_layers(model_for_weights(info.model_meta)))
+        self.embedding.clear("The embedding appears once the model is ready.")
+        self.ablation.clear("Switch filters off once the model is ready.")
+        self.filters.preferred.clear()
+
+    def add_snapshot(self, snap: Snapshot) -> None:
+        """Keep the weights; at an epoch's end (or the run's start), embed the test set."""
+        self.latest = snap
+        if not float(snap.progress).is_integer() or self.info is None:
+            return
+        if self.epoch_end is None:
+            self.ablation.set_filters(snap.filters, self._rgb)
+        self.epoch_end = snap
+        self._embed(snap, self.embedding.layer)
+
+    @property
+    def _rgb(self) -> bool:
+        return self.info is not None and self.info.dataset.in_channels == 3
+
+    def _weights(self, snap: Snapshot, overlay: dict[str, np.ndarray] | None = None) -> Weights:
+        return Weights(self.info.model_meta, snap.state, overlay)
+
+    def _on_finished(self, key: str, result: object) -> None:
+        if result is None:  # cancelled
+            return
+        kind, _, at = key.partition("@")
+        if kind == "embed":
+            self._add_embedding(float(at), *result)
+        elif kind == "tsne":
+            self._show_tsne(*result)
+        elif kind == "ablate":
+            self.ablation.show_result(result, self.info.dataset.class_names)
+        elif kind == "importance":
+            self.ablation.show_importance(*result)
+        elif kind == "preferred":
+            self._show_preferred(*result)
+
+    def _on_failed(self, key: str, message: str) -> None:
+        kind = key.partition("@")[0]
+        if kind == "tsne":
+            self.embedding.set_busy(False)
+        elif kind == "importance":
+            self.ablation.set_busy(False)
+        elif kind == "preferred":
+            self.filters.preferred.clear(f"Could not find the preferred inputs: {message}")
+        if kind in ("embed", "tsne"):
+            self.embedding.clear(f"Could not compute the embedding: {message}")
+
+    def _on_progress(self, key: str, done: float, total: float) -> None:
+        if key == "importance":
+            self.ablation.set_progress(int(done), int(total))
+        elif key == "preferred":
+            self.filters.preferred.set_progress(done, total)
+
+    def _cancel(self, key: str) -> None:
+        self.client.cancel(key)
+        if key == "importance":
+            self.ablation.set_busy(False)
+        elif key == "preferred":
+            self.filters.preferred.set_busy(False)
+
+    # -- where the images land -----------------------------------------------------------
+
+    def _embed(self, snap: Snapshot, layer: str | None) -> None:
+        images = self.images[torch.from_numpy(self.embedded)]
+        self.client.submit(f"embed@{snap.progress}", self._weights(snap),
+                           _embedding_job(images, layer, "pca"))
+
+    def _add_embedding(self, progress: float, coords: np.ndarray, predictions: np.ndarray) -> None:
+        series = self.history.setdefault(self.embedding.layer, [])
+        if series:
+            coords = align_signs(coords, series[-1][1])  # no flip from one epoch to the next
+        series.append((progress, coords, predictions))
+        self.show_embedding()
+
+    def _on_layer_changed(self) -> None:
+        self.client.cancel_all("embed@")
+        if self.epoch_end is not None:
+            self.history.pop(self.embedding.layer, None)
+            self._embed(self.epoch_end, self.embedding.layer)
+
+    def show_embedding(self, moment: float | None = None) -> None:
+        """The embedding at ``moment`` (epochs; None: the latest) or, for t-SNE, the one
+        computed last."""
+        layer = self.embedding.layer
+        if self.embedding.method == "tsne":
+            if self.tsne is None or self.tsne[1] != layer:
+                self.embedding.clear("Press Compute t-SNE: it takes a few seconds, and shows "
+                                     "the latest epoch's weights.")
+                return
+            progress, _, coords, predictions = self.tsne
+            self._draw_embedding(coords, predictions, f"t-SNE of {_layer_title(layer)}, "
+                                 f"epoch {progress:g}")
+            return
+        series = self.history.get(layer, [])
+        shown = [entry for entry in series if moment is None or entry[0] <= moment + 1e-9]
+        if not shown:
+            self.embedding.clear("The embedding appears after the model is ready.")
+            return
+        progress, coords, predictions = shown[-1]
+        self._draw_embedding(coords, predictions, f"PCA of {_layer_title(layer)}, "
+                             f"epoch {progress:g}")
+
+    def _draw_embedding(self, coords: np.ndarray, predictions: np.ndarray, what: str) -> None:
+        count = len(self.embedded)
+        sample = "" if count == len(self.labels) else f" (a fixed sample of {len(self.labels):,})"
+        self.embedding.show_embedding(coords, self.embedded, predictions,
+                                      f"{what}: {count:,} test images{sample}.")
+
+    def _request_tsne(self) -> None:
+        snap = self.epoch_end
+        if snap is None:
+            return
+        layer = self.embedding.layer
+        images = self.images[torch.from_numpy(self.embedded)]
+        job = _embedding_job(images, layer, "tsne")
+        self.embedding.set_busy(True, f"t-SNE of {len(images):,} images…")
+        self.client.submit("tsne", self._weights(snap),
+                           lambda model, state: (snap.progress, layer, *job(model, state)),
+                           slow=True)
+
+    def _show_tsne(self, progress: float, layer: str | None, coords: np.ndarray,
+                   predictions: np.ndarray) -> None:
+        self.tsne = (progress, layer, coords, predictions)
+        self.embedding.set_busy(False)
+        self.show_embedding()
+
+    def _cancel_tsne(self) -> None:
+        self.client.cancel("tsne")
+        self.embedding.set_busy(False)
+
+    # -- filters switched off ------------------------------------------------------------
+
+    def show_ablation(self) -> None:
+        """Catch the ablation up with the latest epoch (when its tab is shown)."""
+        snap = self.epoch_end
+        if snap is None or snap.progress == self._ablated_at:
+            return
+        self.ablation.set_filters(snap.filters, self._rgb)
+        self._request_ablation()
+
+    def _request_ablation(self) -> None:
+        snap = self.epoch_end
+        layer, channels = self.ablation.selection
+        if snap is None or layer is None:
+            return
+        self._ablated_at = snap.progress
+        images, labels = self.images, self.labels
+        classes = len(self.info.dataset.class_names)
+        self.client.submit("ablate", self._weights(snap), lambda model, _state: ablate(
+            model, images, labels, layer, channels, num_classes=classes))
+
+    def _request_importance(self, layer: str) -> None:
+        snap = self.epoch_end
+        if snap is None:
+            return
+        images, labels = self.images, self.labels
+
+        def job(model, state: TaskState) -> tuple[str, np.ndarray]:
+            return layer, filter_importance(
+                model, images, labels, layer,
+                progress=lambda done, total: state.progress(done, total),
+                cancel=lambda: state.cancelled)
+
+        self.ablation.set_progress(0, len(snap.filters[layer]))
+        self.client.submit("importance", self._weights(snap), job)
+
+    # -- what each filter wants to see ---------------------------------------------------
+
+    def show_preferred(self, index: int, live: bool) -> None:
+        """Preferred inputs of the Filters panel's layer at time-lapse moment ``index``
+        (``live``: the bar follows the run, so the latest epoch's end is shown)."""
+        layer = self.filters.current_layer()
+        if layer is None or self.info is None or not len(self.timelapse):
+            return
+        if live:
+            ends = [i for i, m in enumerate(self.timelapse) if float(m.progress).is_integer()]
+            index = ends[-1] if ends else index
+        moment = self.timelapse[index]
+        if self.filters.preferred.shown_for == (layer, moment.progress) or self.latest is None:
+            return
+        whole = next((s for s in (self.latest, self.epoch_end)
+                      if s is not None and s.progress == moment.progress), None)
+        weights = (self._weights(whole) if whole is not None else  # the exact weights
+                   self._weights(self.latest, moment.features_state()))
+        dataset = self.info.dataset
+        mean, std = np.asarray(dataset.mean, np.float32), np.asarray(dataset.std, np.float32)
+        bounds = ((0 - mean) / std, (1 - mean) / std)
+        channels = range(len(moment.filters[layer]))
+
+        def job(model, state: TaskState) -> tuple[str, float, np.ndarray]:
+            found = maximize_activation(model, layer, channels, steps=STEPS, seed=0,
+                                        input_range=bounds,
+                                        progress=lambda done, total: state.progress(done, total),
+                                        cancel=lambda: state.cancelled)
+            return layer, moment.progress, found * std.reshape(-1, 1, 1) + mean.reshape(-1, 1, 1)
+
+        self.filters.preferred.set_progress(0, STEPS)
+        self.client.submit("preferred", weights, job)
+
+    def _show_preferred(self, layer: str, progress: float, images: np.ndarray) -> None:
+        first = layer == next(iter(self.filters.filters), None)
+        moment = next((m for m in self.timelapse if m.progress == progress), None)
+        kernels = moment.filters[layer] if first and moment is not None else None
+        caption = "initial weights" if progress == 0 else f"epoch {progress:.2f}"
+        self.filters.preferred.show_inputs(layer, progress, np.clip(images, 0, 1), kernels,
+                                           self._rgb, caption)
+
+    def shutdown(self) -> None:
+        self.client.shutdown()

@@ -1,0 +1,68 @@
+"""Seeing deeper, through the real window after a short run on the bundled sample: what
+filters want to see, where the test images land, filters switched off, which classes fail
+and the hardest images."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QTableView, QWidget
+
+from cnn_core.train.config import TrainConfig
+from gui.panels.embedding import EmbeddingPanel
+from tests.gui.conftest import find
+
+TEST_IMAGES = 1000  # the bundled sample's test set
+
+
+@pytest.fixture
+def trained(qtbot, window):
+    """The window after a 1-epoch SimpleCNN run."""
+    window.config_panel.set_config(TrainConfig(arch="simplecnn", epochs=1, batch_size=64,
+                                               device="cpu"))
+    with qtbot.waitSignal(window.session.runFinished, timeout=120_000):
+        window.start_training()
+    qtbot.waitUntil(lambda: window.inside.details is not None, timeout=10_000)
+    return window
+
+
+def test_classes_embedding_and_hardest_images(qtbot, trained) -> None:
+    inside = trained.inside
+    inside.tabs.setCurrentWidget(inside.errors_panel)
+    report = find(trained, QTableView, "classReportTable")
+    assert report.model().rowCount() == 10 + 2  # the classes, macro and weighted averages
+    hardest = find(trained, QListWidget, "topLossesList")
+    losses = hardest.losses()
+    assert len(losses) == 50 and losses == sorted(losses, reverse=True)
+
+    panel = trained.findChild(EmbeddingPanel)
+    inside.tabs.setCurrentWidget(panel)
+    plot = find(trained, QWidget, "embeddingPlot")
+    qtbot.waitUntil(lambda: len(panel.scatter.data) == TEST_IMAGES, timeout=30_000)
+    assert panel.scatter in plot.getPlotItem().items
+    panel.imageChosen.emit(7)  # what a click on a point does
+    assert inside.tabs.currentWidget() is inside.feature_maps_panel
+    assert inside.feature_maps_panel.current_index == 7
+
+
+def test_preferred_inputs_and_filters_switched_off(qtbot, trained) -> None:
+    inside, filters = trained.inside, trained.filters_panel
+    inside.tabs.setCurrentWidget(filters)
+    find(trained, QComboBox, "filterShowCombo").setCurrentIndex(1)
+    combo = find(trained, QComboBox, "filterLayerCombo")
+    for index, channels in ((0, 32), (1, 64)):  # SimpleCNN's conv1 and conv2
+        combo.setCurrentIndex(index)
+        qtbot.waitUntil(lambda: filters.preferred.grid is not None
+                        and filters.preferred.grid.count == channels
+                        and filters.preferred.shown_for[0] == combo.currentData(),
+                        timeout=60_000)
+
+    ablation = inside.deeper.ablation
+    inside.tabs.setCurrentWidget(ablation)
+    accuracy = find(trained, QLabel, "ablationAccuracy")
+    qtbot.waitUntil(lambda: "every filter on" in accuracy.text(), timeout=30_000)
+    before = accuracy.text()
+    ablation.select(range(32))  # every filter of conv1
+    qtbot.waitUntil(lambda: accuracy.text() != before, timeout=30_000)
+    assert "→" in accuracy.text()
+    ablation.select([])
+    qtbot.waitUntil(lambda: accuracy.text() == before, timeout=30_000)
