@@ -8,6 +8,8 @@
 3. panels: the same with each panel in view (SimpleCNN).
 4. folders: loading a folder of 10,000 pictures (decoding, then the cache), and training on
    a folder against the built-in dataset of the same pictures.
+5. deeper: seconds per deeper view (activation maximisation, embeddings, ablation) on a
+   trained SimpleCNN, one torch thread.
 
 Sections 2 and 3 time epochs 1 -> 6 from the run folder's snapshot mtimes, so evaluation and
 epoch-end work are included, and nothing runs before Start.
@@ -26,11 +28,11 @@ import torch
 
 from cnn_core.nn.models import MODELS
 
-from . import engine, folders, launch
+from . import deeper, engine, folders, launch
 from .gui_overhead import LIMIT, Comparison, compare
 from .run_folder import FIRST_EPOCH, LAST_EPOCH, BenchError
 
-SECTIONS = ("engine", "window", "panels", "folders")
+SECTIONS = ("engine", "window", "panels", "folders", "deeper")
 PANELS = ("Filters", "Preferred inputs", "Feature maps", "Draw", "Errors", "Embedding",
           "Ablation", "Saliency", "Layer health")
 STALL_EPOCHS = 2  # the stall probe's own run: start-up, an epoch end and the run's end
@@ -86,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         ok &= panels_section(args)
     if "folders" in sections:
         ok &= folders.section(args.rounds, args.timeout)
+    if "deeper" in sections:
+        deeper.section(args.rounds, args.timeout)
     return 0 if ok else 1
 
 
