@@ -12,10 +12,9 @@ import torch
 from torch import Tensor, nn
 
 from ..nn.models import StudioModel
-from .activation_max import _conv_layer
 from .analysis import _device, _inference, confusion_from_predictions
 from .cancel import check
-from .reach import run_until
+from .reach import conv_layer, run_until, seen_module
 
 CHUNK_BYTES = 256 * 2 ** 20  # filter_importance keeps at most this much of the layer's maps
 
@@ -38,8 +37,7 @@ class Ablation:
 
 def _seen_module(model: StudioModel, layer_name: str) -> tuple[nn.Module, int]:
     """The module whose output people see for conv ``layer_name``, and its channel count."""
-    count = _conv_layer(model, layer_name).out_channels
-    return dict(model.activation_layers())[layer_name], count
+    return seen_module(model, layer_name), conv_layer(model, layer_name).out_channels
 
 
 def _channels(channels: Sequence[int], count: int, layer_name: str) -> tuple[int, ...]:

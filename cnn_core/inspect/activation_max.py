@@ -14,40 +14,20 @@ import torch
 from torch import Tensor
 from torchvision.transforms.functional import gaussian_blur
 
-from ..nn.layers import Conv2D
 from ..nn.models import StudioModel
 from .analysis import _device
 from .cancel import check
-from .reach import run_until
+from .reach import conv_layer, run_until, seen_module
 
 LEARNING_RATE = 0.1  # Adam's step, in normalised pixel units
-DECAY = 1e-3  # L2 pull towards the mean pixel, against the channel's mean activation
+DECAY = 1e-3  # L2 pull towards the mean pixel, against the map's mean
 JITTER = 2  # the image is rolled by up to this many pixels each step
 BLUR_EVERY = 4  # steps between two blurs
 BLUR_SIGMA = 0.5
 START_NOISE = 0.1
 PROGRESS_EVERY = 8  # steps between two progress reports
+LEAK = 0.05  # share of the conv's own output in the score
 DEFAULT_RANGE = (-3.0, 3.0)  # normalised units, when the caller gives no pixel range
-
-
-def _conv_layer(model: StudioModel, layer_name: str) -> Conv2D:
-    """The conv layer called ``layer_name`` (as :meth:`StudioModel.conv_layers` names it)."""
-    convs = dict(model.conv_layers())
-    if layer_name not in convs:
-        raise ValueError(f"no conv layer {layer_name!r} (the network has "
-                         f"{', '.join(convs) or 'none'})")
-    return convs[layer_name]
-
-
-def _objective_gradient(conv: Conv2D, shape: torch.Size, index: Tensor,
-                        device: torch.device) -> Tensor:
-    """The gradient, with respect to the layer's input, of the spatial mean of output
-    channel ``index[i]`` for input ``i``. A convolution is linear, so it is the same for
-    every input: computed once, it spares the layer's forward and backward at every step."""
-    inputs = torch.zeros(shape, device=device, requires_grad=True)
-    means = conv(inputs)[torch.arange(len(index), device=device), index].mean(dim=(1, 2))
-    (grad,) = torch.autograd.grad(means.sum(), [inputs])
-    return grad
 
 
 def _bounds(input_range: tuple[Sequence[float], Sequence[float]] | None,
@@ -68,14 +48,15 @@ def maximize_activation(model: StudioModel, layer_name: str, channels: Sequence[
     """One image per channel, float32 (len(channels), C, H, W) in normalised input space,
     that maximises the spatial mean of ``layer_name``'s output channel ``channels[i]``.
 
-    The objective is the conv's own output, before its nonlinearity, so the gradient does
-    not die where a ReLU is off. ``input_range`` is (low, high) per input channel in
+    The objective is the feature map people see (after the conv's nonlinearity): a mean
+    of a conv's own, linear output would be maximised by a flat image. ``input_range`` is (low, high) per input channel in
     normalised units (None: [-3, 3]); ``progress(done, steps)`` is called every few steps;
     ``cancel()`` returning True raises :class:`~cnn_core.inspect.cancel.Cancelled`.
-    The forward pass stops at the layer's input. Deterministic for a seed; the model is run
+    The forward pass stops at that map. Deterministic for a seed; the model is run
     in eval mode and left untouched.
     """
-    conv = _conv_layer(model, layer_name)
+    conv = conv_layer(model, layer_name)
+    seen = seen_module(model, layer_name)
     wanted = [int(c) for c in channels]
     if any(not 0 <= c < conv.out_channels for c in wanted):
         raise ValueError(f"{layer_name} has channels 0..{conv.out_channels - 1}, got {wanted}")
@@ -88,23 +69,26 @@ def maximize_activation(model: StudioModel, layer_name: str, channels: Sequence[
     start = torch.randn(shape, generator=generator) * START_NOISE
     shifts = torch.randint(-JITTER, JITTER + 1, (steps, 2), generator=generator).tolist()
     x = torch.maximum(torch.minimum(start.to(device), high), low).requires_grad_(True)
-    index = torch.tensor(wanted, device=device)
+    rows, index = torch.arange(len(wanted), device=device), torch.tensor(wanted, device=device)
     optimizer = torch.optim.Adam([x], lr=LEARNING_RATE)
     pixels = x[0].numel()
-    toward: Tensor | None = None
+    raw: list[Tensor] = []
+    hook = conv.register_forward_hook(lambda _m, _i, out: raw.append(out))
     was_training = model.training
     model.eval()
     try:
         with torch.enable_grad():
             for step in range(steps):
                 check(cancel)
-                seen = run_until(model, conv, torch.roll(x, shifts[step], dims=(2, 3)),
-                                 inputs=True)
-                if toward is None:
-                    toward = _objective_gradient(conv, seen.shape, index, device)
-                (grad,) = torch.autograd.grad(seen, [x], grad_outputs=toward)
+                raw.clear()
+                shown = run_until(model, seen, torch.roll(x, shifts[step], dims=(2, 3)))
+                # the map as shown, plus a little of the conv's own output: a unit that the
+                # nonlinearity turns off still has a slope to climb
+                score = (shown[rows, index].mean(dim=(1, 2)).sum()
+                         + LEAK * raw[0][rows, index].mean(dim=(1, 2)).sum())
+                (grad,) = torch.autograd.grad(score, [x])
                 optimizer.zero_grad()
-                # Adam minimises: descend on -(mean activation - DECAY * mean squared pixel)
+                # Adam minimises: descend on -(score - DECAY * mean squared pixel)
                 x.grad = 2 * DECAY / pixels * x.detach() - grad
                 optimizer.step()
                 with torch.no_grad():
@@ -115,5 +99,6 @@ def maximize_activation(model: StudioModel, layer_name: str, channels: Sequence[
                                              step + 1 == steps):
                     progress(step + 1, steps)
     finally:
+        hook.remove()
         model.train(was_training)
     return x.detach().float().cpu().numpy().copy()

@@ -1,8 +1,28 @@
-"""Running a model only as far as one of its modules, so what follows is never computed."""
+"""Finding a conv layer (and the map people see of it) by name, and running a model only as
+far as one of its modules, so what follows is never computed."""
 
 from __future__ import annotations
 
 from torch import Tensor, nn
+
+from ..nn.layers import Conv2D
+from ..nn.models import StudioModel
+
+
+def conv_layer(model: StudioModel, layer_name: str) -> Conv2D:
+    """The conv layer called ``layer_name`` (as :meth:`StudioModel.conv_layers` names it)."""
+    convs = dict(model.conv_layers())
+    if layer_name not in convs:
+        raise ValueError(f"no conv layer {layer_name!r} (the network has "
+                         f"{', '.join(convs) or 'none'})")
+    return convs[layer_name]
+
+
+def seen_module(model: StudioModel, layer_name: str) -> nn.Module:
+    """The module whose output people see as conv ``layer_name``'s feature map: the
+    nonlinearity after it (see :meth:`StudioModel.activation_layers`)."""
+    conv_layer(model, layer_name)
+    return dict(model.activation_layers())[layer_name]
 
 
 class _Reached(Exception):

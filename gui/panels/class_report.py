@@ -73,9 +73,7 @@ class ClassReportTable(QTableView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.setToolTip("Click a class to list its mistakes; click a heading to sort.")
         self.report: ClassReport | None = None
         self.class_names: tuple[str, ...] = ()
@@ -92,6 +90,10 @@ class ClassReportTable(QTableView):
         for name, (precision, recall, f1) in (("macro avg", report.macro),
                                               ("weighted avg", report.weighted)):
             self._add_row(name, -1, precision, recall, f1, total)
+        # as wide as every column needs: a splitter beside it must not squeeze it
+        self.resizeColumnsToContents()
+        self.setMinimumWidth(self.horizontalHeader().length() + 2 * self.frameWidth()
+                             + self.verticalScrollBar().sizeHint().width())
 
     def _add_row(self, name: str, index: int, precision: float, recall: float, f1: float,
                  support: int) -> None:

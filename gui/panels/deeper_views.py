@@ -31,7 +31,7 @@ from .embedding import EmbeddingPanel
 from .filters import FiltersPanel
 
 EMBEDDED_IMAGES = 2000  # a larger test set is embedded through a fixed sample of it
-STEPS = 96  # gradient-ascent steps for a preferred input
+STEPS = 64  # gradient-ascent steps for a preferred input
 
 
 def _embedding_job(images: torch.Tensor, layer: str | None, method: str) -> Job:

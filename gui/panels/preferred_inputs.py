@@ -13,11 +13,9 @@ from cnn_core.export.render import lay_out
 
 from ..widgets.grid_view import GridView
 
-GREY = np.concatenate([np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1),
-                       np.full((256, 1), 255, np.uint8)], axis=1)
-HINT = ("Each tile is the input that makes one filter respond most strongly, found by "
-        "gradient ascent from noise (with jitter and blur, so that it stays a picture). "
-        "Contrast is stretched per tile.")
+HINT = ("Each tile is the input that makes one filter's feature map brightest on average, "
+        "found by gradient ascent from noise (with jitter and blur, so that it stays a "
+        "picture). A plain tile means the filter answers most to a plain background.")
 
 
 def _stretch(tiles: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -29,11 +27,13 @@ def _stretch(tiles: np.ndarray, height: int, width: int) -> np.ndarray:
 
 def preferred_grid(images: np.ndarray, kernels: np.ndarray | None, rgb_input: bool,
                    aspect: float) -> Grid:
-    """``images`` (n, C, H, W) in 0..1; with ``kernels`` (n, in, kh, kw), each tile is the
+    """``images`` (n, C, H, W) in 0..1, drawn as they are (no stretching: a flat tile is
+    flat, at its own brightness); with ``kernels`` (n, in, kh, kw), each tile is the
     kernel (blue negative, red positive) then a gap then the image."""
     n, channels, height, width = images.shape
-    shown = images[:, 0] if channels == 1 else images.transpose(0, 2, 3, 1)
-    tiles = colour(shown, GREY, per_tile=True, signed=False)
+    pixels = np.rint(np.clip(images, 0, 1) * 255).astype(np.uint8).transpose(0, 2, 3, 1)
+    tiles = np.concatenate([np.repeat(pixels, 3, axis=3) if channels == 1 else pixels,
+                            np.full((n, height, width, 1), 255, np.uint8)], axis=3)
     if kernels is not None:
         drawn = colour(kernel_tiles(np.asarray(kernels, np.float32), MEAN, rgb_input),
                        DIVERGING)

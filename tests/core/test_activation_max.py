@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from cnn_core.data.datasets import DataBundle
-from cnn_core.inspect.reach import run_until
+from cnn_core.inspect.reach import run_until, seen_module
 from cnn_core.introspection import Cancelled, maximize_activation
 from cnn_core.nn.models import CustomNetwork, SimpleCNN
 from cnn_core.nn.spec import parse_spec
@@ -20,10 +20,9 @@ def model() -> SimpleCNN:
 
 
 def _channel_means(model: SimpleCNN, layer: str, images: torch.Tensor) -> np.ndarray:
-    """Spatial mean of the conv's own output, (N, channels)."""
-    conv = dict(model.conv_layers())[layer]
+    """Spatial mean of the feature map people see (after the ReLU), (N, channels)."""
     with torch.no_grad():
-        return run_until(model, conv, images).mean(dim=(2, 3)).numpy()
+        return run_until(model, seen_module(model, layer), images).mean(dim=(2, 3)).numpy()
 
 
 @pytest.mark.parametrize("layer, channels", [("conv1", [0, 8, 16, 24]),

@@ -5,6 +5,7 @@ and the hardest images."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QTableView, QWidget
 
 from cnn_core.train.config import TrainConfig
@@ -33,6 +34,12 @@ def test_classes_embedding_and_hardest_images(qtbot, trained) -> None:
     hardest = find(trained, QListWidget, "topLossesList")
     losses = hardest.losses()
     assert len(losses) == 50 and losses == sorted(losses, reverse=True)
+    inside.errors_panel.list_tabs.setCurrentWidget(hardest)
+    qtbot.mouseClick(hardest.viewport(), Qt.MouseButton.LeftButton,
+                     pos=hardest.visualItemRect(hardest.item(0)).center())
+    qtbot.waitUntil(lambda: inside.errors_saliency.result is not None, timeout=30_000)
+    hardest_index = hardest.item(0).data(Qt.ItemDataRole.UserRole)
+    assert f"#{hardest_index} " in inside.errors_saliency.caption.text()
 
     panel = trained.findChild(EmbeddingPanel)
     inside.tabs.setCurrentWidget(panel)
