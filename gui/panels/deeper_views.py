@@ -18,13 +18,12 @@ from PySide6.QtCore import QObject, Signal
 
 from cnn_core.inspect.ablation import ablate, filter_importance
 from cnn_core.inspect.activation_max import maximize_activation
-from cnn_core.inspect.analysis import predict_proba
 from cnn_core.inspect.embedding import align_signs, embedding_layers, hidden_activations, project
 from cnn_core.nn.models import model_for_weights
 
 from ..session.timelapse import TimeLapse
 from ..threads.tasks import TaskState
-from ..training.messages import RunInfo, Snapshot
+from ..training.messages import EpochDetails, RunInfo, Snapshot
 from .ablation import AblationPanel
 from .analysis import AnalysisClient, Job, Weights
 from .embedding import EmbeddingPanel
@@ -35,10 +34,7 @@ STEPS = 64  # gradient-ascent steps for a preferred input
 
 
 def _embedding_job(images: torch.Tensor, layer: str | None, method: str) -> Job:
-    def job(model, _state: TaskState) -> tuple[np.ndarray, np.ndarray]:
-        coords = project(hidden_activations(model, images, layer), method)
-        return coords, predict_proba(model, images).argmax(1)
-    return job
+    return lambda model, _state: project(hidden_activations(model, images, layer), method)
 
 
 def _layer_title(layer: str | None) -> str:
@@ -64,10 +60,13 @@ class DeeperViews(QObject):
         self.embedded = np.zeros(0, np.int64)  # the test images the embedding shows
         self.epoch_end: Snapshot | None = None  # the latest snapshot at an epoch's end
         self.latest: Snapshot | None = None
-        # per layer: (epochs, 2-D coordinates, predictions), oldest first
-        self.history: dict[str | None, list[tuple[float, np.ndarray, np.ndarray]]] = {}
-        self.tsne: tuple[float, str | None, np.ndarray, np.ndarray] | None = None
+        # per layer: (epochs, 2-D coordinates), oldest first
+        self.history: dict[str | None, list[tuple[float, np.ndarray]]] = {}
+        self.tsne: tuple[float, str | None, np.ndarray] | None = None
+        # the evaluation's predictions of the embedded images, by epoch: mistakes are marked
+        self.predictions: dict[float, np.ndarray] = {}
         self._ablated_at = -1.0  # the epochs of the weights the ablation result is for
+        self._preferred_asked: tuple[str, float] | None = None  # (layer, epochs) computing
 
         self.client.finished.connect(self._on_finished)
         self.client.failed.connect(self._on_failed)
@@ -88,6 +87,7 @@ class DeeperViews(QObject):
         self.client.cancel_all()
         self.info, self.epoch_end, self.latest, self.tsne = info, None, None, None
         self.history.clear()
+        self.predictions.clear()
         self._ablated_at = -1.0
         mean = torch.tensor(info.dataset.mean, dtype=torch.float32).view(1, -1, 1, 1)
         std = torch.tensor(info.dataset.std, dtype=torch.float32).view(1, -1, 1, 1)
@@ -114,6 +114,10 @@ class DeeperViews(QObject):
         self.epoch_end = snap
         self._embed(snap, self.embedding.layer)
 
+    def add_details(self, details: EpochDetails) -> None:
+        """The epoch's predictions, to mark the embedding's mistakes."""
+        self.predictions[float(details.epoch)] = details.predictions[self.embedded]
+
     @property
     def _rgb(self) -> bool:
         return self.info is not None and self.info.dataset.in_channels == 3
@@ -126,9 +130,11 @@ class DeeperViews(QObject):
             return
         kind, _, at = key.partition("@")
         if kind == "embed":
-            self._add_embedding(float(at), *result)
+            self._add_embedding(float(at), result)
         elif kind == "tsne":
-            self._show_tsne(*result)
+            self.tsne = result
+            self.embedding.set_busy(False)
+            self.show_embedding()
         elif kind == "ablate":
             self.ablation.show_result(result, self.info.dataset.class_names)
         elif kind == "importance":
@@ -167,11 +173,11 @@ class DeeperViews(QObject):
         self.client.submit(f"embed@{snap.progress}", self._weights(snap),
                            _embedding_job(images, layer, "pca"))
 
-    def _add_embedding(self, progress: float, coords: np.ndarray, predictions: np.ndarray) -> None:
+    def _add_embedding(self, progress: float, coords: np.ndarray) -> None:
         series = self.history.setdefault(self.embedding.layer, [])
         if series:
             coords = align_signs(coords, series[-1][1])  # no flip from one epoch to the next
-        series.append((progress, coords, predictions))
+        series.append((progress, coords))
         self.show_embedding()
 
     def _on_layer_changed(self) -> None:
@@ -189,24 +195,25 @@ class DeeperViews(QObject):
                 self.embedding.clear("Press Compute t-SNE: it takes a few seconds, and shows "
                                      "the latest epoch's weights.")
                 return
-            progress, _, coords, predictions = self.tsne
-            self._draw_embedding(coords, predictions, f"t-SNE of {_layer_title(layer)}, "
-                                 f"epoch {progress:g}")
+            progress, _, coords = self.tsne
+            self._draw_embedding(progress, coords, f"t-SNE of {_layer_title(layer)}")
             return
         series = self.history.get(layer, [])
         shown = [entry for entry in series if moment is None or entry[0] <= moment + 1e-9]
         if not shown:
             self.embedding.clear("The embedding appears after the model is ready.")
             return
-        progress, coords, predictions = shown[-1]
-        self._draw_embedding(coords, predictions, f"PCA of {_layer_title(layer)}, "
-                             f"epoch {progress:g}")
+        progress, coords = shown[-1]
+        self._draw_embedding(progress, coords, f"PCA of {_layer_title(layer)}")
 
-    def _draw_embedding(self, coords: np.ndarray, predictions: np.ndarray, what: str) -> None:
+    def _draw_embedding(self, progress: float, coords: np.ndarray, what: str) -> None:
         count = len(self.embedded)
         sample = "" if count == len(self.labels) else f" (a fixed sample of {len(self.labels):,})"
+        predictions = self.predictions.get(progress)
+        marks = "" if predictions is not None else " Mistakes are marked from the first epoch."
         self.embedding.show_embedding(coords, self.embedded, predictions,
-                                      f"{what}: {count:,} test images{sample}.")
+                                      f"{what}, epoch {progress:g}: {count:,} test images"
+                                      f"{sample}.{marks}")
 
     def _request_tsne(self) -> None:
         snap = self.epoch_end
@@ -217,14 +224,8 @@ class DeeperViews(QObject):
         job = _embedding_job(images, layer, "tsne")
         self.embedding.set_busy(True, f"t-SNE of {len(images):,} images…")
         self.client.submit("tsne", self._weights(snap),
-                           lambda model, state: (snap.progress, layer, *job(model, state)),
+                           lambda model, state: (snap.progress, layer, job(model, state)),
                            slow=True)
-
-    def _show_tsne(self, progress: float, layer: str | None, coords: np.ndarray,
-                   predictions: np.ndarray) -> None:
-        self.tsne = (progress, layer, coords, predictions)
-        self.embedding.set_busy(False)
-        self.show_embedding()
 
     def _cancel_tsne(self) -> None:
         self.client.cancel("tsne")
@@ -278,8 +279,11 @@ class DeeperViews(QObject):
             ends = [i for i, m in enumerate(self.timelapse) if float(m.progress).is_integer()]
             index = ends[-1] if ends else index
         moment = self.timelapse[index]
-        if self.filters.preferred.shown_for == (layer, moment.progress) or self.latest is None:
-            return
+        wanted = (layer, moment.progress)
+        if self.latest is None or wanted == self.filters.preferred.shown_for or (
+                wanted == self._preferred_asked and self.client.busy("preferred")):
+            return  # shown already, or on its way
+        self._preferred_asked = wanted
         whole = next((s for s in (self.latest, self.epoch_end)
                       if s is not None and s.progress == moment.progress), None)
         weights = (self._weights(whole) if whole is not None else  # the exact weights

@@ -145,7 +145,9 @@ class InsideViews(QWidget):
     def _on_details(self, details: EpochDetails) -> None:
         self.details = details
         self.health_panel.add(details.epoch, details.health)
-        if self.tabs.currentWidget() in (self.errors_panel, self.health_panel):
+        self.deeper.add_details(details)
+        if self.tabs.currentWidget() in (self.errors_panel, self.health_panel,
+                                         self.deeper.embedding):
             self.render()  # the other panels do not show the details
 
     def preview(self, filters: dict[str, np.ndarray], info: DatasetInfo) -> None:
