@@ -6,15 +6,18 @@ each on a CPU copy of the weights:
 - the embedding is computed at the start and at every epoch's end, so that the time-lapse
   can animate it; t-SNE on request;
 - the preferred inputs are for the time-lapse moment shown (while training, the latest
-  epoch's end: finding them takes a second or two, too long to chase every snapshot);
+  epoch's end, refreshed so that they take at most ``LIVE_SHARE`` of the time: finding
+  them takes a second or two of a core that training would otherwise use);
 - the filters switched off are tried again at every epoch's end while their tab is shown.
 """
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import torch
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from cnn_core.inspect.ablation import ablate, filter_importance
 from cnn_core.inspect.activation_max import maximize_activation
@@ -31,6 +34,7 @@ from .filters import FiltersPanel
 
 EMBEDDED_IMAGES = 2000  # a larger test set is embedded through a fixed sample of it
 STEPS = 64  # gradient-ascent steps for a preferred input
+LIVE_SHARE = 0.05  # of the time, at most, that following the run's preferred inputs takes
 
 
 def _embedding_job(images: torch.Tensor, layer: str | None, method: str) -> Job:
@@ -42,9 +46,11 @@ def _layer_title(layer: str | None) -> str:
 
 
 class DeeperViews(QObject):
-    """``imageChosen(index)``: a test image picked in a view, to be inspected."""
+    """``imageChosen(index)``: a test image picked in a view, to be inspected;
+    ``preferredDue``: time to refresh the preferred inputs the run has left behind."""
 
     imageChosen = Signal(int)
+    preferredDue = Signal()
 
     def __init__(self, filters: FiltersPanel, timelapse: TimeLapse,
                  parent: QObject | None = None) -> None:
@@ -67,6 +73,10 @@ class DeeperViews(QObject):
         self.predictions: dict[float, np.ndarray] = {}
         self._ablated_at = -1.0  # the epochs of the weights the ablation result is for
         self._preferred_asked: tuple[str, float] | None = None  # (layer, epochs) computing
+        self._preferred_started = 0.0  # monotonic seconds
+        self._preferred_next = 0.0  # before this, following the run waits
+        self._preferred_timer = QTimer(self, singleShot=True)
+        self._preferred_timer.timeout.connect(self.preferredDue)
 
         self.client.finished.connect(self._on_finished)
         self.client.failed.connect(self._on_failed)
@@ -283,7 +293,13 @@ class DeeperViews(QObject):
         if self.latest is None or wanted == self.filters.preferred.shown_for or (
                 wanted == self._preferred_asked and self.client.busy("preferred")):
             return  # shown already, or on its way
+        shown = self.filters.preferred.shown_for
+        wait = self._preferred_next - time.monotonic()
+        if live and shown is not None and shown[0] == layer and wait > 0:
+            self._preferred_timer.start(int(wait * 1000) + 1)  # the run's newer epoch, later
+            return
         self._preferred_asked = wanted
+        self._preferred_started = time.monotonic()
         whole = next((s for s in (self.latest, self.epoch_end)
                       if s is not None and s.progress == moment.progress), None)
         weights = (self._weights(whole) if whole is not None else  # the exact weights
@@ -304,6 +320,8 @@ class DeeperViews(QObject):
         self.client.submit("preferred", weights, job)
 
     def _show_preferred(self, layer: str, progress: float, images: np.ndarray) -> None:
+        took = time.monotonic() - self._preferred_started
+        self._preferred_next = time.monotonic() + took * (1 / LIVE_SHARE - 1)
         first = layer == next(iter(self.filters.filters), None)
         moment = next((m for m in self.timelapse if m.progress == progress), None)
         kernels = moment.filters[layer] if first and moment is not None else None
@@ -312,4 +330,5 @@ class DeeperViews(QObject):
                                            self._rgb, caption)
 
     def shutdown(self) -> None:
+        self._preferred_timer.stop()
         self.client.shutdown()

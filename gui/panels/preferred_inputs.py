@@ -15,7 +15,8 @@ from ..widgets.grid_view import GridView
 
 HINT = ("Each tile is the input that makes one filter's feature map brightest on average, "
         "found by gradient ascent from noise (with jitter and blur, so that it stays a "
-        "picture). A plain tile means the filter answers most to a plain background.")
+        "picture). A plain tile means the filter answers most to a plain background. While "
+        "training they follow the run every few epochs, so that training keeps its speed.")
 
 
 def _stretch(tiles: np.ndarray, height: int, width: int) -> np.ndarray:
