@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from ..nn.models import StudioModel
 from .analysis import _device, _inference, _short, layer_summary
-from .reach import run_until
+from .reach import last_hidden_layer, run_until
 
 METHODS = ("pca", "tsne")
 
@@ -20,6 +20,17 @@ METHODS = ("pca", "tsne")
 def _check_method(method: str) -> None:
     if method not in METHODS:
         raise ValueError(f"unknown embedding method {method!r}; choose 'pca' or 'tsne'")
+
+
+SAMPLE = 2000  # a larger test set is embedded through a fixed sample of it
+
+
+def embedding_sample(count: int, limit: int = SAMPLE) -> np.ndarray:
+    """The indices of the test images an embedding shows: all ``count`` of them, or a
+    fixed sample of ``limit`` (the same every time, so epochs can be compared)."""
+    if count <= limit:
+        return np.arange(count)
+    return np.sort(np.random.default_rng(0).choice(count, limit, replace=False))
 
 
 def embedding_layers(model: StudioModel) -> list[str]:
@@ -32,10 +43,7 @@ def embedding_layers(model: StudioModel) -> list[str]:
 def _tap(model: StudioModel, layer_name: str | None) -> tuple[nn.Module, bool]:
     """The module to stop at, and whether its input (rather than its output) is wanted."""
     if layer_name is None:
-        linears = [m for m in model.classifier.modules() if isinstance(m, nn.Linear)]
-        if not linears:
-            raise ValueError("the network's classifier has no linear layer")
-        return linears[-1], True
+        return last_hidden_layer(model), True
     leaves = {_short(name): m for name, m in model.named_modules()
               if m is not model and next(m.children(), None) is None}
     if layer_name not in leaves:

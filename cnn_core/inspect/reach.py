@@ -18,6 +18,15 @@ def conv_layer(model: StudioModel, layer_name: str) -> Conv2D:
     return convs[layer_name]
 
 
+def last_hidden_layer(model: StudioModel) -> nn.Linear:
+    """The classifier's last linear layer: its input is the network's last hidden
+    representation of an image, which embeddings show."""
+    linears = [m for m in model.classifier.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError("the network's classifier has no linear layer")
+    return linears[-1]
+
+
 def seen_module(model: StudioModel, layer_name: str) -> nn.Module:
     """The module whose output people see as conv ``layer_name``'s feature map: the
     nonlinearity after it (see :meth:`StudioModel.activation_layers`)."""

@@ -122,6 +122,8 @@ class TrainerView(Protocol):
     test_predictions: Tensor | None  # the last evaluation's, for every test image
     test_confidence: Tensor | None
     test_losses: Tensor | None  # each test image's cross-entropy
+    test_hidden: Tensor | None  # each test image's last hidden layer, when kept
+    keep_hidden: bool
 
     @property
     def lr(self) -> float: ...

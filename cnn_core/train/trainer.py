@@ -95,6 +95,8 @@ class Trainer:
         self.test_predictions: Tensor | None = None
         self.test_confidence: Tensor | None = None
         self.test_losses: Tensor | None = None
+        self.test_hidden: Tensor | None = None  # kept when keep_hidden: (N, D)
+        self.keep_hidden = False  # evaluations keep every test image's last hidden layer
 
     # -- controls (any thread) -----------------------------------------------------------
 
@@ -285,7 +287,7 @@ class Trainer:
 
         train_seconds = time.monotonic() - start - (self._paused_total - paused_before)
         train_loss = float(loss_sum) / n
-        result = evaluate(model, self.data.test, self.criterion)
+        result = evaluate(model, self.data.test, self.criterion, keep_hidden=self.keep_hidden)
         test_loss, test_acc = result.loss, result.accuracy
         self.keep_evaluation(result)
         lr = self.lr
@@ -313,7 +315,7 @@ class Trainer:
     def keep_evaluation(self, result: EvalResult) -> None:
         """Remember the test set's predictions, for the views that explain the accuracy."""
         self.test_predictions, self.test_confidence = result.predictions, result.confidence
-        self.test_losses = result.losses
+        self.test_losses, self.test_hidden = result.losses, result.hidden
 
     @property
     def model_meta(self) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from cnn_core.nn.models import StudioModel, model_for_weights
 
 from ..threads.tasks import Lane, Task, TaskState
 
-Job = Callable[[StudioModel, TaskState], Any]
+Job = Callable[[StudioModel | None, TaskState], Any]
 
 
 @dataclass(frozen=True)
@@ -64,9 +64,9 @@ class AnalysisClient(QObject):
         self._caches = {False: _ModelCache(), True: _ModelCache()}
         self._tasks: dict[str, Task] = {}
 
-    def submit(self, key: str, weights: Weights, job: Job, *, slow: bool = False) -> None:
-        """Run ``job(model, task_state)`` with ``weights`` loaded; ``slow``: on the lane
-        for work that cannot be cancelled midway."""
+    def submit(self, key: str, weights: Weights | None, job: Job, *, slow: bool = False) -> None:
+        """Run ``job(model, task_state)`` with ``weights`` loaded (None: no model, for work
+        on arrays alone); ``slow``: on the lane for work that cannot be cancelled midway."""
         self.cancel(key)
         task = Task(self._run, self._caches[slow], weights, job)
         self._tasks[key] = task
@@ -77,9 +77,9 @@ class AnalysisClient(QObject):
         self._lanes[slow].start(task)
 
     @staticmethod
-    def _run(state: TaskState, cache: _ModelCache, weights: Weights, job: Job) -> Any:
+    def _run(state: TaskState, cache: _ModelCache, weights: Weights | None, job: Job) -> Any:
         try:
-            return job(cache.load(weights), state)
+            return job(None if weights is None else cache.load(weights), state)
         except Cancelled:
             return None
 

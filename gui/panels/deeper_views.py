@@ -4,7 +4,8 @@ images land, and what the network loses when filters are switched off.
 They follow the run from the snapshots, on the analysis lanes (never the training thread),
 each on a CPU copy of the weights:
 - the embedding is computed at the start and at every epoch's end, so that the time-lapse
-  can animate it; t-SNE on request;
+  can animate it: of the last hidden layer, from the activations the epoch's evaluation
+  kept (no forward pass of its own); of another layer, by a forward pass; t-SNE on request;
 - the preferred inputs are for the time-lapse moment shown (while training, the latest
   epoch's end, refreshed so that they take at most ``LIVE_SHARE`` of the time: finding
   them takes a second or two of a core that training would otherwise use);
@@ -21,7 +22,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from cnn_core.inspect.ablation import ablate, filter_importance
 from cnn_core.inspect.activation_max import maximize_activation
-from cnn_core.inspect.embedding import align_signs, embedding_layers, hidden_activations, project
+from cnn_core.inspect.embedding import (align_signs, embedding_layers, embedding_sample,
+                                        hidden_activations, project)
 from cnn_core.nn.models import model_for_weights
 
 from ..session.timelapse import TimeLapse
@@ -32,7 +34,6 @@ from .analysis import AnalysisClient, Job, Weights
 from .embedding import EmbeddingPanel
 from .filters import FiltersPanel
 
-EMBEDDED_IMAGES = 2000  # a larger test set is embedded through a fixed sample of it
 STEPS = 64  # gradient-ascent steps for a preferred input
 LIVE_SHARE = 0.05  # of the time, at most, that following the run's preferred inputs takes
 
@@ -71,6 +72,7 @@ class DeeperViews(QObject):
         self.tsne: tuple[float, str | None, np.ndarray] | None = None
         # the evaluation's predictions of the embedded images, by epoch: mistakes are marked
         self.predictions: dict[float, np.ndarray] = {}
+        self.hidden: tuple[float, np.ndarray] | None = None  # the latest evaluation's
         self._ablated_at = -1.0  # the epochs of the weights the ablation result is for
         self._preferred_asked: tuple[str, float] | None = None  # (layer, epochs) computing
         self._preferred_started = 0.0  # monotonic seconds
@@ -98,15 +100,14 @@ class DeeperViews(QObject):
         self.info, self.epoch_end, self.latest, self.tsne = info, None, None, None
         self.history.clear()
         self.predictions.clear()
+        self.hidden = None
         self._ablated_at = -1.0
         mean = torch.tensor(info.dataset.mean, dtype=torch.float32).view(1, -1, 1, 1)
         std = torch.tensor(info.dataset.std, dtype=torch.float32).view(1, -1, 1, 1)
         pixels = torch.from_numpy(info.test_images).permute(0, 3, 1, 2).float() / 255
         self.images = (pixels - mean) / std
         self.labels = torch.from_numpy(info.test_labels).long()
-        count = len(info.test_labels)
-        self.embedded = (np.arange(count) if count <= EMBEDDED_IMAGES else np.sort(
-            np.random.default_rng(0).choice(count, EMBEDDED_IMAGES, replace=False)))
+        self.embedded = embedding_sample(len(info.test_labels))
         names = info.dataset.class_names
         self.embedding.set_test_set(info.test_images, info.test_labels, names)
         self.embedding.set_layers(embedding_layers(model_for_weights(info.model_meta)))
@@ -125,8 +126,11 @@ class DeeperViews(QObject):
         self._embed(snap, self.embedding.layer)
 
     def add_details(self, details: EpochDetails) -> None:
-        """The epoch's predictions, to mark the embedding's mistakes."""
+        """The epoch's predictions, to mark the embedding's mistakes, and its last hidden
+        layer, to embed when the epoch's snapshot comes."""
         self.predictions[float(details.epoch)] = details.predictions[self.embedded]
+        if details.hidden is not None:
+            self.hidden = (float(details.epoch), details.hidden)
 
     @property
     def _rgb(self) -> bool:
@@ -179,9 +183,13 @@ class DeeperViews(QObject):
     # -- where the images land -----------------------------------------------------------
 
     def _embed(self, snap: Snapshot, layer: str | None) -> None:
+        key = f"embed@{snap.progress}"
+        if layer is None and self.hidden is not None and self.hidden[0] == snap.progress:
+            hidden = self.hidden[1]
+            self.client.submit(key, None, lambda _model, _state: project(hidden))
+            return
         images = self.images[torch.from_numpy(self.embedded)]
-        self.client.submit(f"embed@{snap.progress}", self._weights(snap),
-                           _embedding_job(images, layer, "pca"))
+        self.client.submit(key, self._weights(snap), _embedding_job(images, layer, "pca"))
 
     def _add_embedding(self, progress: float, coords: np.ndarray) -> None:
         series = self.history.setdefault(self.embedding.layer, [])

@@ -15,6 +15,7 @@ import torch
 
 from cnn_core.data import DatasetInfo, denormalize
 from cnn_core.inspect.analysis import conv_filters, feature_maps, layer_health, predict_proba
+from cnn_core.inspect.embedding import embedding_sample
 from cnn_core.nn.models import StudioModel, count_parameters
 from cnn_core.train.callbacks import BatchProgress, Callback, EpochMetrics, SettingsChange
 from cnn_core.train.trainer import Trainer
@@ -63,6 +64,7 @@ class Bridge(Callback):
         self._last_snapshot = 0.0
 
     def on_train_start(self, trainer: Trainer) -> None:
+        trainer.keep_hidden = True  # the embedding view's, from each evaluation's own pass
         self.emit(run_info(trainer, self.run_dir))
         self.snapshot(trainer, trainer.epoch, float(trainer.epoch))
 
@@ -77,17 +79,21 @@ class Bridge(Callback):
 
     def on_epoch_end(self, trainer: Trainer, metrics: EpochMetrics) -> None:
         self.emit(metrics)
+        self.details(trainer, metrics.epoch)  # first: the snapshot's views may read them
         self.snapshot(trainer, metrics.epoch, float(metrics.epoch))
-        self.details(trainer, metrics.epoch)
 
     def details(self, trainer: Trainer, epoch: int) -> None:
         """Every test prediction and the layers' vital signs, for the analysis panels."""
         probe = trainer.data.train
         health = layer_health(trainer.model, probe.images[:PROBE_BATCH],
                               probe.labels[:PROBE_BATCH])
+        hidden = trainer.test_hidden
+        if hidden is not None:
+            hidden = hidden[torch.from_numpy(embedding_sample(len(hidden))).to(hidden.device)]
         self.emit(EpochDetails(epoch, trainer.test_predictions.cpu().numpy(),
                                trainer.test_confidence.float().cpu().numpy(),
-                               trainer.test_losses.float().cpu().numpy(), health))
+                               trainer.test_losses.float().cpu().numpy(), health,
+                               None if hidden is None else hidden.cpu().numpy()))
 
     def snapshot(self, trainer: Trainer, epoch: int, progress: float) -> None:
         self._last_snapshot = time.monotonic()

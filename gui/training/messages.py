@@ -51,10 +51,13 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class EpochDetails:
-    """Per-epoch analysis: every test prediction and the layers' vital signs."""
+    """Per-epoch analysis: every test prediction, the layers' vital signs and the test
+    images' last hidden layer. Sent before the epoch's snapshot."""
 
     epoch: int
     predictions: np.ndarray  # (N,) int64
     confidence: np.ndarray  # (N,) float32
     losses: np.ndarray  # (N,) float32, each image's cross-entropy
     health: LayerHealth
+    # (M, D) the last hidden layer of the embedding's test images (embedding_sample)
+    hidden: np.ndarray | None = None

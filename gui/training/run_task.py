@@ -98,9 +98,10 @@ def _show(trainer: Trainer, bridge: Bridge, continuation: Continuation | None,
     run = continuation.source_run if continuation is not None else None
     if run is not None:
         _replay(trainer, run, bridge, state)
-    bridge.snapshot(trainer, trainer.epoch, float(trainer.epoch))
-    trainer.keep_evaluation(evaluate(trainer.model, trainer.data.test, trainer.criterion))
+    trainer.keep_evaluation(evaluate(trainer.model, trainer.data.test, trainer.criterion,
+                                     keep_hidden=True))
     bridge.details(trainer, trainer.epoch)
+    bridge.snapshot(trainer, trainer.epoch, float(trainer.epoch))
 
 
 def _replay(trainer: Trainer, run_dir: Path, bridge: Bridge, state: TaskState) -> None:

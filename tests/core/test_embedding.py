@@ -7,8 +7,11 @@ import pytest
 import torch
 
 from cnn_core.data.datasets import DataBundle
+from cnn_core.data.datasets import Split
+from cnn_core.inspect.embedding import embedding_sample
 from cnn_core.introspection import (align_signs, embed, embedding_layers, hidden_activations,
                                     project)
+from cnn_core.train.evaluation import evaluate
 from cnn_core.nn.models import SimpleCNN
 from tests.trained import trained_simplecnn
 
@@ -87,3 +90,19 @@ def test_align_signs_undoes_a_flipped_axis() -> None:
     np.testing.assert_array_equal(align_signs(flipped, reference), reference)
     np.testing.assert_array_equal(align_signs(reference, reference), reference)
     assert align_signs(flipped, reference[:40]) is flipped
+
+
+def test_an_evaluation_keeps_the_last_hidden_layer_of_its_own_pass(model: SimpleCNN,
+                                                                    sample: DataBundle) -> None:
+    test = Split(sample.test.images[:300], sample.test.labels[:300])
+    kept = evaluate(model, test, torch.nn.CrossEntropyLoss(), batch_size=128, keep_hidden=True)
+    np.testing.assert_allclose(kept.hidden.numpy(), hidden_activations(model, test.images),
+                               rtol=1e-5, atol=1e-6)
+    assert evaluate(model, test, torch.nn.CrossEntropyLoss()).hidden is None
+
+
+def test_a_large_test_set_is_embedded_through_one_fixed_sample() -> None:
+    assert np.array_equal(embedding_sample(1500), np.arange(1500))
+    picked = embedding_sample(10_000)
+    assert len(picked) == 2000 == len(set(picked)) and np.all(np.diff(picked) > 0)
+    assert np.array_equal(picked, embedding_sample(10_000))
