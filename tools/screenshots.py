@@ -149,6 +149,44 @@ def shoot(out: Path, size: tuple[int, int], photos: Path | None = None) -> None:
         listed = find(QListWidget, "misclassifiedList")
         click(listed.viewport(), listed.visualItemRect(listed.item(0)).center())
 
+    def preferred_inputs(when: str) -> None:
+        """The Filters panel showing what each filter wants: conv1 during, conv2 after."""
+        layers = find(QComboBox, "filterLayerCombo")
+        layers.setCurrentIndex(0 if when == "during" else min(1, layers.count() - 1))
+        choose("filterShowCombo", True)
+        preferred = window.filters_panel.preferred
+        wait_until(lambda: preferred.grid is not None
+                   and preferred.shown_for[0] == layers.currentData(), 120)
+        save(inside, f"preferred-inputs-{when}")
+        choose("filterShowCombo", False)
+        layers.setCurrentIndex(0)
+
+    def class_report(when: str) -> None:
+        """The Errors panel's other pages: the report per class and the hardest images."""
+        for name in ("errorsLeftTabs", "errorsListTabs"):
+            find(QTabWidget, name).setCurrentIndex(1)
+        hardest = find(QListWidget, "topLossesList")
+        click(hardest.viewport(), hardest.visualItemRect(hardest.item(0)).center())
+        bars = find(ProbabilityBars, "errorsSaliencyViewProbabilities")
+        before = bars.probabilities
+        wait_until(lambda: bars.probabilities is not before, 120)
+        save(inside, f"class-report-{when}")
+        for name in ("errorsLeftTabs", "errorsListTabs"):
+            find(QTabWidget, name).setCurrentIndex(0)
+
+    def switch_filters_off() -> None:
+        """Rank the filters, then switch off the three that matter most."""
+        click(find(QPushButton, "importanceButton"))
+        ranked = find(QListWidget, "filterImportanceList")
+        wait_until(lambda: ranked.count() > 0, 300)
+        accuracy = find(QLabel, "ablationAccuracy")
+        grid = window.findChild(QWidget, "ablationFilters")
+        picked = sorted(int(ranked.item(row).text().split()[1]) for row in range(3))
+        for index in picked:
+            click(grid.viewport(), grid.tile_centre(index))
+        wanted = f"filters {', '.join(map(str, picked))} of"
+        wait_until(lambda: wanted in accuracy.text(), 120)
+
     def show_tab(title: str) -> None:
         bar = tabs.tabBar()
         index = next(i for i in range(tabs.count()) if tabs.tabText(i) == title)
@@ -167,6 +205,11 @@ def shoot(out: Path, size: tuple[int, int], photos: Path | None = None) -> None:
             show_tab(title)
             if title == "Errors":
                 pick_mistake()
+            if title == "Embedding":
+                scatter = window.inside.deeper.embedding.scatter
+                wait_until(lambda: scatter.data is not None and len(scatter.data) > 0, 120)
+            if title == "Ablation":
+                switch_filters_off()
             if bars is not None:  # the network's answer, computed off the GUI thread
                 wait_until(lambda: bars.probabilities is not None
                            and bars.probabilities is not before, 120)
@@ -174,6 +217,10 @@ def shoot(out: Path, size: tuple[int, int], photos: Path | None = None) -> None:
                 wait_until(lambda: explainer.explained is not None
                            and explainer.explained is not explained, 120)
             save(inside, f"{title.lower().replace(' ', '-')}-{when}")
+            if title == "Filters":
+                preferred_inputs(when)
+            if title == "Errors":
+                class_report(when)
 
     choose("architectureCombo", "simplecnn")
     choose("deviceCombo", "cpu")

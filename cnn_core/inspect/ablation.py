@@ -67,14 +67,19 @@ def _scores(labels: np.ndarray, predictions: np.ndarray,
 
 def ablate(model: StudioModel, images: Tensor, labels: Tensor, layer_name: str,
            channels: Sequence[int], num_classes: int | None = None,
-           batch_size: int = 500) -> Ablation:
+           batch_size: int = 500, before: np.ndarray | None = None) -> Ablation:
     """Accuracy, per class and as a confusion matrix, before and after zeroing ``channels``
     of conv ``layer_name``'s feature maps (after its nonlinearity). A forward hook does the
-    zeroing and is removed afterwards; the model itself is never changed."""
+    zeroing and is removed afterwards; the model itself is never changed.
+
+    ``before``: the intact model's predictions of ``images``, when the caller has them (an
+    evaluation of the same weights), to spare their forward pass."""
     seen, count = _seen_module(model, layer_name)
     off = _channels(channels, count, layer_name)
     classes = model.num_classes if num_classes is None else num_classes
-    before = after = _predictions(model, images, batch_size)
+    if before is None:
+        before = _predictions(model, images, batch_size)
+    after = before
     if off:
         def zero(_m: nn.Module, _i: object, out: Tensor) -> Tensor:
             out = out.clone()

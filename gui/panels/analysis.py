@@ -10,13 +10,14 @@ so it runs on a second lane, and nothing else waits behind it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from cnn_core.inspect.cancel import Cancelled
 from cnn_core.nn.models import StudioModel, model_for_weights
@@ -112,3 +113,35 @@ class AnalysisClient(QObject):
         self.cancel_all()
         for lane in self._lanes.values():
             lane.shutdown(timeout_ms)
+
+
+class Pace(QObject):
+    """Keeps work that only follows a run to ``share`` of the time (on two cores, every
+    second of it is a second training waits): after a job that took t seconds, the next
+    one waits t * (1/share - 1); ``due`` says when it may go."""
+
+    due = Signal()
+
+    def __init__(self, share: float, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.share = share
+        self._started = self._next = 0.0
+        self._timer = QTimer(self, singleShot=True)
+        self._timer.timeout.connect(self.due)
+
+    def begin(self) -> None:
+        self._started = time.monotonic()
+
+    def end(self) -> None:
+        now = time.monotonic()
+        self._next = now + (now - self._started) * (1 / self.share - 1)
+
+    def hold(self) -> bool:
+        """True while following the run must wait; ``due`` comes when it may go."""
+        wait = self._next - time.monotonic()
+        if wait > 0:
+            self._timer.start(int(wait * 1000) + 1)
+        return wait > 0
+
+    def stop(self) -> None:
+        self._timer.stop()

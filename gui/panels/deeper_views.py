@@ -7,19 +7,19 @@ each on a CPU copy of the weights:
   can animate it: of the last hidden layer, from the activations the epoch's evaluation
   kept (no forward pass of its own); of another layer, by a forward pass; t-SNE on request;
 - the preferred inputs are for the time-lapse moment shown (while training, the latest
-  epoch's end, refreshed so that they take at most ``LIVE_SHARE`` of the time: finding
-  them takes a second or two of a core that training would otherwise use);
-- the filters switched off are tried again at every epoch's end while their tab is shown.
+  epoch's end);
+- the filters switched off are tried again with a newer epoch while their tab is shown.
+Following the run, those two take at most ``LIVE_SHARE`` of the time (each costs a second
+or so of a core training would otherwise use); a person's own choices never wait.
 """
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
+from cnn_core.data.bundle import normalize
 from cnn_core.inspect.ablation import ablate, filter_importance
 from cnn_core.inspect.activation_max import maximize_activation
 from cnn_core.inspect.embedding import (align_signs, embedding_layers, embedding_sample,
@@ -30,16 +30,12 @@ from ..session.timelapse import TimeLapse
 from ..threads.tasks import TaskState
 from ..training.messages import EpochDetails, RunInfo, Snapshot
 from .ablation import AblationPanel
-from .analysis import AnalysisClient, Job, Weights
+from .analysis import AnalysisClient, Job, Pace, Weights
 from .embedding import EmbeddingPanel
 from .filters import FiltersPanel
 
 STEPS = 64  # gradient-ascent steps for a preferred input
-LIVE_SHARE = 0.05  # of the time, at most, that following the run's preferred inputs takes
-
-
-def _embedding_job(images: torch.Tensor, layer: str | None, method: str) -> Job:
-    return lambda model, _state: project(hidden_activations(model, images, layer), method)
+LIVE_SHARE = 0.03  # of the time, at most, that following the run takes each view
 
 
 def _layer_title(layer: str | None) -> str:
@@ -48,10 +44,10 @@ def _layer_title(layer: str | None) -> str:
 
 class DeeperViews(QObject):
     """``imageChosen(index)``: a test image picked in a view, to be inspected;
-    ``preferredDue``: time to refresh the preferred inputs the run has left behind."""
+    ``refreshDue``: a view held back from following the run may catch up now."""
 
     imageChosen = Signal(int)
-    preferredDue = Signal()
+    refreshDue = Signal()
 
     def __init__(self, filters: FiltersPanel, timelapse: TimeLapse,
                  parent: QObject | None = None) -> None:
@@ -73,12 +69,13 @@ class DeeperViews(QObject):
         # the evaluation's predictions of the embedded images, by epoch: mistakes are marked
         self.predictions: dict[float, np.ndarray] = {}
         self.hidden: tuple[float, np.ndarray] | None = None  # the latest evaluation's
+        self._drawn: tuple | None = None  # what the embedding panel shows
         self._ablated_at = -1.0  # the epochs of the weights the ablation result is for
         self._preferred_asked: tuple[str, float] | None = None  # (layer, epochs) computing
-        self._preferred_started = 0.0  # monotonic seconds
-        self._preferred_next = 0.0  # before this, following the run waits
-        self._preferred_timer = QTimer(self, singleShot=True)
-        self._preferred_timer.timeout.connect(self.preferredDue)
+        self.evaluated: tuple[float, np.ndarray] | None = None  # the latest predictions
+        self._paces = {"preferred": Pace(LIVE_SHARE, self), "ablate": Pace(LIVE_SHARE, self)}
+        for pace in self._paces.values():
+            pace.due.connect(self.refreshDue)
 
         self.client.finished.connect(self._on_finished)
         self.client.failed.connect(self._on_failed)
@@ -100,18 +97,16 @@ class DeeperViews(QObject):
         self.info, self.epoch_end, self.latest, self.tsne = info, None, None, None
         self.history.clear()
         self.predictions.clear()
-        self.hidden = None
+        self.hidden = self._drawn = self.evaluated = None
         self._ablated_at = -1.0
-        mean = torch.tensor(info.dataset.mean, dtype=torch.float32).view(1, -1, 1, 1)
-        std = torch.tensor(info.dataset.std, dtype=torch.float32).view(1, -1, 1, 1)
-        pixels = torch.from_numpy(info.test_images).permute(0, 3, 1, 2).float() / 255
-        self.images = (pixels - mean) / std
+        self.images = normalize(torch.from_numpy(info.test_images).permute(0, 3, 1, 2),
+                                info.dataset)
         self.labels = torch.from_numpy(info.test_labels).long()
         self.embedded = embedding_sample(len(info.test_labels))
         names = info.dataset.class_names
         self.embedding.set_test_set(info.test_images, info.test_labels, names)
         self.embedding.set_layers(embedding_layers(model_for_weights(info.model_meta)))
-        self.embedding.clear("The embedding appears once the model is ready.")
+        self._clear_embedding("The embedding appears once the model is ready.")
         self.ablation.clear("Switch filters off once the model is ready.")
         self.filters.preferred.clear()
 
@@ -128,6 +123,7 @@ class DeeperViews(QObject):
     def add_details(self, details: EpochDetails) -> None:
         """The epoch's predictions, to mark the embedding's mistakes, and its last hidden
         layer, to embed when the epoch's snapshot comes."""
+        self.evaluated = (float(details.epoch), details.predictions)
         self.predictions[float(details.epoch)] = details.predictions[self.embedded]
         if details.hidden is not None:
             self.hidden = (float(details.epoch), details.hidden)
@@ -143,6 +139,8 @@ class DeeperViews(QObject):
         if result is None:  # cancelled
             return
         kind, _, at = key.partition("@")
+        if kind in self._paces:
+            self._paces[kind].end()
         if kind == "embed":
             self._add_embedding(float(at), result)
         elif kind == "tsne":
@@ -164,8 +162,10 @@ class DeeperViews(QObject):
             self.ablation.set_busy(False)
         elif kind == "preferred":
             self.filters.preferred.clear(f"Could not find the preferred inputs: {message}")
+        elif kind == "ablate":
+            self.ablation.clear(f"Could not switch the filters off: {message}")
         if kind in ("embed", "tsne"):
-            self.embedding.clear(f"Could not compute the embedding: {message}")
+            self._clear_embedding(f"Could not compute the embedding: {message}")
 
     def _on_progress(self, key: str, done: float, total: float) -> None:
         if key == "importance":
@@ -182,14 +182,19 @@ class DeeperViews(QObject):
 
     # -- where the images land -----------------------------------------------------------
 
-    def _embed(self, snap: Snapshot, layer: str | None) -> None:
-        key = f"embed@{snap.progress}"
+    def _projection(self, snap: Snapshot, layer: str | None,
+                    method: str) -> tuple[Weights | None, Job]:
+        """The work of embedding ``layer`` at ``snap``: the last hidden layer from the
+        epoch's evaluation when it kept it, else from a forward pass of its own."""
         if layer is None and self.hidden is not None and self.hidden[0] == snap.progress:
             hidden = self.hidden[1]
-            self.client.submit(key, None, lambda _model, _state: project(hidden))
-            return
+            return None, lambda _model, _state: project(hidden, method)
         images = self.images[torch.from_numpy(self.embedded)]
-        self.client.submit(key, self._weights(snap), _embedding_job(images, layer, "pca"))
+        return self._weights(snap), lambda model, _state: project(
+            hidden_activations(model, images, layer), method)
+
+    def _embed(self, snap: Snapshot, layer: str | None) -> None:
+        self.client.submit(f"embed@{snap.progress}", *self._projection(snap, layer, "pca"))
 
     def _add_embedding(self, progress: float, coords: np.ndarray) -> None:
         series = self.history.setdefault(self.embedding.layer, [])
@@ -210,7 +215,7 @@ class DeeperViews(QObject):
         layer = self.embedding.layer
         if self.embedding.method == "tsne":
             if self.tsne is None or self.tsne[1] != layer:
-                self.embedding.clear("Press Compute t-SNE: it takes a few seconds, and shows "
+                self._clear_embedding("Press Compute t-SNE: it takes a few seconds, and shows "
                                      "the latest epoch's weights.")
                 return
             progress, _, coords = self.tsne
@@ -219,15 +224,23 @@ class DeeperViews(QObject):
         series = self.history.get(layer, [])
         shown = [entry for entry in series if moment is None or entry[0] <= moment + 1e-9]
         if not shown:
-            self.embedding.clear("The embedding appears after the model is ready.")
+            self._clear_embedding("The embedding appears after the model is ready.")
             return
         progress, coords = shown[-1]
         self._draw_embedding(progress, coords, f"PCA of {_layer_title(layer)}")
 
+    def _clear_embedding(self, text: str) -> None:
+        self._drawn = None
+        self.embedding.clear(text)
+
     def _draw_embedding(self, progress: float, coords: np.ndarray, what: str) -> None:
+        predictions = self.predictions.get(progress)
+        drawn = (what, progress, id(coords), predictions is not None)
+        if drawn == self._drawn:
+            return  # every snapshot re-renders the tab; thousands of points are not free
+        self._drawn = drawn
         count = len(self.embedded)
         sample = "" if count == len(self.labels) else f" (a fixed sample of {len(self.labels):,})"
-        predictions = self.predictions.get(progress)
         marks = "" if predictions is not None else " Mistakes are marked from the first epoch."
         self.embedding.show_embedding(coords, self.embedded, predictions,
                                       f"{what}, epoch {progress:g}: {count:,} test images"
@@ -238,10 +251,9 @@ class DeeperViews(QObject):
         if snap is None:
             return
         layer = self.embedding.layer
-        images = self.images[torch.from_numpy(self.embedded)]
-        job = _embedding_job(images, layer, "tsne")
-        self.embedding.set_busy(True, f"t-SNE of {len(images):,} images…")
-        self.client.submit("tsne", self._weights(snap),
+        weights, job = self._projection(snap, layer, "tsne")
+        self.embedding.set_busy(True, f"t-SNE of {len(self.embedded):,} images…")
+        self.client.submit("tsne", weights,
                            lambda model, state: (snap.progress, layer, job(model, state)),
                            slow=True)
 
@@ -254,7 +266,8 @@ class DeeperViews(QObject):
     def show_ablation(self) -> None:
         """Catch the ablation up with the latest epoch (when its tab is shown)."""
         snap = self.epoch_end
-        if snap is None or snap.progress == self._ablated_at:
+        if snap is None or snap.progress == self._ablated_at or (
+                self._ablated_at >= 0 and self._paces["ablate"].hold()):
             return
         self.ablation.set_filters(snap.filters, self._rgb)
         self._request_ablation()
@@ -267,8 +280,11 @@ class DeeperViews(QObject):
         self._ablated_at = snap.progress
         images, labels = self.images, self.labels
         classes = len(self.info.dataset.class_names)
+        known = self.evaluated  # the epoch's own predictions spare the intact forward pass
+        before = known[1] if known is not None and known[0] == snap.progress else None
+        self._paces["ablate"].begin()
         self.client.submit("ablate", self._weights(snap), lambda model, _state: ablate(
-            model, images, labels, layer, channels, num_classes=classes))
+            model, images, labels, layer, channels, num_classes=classes, before=before))
 
     def _request_importance(self, layer: str) -> None:
         snap = self.epoch_end
@@ -302,12 +318,11 @@ class DeeperViews(QObject):
                 wanted == self._preferred_asked and self.client.busy("preferred")):
             return  # shown already, or on its way
         shown = self.filters.preferred.shown_for
-        wait = self._preferred_next - time.monotonic()
-        if live and shown is not None and shown[0] == layer and wait > 0:
-            self._preferred_timer.start(int(wait * 1000) + 1)  # the run's newer epoch, later
-            return
+        pace = self._paces["preferred"]
+        if live and shown is not None and shown[0] == layer and pace.hold():
+            return  # only the run moved on: later
         self._preferred_asked = wanted
-        self._preferred_started = time.monotonic()
+        pace.begin()
         whole = next((s for s in (self.latest, self.epoch_end)
                       if s is not None and s.progress == moment.progress), None)
         weights = (self._weights(whole) if whole is not None else  # the exact weights
@@ -328,8 +343,6 @@ class DeeperViews(QObject):
         self.client.submit("preferred", weights, job)
 
     def _show_preferred(self, layer: str, progress: float, images: np.ndarray) -> None:
-        took = time.monotonic() - self._preferred_started
-        self._preferred_next = time.monotonic() + took * (1 / LIVE_SHARE - 1)
         first = layer == next(iter(self.filters.filters), None)
         moment = next((m for m in self.timelapse if m.progress == progress), None)
         kernels = moment.filters[layer] if first and moment is not None else None
@@ -338,5 +351,6 @@ class DeeperViews(QObject):
                                            self._rgb, caption)
 
     def shutdown(self) -> None:
-        self._preferred_timer.stop()
+        for pace in self._paces.values():
+            pace.stop()
         self.client.shutdown()

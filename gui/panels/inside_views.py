@@ -100,7 +100,7 @@ class InsideViews(QWidget):
         self.feature_maps_panel.imageChosen.connect(self._on_image_chosen)
         self.filters_panel.preferredWanted.connect(self.render)
         self.deeper.imageChosen.connect(self.inspect_test_image)
-        self.deeper.preferredDue.connect(self.render)
+        self.deeper.refreshDue.connect(self.render)
         self.errors_panel.imageSelected.connect(self._on_error_image)
         self.drawing_panel.inputChanged.connect(self._on_drawing)
         self.saliency_panel.targetChanged.connect(lambda _t: self._request_saliency())

@@ -49,6 +49,16 @@ def test_every_first_layer_channel_off_leaves_chance(model: SimpleCNN,
     assert all(p.grad is None for p in model.parameters())
 
 
+def test_known_predictions_of_the_intact_model_are_used_as_they_are(model: SimpleCNN,
+                                                                   sample: DataBundle) -> None:
+    intact = ablate(model, sample.test.images, sample.test.labels, "conv2", [5])
+    wrong = np.zeros(len(sample.test.labels), np.int64)  # "every image is a 0"
+    given = ablate(model, sample.test.images, sample.test.labels, "conv2", [5], before=wrong)
+    assert given.accuracy_before == float((sample.test.labels.numpy() == 0).mean())
+    assert given.accuracy_after == intact.accuracy_after
+    assert np.array_equal(given.confusion_after, intact.confusion_after)
+
+
 def test_a_class_without_images_scores_zero(model: SimpleCNN, sample: DataBundle) -> None:
     keep = sample.test.labels != 3
     result = ablate(model, sample.test.images[keep], sample.test.labels[keep], "conv1", [0])

@@ -4,9 +4,10 @@ and the hardest images."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QTableView, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QSlider, QTableView, QWidget
 
 from cnn_core.train.config import TrainConfig
 from gui.panels.embedding import EmbeddingPanel
@@ -46,6 +47,15 @@ def test_classes_embedding_and_hardest_images(qtbot, trained) -> None:
     plot = find(trained, QWidget, "embeddingPlot")
     qtbot.waitUntil(lambda: len(panel.scatter.data) == TEST_IMAGES, timeout=30_000)
     assert panel.scatter in plot.getPlotItem().items
+    caption = find(trained, QLabel, "embeddingCaption")
+    qtbot.waitUntil(lambda: "epoch 1:" in caption.text(), timeout=30_000)
+    latest = np.column_stack(panel.scatter.getData())
+    slider = find(trained, QSlider, "snapshotSlider")  # the time-lapse, back to the start
+    slider.setValue(0)
+    assert "epoch 0:" in caption.text()
+    assert not np.array_equal(np.column_stack(panel.scatter.getData()), latest)
+    slider.setValue(slider.maximum())
+    assert "epoch 1:" in caption.text()
     panel.imageChosen.emit(7)  # what a click on a point does
     assert inside.tabs.currentWidget() is inside.feature_maps_panel
     assert inside.feature_maps_panel.current_index == 7
