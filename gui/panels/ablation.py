@@ -11,8 +11,6 @@ GUI thread, which also answers ``importanceRequested`` with
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
@@ -21,13 +19,11 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QLis
                                QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget)
 
 from cnn_core.export.render import filter_grid, grid_columns
+from cnn_core.inspect.ablation import Ablation
 
 from ..widgets.grid_view import GridView
 from ..widgets.matrix_view import MatrixView, colours
 from ..widgets.panel_parts import empty_note, set_text
-
-if TYPE_CHECKING:
-    from cnn_core.inspect.ablation import Ablation
 
 NO_CONV = ("This network has no conv layer, so it has no filters to switch off. Add a "
            "conv2d layer to see what each of its filters is worth.")

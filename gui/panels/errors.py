@@ -124,6 +124,9 @@ class ErrorsPanel(QWidget):
         self._predictions, self._confidence = predictions, confidence
         k = len(self._class_names)
         self.matrix = m = confusion_from_predictions(self._labels, predictions, k)
+        header = self.table.horizontalHeader()
+        # sized once when filled, not after each of the k*k items (most of an epoch's cost)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.setRowCount(k)
         self.table.setColumnCount(k + 1)
         self.table.setHorizontalHeaderLabels([str(p) for p in range(k)] + ["acc."])
@@ -148,6 +151,7 @@ class ErrorsPanel(QWidget):
             acc = QTableWidgetItem(f"{m[t, t] / row_total:.0%}")
             acc.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             self.table.setItem(t, k, acc)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self._fit_table()
         total = int(m.sum())
         self.title.setText(f"Epoch {epoch}: {int(np.trace(m)):,} of {total:,} test images right "

@@ -3,14 +3,13 @@ and what the panel shows of a result computed elsewhere."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QLabel, QListWidget, QProgressBar, QPushButton
 
 from cnn_core.export.render import filter_grid
+from cnn_core.inspect.ablation import Ablation
 from gui.panels.ablation import AblationPanel, accuracy_text, points
 from gui.widgets.grid_view import GridView
 
@@ -21,16 +20,16 @@ def kernels(*shapes: tuple[int, ...], seed: int = 0) -> dict[str, np.ndarray]:
             for i, s in enumerate(shapes)}
 
 
-def result(channels: tuple[int, ...], layer: str = "conv2", k: int = 3) -> SimpleNamespace:
+def result(channels: tuple[int, ...], layer: str = "conv2", k: int = 3) -> Ablation:
     before = np.diag(np.full(k, 10)).astype(np.int64)
     after = before.copy()
     if channels:
         after[0, 0], after[0, 1] = 4, 6  # six images of class 0 now called class 1
-    return SimpleNamespace(
-        accuracy_before=np.trace(before) / before.sum(),
-        accuracy_after=np.trace(after) / after.sum(),
-        per_class_before=np.diag(before) / 10, per_class_after=np.diag(after) / 10,
-        confusion_before=before, confusion_after=after, layer=layer, channels=channels)
+    return Ablation(layer=layer, channels=channels,
+                    accuracy_before=np.trace(before) / before.sum(),
+                    accuracy_after=np.trace(after) / after.sum(),
+                    per_class_before=np.diag(before) / 10, per_class_after=np.diag(after) / 10,
+                    confusion_before=before, confusion_after=after)
 
 
 def click_tile(qtbot, view: GridView, index: int) -> None:
