@@ -175,11 +175,14 @@ def shoot(out: Path, size: tuple[int, int], photos: Path | None = None) -> None:
             find(QTabWidget, name).setCurrentIndex(0)
 
     def switch_filters_off() -> None:
-        """Rank the filters, then switch off the three that matter most."""
-        click(find(QPushButton, "importanceButton"))
-        ranked = find(QListWidget, "filterImportanceList")
-        wait_until(lambda: ranked.count() > 0, 300)
+        """All filters on, rank them, then switch off the three that matter most."""
         accuracy = find(QLabel, "ablationAccuracy")
+        click(find(QPushButton, "ablationClear"))
+        wait_until(lambda: "every filter on" in accuracy.text(), 120)
+        ranking = find(QProgressBar, "importanceProgress")
+        click(find(QPushButton, "importanceButton"))
+        wait_until(lambda: not ranking.isVisible(), 300)
+        ranked = find(QListWidget, "filterImportanceList")
         grid = window.findChild(QWidget, "ablationFilters")
         picked = sorted(int(ranked.item(row).text().split()[1]) for row in range(3))
         for index in picked:
