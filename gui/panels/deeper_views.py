@@ -72,6 +72,7 @@ class DeeperViews(QObject):
         self._drawn: tuple | None = None  # what the embedding panel shows
         self._ablated_at = -1.0  # the epochs of the weights the ablation result is for
         self._preferred_asked: tuple[str, float] | None = None  # (layer, epochs) computing
+        self._preferred_declined: tuple[str, float] | None = None  # ... and cancelled
         self.evaluated: tuple[float, np.ndarray] | None = None  # the latest predictions
         self._paces = {"preferred": Pace(LIVE_SHARE, self), "ablate": Pace(LIVE_SHARE, self)}
         for pace in self._paces.values():
@@ -98,6 +99,7 @@ class DeeperViews(QObject):
         self.history.clear()
         self.predictions.clear()
         self.hidden = self._drawn = self.evaluated = None
+        self._preferred_asked = self._preferred_declined = None
         self._ablated_at = -1.0
         self.images = normalize(torch.from_numpy(info.test_images).permute(0, 3, 1, 2),
                                 info.dataset)
@@ -178,6 +180,7 @@ class DeeperViews(QObject):
         if key == "importance":
             self.ablation.set_busy(False)
         elif key == "preferred":
+            self._preferred_declined = self._preferred_asked
             self.filters.preferred.set_busy(False)
 
     # -- where the images land -----------------------------------------------------------
@@ -314,9 +317,10 @@ class DeeperViews(QObject):
             index = ends[-1] if ends else index
         moment = self.timelapse[index]
         wanted = (layer, moment.progress)
-        if self.latest is None or wanted == self.filters.preferred.shown_for or (
+        if self.latest is None or wanted in (self.filters.preferred.shown_for,
+                                             self._preferred_declined) or (
                 wanted == self._preferred_asked and self.client.busy("preferred")):
-            return  # shown already, or on its way
+            return  # shown already, on its way, or cancelled by the person
         shown = self.filters.preferred.shown_for
         pace = self._paces["preferred"]
         if live and shown is not None and shown[0] == layer and pace.hold():

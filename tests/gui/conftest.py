@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from gui.app import restore_process, set_up_process
 from gui.runtime.theme import apply_plot_theme
+from cnn_core.train.config import TrainConfig
 from gui.window.main_window import MainWindow
 
 
@@ -45,6 +46,17 @@ def window(qtbot, tmp_path):
     qtbot.waitExposed(w)
     yield w
     w.session.shutdown(30_000)
+
+
+def train(qtbot, window: MainWindow, arch: str, epochs: int,
+          batch_size: int = 64) -> MainWindow:
+    """``window`` after a short run on the bundled sample, its last epoch's details in."""
+    window.config_panel.set_config(TrainConfig(arch=arch, epochs=epochs, batch_size=batch_size,
+                                               device="cpu"))
+    with qtbot.waitSignal(window.session.runFinished, timeout=120_000):
+        window.start_training()
+    qtbot.waitUntil(lambda: window.inside.details is not None, timeout=10_000)
+    return window
 
 
 def find(window: MainWindow, cls: type, name: str) -> QWidget:

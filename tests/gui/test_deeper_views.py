@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QSlider, QTableView, QWidget
+from PySide6.QtWidgets import (QComboBox, QLabel, QListWidget, QProgressBar, QPushButton,
+                               QSlider, QTableView, QWidget)
 
-from cnn_core.train.config import TrainConfig
 from gui.panels.embedding import EmbeddingPanel
-from tests.gui.conftest import find
+from tests.gui.conftest import find, train
 
 TEST_IMAGES = 1000  # the bundled sample's test set
 
@@ -19,12 +19,7 @@ TEST_IMAGES = 1000  # the bundled sample's test set
 @pytest.fixture
 def trained(qtbot, window):
     """The window after a 1-epoch SimpleCNN run."""
-    window.config_panel.set_config(TrainConfig(arch="simplecnn", epochs=1, batch_size=64,
-                                               device="cpu"))
-    with qtbot.waitSignal(window.session.runFinished, timeout=120_000):
-        window.start_training()
-    qtbot.waitUntil(lambda: window.inside.details is not None, timeout=10_000)
-    return window
+    return train(qtbot, window, "simplecnn", epochs=1)
 
 
 def test_classes_embedding_and_hardest_images(qtbot, trained) -> None:
@@ -72,6 +67,14 @@ def test_preferred_inputs_and_filters_switched_off(qtbot, trained) -> None:
                         and filters.preferred.grid.count == channels
                         and filters.preferred.shown_for[0] == combo.currentData(),
                         timeout=60_000)
+
+    progress = find(trained, QProgressBar, "activationMaxProgress")
+    combo.setCurrentIndex(0)  # conv1 again: a new search, which a person cancels
+    assert progress.isVisible()
+    qtbot.mouseClick(find(trained, QPushButton, "activationMaxCancel"), Qt.MouseButton.LeftButton)
+    assert not progress.isVisible()
+    inside.render()  # what every snapshot does: a cancelled search is not started again
+    assert not progress.isVisible() and filters.preferred.shown_for[0] == "conv2"
 
     ablation = inside.deeper.ablation
     inside.tabs.setCurrentWidget(ablation)

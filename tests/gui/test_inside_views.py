@@ -17,7 +17,7 @@ from cnn_core.train.config import TrainConfig
 from gui.panels.layer_health import LayerHealthPanel
 from gui.session.timelapse import TimeLapse
 from gui.widgets.png_export import export_png
-from tests.gui.conftest import find
+from tests.gui.conftest import find, train
 
 HEALTHY = "every layer looks healthy"
 
@@ -25,12 +25,7 @@ HEALTHY = "every layer looks healthy"
 @pytest.fixture
 def trained(qtbot, window):
     """The window after a 2-epoch SimpleCNN run on the bundled sample."""
-    window.config_panel.set_config(TrainConfig(arch="simplecnn", epochs=2, batch_size=32,
-                                               device="cpu"))
-    with qtbot.waitSignal(window.session.runFinished, timeout=120_000):
-        window.start_training()
-    qtbot.waitUntil(lambda: window.inside.details is not None, timeout=10_000)
-    return window
+    return train(qtbot, window, "simplecnn", epochs=2, batch_size=32)
 
 
 @pytest.mark.parametrize("arch", list(MODELS))

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QListWidget, QW
 
 from cnn_core.train.config import TrainConfig
 from gui.widgets.probability_bars import ProbabilityBars
-from tests.gui.conftest import find
+from tests.gui.conftest import find, train
 from tests.pictures import draw_shape
 
 NO_MODEL = "Train a model or open a checkpoint first"
@@ -22,11 +22,7 @@ NO_MODEL = "Train a model or open a checkpoint first"
 @pytest.fixture
 def trained(qtbot, window):
     """The window after a 1-epoch LeNet-5 run on the bundled digits."""
-    window.config_panel.set_config(TrainConfig(arch="lenet5", epochs=1, batch_size=64,
-                                               device="cpu"))
-    with qtbot.waitSignal(window.session.runFinished, timeout=120_000):
-        window.start_training()
-    return window
+    return train(qtbot, window, "lenet5", epochs=1)
 
 
 @pytest.fixture
