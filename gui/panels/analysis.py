@@ -64,10 +64,13 @@ class AnalysisClient(QObject):
         self._lanes = {False: Lane("AnalysisThread", self), True: Lane("EmbeddingThread", self)}
         self._caches = {False: _ModelCache(), True: _ModelCache()}
         self._tasks: dict[str, Task] = {}
+        self._closed = False  # after shutdown: no new lane threads, no late answers
 
     def submit(self, key: str, weights: Weights | None, job: Job, *, slow: bool = False) -> None:
         """Run ``job(model, task_state)`` with ``weights`` loaded (None: no model, for work
         on arrays alone); ``slow``: on the lane for work that cannot be cancelled midway."""
+        if self._closed:
+            return
         self.cancel(key)
         task = Task(self._run, self._caches[slow], weights, job)
         self._tasks[key] = task
@@ -85,7 +88,7 @@ class AnalysisClient(QObject):
             return None
 
     def _current(self, key: str, task: Task) -> bool:
-        return self._tasks.get(key) is task and not task.state.cancelled
+        return not self._closed and self._tasks.get(key) is task and not task.state.cancelled
 
     def _done(self, key: str, task: Task, result: Any) -> None:
         if not self._current(key, task):
@@ -109,10 +112,13 @@ class AnalysisClient(QObject):
         for key in [k for k in self._tasks if k.startswith(prefix)]:
             self.cancel(key)
 
-    def shutdown(self, timeout_ms: int = 5000) -> None:
+    def shutdown(self, timeout_ms: int = 5000, slow_timeout_ms: int = 120_000) -> None:
+        """Cancel everything and end both lanes; a t-SNE under way cannot stop, so its lane
+        is given the time to finish it (a thread must not outlive the window)."""
         self.cancel_all()
-        for lane in self._lanes.values():
-            lane.shutdown(timeout_ms)
+        self._closed = True
+        self._lanes[False].shutdown(timeout_ms)
+        self._lanes[True].shutdown(slow_timeout_ms)
 
 
 class Pace(QObject):
