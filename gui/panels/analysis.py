@@ -34,8 +34,8 @@ class Weights:
     overlay: dict[str, np.ndarray] | None = None  # entries of an earlier moment, over it
 
 
-class _ModelCache:
-    """One model per lane, rebuilt only when the network changes."""
+class ModelCache:
+    """One model, rebuilt only when the network changes, loaded with the weights asked for."""
 
     def __init__(self) -> None:
         self.meta: dict[str, Any] | None = None
@@ -62,7 +62,7 @@ class AnalysisClient(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._lanes = {False: Lane("AnalysisThread", self), True: Lane("EmbeddingThread", self)}
-        self._caches = {False: _ModelCache(), True: _ModelCache()}
+        self._caches = {False: ModelCache(), True: ModelCache()}
         self._tasks: dict[str, Task] = {}
         self._closed = False  # after shutdown: no new lane threads, no late answers
 
@@ -81,7 +81,7 @@ class AnalysisClient(QObject):
         self._lanes[slow].start(task)
 
     @staticmethod
-    def _run(state: TaskState, cache: _ModelCache, weights: Weights | None, job: Job) -> Any:
+    def _run(state: TaskState, cache: ModelCache, weights: Weights | None, job: Job) -> Any:
         try:
             return job(None if weights is None else cache.load(weights), state)
         except Cancelled:

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from PySide6.QtCore import QObject, Signal
 
-from cnn_core.data.bundle import normalize
+from cnn_core.data.bundle import denormalize, normalize
 from cnn_core.inspect.ablation import ablate, filter_importance
 from cnn_core.inspect.activation_max import maximize_activation
 from cnn_core.inspect.embedding import (align_signs, embedding_layers, embedding_sample,
@@ -341,7 +341,7 @@ class DeeperViews(QObject):
                                         input_range=bounds,
                                         progress=lambda done, total: state.progress(done, total),
                                         cancel=lambda: state.cancelled)
-            return layer, moment.progress, found * std.reshape(-1, 1, 1) + mean.reshape(-1, 1, 1)
+            return layer, moment.progress, denormalize(torch.from_numpy(found), dataset).numpy()
 
         self.filters.preferred.set_progress(0, STEPS)
         self.client.submit("preferred", weights, job)
@@ -351,8 +351,7 @@ class DeeperViews(QObject):
         moment = next((m for m in self.timelapse if m.progress == progress), None)
         kernels = moment.filters[layer] if first and moment is not None else None
         caption = "initial weights" if progress == 0 else f"epoch {progress:.2f}"
-        self.filters.preferred.show_inputs(layer, progress, np.clip(images, 0, 1), kernels,
-                                           self._rgb, caption)
+        self.filters.preferred.show_inputs(layer, progress, images, kernels, self._rgb, caption)
 
     def shutdown(self) -> None:
         for pace in self._paces.values():

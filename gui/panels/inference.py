@@ -23,6 +23,7 @@ from cnn_core.inspect.explain import MapPixel, explain_map_pixel
 from cnn_core.nn.models import StudioModel, model_for_weights
 
 from ..threads.tasks import Lane, TaskState
+from .analysis import ModelCache, Weights
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class InferenceClient(QObject):
         self._model: StudioModel | None = None  # touched only by the one running job
         self._meta: dict[str, Any] = {}
         self._state: dict[str, torch.Tensor] = {}  # the latest weights, as loaded
-        self._past: StudioModel | None = None  # the same network at a time-lapse moment
+        self._past = ModelCache()  # the same network at a time-lapse moment
         self._busy = False
         self._waiting: dict[str, Request] = {}  # the newest unsent request of each panel
         self._latest: dict[str, int] = {}
@@ -103,7 +104,6 @@ class InferenceClient(QObject):
                 meta, state = new
                 if self._model is None or meta != self._meta:
                     self._model = model_for_weights(meta).eval()
-                    self._past = None
                     self._meta = dict(meta)
                 self._model.load_state_dict(state)
                 self._state = state
@@ -123,12 +123,7 @@ class InferenceClient(QObject):
         """The latest model, or a second one with ``weights`` over the latest ones."""
         if weights is None:
             return self._model
-        if self._past is None:
-            self._past = model_for_weights(self._meta).eval()
-        self._past.load_state_dict(self._state)
-        self._past.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()},
-                                   strict=False)  # copied into float32 parameters
-        return self._past
+        return self._past.load(Weights(self._meta, self._state, weights))
 
     def _on_answered(self, result: Result) -> None:
         self._busy = False
