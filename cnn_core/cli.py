@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import signal
 import sys
-import time
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import NoReturn
 
-from .train.callbacks import BatchProgress, Callback, EpochMetrics, TrainerView
+from .console import ConsoleReporter, progress_bar
+from .train.callbacks import RunStatus
 from .runs.checkpoint import CheckpointError
 from .train.config import OPTIMIZERS, TrainConfig
 from .data.augment import parse_augmentation
-from .data.datasets import (DATASETS, DatasetError, ProgressFn, dataset_folder, dataset_name,
+from .data.datasets import (DATASETS, DatasetError, dataset_folder, dataset_name,
                             download_dataset, is_available)
 from .inspect.predict import ImageError, Predictor
 from .export.exporters import (ExportError, export_bundle, export_csv, export_onnx, export_tensorboard,
@@ -25,7 +27,8 @@ from .export.exporters import (ExportError, export_bundle, export_csv, export_on
 from .nn.models import MODELS, build_model, count_parameters, network_spec
 from .nn.spec import NetworkSpec, infer_shapes, load_spec, spec_text
 from .runs.store import RunError
-from .train.launch import LaunchError, RunKind, launch, open_continuation
+from .train.distributed import DistributedError, Group, dist_backend, join, leave, under_torchrun
+from .train.launch import Continuation, Launch, LaunchError, RunKind, launch, open_continuation
 from .train.trainer import TrainingError
 
 PROG = "cnn_core"
@@ -128,34 +131,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class ConsoleReporter(Callback):
-    """A progress bar on a terminal (stderr) and one summary line per epoch (stdout)."""
-
-    def __init__(self, out: TextIO, bar: TextIO | None) -> None:
-        self.out, self.bar = out, bar
-
-    def on_batch_end(self, trainer: TrainerView, p: BatchProgress) -> None:
-        if self.bar is None:
-            return
-        width = 30
-        filled = int(width * p.batch / p.num_batches)
-        loss = sum(p.losses) / max(len(p.losses), 1)
-        self.bar.write(f"\repoch {p.epoch}/{p.epochs} [{'#' * filled}{'.' * (width - filled)}] "
-                       f"{p.batch}/{p.num_batches} loss {loss:.4f} {p.images_per_sec:,.0f} img/s ")
-        self.bar.flush()
-
-    def on_epoch_end(self, trainer: TrainerView, m: EpochMetrics) -> None:
-        if self.bar is not None:
-            self.bar.write("\r\033[K")
-        width = len(str(trainer.config.epochs))
-        self.out.write(
-            f"epoch {m.epoch:>{width}}/{trainer.config.epochs}  "
-            f"train_loss {m.train_loss:.4f}  train_acc {m.train_acc:6.2%}  "
-            f"test_loss {m.test_loss:.4f}  test_acc {m.test_acc:6.2%}  "
-            f"lr {m.lr:.1e}  {m.seconds:.1f}s ({m.images_per_sec:,.0f} img/s)\n")
-        self.out.flush()
-
-
 def _network(name_or_file: str, flag: str = "") -> NetworkSpec:
     """A built-in's spec by name, or a spec file's (SpecError says why it is unusable)."""
     if name_or_file in MODELS:
@@ -216,14 +191,28 @@ def _train(args: argparse.Namespace) -> int:
     else:
         config = TrainConfig(**given)
     config.validate()  # ValueError names the field
-    if args.download and not config.is_folder and DATASETS[config.dataset].downloadable:
-        _download(config.dataset, config.data_dir)
-
-    bar = sys.stderr if (sys.stderr.isatty() and not args.quiet) else None
+    group = join(config.device)  # under torchrun: this process's place among the others
     try:
-        run = launch(config, [ConsoleReporter(sys.stdout, bar)], continuation=continuation,
-                     run_dir=Path(args.out) if args.out else None,
-                     progress=_progress_bar("", "images") if bar else None)
+        return _run(args, config, continuation, group)
+    finally:
+        leave()
+
+
+def _run(args: argparse.Namespace, config: TrainConfig, continuation: Continuation | None,
+         group: Group | None) -> int:
+    """Train, reporting on the console; in a torchrun group only rank 0 speaks."""
+    speaks = group is None or group.is_main
+    if args.download and not config.is_folder and DATASETS[config.dataset].downloadable:
+        if group is None or group.local_rank == 0:  # once per machine
+            _download(config.dataset, config.data_dir)
+        if group is not None:
+            group.barrier()
+
+    bar = sys.stderr if (speaks and sys.stderr.isatty() and not args.quiet) else None
+    try:
+        run = launch(config, [ConsoleReporter(sys.stdout, bar)] if speaks else [],
+                     continuation=continuation, run_dir=Path(args.out) if args.out else None,
+                     progress=progress_bar("", "images") if bar else None, group=group)
     except LaunchError as exc:  # a refused resume, worded with the flags a person passes
         if exc.field == "epochs" and continuation is not None:
             raise UsageError(f"the checkpoint already has {continuation.epoch} epochs; "
@@ -233,53 +222,57 @@ def _train(args: argparse.Namespace) -> int:
     trainer = run.trainer
     if bar is not None:
         bar.write("\r\033[K")
-    if run.note:
-        print(run.note)
-    if continuation is not None:
-        print(f"resuming {config.arch} on {config.dataset} from epoch {trainer.epoch} "
-              f"({args.resume})")
-    for warning in trainer.data.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    print(f"{trainer.model.display_name} ({count_parameters(trainer.model):,} parameters) on "
-          f"{trainer.info.display_name}, {len(trainer.data.train):,} train / "
-          f"{len(trainer.data.test):,} test images, device {trainer.device}")
+    if speaks:
+        _introduce(run, continuation, args.resume)
+    if group is not None:  # torchrun passes Ctrl+C and SIGTERM on: stop together, cleanly
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda _sig, _frame: trainer.request_stop())
     try:
         result = trainer.fit()
     except KeyboardInterrupt:
         print(f"\ninterrupted; completed epochs are saved in {run.run_dir}", file=sys.stderr)
         return 130
+    except DistributedError as exc:
+        saved = f"; completed epochs are saved in {run.run_dir}" if run.run_dir else ""
+        raise DistributedError(f"{exc}. This process stopped after {trainer.epoch} complete "
+                               f"epoch(s){saved}") from None
     best = result.best
-    if best is not None:
+    if not speaks:
+        return 0
+    if result.status == RunStatus.STOPPED:
+        print(f"stopped after {trainer.epoch} complete epoch(s); they are saved in "
+              f"{run.run_dir}")
+    elif best is not None:
         print(f"best test_acc {best.test_acc:.2%} at epoch {best.epoch}; run saved in "
               f"{run.run_dir}")
     return 0
+
+
+def _introduce(run: Launch, continuation: Continuation | None, resume: str | None) -> None:
+    """What is about to train, on what, where."""
+    trainer = run.trainer
+    if run.note:
+        print(run.note)
+    if continuation is not None:
+        print(f"resuming {trainer.config.arch} on {trainer.config.dataset} from epoch "
+              f"{trainer.epoch} ({resume})")
+    for warning in trainer.data.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    group = trainer.group
+    processes = (f" x {group.world_size} processes ({dist_backend()})" if group is not None
+                 else "")
+    print(f"{trainer.model.display_name} ({count_parameters(trainer.model):,} parameters) on "
+          f"{trainer.info.display_name}, {len(trainer.data.train):,} train / "
+          f"{len(trainer.data.test):,} test images, device {trainer.device}{processes}")
 
 
 def _download(name: str, data_dir: str | None) -> None:
     if is_available(name, data_dir):
         print(f"{DATASETS[name].display_name} is already in {dataset_folder(name, data_dir)}")
         return
-    folder = download_dataset(name, data_dir, progress=_progress_bar("downloading ", "MB"))
+    folder = download_dataset(name, data_dir, progress=progress_bar("downloading ", "MB"))
     sys.stderr.write("\n")
     print(f"{DATASETS[name].display_name} is ready in {folder}")
-
-
-def _progress_bar(verb: str, unit: str) -> ProgressFn:
-    """A line on stderr that rewrites itself, at most five times a second."""
-    last = [0.0]
-    scale = 1e6 if unit == "MB" else 1
-
-    def progress(done: int, total: int | None, message: str) -> None:
-        now = time.monotonic()
-        if now - last[0] < 0.2 and (total is None or done < total):
-            return
-        last[0] = now
-        amount = f"{done / scale:,.{1 if scale > 1 else 0}f}" + (
-            f"/{total / scale:,.{1 if scale > 1 else 0}f}" if total else "")
-        sys.stderr.write(f"\r{verb}{message}: {amount} {unit}\033[K")
-        sys.stderr.flush()
-
-    return progress
 
 
 def _export_run_dir(source: str, option: str) -> Path:
@@ -326,6 +319,11 @@ def _list() -> int:
     return 0
 
 
+def _which_process() -> str:
+    """Under torchrun, which process says it (rank 0 speaks for the run)."""
+    return f" (process {os.environ['RANK']})" if under_torchrun() else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -347,10 +345,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except (DatasetError, CheckpointError, TrainingError, ExportError, RunError,
             ImageError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error{_which_process()}: {exc}", file=sys.stderr)
         return 1
     except (UsageError, ValueError) as exc:  # ValueError: TrainConfig.validate, "field: reason"
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error{_which_process()}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # before training began: nothing was recorded
         print(f"\n{PROG}: interrupted", file=sys.stderr)

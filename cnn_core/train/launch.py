@@ -14,6 +14,7 @@ from typing import Any
 
 from .callbacks import Callback
 from .config import TrainConfig
+from .distributed import DistributedError, Group
 from .trainer import EDITABLE, REPORT_INTERVAL, Trainer
 from ..data.datasets import DataBundle, ProgressFn, load_dataset
 from ..paths import default_runs_dir
@@ -127,7 +128,7 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
            continuation: Continuation | None = None, runs_dir: Path | None = None,
            run_dir: Path | None = None, data: DataBundle | None = None,
            report_interval: float | None = None, progress: ProgressFn | None = None,
-           cancel: threading.Event | None = None) -> Launch:
+           cancel: threading.Event | None = None, group: Group | None = None) -> Launch:
     """Build the trainer for a run with ``config``: fresh, or continuing ``continuation``.
 
     Decides where the run is recorded: ``run_dir``, else a new folder under ``runs_dir``
@@ -136,43 +137,63 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
     rather than overwrite those epochs. ``config``'s editable settings that differ from
     the continuation's are applied as recorded edits. Loads the dataset unless ``data`` is
     given (``progress`` and ``cancel`` reach the loader). An image folder's class names and
-    channels are recorded in the run's config as loaded. Raises ``ValueError("field: reason")`` (a :class:`LaunchError` for a
-    continuation that cannot go on as asked), :class:`CheckpointError`, or the loader's
-    ``DatasetError``.
+    channels are recorded in the run's config as loaded.
+
+    With ``group`` (under torchrun) every process calls this; only rank 0 records the run,
+    and no process starts training unless all of them could prepare it.
+
+    Raises ``ValueError("field: reason")`` (a :class:`LaunchError` for a continuation that
+    cannot go on as asked), :class:`CheckpointError`, or the loader's ``DatasetError``.
     """
     config.validate()
     if continuation is not None:
         _check_continuation(config, continuation)
-    run_dir, parent, note = _where(config, continuation, runs_dir, run_dir)
-    kind = (RunKind.FRESH if continuation is None
-            else RunKind.BRANCH if parent is not None else continuation.kind)
+    records = group is None or group.is_main
     hooks = list(callbacks)
     lock = None
-    if run_dir is not None:  # the folder is claimed before the slow work
-        continues_it = (kind == RunKind.RESUME and continuation is not None
-                        and continuation.source_run is not None
-                        and _same(run_dir, continuation.source_run))
-        lock = _claim(run_dir, continues_it)
-        # first: the files are written before the other callbacks hear
-        hooks.insert(0, RunRecorder(run_dir, parent=parent, lock=lock))
     try:
+        run_dir, parent, note = (_where(config, continuation, runs_dir, run_dir) if records
+                                 else (None, None, ""))
+        kind = (RunKind.FRESH if continuation is None
+                else RunKind.BRANCH if parent is not None else continuation.kind)
+        if run_dir is not None:  # the folder is claimed before the slow work
+            continues_it = (kind == RunKind.RESUME and continuation is not None
+                            and continuation.source_run is not None
+                            and _same(run_dir, continuation.source_run))
+            lock = _claim(run_dir, continues_it)
+            # first: the files are written before the other callbacks hear
+            hooks.insert(0, RunRecorder(run_dir, parent=parent, lock=lock))
         bundle = data if data is not None else load_dataset(
             config.dataset, config.data_dir, image_size=config.image_size,
             channels=config.channels, test_fraction=config.test_fraction,
             progress=progress, cancel=cancel)
         config = _as_loaded(config, bundle, continuation)
+        if group is not None and not group.all(True):
+            raise DistributedError("another process of this run could not start it "
+                                   "(its message says why)")
         interval = REPORT_INTERVAL if report_interval is None else report_interval
         if continuation is None:
-            trainer = Trainer(config, hooks, data=bundle, report_interval=interval)
+            trainer = Trainer(config, hooks, data=bundle, report_interval=interval,
+                              group=group)
         else:
             trainer = trainer_from_checkpoint(continuation.state, hooks, data=bundle,
-                                              report_interval=interval,
+                                              report_interval=interval, group=group,
                                               **_overrides(config, continuation))
-    except BaseException:
+    except BaseException as exc:
         if lock is not None:
             _let_go(lock)
+        if group is not None and not isinstance(exc, DistributedError):
+            _tell_the_others(group)
         raise
     return Launch(trainer, kind, run_dir, parent, note, lock)
+
+
+def _tell_the_others(group: Group) -> None:
+    """This process cannot start the run: the others, waiting to agree, hear it."""
+    try:
+        group.all(False)
+    except DistributedError:
+        pass  # they are gone already
 
 
 def _as_loaded(config: TrainConfig, bundle: DataBundle,
@@ -281,7 +302,7 @@ def _overrides(config: TrainConfig, continuation: Continuation) -> dict[str, Any
 
 def trainer_from_checkpoint(state: dict[str, Any], callbacks: Sequence[Callback] = (), *,
                             data: DataBundle, report_interval: float = REPORT_INTERVAL,
-                            **overrides: Any) -> Trainer:
+                            group: Group | None = None, **overrides: Any) -> Trainer:
     """A :class:`Trainer` that continues a checkpointed run on ``data``.
 
     ``overrides`` may set ``epochs`` (the new total), ``device``, ``data_dir`` and
@@ -301,7 +322,8 @@ def trainer_from_checkpoint(state: dict[str, Any], callbacks: Sequence[Callback]
         config.validate()
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"the checkpoint's settings are not usable: {exc}") from None
-    trainer = Trainer(config, callbacks, data=data, report_interval=report_interval)
+    trainer = Trainer(config, callbacks, data=data, report_interval=report_interval,
+                      group=group)
     try:
         trainer.load_state_dict(state)
     except Exception as exc:  # load_checkpoint checked the weights; this is the rest

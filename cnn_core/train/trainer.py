@@ -11,12 +11,17 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
 
 from .callbacks import (BatchProgress, Callback, EpochMetrics, FitResult, RunStatus,
                         SettingsChange)
 from .config import TrainConfig, resolve_device
+from .distributed import Group, collective, weighted_loss
+from .errors import TrainingError
+from .resumable import Resumable
 from .evaluation import EvalResult, evaluate
-from ..data.augment import augment_batch, parse_augmentation
+from ..data.augment import Augmentation, augment_batch, parse_augmentation
+from ..data.bundle import Split
 from ..data.datasets import DataBundle
 from ..nn.models import StudioModel, build_model
 
@@ -24,10 +29,6 @@ from ..nn.models import StudioModel, build_model
 EDITABLE = ("lr", "optimizer", "batch_size", "epochs", "step_size", "gamma", "momentum",
             "weight_decay")
 REPORT_INTERVAL = 0.05  # seconds between batch reports, unless the caller asks otherwise
-
-
-class TrainingError(RuntimeError):
-    """A run that cannot go on (diverged, out of memory, bad data); the message says why."""
 
 
 def make_optimizer(config: TrainConfig, params: Iterable[nn.Parameter],
@@ -41,21 +42,30 @@ def make_optimizer(config: TrainConfig, params: Iterable[nn.Parameter],
                            weight_decay=config.weight_decay, **fast)
 
 
-class Trainer:
+class Trainer(Resumable):
     """Builds model, optimizer and scheduler from a config and trains them on ``data``
     (loaded by the caller: :func:`cnn_core.train.launch.launch` does it for a run).
 
     Thread-safe controls (``request_stop``, ``pause``, ``resume``) may be called from any
     thread; they take effect between two batches.
+
+    With ``group`` (under torchrun: :func:`cnn_core.train.distributed.join`) the model
+    trains as one of the group's DistributedDataParallel processes: ``batch_size`` is the
+    global batch, and losses, accuracies and stops are agreed by all the processes.
     """
 
     def __init__(self, config: TrainConfig, callbacks: Iterable[Callback] = (), *,
-                 data: DataBundle, report_interval: float = REPORT_INTERVAL) -> None:
+                 data: DataBundle, report_interval: float = REPORT_INTERVAL,
+                 group: Group | None = None) -> None:
         config.validate()
+        if group is not None and config.batch_size < group.world_size:
+            raise ValueError(f"batch_size: must be at least the {group.world_size} processes "
+                             "(each takes a share of every batch)")
         self.config = config
         self.callbacks = list(callbacks)
         self.report_interval = report_interval
-        self.device = resolve_device(config.device)
+        self.group = group
+        self.device = group.device if group is not None else resolve_device(config.device)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed input shapes: let cuDNN pick kernels
         self._stop = threading.Event()
@@ -74,6 +84,9 @@ class Trainer:
             config.arch, network=config.network, in_channels=self.info.in_channels,
             num_classes=self.info.num_classes,
             input_size=self.info.input_size).to(self.device, memory_format=layout)
+        # the processes start from rank 0's weights, and average their gradients
+        self.ddp = None if group is None else DistributedDataParallel(
+            self.model, device_ids=[self.device] if self.device.type == "cuda" else None)
         self.optimizer = make_optimizer(config, self.model.parameters(), self.device)
         self.scheduler = torch.optim.lr_scheduler.StepLR(
             self.optimizer, step_size=config.step_size, gamma=config.gamma)
@@ -97,6 +110,7 @@ class Trainer:
         self.test_losses: Tensor | None = None
         self.test_hidden: Tensor | None = None  # kept when keep_hidden: (N, D)
         self.keep_hidden = False  # evaluations keep every test image's last hidden layer
+        self._seed_rank_streams()
 
     # -- controls (any thread) -----------------------------------------------------------
 
@@ -189,7 +203,7 @@ class Trainer:
             while True:
                 self._progress = float(self.epoch)
                 self.apply_pending_changes(epoch_start=True)  # may change `epochs`
-                if self.epoch >= self.config.epochs or self._stop.is_set():
+                if self.epoch >= self.config.epochs or self._stop_agreed():
                     break
                 finished = self._train_epoch()
                 if not finished:
@@ -222,7 +236,7 @@ class Trainer:
         """One pass over the training set; False if a stop cut it short."""
         epoch = self.epoch + 1
         self._emit("on_epoch_start", self, epoch)
-        model, train = self.model, self.data.train
+        model, train, group = self.model, self.data.train, self.group
         augmentation = parse_augmentation(self.config.augment)
         model.train()
         n, bs = len(train), self.config.batch_size  # a new batch size waits for the next epoch
@@ -236,6 +250,8 @@ class Trainer:
         start = last_report = time.monotonic()
         paused_before = self._paused_total
         order = torch.randperm(n, generator=self.shuffle).to(train.labels.device)
+        # processes of a group report at batches they agree on, when they compare notes
+        compare_at, agreed_stop = 1, False
 
         while seen < n:
             if not self._unpaused.is_set():
@@ -243,23 +259,16 @@ class Trainer:
                 while not self._unpaused.wait(0.05):
                     pass
                 self._paused_total += time.monotonic() - t0
-            if self._stop.is_set():
+            if agreed_stop or (group is None and self._stop.is_set()):
                 return False
             if self._pending:
                 self.apply_pending_changes(epoch_start=False)
             idx = order[seen:seen + bs]
-            x, y = train.images[idx], train.labels[idx]
-            x = augment_batch(x, augmentation, self.info, self.augment_rng)
-            logits = model(x)
-            loss = self.criterion(logits, y)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
-            with torch.no_grad():
-                batch_losses[i] = loss.detach()
-                loss_sum += loss.detach() * len(y)
-                correct += (logits.argmax(1) == y).sum()
-            seen += len(y)
+            share, total, hits = self._step(train, idx, augmentation)
+            batch_losses[i] = share
+            loss_sum += total
+            correct += hits
+            seen += len(idx)
             i += 1
             self.global_step += 1
             self._progress = self.epoch + seen / n
@@ -267,38 +276,100 @@ class Trainer:
             now = time.monotonic()
             # A pause or an edit about to take effect flushes the report first, so every
             # reported loss belongs to the settings it was made with.
-            if (now - last_report >= self.report_interval or seen == n
-                    or not self._unpaused.is_set() or self._pending):
-                losses = batch_losses[reported:i].tolist()
-                if not all(map(math.isfinite, losses)):
-                    bad = reported + next(k for k, v in enumerate(losses) if not math.isfinite(v)) + 1
-                    raise TrainingError(
-                        f"the loss became {losses[bad - reported - 1]} at epoch {epoch}, batch "
-                        f"{bad}: training diverged. Try a smaller learning rate. The weights "
-                        "were restored to the end of the last complete epoch.")
-                in_epoch = now - start - (self._paused_total - paused_before)
-                self._emit("on_batch_end", self, BatchProgress(
-                    epoch=epoch, epochs=self.config.epochs, batch=i, num_batches=num_batches,
-                    global_step=self.global_step, losses=losses,
-                    accuracy=correct.item() / seen, lr=self.lr,
-                    images_per_sec=seen / max(in_epoch, 1e-9),
-                    elapsed=now - self._fit_started - self._paused_total))
-                reported, last_report = i, now
+            if group is None and (now - last_report >= self.report_interval or seen == n
+                                  or not self._unpaused.is_set() or self._pending):
+                losses, hits_so_far = batch_losses[reported:i].tolist(), correct.item()
+                run_loss = loss_sum
+            elif group is not None and (i >= compare_at or seen == n):
+                # rank 0 picks when to compare again: in about a report interval
+                every = (max(1, round(self.report_interval * (i - reported)
+                                      / max(now - last_report, 1e-9))) if group.is_main else 0)
+                losses, (hits_so_far, run_loss, stops, every) = group.add_up(
+                    batch_losses[reported:i], correct, loss_sum, self._stop.is_set(), every)
+                agreed_stop, compare_at = stops > 0, i + int(every)
+                if agreed_stop:
+                    self._stop.set()
+            else:
+                continue
+            if not all(map(math.isfinite, losses)):
+                bad = reported + next(k for k, v in enumerate(losses) if not math.isfinite(v)) + 1
+                raise TrainingError(
+                    f"the loss became {losses[bad - reported - 1]} at epoch {epoch}, batch "
+                    f"{bad}: training diverged. Try a smaller learning rate. The weights "
+                    "were restored to the end of the last complete epoch.")
+            in_epoch = now - start - (self._paused_total - paused_before)
+            self._emit("on_batch_end", self, BatchProgress(
+                epoch=epoch, epochs=self.config.epochs, batch=i, num_batches=num_batches,
+                global_step=self.global_step, losses=losses,
+                accuracy=hits_so_far / seen, lr=self.lr,
+                images_per_sec=seen / max(in_epoch, 1e-9),
+                elapsed=now - self._fit_started - self._paused_total))
+            reported, last_report = i, now
 
         train_seconds = time.monotonic() - start - (self._paused_total - paused_before)
-        train_loss = float(loss_sum) / n
-        result = evaluate(model, self.data.test, self.criterion, keep_hidden=self.keep_hidden)
+        train_loss = float(run_loss) / n
+        if group is None:
+            result = evaluate(model, self.data.test, self.criterion,
+                              keep_hidden=self.keep_hidden)
+        else:
+            group.broadcast_buffers(model)
+            result = group.evaluate(model, self.data.test, self.criterion,
+                                    keep_hidden=self.keep_hidden)
         test_loss, test_acc = result.loss, result.accuracy
         self.keep_evaluation(result)
         lr = self.lr
         self.scheduler.step()
         self.epoch = epoch
-        metrics = EpochMetrics(epoch=epoch, train_loss=train_loss, train_acc=correct.item() / seen,
+        metrics = EpochMetrics(epoch=epoch, train_loss=train_loss, train_acc=hits_so_far / seen,
                                test_loss=test_loss, test_acc=test_acc, lr=lr,
                                seconds=train_seconds, images_per_sec=seen / max(train_seconds, 1e-9))
         self.history.append(metrics)
         self._emit("on_epoch_end", self, metrics)
         return True
+
+    def _step(self, train: Split, batch: Tensor,
+              augmentation: Augmentation) -> tuple[Tensor, Tensor, Tensor]:
+        """Train on the images ``batch`` indexes (this process's share of them, in a group).
+        Returns, on the device: the batch's mean loss (in a group, this process's part of
+        it: the parts add up to the mean), this process's summed loss, and its hits."""
+        group, weight = self.group, None
+        idx = batch if group is None else None
+        if group is not None:
+            idx, weight = group.shard(batch)
+        x, y = train.images[idx], train.labels[idx]
+        x = augment_batch(x, augmentation, self.info, self.augment_rng)
+        if self.ddp is None:
+            logits = self.model(x)
+            loss = self.criterion(logits, y)
+            total = loss.detach() * len(y)
+        else:
+            with collective("train on a batch"):  # DDP shares buffers and gradients
+                logits = self.ddp(x)
+                loss, total = weighted_loss(logits, y, weight, len(batch), group.world_size)
+        self.optimizer.zero_grad(set_to_none=True)
+        with collective("train on a batch"):
+            loss.backward()
+        self.optimizer.step()
+        with torch.no_grad():
+            hits = logits.argmax(1) == y
+            if weight is not None:
+                hits &= weight > 0
+            share = loss.detach() if group is None else total / len(batch)
+        return share, total, hits.sum()
+
+    def _stop_agreed(self) -> bool:
+        """Whether to stop before the next epoch: in a group, if any process was asked to."""
+        if self.group is not None and self.group.any(self._stop.is_set()):
+            self._stop.set()
+        return self._stop.is_set()
+
+    def _seed_rank_streams(self) -> None:
+        """Give each process of a group its own dropout and augmentation draws (rank 0
+        keeps the run's own), derived from the seed and the epoch, so reruns repeat."""
+        seed = None if self.group is None else self.group.own_seed(self.config.seed, self.epoch)
+        if seed is not None:
+            torch.manual_seed(seed)
+            self.augment_rng.manual_seed(seed + 1)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -316,52 +387,3 @@ class Trainer:
         """Remember the test set's predictions, for the views that explain the accuracy."""
         self.test_predictions, self.test_confidence = result.predictions, result.confidence
         self.test_losses, self.test_hidden = result.losses, result.hidden
-
-    @property
-    def model_meta(self) -> dict[str, Any]:
-        """What rebuilds this model: architecture (and a custom network's spec) and
-        input/output shape."""
-        meta = {"arch": self.config.arch, "in_channels": self.info.in_channels,
-                "num_classes": self.info.num_classes, "input_size": self.info.input_size}
-        if self.config.network is not None:
-            meta["network"] = self.config.network
-        return meta
-
-    def state_dict(self) -> dict[str, Any]:
-        """Everything a checkpoint needs to continue exactly where this run is
-        (:func:`cnn_core.runs.checkpoint.save_checkpoint` stamps the file format)."""
-        rng: dict[str, Any] = {"torch": torch.get_rng_state(), "shuffle": self.shuffle.get_state(),
-                               "augment": self.augment_rng.get_state()}
-        if torch.cuda.is_available():
-            rng["cuda"] = torch.cuda.get_rng_state_all()
-        return {
-            "config": self.config.to_dict(),
-            "model_meta": self.model_meta,
-            "dataset": dataclasses.asdict(self.info),
-            "epoch": self.epoch,
-            "global_step": self.global_step,
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
-            "history": [m.as_dict() for m in self.history],
-            "changes": [c.to_dict() for c in self.changes],
-            "rng": rng,
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Continue from a checkpoint made by :meth:`state_dict` (same architecture)."""
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.epoch = int(state["epoch"])
-        self.global_step = int(state.get("global_step", 0))
-        self.history = [EpochMetrics(**m) for m in state["history"]]
-        self.changes = [SettingsChange.from_dict(c) for c in state.get("changes", [])]
-        self._progress = float(self.epoch)
-        rng = state["rng"]
-        torch.set_rng_state(rng["torch"])
-        self.shuffle.set_state(rng["shuffle"])
-        if "augment" in rng:  # older checkpoints never augmented
-            self.augment_rng.set_state(rng["augment"])
-        if "cuda" in rng and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
