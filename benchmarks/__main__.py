@@ -10,6 +10,8 @@
    a folder against the built-in dataset of the same pictures.
 5. deeper: seconds per deeper view (activation maximisation, embeddings, ablation) on a
    trained SimpleCNN, one torch thread.
+6. distributed: seconds per epoch of 1 process against 2 under torchrun on the CPU (and
+   1..N GPUs on CUDA), with the share of time spent all-reducing gradients.
 
 Sections 2 and 3 time epochs 1 -> 6 from the run folder's snapshot mtimes, so evaluation and
 epoch-end work are included, and nothing runs before Start.
@@ -28,11 +30,11 @@ import torch
 
 from cnn_core.nn.models import MODELS
 
-from . import deeper, engine, folders, launch
+from . import deeper, distributed, engine, folders, launch
 from .gui_overhead import LIMIT, Comparison, compare
 from .run_folder import FIRST_EPOCH, LAST_EPOCH, BenchError
 
-SECTIONS = ("engine", "window", "panels", "folders", "deeper")
+SECTIONS = ("engine", "window", "panels", "folders", "deeper", "distributed")
 PANELS = ("Filters", "Preferred inputs", "Feature maps", "Draw", "Errors", "Embedding",
           "Ablation", "Saliency", "Layer health")
 STALL_EPOCHS = 2  # the stall probe's own run: start-up, an epoch end and the run's end
@@ -90,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         ok &= folders.section(args.rounds, args.timeout)
     if "deeper" in sections:
         deeper.section(args.rounds, args.timeout)
+    if "distributed" in sections:
+        distributed.section(args.rounds, args.timeout)
     return 0 if ok else 1
 
 
