@@ -59,7 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="CNN Studio's training engine, without the window.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    train = sub.add_parser("train", help="train a model and record the run")
+    train = sub.add_parser(
+        "train", help="train a model and record the run",
+        epilog="Started by torchrun (torchrun --nproc-per-node N -m cnn_core train ...), the "
+               "N processes train one model with DistributedDataParallel: --batch-size is "
+               "the global batch, each process on cuda:LOCAL_RANK (or the CPU), and only "
+               "rank 0 prints and writes the run folder.")
     train.add_argument("--arch", metavar="NAME_OR_SPEC.json",
                        help=f"architecture: {', '.join(MODELS)} (default simplecnn), or a "
                             "network spec file")
