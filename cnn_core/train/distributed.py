@@ -109,31 +109,27 @@ class Group:
                  keep_hidden: bool = False) -> EvalResult:
         """:func:`evaluate` with each rank on its part of ``split``, then every image's
         prediction, confidence and loss shared, so every rank has the whole result."""
-        parts = torch.tensor_split(torch.arange(len(split), device=split.labels.device),
-                                   self.world_size)
-        mine = parts[self.rank]
-        if len(mine):
-            local = evaluate(model, Split(split.images[mine], split.labels[mine]), criterion,
-                             keep_hidden=keep_hidden)
         n = len(split)
+        lo, hi = n * self.rank // self.world_size, n * (self.rank + 1) // self.world_size
+        local = evaluate(model, Split(split.images[lo:hi], split.labels[lo:hi]), criterion,
+                         keep_hidden=keep_hidden) if hi > lo else None
         table = torch.zeros(3, n, device=split.labels.device)
-        if len(mine):
-            table[0, mine] = local.predictions.float()
-            table[1, mine] = local.confidence.float()
-            table[2, mine] = local.losses.float()
+        if local is not None:
+            table[:, lo:hi] = torch.stack([local.predictions.float(), local.confidence.float(),
+                                           local.losses.float()])
         self.sum_(table)
         hidden = None
         if keep_hidden:
-            width = torch.tensor([local.hidden.shape[1] if len(mine) else 0.0],
+            # every rank with images has the same width; the ones without say 0
+            width = torch.tensor([0.0 if local is None else local.hidden.shape[1]],
                                  device=self.device)
-            width = int(self.sum_(width).item() / self.world_size)  # the same on every rank
+            width = round(self.sum_(width).item() / min(self.world_size, n))
             hidden = torch.zeros(n, width, device=split.labels.device)
-            if len(mine):
-                hidden[mine] = local.hidden
+            if local is not None:
+                hidden[lo:hi] = local.hidden
             self.sum_(hidden)
-        predictions = table[0].round().long()
-        losses = table[2]
-        accuracy = (predictions == split.labels).float().mean().item() if n else 0.0
+        predictions, losses = table[0].round().long(), table[2]
+        accuracy = (predictions == split.labels).sum().item() / n if n else 0.0
         return EvalResult(losses.mean().item() if n else 0.0, accuracy, predictions, table[1],
                           losses, hidden)
 

@@ -332,10 +332,8 @@ class Trainer(Resumable):
         """Train on the images ``batch`` indexes (this process's share of them, in a group).
         Returns, on the device: the batch's mean loss (in a group, this process's part of
         it: the parts add up to the mean), this process's summed loss, and its hits."""
-        group, weight = self.group, None
-        idx = batch if group is None else None
-        if group is not None:
-            idx, weight = group.shard(batch)
+        group = self.group
+        idx, weight = (batch, None) if group is None else group.shard(batch)
         x, y = train.images[idx], train.labels[idx]
         x = augment_batch(x, augmentation, self.info, self.augment_rng)
         if self.ddp is None:
