@@ -75,12 +75,20 @@ def watch_run(state: TaskState, request: WatchRequest, wake: threading.Event) ->
     while not state.cancelled:
         update = follower.poll()
         watch.take(update)
-        # the writer saves its summary, then its last batches, then lets go of the folder
-        if update.finished and not is_being_written(request.run_dir):
+        if update.finished and not _still_written(request.run_dir):
             watch.finish()
             return RunStatus(update.summary.status)
         _sleep(wake)
     return RunStatus.RUNNING
+
+
+def _still_written(run_dir: Path) -> bool:
+    """Whether the writer still holds the folder: after its final summary it saves its last
+    batches, then lets go. A disk without locks (some network ones) cannot tell: no."""
+    try:
+        return is_being_written(run_dir)
+    except OSError:
+        return False
 
 
 def _sleep(wake: threading.Event) -> None:
@@ -95,7 +103,7 @@ def _wait_for_run(state: TaskState, run_dir: Path,
     while not state.cancelled:
         kind = folder_kind(run_dir)
         if kind == FolderKind.OTHER:
-            raise ValueError(f"{run_dir} holds files that are not a run's: choose a run "
+            raise ValueError("it holds files that are not a run's: choose a run "
                              "folder, or an empty one to wait for a run to start in it")
         text = f"Waiting for a run to start in {run_dir}…"
         if kind == FolderKind.RUN:
@@ -165,7 +173,7 @@ class RunWatch:
         """Emit what ``update`` brings, in the order a run trained here would."""
         summary = update.summary
         if update.reset:
-            self._begin(summary.epochs if summary is not None else self.config.epochs)
+            self._begin(summary.epochs if summary is not None else self.epochs)
         if summary is not None:
             self.epochs = summary.epochs or self.epochs
             for change in summary.changes[self._changes:]:

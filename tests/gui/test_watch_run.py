@@ -63,7 +63,8 @@ def test_a_command_line_run_is_followed_while_it_trains(qtbot, window, tmp_path,
     try:
         qtbot.waitUntil(lambda: len(accuracy_points(window)) > 0, timeout=FINISH)
         assert proc.poll() is None  # the curves grow while the other process trains
-        assert status_text(window).startswith("Watching lenet5 adam lr 0.001 · epoch ")
+        text = status_text(window)
+        assert text.startswith("Watching lenet5 adam lr 0.001 · epoch ") and " s ago" in text
         finished.wait()
         assert proc.wait(timeout=60) == 0, proc.stderr.read().decode()
     finally:
