@@ -48,6 +48,7 @@ def finished_run(tmp_path: Path, small) -> Path:
     return run
 
 
+@pytest.mark.slow  # a second process trains six epochs
 def test_a_command_line_run_is_followed_while_it_trains(qtbot, window, tmp_path,
                                                         monkeypatch) -> None:
     out = tmp_path / "cli-run"
