@@ -20,6 +20,7 @@ from cnn_core.train.trainer import Trainer
 from gui.window.main_window import MainWindow
 
 from .conftest import find
+from .test_app import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 FINISH = 240_000  # ms: a CLI run of six short epochs, on two cores shared with the window
@@ -134,3 +135,30 @@ def test_stop_ends_the_wait_and_a_second_watch_is_refused(qtbot, window, tmp_pat
     assert finished.args[1] == RunStatus.RUNNING
     assert status_text(window) == f"Stopped waiting for a run in {(tmp_path / 'later')}."
     assert find(window, QAction, "watchRunAction").isEnabled()
+
+
+def test_watch_option_follows_a_folder_and_closing_mid_watch_exits_cleanly(
+        tmp_path: Path) -> None:
+    proc = run_python(f"""
+        import sys
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication, QLabel
+        import gui.app
+
+        app = QApplication(sys.argv[:1])
+
+        def close_while_waiting():
+            window = next(w for w in app.topLevelWidgets() if w.objectName() == "mainWindow")
+            text = window.findChild(QLabel, "statusMessage").text()
+            if not text.startswith("Waiting for a run to start"):
+                QTimer.singleShot(50, close_while_waiting)
+                return
+            print("closing while watching", window.session.watching, flush=True)
+            window.close()
+
+        QTimer.singleShot(0, close_while_waiting)
+        sys.exit(gui.app.main(["--watch", {str(tmp_path / "run")!r}]))
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert f"closing while watching {tmp_path / 'run'}" in proc.stdout
+    assert "QThread" not in proc.stderr and "Traceback" not in proc.stderr
