@@ -175,6 +175,7 @@ def _mtime(path: Path) -> float:
 class FolderKind(str, Enum):
     RUN = "run"  # holds a run (its config or summary)
     EMPTY = "empty"  # missing, or nothing yet but a writer's lock and temp files
+    RUNS = "runs"  # a runs folder: runs, each in a folder of its own
     OTHER = "other"  # holds files that are not a run's
 
 
@@ -184,10 +185,11 @@ def folder_kind(folder: str | Path) -> FolderKind:
     if is_run_dir(folder):
         return FolderKind.RUN
     try:
-        names = [p.name for p in folder.iterdir()]
+        paths = list(folder.iterdir())
     except OSError:
         return FolderKind.EMPTY if not folder.exists() else FolderKind.OTHER
     starting = {WRITER_LOCK, "checkpoints", "snapshots"}
-    if all(n in starting or (n.startswith(".") and n.endswith(TEMP_SUFFIX)) for n in names):
+    if all(p.name in starting or (p.name.startswith(".") and p.name.endswith(TEMP_SUFFIX))
+           for p in paths):
         return FolderKind.EMPTY
-    return FolderKind.OTHER
+    return FolderKind.RUNS if any(is_run_dir(p) for p in paths) else FolderKind.OTHER

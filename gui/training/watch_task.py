@@ -102,6 +102,8 @@ def _wait_for_run(state: TaskState, run_dir: Path,
     said = ""
     while not state.cancelled:
         kind = folder_kind(run_dir)
+        if kind == FolderKind.RUNS:
+            raise ValueError("it holds runs, each in a folder of its own: choose one of them")
         if kind == FolderKind.OTHER:
             raise ValueError("it holds files that are not a run's: choose a run "
                              "folder, or an empty one to wait for a run to start in it")

@@ -125,3 +125,4 @@ def test_a_folder_holds_a_run_nothing_yet_or_other_things(tmp_path: Path) -> Non
     other.mkdir()
     (other / "holiday.jpg").touch()
     assert folder_kind(other) == FolderKind.OTHER
+    assert folder_kind(tmp_path) == FolderKind.RUNS  # "starting" holds a run
