@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -55,7 +56,7 @@ class AppendedLines:
         return [line.decode("utf-8", errors="replace").rstrip("\r")
                 for line in complete.split(b"\n")[:-1]]
 
-    def _tail_unchanged(self, f) -> bool:
+    def _tail_unchanged(self, f: BinaryIO) -> bool:
         if not self._tail:
             return True
         f.seek(self.offset - len(self._tail))

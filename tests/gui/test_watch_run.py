@@ -6,17 +6,20 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QLabel
 
+from cnn_core.runs.atomic import atomic_write_text
 from cnn_core.runs.recorder import RunRecorder
 from cnn_core.runs.store import read_metrics
 from cnn_core.train.callbacks import RunStatus
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.trainer import Trainer
+from gui.session.folder_watch import FolderWatch
 from gui.window.main_window import MainWindow
 
 from .conftest import find
@@ -162,3 +165,20 @@ def test_watch_option_follows_a_folder_and_closing_mid_watch_exits_cleanly(
     assert proc.returncode == 0, proc.stderr
     assert f"closing while watching {tmp_path / 'run'}" in proc.stdout
     assert "QThread" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_file_events_in_the_run_folder_wake_the_watch(qtbot, tmp_path: Path) -> None:
+    run, wake = tmp_path / "run", threading.Event()
+    watch = FolderWatch(run, wake)
+    run.mkdir()  # not there yet: its parent's events say when it is made
+    qtbot.waitUntil(wake.is_set)
+    assert watch.watched == [str(run)]
+    wake.clear()
+    atomic_write_text(run / "metrics.csv", "epoch\n")  # a replacement, as the writer makes
+    qtbot.waitUntil(wake.is_set)
+    wake.clear()
+    (run / "snapshots").mkdir()
+    qtbot.waitUntil(wake.is_set)
+    assert sorted(watch.watched) == [str(run), str(run / "snapshots")]
+    watch.stop()
+    assert watch.watched == []
