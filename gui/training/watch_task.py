@@ -217,7 +217,8 @@ class RunWatch:
             rows = log.epoch == epoch
             self.state.emit(self._report(epoch, log.step[rows], log.loss[rows], log.lr[rows]))
         left = ~due
-        self._rows = [BatchLog(log.step[left], log.epoch[left], log.loss[left], log.lr[left])]
+        self._rows = ([BatchLog(log.step[left], log.epoch[left], log.loss[left], log.lr[left])]
+                      if left.any() else [])
 
     def _report(self, epoch: int, steps: np.ndarray, losses: np.ndarray,
                 lrs: np.ndarray) -> BatchProgress:
