@@ -1,4 +1,5 @@
-"""Start the window: ``python main.py [options] [CHECKPOINT_OR_RUN]`` or ``make run``.
+"""Start the window: ``python main.py [options] [CHECKPOINT_OR_RUN]`` or ``make run``;
+``--watch RUN_DIR`` follows a run that another process writes.
 
 The process-wide set-up lives here, not in the window, so that a window built by a test
 or a tool leaves the process as it found it.
@@ -41,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lr", type=float, help="learning rate")
     parser.add_argument("--device", help="auto, cpu, cuda[:N] or mps")
     parser.add_argument("--seed", type=int)
+    parser.add_argument("--watch", metavar="RUN_DIR",
+                        help="follow a run that another process writes in RUN_DIR (waiting "
+                             "for one to start there)")
     parser.add_argument("--start", action="store_true",
                         help="start training as soon as the window opens")
     return parser
@@ -98,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         base = window.settings.last_config() or TrainConfig()
         window.config_panel.set_config(TrainConfig.from_dict({**base.to_dict(), **given}))
     window.show()
-    if args.checkpoint:
+    if args.watch:
+        QTimer.singleShot(0, lambda: window.watch_run(args.watch))
+    elif args.checkpoint:
         QTimer.singleShot(0, lambda: window.open_path(args.checkpoint))
     elif args.start:  # once the chosen dataset is ready (a folder is read first)
         panel = window.config_panel

@@ -299,21 +299,29 @@ class Snapshot:
 def read_snapshots(run_dir: str | Path) -> Iterator[Snapshot]:
     """Every saved snapshot, oldest first, read one at a time (a damaged one is skipped:
     the time-lapse goes on without that epoch)."""
-    folder = Path(run_dir) / "snapshots"
-    for path in sorted(folder.glob("epoch-*.npz")):
-        try:
-            epoch = int(path.stem.split("-")[1])
-            with np.load(path, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
-        except Exception:  # NumPy's and zipfile's readers fail in many ways on damage
-            continue
-        if not all(v.dtype.kind in "fiub" and (v.ndim == 4 or not k.startswith("filters/"))
-                   for k, v in arrays.items()):
-            continue
-        def part(prefix: str) -> dict[str, np.ndarray]:
-            return {k[len(prefix):]: v.astype(np.float32) if v.dtype.kind == "f" else v
-                    for k, v in arrays.items() if k.startswith(prefix)}
-        yield Snapshot(epoch, part("filters/"), part("state/"))
+    for path in sorted((Path(run_dir) / "snapshots").glob("epoch-*.npz")):
+        snapshot = read_snapshot(path)
+        if snapshot is not None:
+            yield snapshot
+
+
+def read_snapshot(path: str | Path) -> Snapshot | None:
+    """One ``snapshots/epoch-NNNN.npz``, or None if it is damaged or not yet complete."""
+    path = Path(path)
+    try:
+        epoch = int(path.stem.split("-")[1])
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except Exception:  # NumPy's and zipfile's readers fail in many ways on damage
+        return None
+    if not all(v.dtype.kind in "fiub" and (v.ndim == 4 or not k.startswith("filters/"))
+               for k, v in arrays.items()):
+        return None
+
+    def part(prefix: str) -> dict[str, np.ndarray]:
+        return {k[len(prefix):]: v.astype(np.float32) if v.dtype.kind == "f" else v
+                for k, v in arrays.items() if k.startswith(prefix)}
+    return Snapshot(epoch, part("filters/"), part("state/"))
 
 
 def rename_run(run_dir: str | Path, name: str) -> RunSummary:

@@ -8,6 +8,7 @@ a widget. Slow work (a checkpoint to load, the run itself) happens on lanes of
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,9 @@ from ..threads.tasks import Lane
 from ..training.controller import RunController, RunState
 from ..training.messages import EpochDetails, RunInfo, Snapshot
 from ..training.run_task import Notice, RunRequest
+from ..training.watch_task import WatchProgress, WatchRequest, WatchStarted
 from .describe import describe_change
+from .folder_watch import FolderWatch
 from .runs_model import RunCurves, RunsModel, same_run
 
 
@@ -56,6 +59,9 @@ class RunSession(QObject):
     markerAdded = Signal(float, str)  # epoch, what changed there
     epochsChanged = Signal(int)  # the run's new length
     overlaysChanged = Signal(list)  # list[RunCurves]
+    watchingChanged = Signal(object)  # Path | None: the run folder followed
+    watchProgress = Signal(object)  # WatchProgress
+    watchFinished = Signal(object, object)  # run folder, RunStatus (None: it failed)
     status = Signal(str, bool)  # text for the status bar, whether it is an error
     error = Signal(str)  # a refusal or failure, shown until dismissed
 
@@ -74,10 +80,16 @@ class RunSession(QObject):
         self.last_lr: float | None = None  # the learning rate the run has reached
         self.started_at = 0.0
         self._branch_mark: tuple[float, str] | None = None
+        self._watching: Path | None = None
+        self._folder_watch: FolderWatch | None = None
+        self._watch_failed = False
+        self.watch_progress: WatchProgress | None = None
         self._handlers = {RunInfo: self._on_run_info, BatchProgress: self._on_batch,
                           EpochMetrics: self._on_epoch, SettingsChange: self._on_change,
                           Snapshot: self.snapshotTaken.emit,
-                          EpochDetails: self.epochDetails.emit, Notice: self._on_notice}
+                          EpochDetails: self.epochDetails.emit, Notice: self._on_notice,
+                          WatchStarted: self._on_watch_started,
+                          WatchProgress: self._on_watch_progress}
         self.controller.message.connect(lambda m: self._handlers[type(m)](m))
         self.controller.stateChanged.connect(self.stateChanged)
         self.controller.failed.connect(self._on_failed)
@@ -91,6 +103,11 @@ class RunSession(QObject):
     @property
     def busy(self) -> bool:
         return self.controller.busy
+
+    @property
+    def watching(self) -> Path | None:
+        """The run folder followed (written by another process), if any."""
+        return self._watching
 
     # -- starting ------------------------------------------------------------------------
 
@@ -161,7 +178,9 @@ class RunSession(QObject):
     def open(self, path: str | Path, data_dir: Path) -> None:
         """Show a checkpoint (or a run folder's) in every panel, without training."""
         if self.busy:
-            self.error.emit("Stop the current run before opening a checkpoint.")
+            self.error.emit("Stop watching first (Esc), then open the checkpoint."
+                            if self._watching else
+                            "Stop the current run before opening a checkpoint.")
             return
         path = Path(path)
         self.status.emit(f"Opening {path}…", False)
@@ -188,6 +207,23 @@ class RunSession(QObject):
         self._show_history(cont.state, cont.source_run)
         self.controller.start(RunRequest(config, self.runs.folder, cont))
 
+    def watch(self, run_dir: str | Path, data_dir: Path) -> None:
+        """Follow in every panel the run another process writes in ``run_dir`` (waiting
+        for one to start there), until it ends or Stop."""
+        if self.busy:
+            self.error.emit("Stop the current run first.")
+            return
+        run_dir = Path(run_dir).absolute()
+        self.cancel_continuation()
+        self.history, self.opened, self.last_lr, self._branch_mark = [], None, None, None
+        self.watch_progress, self._watch_failed = None, False
+        self.started_at = time.monotonic()
+        wake = threading.Event()
+        self._watching, self._folder_watch = run_dir, FolderWatch(run_dir, wake, self)
+        self.watchingChanged.emit(run_dir)
+        self.status.emit(f"Watching {run_dir}…", False)
+        self.controller.watch(WatchRequest(run_dir, data_dir), wake)
+
     # -- a run under way -----------------------------------------------------------------
 
     def toggle_pause(self, edits: dict[str, Any] | None = None) -> None:
@@ -199,7 +235,8 @@ class RunSession(QObject):
 
     def stop(self) -> None:
         if self.busy:
-            self.status.emit("Stopping after the current batch…", False)
+            self.status.emit("Stopping…" if self._watching else
+                             "Stopping after the current batch…", False)
             self.controller.stop()
 
     def shutdown(self, timeout_ms: int = 15_000) -> bool:
@@ -213,7 +250,8 @@ class RunSession(QObject):
         self.run_info = info
         if info.run_dir is not None:
             self.last_run = info.run_dir
-            self.runs.set_active(info.run_dir)
+            if self._watching is None:  # a watched run is written elsewhere
+                self.runs.set_active(info.run_dir)
         self.runStarted.emit(info)
 
     def _on_batch(self, p: BatchProgress) -> None:
@@ -228,6 +266,8 @@ class RunSession(QObject):
         self.epochEnded.emit(m)
         if self.runs.active is not None:
             self.runs.epoch_recorded(self.runs.active)
+        elif self._watching is not None and same_run(self._watching.parent, self.runs.folder):
+            self.runs.epoch_recorded(self._watching)
 
     def _on_change(self, change: SettingsChange) -> None:
         text = describe_change(change)
@@ -244,10 +284,37 @@ class RunSession(QObject):
     def _on_notice(self, notice: Notice) -> None:
         self.status.emit(notice.text, False)
 
+    def _on_watch_started(self, started: WatchStarted) -> None:
+        self.history, self.last_run = [], started.run_dir
+        self.curvesReset.emit(started.epochs)
+        if self._folder_watch is not None:
+            self._folder_watch.update()
+
+    def _on_watch_progress(self, progress: WatchProgress) -> None:
+        before = self.watch_progress
+        self.watch_progress = progress
+        if before is not None and before.epochs != progress.epochs:
+            self.epochsChanged.emit(progress.epochs)
+        if self._folder_watch is not None:
+            self._folder_watch.update()  # its folders may have been made since
+        self.watchProgress.emit(progress)
+
     def _on_failed(self, exc: Exception) -> None:
+        if self._watching is not None:
+            self._watch_failed = True
+            self.error.emit(f"Cannot watch {self._watching}: {exc}")
+            return
         self.error.emit(f"The run stopped: {exc}")
 
     def _on_finished(self, status: RunStatus) -> None:
+        watched = self._watching
+        if watched is not None:
+            self._folder_watch.stop()
+            self._folder_watch.deleteLater()
+            self._watching = self._folder_watch = None
+            self.watchingChanged.emit(None)
+            self.watchFinished.emit(watched, None if self._watch_failed else status)
+            return
         self.inspecting = False
         if self.runs.active is not None:
             self.runs.set_active(None)

@@ -5,6 +5,7 @@ Stop is cooperative (the trainer checks between batches); never ``QThread.termin
 
 from __future__ import annotations
 
+import threading
 from enum import Enum
 from typing import Any
 
@@ -16,6 +17,7 @@ from ..runtime.collector import hold_full_collections, release_full_collections
 from ..runtime.torch_threads import use_training_threads
 from ..threads.tasks import Lane, Task
 from .run_task import RunControls, RunRequest, run_training
+from .watch_task import WatchRequest, watch_run
 
 
 class RunState(str, Enum):
@@ -38,6 +40,7 @@ class RunController(QObject):
         self._controls = RunControls()
         self._state = RunState.IDLE
         self._status = RunStatus.STOPPED
+        self._trains = False  # the task under way trains (full collections wait for it)
 
     @property
     def state(self) -> RunState:
@@ -48,16 +51,25 @@ class RunController(QObject):
         return self._task is not None
 
     def start(self, request: RunRequest) -> None:
+        controls = RunControls()
+        self._start(Task(run_training, request, controls), controls)
+
+    def watch(self, request: WatchRequest, wake: threading.Event) -> None:
+        """Follow a run another process writes; ``wake`` hurries its next look."""
+        # nothing to pause; nothing trains here, so full collections may run meanwhile
+        self._start(Task(watch_run, request, wake), RunControls(), trains=False)
+
+    def _start(self, task: Task, controls: RunControls, trains: bool = True) -> None:
         if self.busy:
             raise RuntimeError("a run is already in progress")
-        self._controls = RunControls()
-        task = Task(run_training, request, self._controls)
+        self._controls = controls
         task.message.connect(self.message)
         task.succeeded.connect(self._on_succeeded)
         task.failed.connect(self._on_failed)
         task.finished.connect(self._on_finished)
-        self._task, self._status = task, RunStatus.STOPPED
-        hold_full_collections()
+        self._task, self._status, self._trains = task, RunStatus.STOPPED, trains
+        if trains:
+            hold_full_collections()
         self._set_state(RunState.RUNNING)
         self._lane.start(task)
 
@@ -94,7 +106,8 @@ class RunController(QObject):
 
     def _on_finished(self) -> None:
         self._task = None
-        release_full_collections()
+        if self._trains:
+            release_full_collections()
         self._set_state(RunState.IDLE)
         self.runFinished.emit(self._status)
 

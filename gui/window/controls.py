@@ -27,6 +27,7 @@ class RunButtons(QHBoxLayout):
         self.actions: dict[str, QAction] = {}
         session.stateChanged.connect(lambda _s: self.update())
         session.continuationChanged.connect(lambda _c: self.update())
+        session.watchingChanged.connect(lambda _w: self.update())
         panel.validityChanged.connect(lambda _v: self.update())
 
     def bind_actions(self, start: QAction, pause: QAction, stop: QAction,
@@ -52,9 +53,13 @@ class RunButtons(QHBoxLayout):
         self.start.setEnabled(can_start)
         self.start.setToolTip("Start a new run with these settings (Ctrl+Return)"
                               if can_start or not idle else self._why_not())
-        can_pause = state in (RunState.RUNNING, RunState.PAUSED) and not self.session.inspecting
+        watching = self.session.watching is not None
+        can_pause = (state in (RunState.RUNNING, RunState.PAUSED) and not self.session.inspecting
+                     and not watching)
         self.pause.setEnabled(can_pause)
         self.stop.setEnabled(state in (RunState.RUNNING, RunState.PAUSED))
+        self.stop.setToolTip("Stop watching (Esc): the run goes on in its own process"
+                             if watching else "Stop the run after the current batch (Esc)")
         self.pause.setText("▶  Resume" if paused else "❚❚  Pause")
         if self.actions:
             self.actions["start"].setEnabled(idle)

@@ -88,6 +88,12 @@ class FileActions:
         w.config_dock.raise_()
         w.status.show(f"Reading the pictures in {path}…")
 
+    def watch_dialog(self) -> None:
+        w = self.window
+        path = QFileDialog.getExistingDirectory(w, "Watch run folder", str(w.runs.folder))
+        if path:
+            w.watch_run(path)
+
     def open_architecture_dialog(self) -> None:
         w = self.window
         path, _ = QFileDialog.getOpenFileName(w, "Open architecture", "", SPEC_FILES)

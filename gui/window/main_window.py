@@ -77,7 +77,8 @@ class MainWindow(QMainWindow):
         self.exports = self.menus.exports
         self.buttons.bind_actions(self.menus.start_action, self.menus.pause_action,
                                   self.menus.stop_action, self.menus.branch_action,
-                                  self.menus.open_action, self.menus.open_architecture_action)
+                                  self.menus.open_action, self.menus.open_architecture_action,
+                                  self.menus.watch_run_action)
         self._connect()
         self._restore_layout()
         self.status.show("Ready. Pick an architecture and press Start (Ctrl+Return).")
@@ -130,6 +131,7 @@ class MainWindow(QMainWindow):
         s.epochEnded.connect(curves.add_epoch)
         s.overlaysChanged.connect(self._on_overlays_changed)
         s.runFinished.connect(lambda _status: curves.refresh())
+        s.watchFinished.connect(lambda _run, _status: curves.refresh())
         s.continuationChanged.connect(lambda cont: cont and self.config_dock.raise_())
         self.runs_panel.overlayChanged.connect(
             lambda runs: s.show_overlays([r.path for r in runs]))
@@ -188,6 +190,10 @@ class MainWindow(QMainWindow):
     def open_path(self, path: str | Path) -> None:
         """Inspect a checkpoint or run folder in every panel, without training."""
         self.session.open(path, self.config_panel.data_dir)
+
+    def watch_run(self, path: str | Path) -> None:
+        """Follow in every panel a run that another process writes in ``path``."""
+        self.session.watch(path, self.config_panel.data_dir)
 
     def show_architecture_editor(self) -> None:
         editor = self.architecture_editor

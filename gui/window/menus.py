@@ -12,6 +12,7 @@ from .export_menu import ExportMenu
 SHORTCUTS = ("Ctrl+Return  Start\nCtrl+P  Pause / Resume\nEsc  Stop\n"
              "Ctrl+O  Open a checkpoint to inspect it\nCtrl+Shift+O  Open a network spec (JSON)\n"
              "Ctrl+Shift+I  Open a folder of your own pictures\n"
+             "Ctrl+Shift+W  Watch a run folder written by another process\n"
              "Ctrl+I  Ask the model about picture files (or drop them on the views)\n"
              "Ctrl+Shift+N  The network editor (Insert, Delete, Ctrl+D, Alt+Up/Down, "
              "Ctrl+S in it)\nCtrl+B  Branch from a checkpoint\n"
@@ -43,6 +44,11 @@ class Menus:
             "Open &image folder…", "Ctrl+Shift+I", w.files.open_image_folder_dialog,
             "Train on your own pictures: a folder with one folder of pictures per class")
         self.open_image_folder_action.setObjectName("openImageFolderAction")
+        self.watch_run_action = self._action(
+            "&Watch run folder…", "Ctrl+Shift+W", w.files.watch_dialog,
+            "Follow a run that another process writes (python -m cnn_core train --out, "
+            "torchrun, a synced disk) in every panel")
+        self.watch_run_action.setObjectName("watchRunAction")
         self.predict_image_action = self._action(
             "&Predict image…", "Ctrl+I", w.files.predict_dialog,
             "Ask the current model what it sees in picture files: probabilities, feature "
@@ -67,6 +73,7 @@ class Menus:
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.open_architecture_action)
         file_menu.addAction(self.open_image_folder_action)
+        file_menu.addAction(self.watch_run_action)
         file_menu.addAction(self.predict_image_action)
         file_menu.addSeparator()
         export_menu = file_menu.addMenu("&Export")

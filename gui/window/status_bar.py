@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from cnn_core.train.callbacks import BatchProgress, RunStatus, best_epoch
@@ -12,8 +14,17 @@ from ..session.describe import epochs_text, format_duration
 from ..session.run_session import RunSession
 from ..training.controller import RunState
 from ..training.messages import RunInfo
+from ..training.watch_task import WatchProgress
 
 STATUS_INTERVAL = 0.2  # seconds between progress texts: read at a human pace
+AGE_INTERVAL_MS = 1000  # how often a watched run's "last update" age is rewritten
+
+
+def age_text(seconds: float) -> str:
+    """``12 s``, ``3 min``, ``2 h``: how long ago, as a person says it."""
+    seconds = max(int(seconds), 0)
+    return (f"{seconds} s" if seconds < 60 else f"{seconds // 60} min" if seconds < 3600
+            else f"{seconds // 3600} h")
 
 
 class StatusBarView:
@@ -33,11 +44,17 @@ class StatusBarView:
         self._shown_at = 0.0
         self._first_step: int | None = None
         self._idle = True
+        # only while watching: the app runs no periodic timer while it trains
+        self._age_timer = QTimer(bar, interval=AGE_INTERVAL_MS)
+        self._age_timer.timeout.connect(self._show_watch)
         session.status.connect(self.show)
         session.runStarted.connect(self._on_run_started)
         session.batchProgress.connect(self._on_batch_progress)
         session.stateChanged.connect(self._on_state_changed)
         session.runFinished.connect(self._on_run_finished)
+        session.watchingChanged.connect(self._on_watching_changed)
+        session.watchProgress.connect(self._show_watch)
+        session.watchFinished.connect(self._on_watch_finished)
 
     def show(self, text: str, error: bool = False) -> None:
         self.label.setText(text)
@@ -50,7 +67,7 @@ class StatusBarView:
             self.progress.setValue(value)
 
     def _on_run_started(self, info: RunInfo) -> None:
-        if info.run_dir is None:
+        if info.run_dir is None or self.session.watching is not None:
             return
         start = f" from epoch {info.start_epoch}" if info.start_epoch else ""
         self.show(f"Training {info.model_name} ({info.parameters:,} parameters) on "
@@ -58,6 +75,8 @@ class StatusBarView:
                   f"device {info.device}")
 
     def _on_batch_progress(self, p: BatchProgress) -> None:
+        if self.session.watching is not None:  # the epochs tell how far it is
+            return
         if self._first_step is None:  # a resumed run starts part-way through
             self._first_step = (p.epoch - 1) * p.num_batches + p.batch - len(p.losses)
         now = time.monotonic()
@@ -107,3 +126,41 @@ class StatusBarView:
             self.show(f"Stopped after {n} ({elapsed}).{summary}")
         else:
             self.show(f"Run failed after {n}.{summary}", error=True)
+
+    # -- a run written by another process --------------------------------------------------
+
+    def _on_watching_changed(self, run: Path | None) -> None:
+        if run is None:
+            self._age_timer.stop()
+        else:
+            self._age_timer.start()
+
+    def _show_watch(self, _progress: WatchProgress | None = None) -> None:
+        """"Watching <run> · epoch k/N · last update 12 s ago", once the run is found."""
+        p = self.session.watch_progress
+        if p is None:
+            return  # still waiting for a run to start: the session says so
+        self._set_progress(int(1000 * min(p.epochs_done / max(p.epochs, 1), 1)))
+        note = f" · {p.note}" if p.note else ""
+        self.show(f"Watching {p.name} · epoch {p.epochs_done}/{p.epochs} · last update "
+                  f"{age_text(time.time() - p.updated)} ago{note}")
+
+    def _on_watch_finished(self, run: Path, status: RunStatus | None) -> None:
+        p = self.session.watch_progress
+        name = p.name if p is not None else str(run)
+        best = best_epoch(self.session.history)
+        summary = (f", best test accuracy {best.test_acc:.2%} at epoch {best.epoch}"
+                   if best else "")
+        n = epochs_text(p.epochs_done if p is not None else len(self.session.history))
+        if status is None:
+            self.show(f"Could not watch {run}.", error=True)
+        elif status == RunStatus.RUNNING:
+            self.show(f"Stopped watching {name}: it goes on in its own process." if p else
+                      f"Stopped waiting for a run in {run}.")
+        elif status == RunStatus.COMPLETED:
+            self._set_progress(1000)
+            self.show(f"The run {name} finished: {n}{summary}.")
+        elif status == RunStatus.STOPPED:
+            self.show(f"The run {name} was stopped after {n}{summary}.")
+        else:
+            self.show(f"The run {name} failed after {n}{summary}.", error=True)
