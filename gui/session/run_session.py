@@ -62,6 +62,7 @@ class RunSession(QObject):
     watchingChanged = Signal(object)  # Path | None: the run folder followed
     watchProgress = Signal(object)  # WatchProgress
     watchFinished = Signal(object, object)  # run folder, RunStatus (None: it failed)
+    watchedSettings = Signal(object)  # TrainConfig: the watched run's own
     status = Signal(str, bool)  # text for the status bar, whether it is an error
     error = Signal(str)  # a refusal or failure, shown until dismissed
 
@@ -287,6 +288,7 @@ class RunSession(QObject):
     def _on_watch_started(self, started: WatchStarted) -> None:
         self.history, self.last_run = [], started.run_dir
         self.curvesReset.emit(started.epochs)
+        self.watchedSettings.emit(started.config)
         if self._folder_watch is not None:
             self._folder_watch.update()
 

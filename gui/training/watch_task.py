@@ -48,6 +48,7 @@ class WatchStarted:
 
     run_dir: Path
     epochs: int
+    config: TrainConfig  # the run's own settings, as it records them
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ class RunWatch:
 
     def __init__(self, state: TaskState, run_dir: Path, config: TrainConfig,
                  data_dir: Path) -> None:
-        self.state, self.run_dir = state, run_dir
+        self.state, self.run_dir, self.recorded = state, run_dir, config
         self.config = dataclasses.replace(config, device="cpu", data_dir=str(data_dir))
         self.bridge = Bridge(state.emit, run_dir)
         self.note = ""
@@ -167,7 +168,7 @@ class RunWatch:
         self._counts: dict[int, int] = {}  # epoch -> batches
         self._snapshots: list[Path] = []  # waiting for the summary to count their epoch
         self._changes = 0
-        self.state.emit(WatchStarted(self.run_dir, epochs))
+        self.state.emit(WatchStarted(self.run_dir, epochs, self.recorded))
         if self.trainer is not None:
             self.state.emit(run_info(self.trainer, self.run_dir))
 

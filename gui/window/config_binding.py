@@ -1,11 +1,13 @@
 """The configuration panel follows the run: a continuation's settings appear in it, a
 paused run's editable settings unlock (the learning rate showing the rate reached), and
-what was edited goes to the run on Resume."""
+what was edited goes to the run on Resume. A watched run's settings are shown while it is
+watched; the person's own come back after."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import Continuation
 from cnn_core.train.trainer import EDITABLE
 
@@ -20,8 +22,21 @@ class ConfigBinding:
         self._paused_values: dict[str, Any] = {}
         self._lr_setting = 0.0  # the field's value before a pause
         self._state = RunState.IDLE
+        self.own_settings: TrainConfig | None = None  # kept while a watched run's are shown
         session.continuationChanged.connect(self._on_continuation_changed)
         session.stateChanged.connect(self._on_state_changed)
+        session.watchedSettings.connect(self._show_watched)
+        session.watchingChanged.connect(lambda run: run is None and self._restore_own())
+
+    def _show_watched(self, config: TrainConfig) -> None:
+        if self.own_settings is None:
+            self.own_settings = self.panel.valid_fields(TrainConfig())
+        self.panel.set_config(config)
+
+    def _restore_own(self) -> None:
+        if self.own_settings is not None:
+            self.panel.set_config(self.own_settings)
+            self.own_settings = None
 
     def _on_continuation_changed(self, cont: Continuation | None) -> None:
         if cont is not None:

@@ -269,7 +269,8 @@ class MainWindow(QMainWindow):
         """Remember the valid fields of the configuration, the layout and the runs folder."""
         if self.session.continuation is None:
             base = self.settings.last_config() or TrainConfig()
-            self.settings.set_last_config(self.config_panel.valid_fields(base))
+            self.settings.set_last_config(self.config_binding.own_settings
+                                          or self.config_panel.valid_fields(base))
         self.settings.set_window_layout(self.saveGeometry(), self.saveState())
         self.settings.set_runs_dir(self.runs.folder)
         self.settings.set_networks(self.networks.custom_specs())

@@ -56,6 +56,8 @@ def finished_run(tmp_path: Path, small) -> Path:
 def test_a_command_line_run_is_followed_while_it_trains(qtbot, window, tmp_path,
                                                         monkeypatch) -> None:
     out = tmp_path / "cli-run"
+    own = window.config_panel.config()
+    assert own.arch != "lenet5"
     watch(window, out, monkeypatch)  # before the run exists: the window waits for it
     qtbot.waitUntil(lambda: "Waiting for a run to start" in status_text(window))
     assert window.session.busy and window.session.watching == out.absolute()
@@ -68,6 +70,7 @@ def test_a_command_line_run_is_followed_while_it_trains(qtbot, window, tmp_path,
     try:
         qtbot.waitUntil(lambda: len(accuracy_points(window)) > 0, timeout=FINISH)
         assert proc.poll() is None  # the curves grow while the other process trains
+        assert window.config_panel.config().arch == "lenet5"  # the settings it runs with
         text = status_text(window)
         assert text.startswith("Watching lenet5 adam lr 0.001 · epoch ") and " s ago" in text
         finished.wait()
@@ -78,6 +81,7 @@ def test_a_command_line_run_is_followed_while_it_trains(qtbot, window, tmp_path,
             proc.wait()
     assert finished.args == [out.absolute(), RunStatus.COMPLETED]
     assert not window.session.busy and window.session.watching is None
+    assert window.config_panel.config() == own  # the person's own settings are back
     history = read_metrics(out)
     qtbot.waitUntil(lambda: len(accuracy_points(window)) == 6)
     assert accuracy_points(window) == pytest.approx([100 * m.test_acc for m in history])
