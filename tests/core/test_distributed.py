@@ -108,20 +108,23 @@ def ranks_of(launcher: subprocess.Popen) -> list[int]:
     return [int(pid) for pid in children.read_text().split()]
 
 
-def wait_for_an_epoch(run: Path, launcher: subprocess.Popen) -> None:
+def signal_a_rank_after_an_epoch(run: Path, sig: signal.Signals) -> subprocess.Popen:
+    """A 2-process run into ``run``, with ``sig`` sent to its last rank once an epoch is
+    saved; the torchrun process."""
+    launcher = start(run)
     deadline = time.monotonic() + 240
     while not (run / "checkpoints" / "last.pt").exists():
         assert launcher.poll() is None, launcher.communicate()[1]
         assert time.monotonic() < deadline, "no epoch was saved"
         time.sleep(0.2)
+    os.kill(ranks_of(launcher)[-1], sig)
+    return launcher
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
 def test_a_killed_rank_makes_the_other_exit_with_a_message(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    launcher = start(run)
-    wait_for_an_epoch(run, launcher)
-    os.kill(ranks_of(launcher)[-1], signal.SIGKILL)
+    launcher = signal_a_rank_after_an_epoch(run, signal.SIGKILL)
     killed = time.monotonic()
     _, err = launcher.communicate(timeout=60)
     assert time.monotonic() - killed < 60
@@ -136,9 +139,7 @@ def test_a_killed_rank_makes_the_other_exit_with_a_message(tmp_path: Path) -> No
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
 def test_sigterm_to_one_rank_stops_every_rank_cleanly(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    launcher = start(run)
-    wait_for_an_epoch(run, launcher)
-    os.kill(ranks_of(launcher)[-1], signal.SIGTERM)
+    launcher = signal_a_rank_after_an_epoch(run, signal.SIGTERM)
     out, err = launcher.communicate(timeout=60)
     assert launcher.returncode == 0, err
     assert "stopped after" in out
