@@ -21,7 +21,7 @@ import numpy as np
 from .atomic import TEMP_SUFFIX
 from .lock import WRITER_LOCK
 from .store import (BATCH_COLUMNS, METRIC_COLUMNS, SUMMARY, BatchLog, RunError, RunSummary,
-                    is_run_dir, read_summary)
+                    is_run_dir, metrics_row, read_summary)
 from ..train.callbacks import EpochMetrics, RunStatus
 
 TAIL = 64  # bytes before the point read so far that must not change between looks
@@ -63,16 +63,12 @@ class AppendedLines:
         return f.read(len(self._tail)) == self._tail
 
 
-def _empty_batches() -> BatchLog:
-    return BatchLog(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
-
-
 @dataclass
 class RunUpdate:
     """What changed in a run folder since the previous :meth:`RunFollower.poll`."""
 
     metrics: list[EpochMetrics] = field(default_factory=list)  # new rows of metrics.csv
-    batches: BatchLog = field(default_factory=_empty_batches)  # new rows of batches.csv
+    batches: BatchLog = field(default_factory=BatchLog.empty)  # new rows of batches.csv
     snapshots: list[Path] = field(default_factory=list)  # new or rewritten, oldest first
     summary: RunSummary | None = None  # as it is now; None when unreadable or missing
     checkpoint: Path | None = None  # checkpoints/last.pt, when it changed
@@ -132,8 +128,7 @@ class RunFollower:
     def _metric(self, line: str) -> EpochMetrics | None:
         row = dict(zip(self._metric_columns, next(csv.reader([line]), [])))
         try:
-            return EpochMetrics(epoch=int(row["epoch"]),
-                                **{k: float(row[k]) for k in METRIC_COLUMNS if k != "epoch"})
+            return metrics_row(row)
         except (KeyError, ValueError):
             return None  # a damaged row: the curves go on without it
 
@@ -160,7 +155,7 @@ def _batch_rows(lines: list[str]) -> BatchLog:
         except ValueError:
             continue  # the header, or a damaged row
     if not rows:
-        return _empty_batches()
+        return BatchLog.empty()
     step, epoch, loss, lr = zip(*rows)
     return BatchLog(np.array(step, np.int64), np.array(epoch, np.int64), np.array(loss),
                     np.array(lr))

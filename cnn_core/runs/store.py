@@ -238,11 +238,15 @@ def read_metrics(run_dir: str | Path) -> list[EpochMetrics]:
     try:
         with path.open(newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))
-        return [EpochMetrics(epoch=int(r["epoch"]),
-                             **{k: float(r[k]) for k in METRIC_COLUMNS if k != "epoch"})
-                for r in rows]
+        return [metrics_row(r) for r in rows]
     except (OSError, KeyError, TypeError, ValueError) as exc:
         raise RunError(f"{path}: unreadable ({type(exc).__name__}: {exc})") from None
+
+
+def metrics_row(row: dict[str, str]) -> EpochMetrics:
+    """One row of ``metrics.csv``, by column name; KeyError or ValueError if damaged."""
+    return EpochMetrics(epoch=int(row["epoch"]),
+                        **{k: float(row[k]) for k in METRIC_COLUMNS if k != "epoch"})
 
 
 @dataclass
@@ -253,6 +257,10 @@ class BatchLog:
     epoch: np.ndarray  # int64, 1-based epoch the batch belongs to
     loss: np.ndarray  # float64
     lr: np.ndarray  # float64
+
+    @classmethod
+    def empty(cls) -> BatchLog:
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
 
     def __len__(self) -> int:
         return len(self.step)
@@ -266,8 +274,7 @@ class BatchLog:
 def read_batches(run_dir: str | Path) -> BatchLog:
     path = Path(run_dir) / "batches.csv"
     if not path.is_file():
-        empty = np.zeros(0)
-        return BatchLog(empty.astype(np.int64), empty.astype(np.int64), empty, empty)
+        return BatchLog.empty()
     try:
         table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
     except (OSError, ValueError) as exc:

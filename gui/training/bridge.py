@@ -17,7 +17,9 @@ from cnn_core.data import DatasetInfo, denormalize
 from cnn_core.inspect.analysis import conv_filters, feature_maps, layer_health, predict_proba
 from cnn_core.inspect.embedding import embedding_sample
 from cnn_core.nn.models import StudioModel, count_parameters
+from cnn_core.runs.store import Snapshot as SavedSnapshot
 from cnn_core.train.callbacks import BatchProgress, Callback, EpochMetrics, SettingsChange
+from cnn_core.train.evaluation import evaluate
 from cnn_core.train.trainer import Trainer
 
 from .messages import EpochDetails, RunInfo, Snapshot
@@ -34,6 +36,17 @@ def take_snapshot(model: StudioModel, probe: torch.Tensor, epoch: int, progress:
     state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
     return Snapshot(epoch, progress, step, conv_filters(model), feature_maps(model, probe),
                     predict_proba(model, probe)[0], state)
+
+
+def saved_moment(model: StudioModel, saved: SavedSnapshot, probe: torch.Tensor,
+                 step: int) -> Snapshot | None:
+    """A snapshot saved in a run folder, as the views show it, through ``model`` (its
+    weights are replaced); None if they are not this model's."""
+    try:
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in saved.state.items()})
+    except (RuntimeError, KeyError):
+        return None
+    return take_snapshot(model, probe, saved.epoch, float(saved.epoch), step)
 
 
 def _uint8_images(images: torch.Tensor, info: DatasetInfo) -> np.ndarray:
@@ -81,6 +94,13 @@ class Bridge(Callback):
         self.emit(metrics)
         self.details(trainer, metrics.epoch)  # first: the snapshot's views may read them
         self.snapshot(trainer, metrics.epoch, float(metrics.epoch))
+
+    def checkpoint_details(self, trainer: Trainer) -> None:
+        """A loaded checkpoint's model evaluated on the test set, as each epoch of a run
+        is, and its details sent."""
+        trainer.keep_evaluation(evaluate(trainer.model, trainer.data.test, trainer.criterion,
+                                         keep_hidden=True))
+        self.details(trainer, trainer.epoch)
 
     def details(self, trainer: Trainer, epoch: int) -> None:
         """Every test prediction and the layers' vital signs, for the analysis panels."""

@@ -8,19 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from cnn_core.nn.models import model_for_weights
 from cnn_core.runs.store import read_snapshots
 from cnn_core.train.callbacks import RunStatus
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import Continuation, RunKind, launch
-from cnn_core.train.evaluation import evaluate
 from cnn_core.train.trainer import Trainer
 
 from ..runtime.torch_threads import use_training_threads
 from ..threads.tasks import TaskState
-from .bridge import REPORT_INTERVAL, Bridge, run_info, take_snapshot
+from .bridge import REPORT_INTERVAL, Bridge, run_info, saved_moment
 
 
 @dataclass(frozen=True)
@@ -98,9 +95,7 @@ def _show(trainer: Trainer, bridge: Bridge, continuation: Continuation | None,
     run = continuation.source_run if continuation is not None else None
     if run is not None:
         _replay(trainer, run, bridge, state)
-    trainer.keep_evaluation(evaluate(trainer.model, trainer.data.test, trainer.criterion,
-                                     keep_hidden=True))
-    bridge.details(trainer, trainer.epoch)
+    bridge.checkpoint_details(trainer)
     bridge.snapshot(trainer, trainer.epoch, float(trainer.epoch))
 
 
@@ -113,9 +108,6 @@ def _replay(trainer: Trainer, run_dir: Path, bridge: Bridge, state: TaskState) -
     for saved in read_snapshots(run_dir):
         if saved.epoch >= trainer.epoch or state.cancelled:
             continue
-        try:
-            model.load_state_dict({k: torch.from_numpy(v) for k, v in saved.state.items()})
-        except (RuntimeError, KeyError):
-            continue  # not this model's snapshot
-        bridge.emit(take_snapshot(model, probe, saved.epoch, float(saved.epoch),
-                                  saved.epoch * batches))
+        moment = saved_moment(model, saved, probe, saved.epoch * batches)
+        if moment is not None:  # else not this model's snapshot
+            bridge.emit(moment)

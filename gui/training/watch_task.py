@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from cnn_core.data.datasets import DatasetError, is_available, load_dataset
 from cnn_core.nn.models import model_for_weights
@@ -24,12 +23,11 @@ from cnn_core.runs.lock import is_being_written
 from cnn_core.runs.store import BatchLog, RunError, read_config, read_snapshot
 from cnn_core.train.callbacks import BatchProgress, EpochMetrics, RunStatus
 from cnn_core.train.config import TrainConfig
-from cnn_core.train.evaluation import evaluate
 from cnn_core.train.trainer import Trainer
 
 from ..runtime.torch_threads import use_training_threads
 from ..threads.tasks import TaskState
-from .bridge import Bridge, run_info, take_snapshot
+from .bridge import Bridge, run_info, saved_moment
 from .run_task import Notice
 
 POLL_INTERVAL = 2.0  # seconds between looks when no file event comes
@@ -246,9 +244,7 @@ class RunWatch:
         except (CheckpointError, RuntimeError, KeyError):
             return  # caught being replaced on a synced disk: it changes again, and is read
         trainer.epoch = int(state["epoch"])
-        trainer.keep_evaluation(evaluate(trainer.model, trainer.data.test, trainer.criterion,
-                                         keep_hidden=True))
-        self.bridge.details(trainer, trainer.epoch)
+        self.bridge.checkpoint_details(trainer)
 
     def _emit_snapshots(self, upto: int | None) -> None:
         """Time-lapse moments of the snapshots of epochs up to ``upto`` (all: None)."""
@@ -259,13 +255,10 @@ class RunWatch:
             saved = read_snapshot(path)  # None while part-written: it changes, and comes again
             if model is None or saved is None or self.state.cancelled:
                 continue
-            try:
-                model.load_state_dict({k: torch.from_numpy(v) for k, v in saved.state.items()})
-            except (RuntimeError, KeyError):
-                continue  # not this model's snapshot
-            probe = self.trainer.data.test.images[0].cpu()
-            self.state.emit(take_snapshot(model, probe, saved.epoch, float(saved.epoch),
-                                          self._steps.get(saved.epoch, 0)))
+            moment = saved_moment(model, saved, self.trainer.data.test.images[0].cpu(),
+                                  self._steps.get(saved.epoch, 0))
+            if moment is not None:  # else not this model's snapshot
+                self.state.emit(moment)
 
 
 def _epoch_of(snapshot: Path) -> int:
