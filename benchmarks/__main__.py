@@ -12,6 +12,8 @@
    trained SimpleCNN, one torch thread.
 6. distributed: seconds per epoch of 1 process against 2 under torchrun on the CPU (and
    1..N GPUs on CUDA), with the share of time spent all-reducing gradients.
+7. cold-start: seconds from launching ``python main.py`` (first-launch settings) to the
+   window mapped on an X server and to Start enabled, median of fresh processes.
 
 Sections 2 and 3 time epochs 1 -> 6 from the run folder's snapshot mtimes, so evaluation and
 epoch-end work are included, and nothing runs before Start.
@@ -30,11 +32,11 @@ import torch
 
 from cnn_core.nn.models import MODELS
 
-from . import deeper, distributed, engine, folders, launch
+from . import cold_start, deeper, distributed, engine, folders, launch
 from .gui_overhead import LIMIT, Comparison, compare
 from .run_folder import FIRST_EPOCH, LAST_EPOCH, BenchError
 
-SECTIONS = ("engine", "window", "panels", "folders", "deeper", "distributed")
+SECTIONS = ("engine", "window", "panels", "folders", "deeper", "distributed", "cold-start")
 PANELS = ("Filters", "Preferred inputs", "Feature maps", "Draw", "Errors", "Embedding",
           "Ablation", "Saliency", "Layer health")
 STALL_EPOCHS = 2  # the stall probe's own run: start-up, an epoch end and the run's end
@@ -46,8 +48,8 @@ OTHERS = {"window": ("window", launch.window), "cli": ("CLI #2", launch.cli),
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.split("\n\n")[0],
-        epilog="Exit status 1 when a run could not be measured or a ratio is over "
-               f"{LIMIT:.2f}x. Example: python -m benchmarks --section window --rounds 1 "
+        epilog="Exit status 1 when a run could not be measured, a ratio is over "
+               f"{LIMIT:.2f}x or a cold start misses its target. Example: python -m benchmarks --section window --rounds 1 "
                "--arch simplecnn")
     parser.add_argument("--section", choices=SECTIONS, action="append",
                         help="run this section (repeatable; default all)")
@@ -57,6 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="panel for section 3 (repeatable; default all)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="alternating CLI/window rounds per row (default 3)")
+    parser.add_argument("--launches", type=int, default=5,
+                        help="cold-start: fresh processes to launch (default 5)")
     parser.add_argument("--versus", choices=tuple(OTHERS), default="window",
                         help="section 2 against the window, a second CLI run (the noise "
                              "floor), or the CLI on the built-in's spec as a file (a "
@@ -70,8 +74,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3,
                         help="section 1: epochs per loop, best kept (default 3)")
     args = parser.parse_args(argv)
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
+    if args.rounds < 1 or args.launches < 1:
+        parser.error("--rounds and --launches must be at least 1")
     return args
 
 
@@ -94,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         deeper.section(args.rounds, args.timeout)
     if "distributed" in sections:
         distributed.section(args.rounds, args.timeout)
+    if "cold-start" in sections:
+        ok &= cold_start.section(args.launches, min(args.timeout, cold_start.TIMEOUT_S))
     return 0 if ok else 1
 
 

@@ -88,8 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from .runtime import startup_times
     from .window.main_window import MainWindow
 
+    startup_times.record("imported")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("CNN Studio")
     app.setOrganizationName("CNN Studio")
@@ -101,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     if given:
         base = window.settings.last_config() or TrainConfig()
         window.config_panel.set_config(TrainConfig.from_dict({**base.to_dict(), **given}))
+    startup_times.record("window built")
+    startup_times.watch(window)
     window.show()
     if args.watch:
         QTimer.singleShot(0, lambda: window.watch_run(args.watch))
