@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.decomposition import PCA
-from sklearn.manifold import TSNE
 from threadpoolctl import threadpool_limits
 from torch import Tensor, nn
 
@@ -88,6 +86,10 @@ def project(features: np.ndarray, method: str = "pca", seed: int = 0,
         return np.zeros((n, 2), np.float32)
     if x.shape[1] < 2:  # a zero column changes no distance and gives PCA its second axis
         x = np.pad(x, ((0, 0), (0, 2 - x.shape[1])))
+    # scikit-learn is imported here, not with the module: it costs the window's start a second
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+
     with threadpool_limits(limits=max(1, threads)):
         if method == "tsne" and n >= 3:
             reducer = TSNE(2, init="pca", random_state=seed,
