@@ -46,6 +46,7 @@ class Start:
     window_s: float  # mapped (seen from outside), or exposed as the app saw it
     start_s: float  # Start enabled, and the window shown
     reported: dict[str, float]  # the app's own report: imported, window built, exposed, ...
+    cpu_s: float  # the process's CPU seconds when its window was exposed
 
 
 def section(rounds: int, timeout: float) -> bool:
@@ -69,8 +70,8 @@ def section(rounds: int, timeout: float) -> bool:
                 starts.append(start)
                 steps = ", ".join(f"{k} {v:.2f}" for k, v in start.reported.items())
                 print(f"  round {i + 1}/{rounds}: window {start.window_s:.2f} s, Start "
-                      f"{start.start_s:.2f} s (app's report: {steps}; load average "
-                      f"{os.getloadavg()[0]:.1f})", flush=True)
+                      f"{start.start_s:.2f} s (app's report: {steps}; CPU {start.cpu_s:.2f} s "
+                      f"when exposed; load average {os.getloadavg()[0]:.1f})", flush=True)
     ok = True
     for name, values, target in (("window shown", [s.window_s for s in starts], WINDOW_TARGET_S),
                                  ("Start enabled", [s.start_s for s in starts], START_TARGET_S)):
@@ -109,13 +110,14 @@ def launch(display: str | None, maps: MapWatcher, timeout: float) -> Start:
                                  f"{TITLE!r} of this process")
         finally:
             _end(process)
-    window = (mapped if mapped is not None else reported["exposed"]) - began
-    start = max(reported["start enabled"] - began, window)
-    return Start(window, start, {k: v - began for k, v in reported.items()})
+    window = (mapped if mapped is not None else reported["exposed"][0]) - began
+    start = max(reported["start enabled"][0] - began, window)
+    return Start(window, start, {k: t - began for k, (t, _cpu) in reported.items()},
+                 reported["exposed"][1])
 
 
 def _wait_for_report(report: Path, process: subprocess.Popen, log_path: Path,
-                     deadline: float) -> dict[str, float]:
+                     deadline: float) -> dict[str, tuple[float, float]]:
     wanted = {"exposed", "start enabled"}
     while True:
         times = _read_report(report)
@@ -129,13 +131,14 @@ def _wait_for_report(report: Path, process: subprocess.Popen, log_path: Path,
         time.sleep(POLL_S)
 
 
-def _read_report(report: Path) -> dict[str, float]:
+def _read_report(report: Path) -> dict[str, tuple[float, float]]:
+    """name: (monotonic seconds, CPU seconds), from the lines written so far."""
     try:
-        lines = report.read_text(encoding="utf-8").splitlines()
+        lines = report.read_text(encoding="utf-8").split("\n")[:-1]  # whole lines only
     except FileNotFoundError:
         return {}
-    pairs = (line.rpartition(" ") for line in lines if line.count(" ") >= 1)
-    return {name: float(value) for name, _, value in pairs if value}
+    rows = (line.rsplit(" ", 2) for line in lines)
+    return {row[0]: (float(row[1]), float(row[2])) for row in rows if len(row) == 3}
 
 
 @contextmanager

@@ -42,7 +42,7 @@ def collect_in_gui_thread() -> None:
 
     def collect_due() -> None:
         global _frozen
-        if not _frozen and not _runs and warmup.wait(0):
+        if not _frozen and not _runs and warmup.done():
             gc.collect()
             gc.freeze()
             # The interpreter's final collection frees frozen objects only once handed back.
