@@ -52,13 +52,12 @@ class _FirstTimes(QObject):
             self.start.removeEventFilter(self)
         elif watched is self.window and kind == QEvent.Type.Show:
             self._once("shown")
-            self.window.windowHandle().installEventFilter(self)
-        elif watched is not self.start and kind == QEvent.Type.Expose:
+            self.window.removeEventFilter(self)
+            self.window.windowHandle().installEventFilter(self)  # a QWindow is what is exposed
+        elif kind == QEvent.Type.Expose and watched is self.window.windowHandle():
             if watched.isExposed():
                 self._once("exposed")
                 watched.removeEventFilter(self)
-        if not self.pending:
-            self.window.removeEventFilter(self)
         return False
 
 
