@@ -136,12 +136,13 @@ def has_colour(pictures: np.ndarray) -> bool:
 
 def to_channels(pictures: np.ndarray, channels: int) -> torch.Tensor:
     """(N, H, W, 3) uint8 RGB -> (N, channels, H, W) uint8, greyscale by torchvision's
-    luminance weights when ``channels`` is 1."""
+    luminance weights when ``channels`` is 1 (its rgb_to_grayscale, op for op, without
+    importing torchvision)."""
     tensor = torch.from_numpy(np.ascontiguousarray(pictures)).permute(0, 3, 1, 2)
     if channels == 1:
-        from torchvision.transforms.v2 import functional as TF  # slow to import: when needed
-
-        tensor = TF.rgb_to_grayscale(tensor, num_output_channels=1)
+        r, g, b = tensor.unbind(dim=1)
+        grey = r.mul(0.2989).add_(g, alpha=0.587).add_(b, alpha=0.114)
+        tensor = grey.to(tensor.dtype).unsqueeze(1)
     return tensor.contiguous()
 
 
