@@ -32,7 +32,7 @@ DEFAULT_RANGE = (-3.0, 3.0)  # normalised units, when the caller gives no pixel 
 
 def _blur(x: Tensor, sigma: float) -> Tensor:
     """A 3x3 Gaussian blur of each channel, edges reflected (torchvision's gaussian_blur,
-    without importing torchvision, whose import costs the window's start a second)."""
+    without importing torchvision, whose import takes about two seconds)."""
     offsets = torch.tensor([-1.0, 0.0, 1.0], dtype=x.dtype, device=x.device)
     weights = torch.exp(-0.5 * (offsets / sigma) ** 2)
     weights = weights / weights.sum()
