@@ -83,8 +83,8 @@ def restore_process() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Start-up makes some 300,000 objects and next to no garbage: collecting while they are
-    # made costs the window a third of a second. set_up_process's collector takes over.
+    # The imports make some 500,000 objects and next to no garbage: collecting while they
+    # are made costs the window a third of a second (frozen below; the collector takes over).
     gc.disable()
     args = build_parser().parse_args(argv)
     problem = xcb_problem()
@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     from .runtime.warmup import warm_up_once_on_screen
     from .window.main_window import MainWindow
 
+    gc.freeze()  # what the imports made: modules and classes no collection need walk
     startup_times.record("imported")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("CNN Studio")

@@ -53,6 +53,29 @@ def test_the_window_imports_and_builds_without_the_heavy_modules(tmp_path) -> No
     assert "built: []" in proc.stdout, proc.stdout
 
 
+def test_main_freezes_what_the_imports_made() -> None:
+    """So that the collector's first collections walk only what the window made."""
+    proc = run_python("""
+        import gc, sys
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        import gui.app
+
+        app = QApplication(sys.argv[:1])
+
+        def check():
+            print("collects by itself:", gc.isenabled(), flush=True)
+            print("mostly frozen:", gc.get_freeze_count() > 2 * len(gc.get_objects()), flush=True)
+            app.quit()
+
+        QTimer.singleShot(0, check)
+        sys.exit(gui.app.main([]))
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "collects by itself: False" in proc.stdout, proc.stdout
+    assert "mostly frozen: True" in proc.stdout, proc.stdout
+
+
 def test_the_warm_up_waits_for_the_window_on_the_screen() -> None:
     proc = run_python("""
         import sys, threading, time
