@@ -186,7 +186,7 @@ def test_download_shows_progress_and_makes_the_dataset_usable(qtbot, window, mon
 def test_failed_download_says_what_to_do(qtbot, window, monkeypatch) -> None:
     import urllib.error
 
-    from cnn_core.data import datasets as data_mod
+    from cnn_core.data import builtin as data_mod
 
     def offline(request, timeout=None):
         raise urllib.error.URLError("no network")
