@@ -24,12 +24,13 @@ from ..panels.config_panel import ConfigPanel
 from ..panels.curves import CurvesWidget, Overlay
 from ..panels.inside_views import InsideViews
 from ..panels.runs_panel import RunsPanel
+from ..session.datasets import DatasetService
 from ..session.networks import Networks
 from ..session.run_session import RunSession
 from ..session.runs_model import RunCurves, RunsModel
 from ..session.settings import Settings
 from ..training.controller import RunState
-from .banners import ContinuationBanner, ErrorBanner
+from .banners import ContinuationBanner, ErrorBanner, PicturesBanner
 from .config_binding import ConfigBinding
 from .controls import RunButtons
 from .files import FileActions, dropped_path, read_spec
@@ -54,7 +55,7 @@ class MainWindow(QMainWindow):
         self.filters_panel = self.inside.filters_panel
         self.feature_maps_panel = self.inside.feature_maps_panel
         self.networks = Networks(self.settings.networks(), self)
-        self.config_panel = ConfigPanel(networks=self.networks,
+        self.config_panel = ConfigPanel(DatasetService(self), networks=self.networks,
                                         folders=self.settings.image_folders())
         self.config_panel.modelPreviewed.connect(self._on_model_previewed)
         self._on_model_previewed(self.config_panel.preview_model)
@@ -69,6 +70,8 @@ class MainWindow(QMainWindow):
         self.buttons = RunButtons(self.session, self.config_panel)
         self.error_banner = ErrorBanner(self.session)
         self.continuation_banner = ContinuationBanner(self.session)
+        self.pictures_banner = PicturesBanner(
+            self.session, lambda folder: self.session.relocate(folder, self.config_panel.data_dir))
 
         self._build_central()
         self._build_docks()
@@ -95,6 +98,7 @@ class MainWindow(QMainWindow):
         layout.addLayout(self.buttons)
         layout.addWidget(self.error_banner)
         layout.addWidget(self.continuation_banner)
+        layout.addWidget(self.pictures_banner)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
 
