@@ -25,20 +25,13 @@ from cnn_core.inspect.drawing import fit_field
 from cnn_core.data.datasets import DatasetInfo
 
 from ..widgets.png_export import export_frames
-from .inference import InferenceClient, Result
 from ..session.timelapse import TimeLapse
 from ..session.run_session import RunSession
 from ..training.messages import EpochDetails, RunInfo, Snapshot
-from .conv_explainer import ConvExplainerPanel
-from .deeper_views import DeeperViews
-from .drawing import DrawingPanel
-from .errors import ErrorsPanel
-from .feature_maps import FeatureMapsPanel
-from .filters import FiltersPanel
-from .layer_health import LayerHealthPanel
-from .predictions import PredictionsPanel, dropped_pictures
-from .saliency import SaliencyPanel
-from .timelapse_bar import TimeLapseBar
+from .deeper import DeeperViews, ErrorsPanel
+from .inside import (ConvExplainerPanel, DrawingPanel, FeatureMapsPanel, FiltersPanel,
+                     InferenceClient, LayerHealthPanel, PredictionsPanel, Result, SaliencyPanel,
+                     TimeLapseBar, dropped_pictures)
 
 PROBE = 0  # the test image whose feature maps the snapshots carry
 

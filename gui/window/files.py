@@ -15,7 +15,7 @@ from cnn_core.nn.spec import SpecError, load_spec
 from cnn_core.runs.store import is_run_dir
 from cnn_core.train.launch import RunKind
 
-from ..panels.architecture_editor import SPEC_FILES
+from ..panels.editor import SPEC_FILES
 from ..widgets.png_export import export_png
 
 CHECKPOINTS = "Checkpoints (*.pt);;All files (*)"

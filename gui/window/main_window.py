@@ -19,11 +19,11 @@ from cnn_core.nn.spec import SpecError
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import RunKind
 
-from ..panels.architecture_editor import ArchitectureEditor
-from ..panels.config_panel import ConfigPanel
+from ..panels.config import ConfigPanel
 from ..panels.curves import CurvesWidget, Overlay
+from ..panels.editor import ArchitectureEditor
 from ..panels.inside_views import InsideViews
-from ..panels.runs_panel import RunsPanel
+from ..panels.runs import RunsPanel
 from ..session.networks import Networks
 from ..session.run_session import RunSession
 from ..session.runs_model import RunCurves, RunsModel

@@ -14,8 +14,8 @@ from PySide6.QtGui import QColor, QPixmap
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
-from ..widgets.panel_parts import empty_note, white_box
-from ..widgets.thumbnails import to_qimage
+from ...widgets.panel_parts import empty_note, white_box
+from ...widgets.thumbnails import to_qimage
 
 # matplotlib's tab10 and tab20: colours people learn to tell apart at a glance
 TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from cnn_core.inspect.class_report import hardest
 
-from ..widgets.thumbnails import ICON, thumbnail
+from ...widgets.thumbnails import ICON, thumbnail
 
 TOP_K = 50
 LOSS_ROLE = Qt.ItemDataRole.UserRole + 1

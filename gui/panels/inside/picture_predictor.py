@@ -25,7 +25,7 @@ from cnn_core.inspect.predict import ImageError, picture_tensor
 from cnn_core.nn.models import StudioModel, model_for_weights
 from cnn_core.runs.errors import first_line
 
-from ..threads.tasks import Lane, TaskState
+from ...threads.tasks import Lane, TaskState
 
 MAP_LAYERS = 2  # the first conv layers: what the picture becomes early on
 

@@ -22,10 +22,10 @@ from cnn_core.nn.models import MODELS
 from cnn_core.nn.spec import LAYER_TYPES, SpecError, parse_spec, spec_text
 from cnn_core.runs.atomic import atomic_write_text
 
-from ..session.network_text import new_layer
-from ..session.networks import BLANK, Networks
+from ...session.network_text import new_layer
+from ...session.networks import BLANK, Networks
 from .layer_table import LayerTable
-from .model_group import ERROR_STYLE, shape_text
+from ..config import ERROR_STYLE, shape_text
 
 SPEC_FILES = "Network specs (*.json);;All files (*)"
 NOTE_STYLE = "color: palette(placeholder-text);"

@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem
 
 from cnn_core.data.folders import IMAGE_SUFFIXES
 
-from ..session.run_session import RunSession
-from ..training.messages import RunInfo, Snapshot
-from ..widgets.panel_parts import set_text, white_box
-from ..widgets.probability_bars import ProbabilityBars
+from ...session.run_session import RunSession
+from ...training.messages import RunInfo, Snapshot
+from ...widgets.panel_parts import set_text, white_box
+from ...widgets.probability_bars import ProbabilityBars
 from .feature_maps import FeatureMapsPanel
 from .picture_predictor import Answers, PictureAnswer, PicturePredictor
 from .saliency import overlay

@@ -19,10 +19,10 @@ from cnn_core.data import DATASETS, DatasetError, DatasetInfo, dataset_folder, i
 from cnn_core.data.folders import DecodeCancelled, scan_folder
 from cnn_core.train.config import TrainConfig
 
-from ..threads.dataset_preview import DatasetPreview, load_preview
-from ..threads.download import describe_failure, download
-from ..threads.tasks import Lane, Task
-from ..widgets.thumbnails import ThumbnailGrid
+from ...threads.dataset_preview import DatasetPreview, load_preview
+from ...threads.download import describe_failure, download
+from ...threads.tasks import Lane, Task
+from ...widgets.thumbnails import ThumbnailGrid
 from .model_group import error_label
 
 MAX_FOLDERS = 12  # folders remembered in the list, the most recent first

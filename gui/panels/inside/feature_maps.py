@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from cnn_core.export.render import SEQUENTIAL, Grid, grid_columns, render_grid
 
-from ..widgets.panel_parts import empty_note, set_text, white_box
-from ..widgets.probability_bars import ProbabilityBars
+from ...widgets.panel_parts import empty_note, set_text, white_box
+from ...widgets.probability_bars import ProbabilityBars
 
 INPUT_WIDTH = 150  # the input image and the probabilities below it
 PLACEHOLDER = "Press Start: a test image and what every layer makes of it appear here."

@@ -19,8 +19,8 @@ from cnn_core.data.datasets import DatasetInfo
 from cnn_core.nn.models import StudioModel
 from cnn_core.paths import default_data_dir
 
-from ..session.networks import Networks
-from ..widgets.spinboxes import ScientificSpinBox
+from ...session.networks import Networks
+from ...widgets.spinboxes import ScientificSpinBox
 from .augmentation_group import AugmentationGroup
 from .data_group import DataGroup
 from .model_group import ModelGroup, error_label

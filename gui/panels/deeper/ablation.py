@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QLis
 from cnn_core.export.render import filter_grid, grid_columns
 from cnn_core.inspect.ablation import Ablation
 
-from ..widgets.grid_view import GridView
-from ..widgets.matrix_view import MatrixView, colours
-from ..widgets.panel_parts import empty_note, set_text
+from ...widgets.grid_view import GridView
+from ...widgets.matrix_view import MatrixView, colours
+from ...widgets.panel_parts import empty_note, set_text
 
 NO_CONV = ("This network has no conv layer, so it has no filters to switch off. Add a "
            "conv2d layer to see what each of its filters is worth.")

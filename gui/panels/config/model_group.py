@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, Q
 
 from cnn_core.nn.models import MODELS, StudioModel, build_model
 
-from ..session.networks import Networks
+from ...session.networks import Networks
 
 BAD_ROW = QColor("#ffebee")
 ERROR_STYLE = "color: #c62828;"

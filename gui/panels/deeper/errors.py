@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QAbstractScrollArea, QFileDialog, QHBoxLayout, QH
 from cnn_core.inspect.analysis import confusion_from_predictions
 from cnn_core.inspect.class_report import class_report
 
-from ..widgets.thumbnails import ICON, thumbnail
+from ...widgets.thumbnails import ICON, thumbnail
 from .class_report import ClassReportTable, row_label
 from .top_losses import TopLossesList
 

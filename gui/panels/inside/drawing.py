@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from cnn_core.inspect.drawing import preprocess_drawing
 
-from ..widgets.panel_parts import white_box
-from ..widgets.probability_bars import ProbabilityBars
+from ...widgets.panel_parts import white_box
+from ...widgets.probability_bars import ProbabilityBars
 from .feature_maps import FeatureMapsPanel
 
 CANVAS = 280  # pixels of the drawing itself; MNIST's 28 x 10

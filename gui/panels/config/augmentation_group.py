@@ -17,7 +17,7 @@ from cnn_core.data.augment import LIMITS, Augmentation, augment_batch, parse_aug
 from cnn_core.data.bundle import DatasetInfo, denormalize
 from cnn_core.export.render import render_grid
 
-from ..widgets.grid_view import GridView
+from ...widgets.grid_view import GridView
 
 ROWS = 2  # training images in the preview, one per row
 DRAWS = 5  # random draws of each, after the original

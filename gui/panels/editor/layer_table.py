@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (QAbstractItemDelegate, QComboBox, QHeaderView, QL
 
 from cnn_core.nn.spec import LAYER_TYPES
 
-from ..session.network_text import parse_settings, settings_help, settings_text
-from ..session.networks import Networks
-from .model_group import BAD_ROW, shape_text
+from ...session.network_text import parse_settings, settings_help, settings_text
+from ...session.networks import Networks
+from ..config import BAD_ROW, shape_text
 
 TYPE, NAME, SETTINGS, OUTPUT, PARAMS = range(5)
 EDIT_TEXT = Qt.ItemDataRole.UserRole  # what a cell's editor starts with

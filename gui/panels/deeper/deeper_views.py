@@ -26,13 +26,12 @@ from cnn_core.inspect.embedding import (align_signs, embedding_layers, embedding
                                         hidden_activations, project)
 from cnn_core.nn.models import model_for_weights
 
-from ..session.timelapse import TimeLapse
-from ..threads.tasks import TaskState
-from ..training.messages import EpochDetails, RunInfo, Snapshot
+from ...session.timelapse import TimeLapse
+from ...threads.tasks import TaskState
+from ...training.messages import EpochDetails, RunInfo, Snapshot
 from .ablation import AblationPanel
-from .analysis import AnalysisClient, Job, Pace, Weights
+from ..inside import AnalysisClient, FiltersPanel, Job, Pace, Weights
 from .embedding import EmbeddingPanel
-from .filters import FiltersPanel
 
 STEPS = 64  # gradient-ascent steps for a preferred input
 LIVE_SHARE = 0.03  # of the time, at most, that following the run takes each view

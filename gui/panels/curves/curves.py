@@ -29,8 +29,8 @@ from PySide6.QtWidgets import QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, Q
 from cnn_core.runs.store import BatchLog
 from cnn_core.train.callbacks import BatchProgress, EpochMetrics
 
-from ..widgets.hover_readout import HoverReadout
-from ..widgets.panel_parts import cache_as_pixmap
+from ...widgets.hover_readout import HoverReadout
+from ...widgets.panel_parts import cache_as_pixmap
 from .curve_data import Overlay, Smoother, batch_positions, best_epoch, lr_ticks, nice_ceiling
 from .run_overlays import DASH, RunOverlays, sample
 

@@ -22,7 +22,7 @@ from cnn_core.inspect.analysis import Saliency, feature_maps, saliency
 from cnn_core.inspect.explain import MapPixel, explain_map_pixel
 from cnn_core.nn.models import StudioModel, model_for_weights
 
-from ..threads.tasks import Lane, TaskState
+from ...threads.tasks import Lane, TaskState
 from .analysis import ModelCache, Weights
 
 

@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from cnn_core.inspect.cancel import Cancelled
 from cnn_core.nn.models import StudioModel, model_for_weights
 
-from ..threads.tasks import Lane, Task, TaskState
+from ...threads.tasks import Lane, Task, TaskState
 
 Job = Callable[[StudioModel | None, TaskState], Any]
 

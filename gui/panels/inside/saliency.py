@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from cnn_core.inspect.analysis import Saliency
 
-from ..widgets.panel_parts import set_text, white_box
-from ..widgets.probability_bars import ProbabilityBars
+from ...widgets.panel_parts import set_text, white_box
+from ...widgets.probability_bars import ProbabilityBars
 
 HEAT = pg.colormap.get("inferno")
 PROBABILITIES_WIDTH = 190

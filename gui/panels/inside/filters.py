@@ -10,8 +10,8 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QStackedWidget, Q
 
 from cnn_core.export.render import MEAN, Grid, filter_grid, grid_columns
 
-from ..widgets.grid_view import GridView
-from ..widgets.panel_parts import empty_note
+from ...widgets.grid_view import GridView
+from ...widgets.panel_parts import empty_note
 from .preferred_inputs import PreferredInputsView
 
 NO_CONV = ("This network has no conv layer, so it has no filters to show: its linear "

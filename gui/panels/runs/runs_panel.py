@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QInputDial
 
 from cnn_core.runs.store import RunError, RunSummary, shown_checkpoint
 
-from ..session.runs_model import RunsModel
-from ..widgets.config_diff import ConfigDiffDialog
+from ...session.runs_model import RunsModel
+from ...widgets.config_diff import ConfigDiffDialog
 from .runs_rows import (COLUMNS, DATE, EMPTY_TEXT, KEY_ROLE, NAME, NAME_WIDTH, PathLabel,
                         RunItem, fill_row, run_key)
 from .runs_writers import WritersWatch

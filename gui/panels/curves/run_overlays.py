@@ -10,8 +10,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
-from ..widgets.hover_readout import HoverReadout, Series
-from ..widgets.panel_parts import cache_as_pixmap
+from ...widgets.hover_readout import HoverReadout, Series
+from ...widgets.panel_parts import cache_as_pixmap
 from .curve_data import Overlay, Smoother, batch_positions
 
 # One colour per overlaid run: a qualitative palette without the live run's blue and red,

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QV
 from cnn_core.export.render import DIVERGING, MEAN, Grid, colour, grid_columns, kernel_tiles
 from cnn_core.export.render import lay_out
 
-from ..widgets.grid_view import GridView
+from ...widgets.grid_view import GridView
 
 HINT = ("Each tile is the input that makes one filter's feature map brightest on average, "
         "found by gradient ascent from noise (with jitter and blur, so that it stays a "

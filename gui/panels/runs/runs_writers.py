@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from ..session.runs_model import RunsModel
+from ...session.runs_model import RunsModel
 from .runs_rows import run_key
 
 POLL_MS = 2000  # how often a shown list asks

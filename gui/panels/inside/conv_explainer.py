@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QSpi
 from cnn_core.export.render import SEQUENTIAL
 from cnn_core.inspect.explain import MapPixel
 
-from ..widgets.matrix_view import MatrixView, colours
-from ..widgets.panel_parts import empty_note, white_box
+from ...widgets.matrix_view import MatrixView, colours
+from ...widgets.panel_parts import empty_note, white_box
 
 NO_CONV = ("This network has no conv layer, so there is no convolution to explain: it "
            "reads the pixels with linear layers only. Add a conv2d layer to see one at work.")
