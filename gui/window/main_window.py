@@ -24,6 +24,7 @@ from ..panels.curves import CurvesWidget, Overlay
 from ..panels.editor import ArchitectureEditor
 from ..panels.inside_views import InsideViews
 from ..panels.runs import RunsPanel
+from ..session.analysis import AnalysisService
 from ..session.networks import Networks
 from ..session.run_session import RunSession
 from ..session.runs_model import RunCurves, RunsModel
@@ -49,7 +50,8 @@ class MainWindow(QMainWindow):
         self.runs = RunsModel(self.settings.runs_dir(), self)
         self.session = RunSession(self.runs, self)
 
-        self.inside = InsideViews(self.session)
+        self.analysis = AnalysisService(self.session, self)
+        self.inside = InsideViews(self.session, self.analysis)
         self.tabs = self.inside.tabs
         self.filters_panel = self.inside.filters_panel
         self.feature_maps_panel = self.inside.feature_maps_panel
@@ -287,4 +289,5 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.config_panel.shutdown()
         self.inside.shutdown()
+        self.analysis.shutdown()
         event.accept()

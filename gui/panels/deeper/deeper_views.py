@@ -1,16 +1,14 @@
-"""The views that look deeper than one image: what each filter wants to see, where the test
-images land, and what the network loses when filters are switched off.
+"""The views that look deeper than one image: where the test images land, and what the
+network loses when filters are switched off.
 
 They follow the run from the snapshots, on the analysis lanes (never the training thread),
 each on a CPU copy of the weights:
 - the embedding is computed at the start and at every epoch's end, so that the time-lapse
   can animate it: of the last hidden layer, from the activations the epoch's evaluation
   kept (no forward pass of its own); of another layer, by a forward pass; t-SNE on request;
-- the preferred inputs are for the time-lapse moment shown (while training, the latest
-  epoch's end);
 - the filters switched off are tried again with a newer epoch while their tab is shown.
-Following the run, those two take at most ``LIVE_SHARE`` of the time (each costs a second
-or so of a core training would otherwise use); a person's own choices never wait.
+Following the run, the latter takes at most ``LIVE_SHARE`` of the time (each costs a
+second or so of a core training would otherwise use); a person's own choices never wait.
 """
 
 from __future__ import annotations
@@ -19,21 +17,18 @@ import numpy as np
 import torch
 from PySide6.QtCore import QObject, Signal
 
-from cnn_core.data.bundle import denormalize, normalize
+from cnn_core.data.bundle import normalize
 from cnn_core.inspect.ablation import ablate, filter_importance
-from cnn_core.inspect.activation_max import maximize_activation
 from cnn_core.inspect.embedding import (align_signs, embedding_layers, embedding_sample,
                                         hidden_activations, project)
 from cnn_core.nn.models import model_for_weights
 
-from ...session.timelapse import TimeLapse
+from ...session.analysis_jobs import AnalysisClient, Job, Pace, Weights
 from ...threads.tasks import TaskState
 from ...training.messages import EpochDetails, RunInfo, Snapshot
 from .ablation import AblationPanel
-from ..inside import AnalysisClient, FiltersPanel, Job, Pace, Weights
 from .embedding import EmbeddingPanel
 
-STEPS = 64  # gradient-ascent steps for a preferred input
 LIVE_SHARE = 0.03  # of the time, at most, that following the run takes each view
 
 
@@ -48,20 +43,16 @@ class DeeperViews(QObject):
     imageChosen = Signal(int)
     refreshDue = Signal()
 
-    def __init__(self, filters: FiltersPanel, timelapse: TimeLapse,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, client: AnalysisClient, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.filters = filters
-        self.timelapse = timelapse
         self.embedding = EmbeddingPanel()
         self.ablation = AblationPanel()
-        self.client = AnalysisClient(self)
+        self.client = client
         self.info: RunInfo | None = None
         self.images = torch.zeros(0)  # the test set, normalised (N, C, H, W)
         self.labels = torch.zeros(0, dtype=torch.int64)
         self.embedded = np.zeros(0, np.int64)  # the test images the embedding shows
         self.epoch_end: Snapshot | None = None  # the latest snapshot at an epoch's end
-        self.latest: Snapshot | None = None
         # per layer: (epochs, 2-D coordinates), oldest first
         self.history: dict[str | None, list[tuple[float, np.ndarray]]] = {}
         self.tsne: tuple[float, str | None, np.ndarray] | None = None
@@ -70,10 +61,8 @@ class DeeperViews(QObject):
         self.hidden: tuple[float, np.ndarray] | None = None  # the latest evaluation's
         self._drawn: tuple | None = None  # what the embedding panel shows
         self._ablated_at = -1.0  # the epochs of the weights the ablation result is for
-        self._preferred_asked: tuple[str, float] | None = None  # (layer, epochs) computing
-        self._preferred_declined: tuple[str, float] | None = None  # ... and cancelled
         self.evaluated: tuple[float, np.ndarray] | None = None  # the latest predictions
-        self._paces = {"preferred": Pace(LIVE_SHARE, self), "ablate": Pace(LIVE_SHARE, self)}
+        self._paces = {"ablate": Pace(LIVE_SHARE, self)}
         for pace in self._paces.values():
             pace.due.connect(self.refreshDue)
 
@@ -88,17 +77,15 @@ class DeeperViews(QObject):
         self.ablation.selectionChanged.connect(lambda _layer, _channels: self._request_ablation())
         self.ablation.importanceRequested.connect(self._request_importance)
         self.ablation.cancelRequested.connect(lambda: self._cancel("importance"))
-        self.filters.preferred.cancelRequested.connect(lambda: self._cancel("preferred"))
 
     # -- the run -------------------------------------------------------------------------
 
     def start(self, info: RunInfo) -> None:
         self.client.cancel_all()
-        self.info, self.epoch_end, self.latest, self.tsne = info, None, None, None
+        self.info, self.epoch_end, self.tsne = info, None, None
         self.history.clear()
         self.predictions.clear()
         self.hidden = self._drawn = self.evaluated = None
-        self._preferred_asked = self._preferred_declined = None
         self._ablated_at = -1.0
         self.images = normalize(torch.from_numpy(info.test_images).permute(0, 3, 1, 2),
                                 info.dataset)
@@ -109,11 +96,9 @@ class DeeperViews(QObject):
         self.embedding.set_layers(embedding_layers(model_for_weights(info.model_meta)))
         self._clear_embedding("The embedding appears once the model is ready.")
         self.ablation.clear("Switch filters off once the model is ready.")
-        self.filters.preferred.clear()
 
     def add_snapshot(self, snap: Snapshot) -> None:
-        """Keep the weights; at an epoch's end (or the run's start), embed the test set."""
-        self.latest = snap
+        """At an epoch's end (or the run's start), keep the weights and embed the test set."""
         if not float(snap.progress).is_integer() or self.info is None:
             return
         if self.epoch_end is None:
@@ -152,8 +137,6 @@ class DeeperViews(QObject):
             self.ablation.show_result(result, self.info.dataset.class_names)
         elif kind == "importance":
             self.ablation.show_importance(*result)
-        elif kind == "preferred":
-            self._show_preferred(*result)
 
     def _on_failed(self, key: str, message: str) -> None:
         kind = key.partition("@")[0]
@@ -161,8 +144,6 @@ class DeeperViews(QObject):
             self.embedding.set_busy(False)
         elif kind == "importance":
             self.ablation.set_busy(False)
-        elif kind == "preferred":
-            self.filters.preferred.clear(f"Could not find the preferred inputs: {message}")
         elif kind == "ablate":
             self.ablation.clear(f"Could not switch the filters off: {message}")
         if kind in ("embed", "tsne"):
@@ -171,16 +152,11 @@ class DeeperViews(QObject):
     def _on_progress(self, key: str, done: float, total: float) -> None:
         if key == "importance":
             self.ablation.set_progress(int(done), int(total))
-        elif key == "preferred":
-            self.filters.preferred.set_progress(done, total)
 
     def _cancel(self, key: str) -> None:
         self.client.cancel(key)
         if key == "importance":
             self.ablation.set_busy(False)
-        elif key == "preferred":
-            self._preferred_declined = self._preferred_asked
-            self.filters.preferred.set_busy(False)
 
     # -- where the images land -----------------------------------------------------------
 
@@ -303,56 +279,6 @@ class DeeperViews(QObject):
         self.ablation.set_progress(0, len(snap.filters[layer]))
         self.client.submit("importance", self._weights(snap), job)
 
-    # -- what each filter wants to see ---------------------------------------------------
-
-    def show_preferred(self, index: int, live: bool) -> None:
-        """Preferred inputs of the Filters panel's layer at time-lapse moment ``index``
-        (``live``: the bar follows the run, so the latest epoch's end is shown)."""
-        layer = self.filters.current_layer()
-        if layer is None or self.info is None or not len(self.timelapse):
-            return
-        if live:
-            ends = [i for i, m in enumerate(self.timelapse) if float(m.progress).is_integer()]
-            index = ends[-1] if ends else index
-        moment = self.timelapse[index]
-        wanted = (layer, moment.progress)
-        if self.latest is None or wanted in (self.filters.preferred.shown_for,
-                                             self._preferred_declined) or (
-                wanted == self._preferred_asked and self.client.busy("preferred")):
-            return  # shown already, on its way, or cancelled by the person
-        shown = self.filters.preferred.shown_for
-        pace = self._paces["preferred"]
-        if live and shown is not None and shown[0] == layer and pace.hold():
-            return  # only the run moved on: later
-        self._preferred_asked = wanted
-        pace.begin()
-        whole = next((s for s in (self.latest, self.epoch_end)
-                      if s is not None and s.progress == moment.progress), None)
-        weights = (self._weights(whole) if whole is not None else  # the exact weights
-                   self._weights(self.latest, moment.features_state()))
-        dataset = self.info.dataset
-        mean, std = np.asarray(dataset.mean, np.float32), np.asarray(dataset.std, np.float32)
-        bounds = ((0 - mean) / std, (1 - mean) / std)
-        channels = range(len(moment.filters[layer]))
-
-        def job(model, state: TaskState) -> tuple[str, float, np.ndarray]:
-            found = maximize_activation(model, layer, channels, steps=STEPS, seed=0,
-                                        input_range=bounds,
-                                        progress=lambda done, total: state.progress(done, total),
-                                        cancel=lambda: state.cancelled)
-            return layer, moment.progress, denormalize(torch.from_numpy(found), dataset).numpy()
-
-        self.filters.preferred.set_progress(0, STEPS)
-        self.client.submit("preferred", weights, job)
-
-    def _show_preferred(self, layer: str, progress: float, images: np.ndarray) -> None:
-        first = layer == next(iter(self.filters.filters), None)
-        moment = next((m for m in self.timelapse if m.progress == progress), None)
-        kernels = moment.filters[layer] if first and moment is not None else None
-        caption = "initial weights" if progress == 0 else f"epoch {progress:.2f}"
-        self.filters.preferred.show_inputs(layer, progress, images, kernels, self._rgb, caption)
-
     def shutdown(self) -> None:
         for pace in self._paces.values():
             pace.stop()
-        self.client.shutdown()

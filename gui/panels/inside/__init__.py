@@ -2,18 +2,16 @@
 see), feature maps, drawing, predictions of picture files, saliency, layer health, the
 convolution explainer, and the time-lapse bar."""
 
-from .analysis import AnalysisClient, Job, ModelCache, Pace, Weights
 from .conv_explainer import ConvExplainerPanel
 from .drawing import DrawingPanel
 from .feature_maps import FeatureMapsPanel
 from .filters import FiltersPanel
-from .inference import InferenceClient, Result
 from .layer_health import LayerHealthPanel
 from .predictions import PredictionsPanel, dropped_pictures
+from .preferred_feed import PreferredFeed
 from .saliency import SaliencyPanel
 from .timelapse_bar import TimeLapseBar
 
-__all__ = ["AnalysisClient", "ConvExplainerPanel", "DrawingPanel", "FeatureMapsPanel",
-           "FiltersPanel", "InferenceClient", "Job", "LayerHealthPanel", "ModelCache", "Pace",
-           "PredictionsPanel", "Result", "SaliencyPanel", "TimeLapseBar", "Weights",
-           "dropped_pictures"]
+__all__ = ["ConvExplainerPanel", "DrawingPanel", "FeatureMapsPanel", "FiltersPanel",
+           "LayerHealthPanel", "PredictionsPanel", "PreferredFeed", "SaliencyPanel",
+           "TimeLapseBar", "dropped_pictures"]

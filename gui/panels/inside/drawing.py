@@ -171,6 +171,11 @@ class DrawingPanel(QWidget):
             return
         self.inputChanged.emit(self.field)
 
+    def ask_again(self) -> None:
+        """Send the drawing again (new weights read it differently); nothing if empty."""
+        if self.canvas.strokes:
+            self.inputChanged.emit(self.field)
+
     def show_result(self, maps: dict[str, np.ndarray], probabilities: np.ndarray,
                     class_names: tuple[str, ...]) -> None:
         self.chart.set_probabilities(probabilities, class_names)

@@ -2,7 +2,7 @@
 (File > Predict image…) or drops on the views -- the picture as the network sees it, the
 probabilities, Grad-CAM for the predicted class and the first layers' feature maps.
 
-Answers come from a :class:`PicturePredictor`, off the GUI thread. When the weights change
+Answers come from the analysis service's :class:`PicturePredictor`, off the GUI thread. When the weights change
 (training goes on, a new run starts, a checkpoint is opened) the picture shown is asked
 again while the tab is visible; the others are marked as answers of earlier weights and
 asked again when picked, so a long list never costs the training its time.
@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem
 
 from cnn_core.data.folders import IMAGE_SUFFIXES
 
+from ...session.picture_predictor import Answers, PictureAnswer, PicturePredictor
 from ...session.run_session import RunSession
 from ...training.messages import RunInfo, Snapshot
 from ...widgets.panel_parts import set_text, white_box
 from ...widgets.probability_bars import ProbabilityBars
 from .feature_maps import FeatureMapsPanel
-from .picture_predictor import Answers, PictureAnswer, PicturePredictor
 from .saliency import overlay
 
 HINT = ("Pick pictures with File > Predict image… (Ctrl+I), or drop them here: the model "
@@ -53,10 +53,11 @@ class PredictionsPanel(QWidget):
     """``predictionsPanel``: the predicted files on the left (``predictionsList``), the one
     picked in the middle (``predictionProbabilities``) and its feature maps on the right."""
 
-    def __init__(self, session: RunSession, parent: QWidget | None = None) -> None:
+    def __init__(self, session: RunSession, predictor: PicturePredictor,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("predictionsPanel")
-        self.predictor = PicturePredictor(self)
+        self.predictor = predictor
         self.message = QLabel(HINT, objectName="predictionsMessage", wordWrap=True)
         self.files = QListWidget(objectName="predictionsList")
         self.files.setFixedWidth(LIST_WIDTH)
@@ -123,12 +124,10 @@ class PredictionsPanel(QWidget):
         if path is not None and self.answers[path].version != self.predictor.version:
             self.predictor.predict([path])
 
-    def _on_run_started(self, info: RunInfo) -> None:
-        self.predictor.set_run(info.model_meta, info.dataset)
+    def _on_run_started(self, _info: RunInfo) -> None:
         self._mark_stale()
 
-    def _on_snapshot(self, snap: Snapshot) -> None:
-        self.predictor.set_weights(snap.state)
+    def _on_snapshot(self, _snap: Snapshot) -> None:
         self._mark_stale()
         if self.isVisible():
             self._ask_again_if_stale()
@@ -215,6 +214,3 @@ class PredictionsPanel(QWidget):
     def _say(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
         self.message.setStyleSheet(ERROR_STYLE if error else "")
-
-    def shutdown(self) -> None:
-        self.predictor.shutdown()

@@ -3,9 +3,11 @@ test images land, filters switched off -- off the GUI thread and off the trainin
 
 Each job names the weights it is for (a snapshot's CPU copy, with a time-lapse moment's
 layers over it when it is about that moment); each lane keeps one model per network and
-loads them into it. A job has a key: a new job under a key cancels the one before (a
-running one stops at its next check and its result is dropped). t-SNE cannot stop midway,
-so it runs on a second lane, and nothing else waits behind it.
+loads them into it. A job has a key, local to the :class:`AnalysisClient` that submits it:
+a new job under a key cancels the one before (a running one stops at its next check and
+its result is dropped). t-SNE cannot stop midway, so it runs on a second lane, and nothing
+else waits behind it. The lanes belong to :class:`gui.session.analysis.AnalysisService`;
+each view asking for such work has a client of its own on them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from cnn_core.inspect.cancel import Cancelled
 from cnn_core.nn.models import StudioModel, model_for_weights
 
-from ...threads.tasks import Lane, Task, TaskState
+from ..threads.tasks import Lane, Task, TaskState
 
 Job = Callable[[StudioModel | None, TaskState], Any]
 
@@ -51,20 +53,28 @@ class ModelCache:
         return self.model
 
 
+@dataclass(frozen=True)
+class JobLane:
+    """A lane and the model its jobs share (touched only in the lane's thread)."""
+
+    lane: Lane
+    cache: ModelCache
+
+
 class AnalysisClient(QObject):
     """``submit`` from the GUI thread; ``finished``, ``failed`` and ``progressed`` come back
-    in it, only for the newest job of each key."""
+    in it, only for the newest job of each key. ``lanes[False]`` runs what can be
+    cancelled midway, ``lanes[True]`` what cannot."""
 
     finished = Signal(str, object)  # key, the job's result
     failed = Signal(str, str)  # key, what went wrong
     progressed = Signal(str, float, float)  # key, done, total
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, lanes: dict[bool, JobLane], parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._lanes = {False: Lane("AnalysisThread", self), True: Lane("EmbeddingThread", self)}
-        self._caches = {False: ModelCache(), True: ModelCache()}
+        self._lanes = lanes
         self._tasks: dict[str, Task] = {}
-        self._closed = False  # after shutdown: no new lane threads, no late answers
+        self._closed = False  # after close: nothing new, no late answers
 
     def submit(self, key: str, weights: Weights | None, job: Job, *, slow: bool = False) -> None:
         """Run ``job(model, task_state)`` with ``weights`` loaded (None: no model, for work
@@ -72,13 +82,13 @@ class AnalysisClient(QObject):
         if self._closed:
             return
         self.cancel(key)
-        task = Task(self._run, self._caches[slow], weights, job)
+        task = Task(self._run, self._lanes[slow].cache, weights, job)
         self._tasks[key] = task
         task.progressed.connect(lambda done, total, _text: self._current(key, task) and
                                 self.progressed.emit(key, done, total))
         task.succeeded.connect(lambda result: self._done(key, task, result))
         task.failed.connect(lambda exc: self._done(key, task, exc))
-        self._lanes[slow].start(task)
+        self._lanes[slow].lane.start(task)
 
     @staticmethod
     def _run(state: TaskState, cache: ModelCache, weights: Weights | None, job: Job) -> Any:
@@ -112,13 +122,10 @@ class AnalysisClient(QObject):
         for key in [k for k in self._tasks if k.startswith(prefix)]:
             self.cancel(key)
 
-    def shutdown(self, timeout_ms: int = 5000, slow_timeout_ms: int = 120_000) -> None:
-        """Cancel everything and end both lanes; a t-SNE under way cannot stop, so its lane
-        is given the time to finish it (a thread must not outlive the window)."""
+    def close(self) -> None:
+        """Cancel everything; nothing is started or answered afterwards."""
         self.cancel_all()
         self._closed = True
-        self._lanes[False].shutdown(timeout_ms)
-        self._lanes[True].shutdown(slow_timeout_ms)
 
 
 class Pace(QObject):

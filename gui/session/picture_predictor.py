@@ -3,7 +3,8 @@
 Each picture is decoded and prepared exactly as the training pictures were
 (:func:`picture_tensor`: resized to the dataset's size, 1 or 3 channels, normalised), then
 read by a CPU copy of the latest weights: the probabilities, the first conv layers'
-feature maps and Grad-CAM for the predicted class. Requests queue on a lane of their own,
+feature maps and Grad-CAM for the predicted class. Requests queue on a lane of their own
+(given by the :class:`~gui.session.analysis.AnalysisService`),
 so a slow decode never holds up the Draw tab's answers. Every answer carries the version
 of the weights it came from, so the view can tell an answer from older weights.
 """
@@ -25,7 +26,7 @@ from cnn_core.inspect.predict import ImageError, picture_tensor
 from cnn_core.nn.models import StudioModel, model_for_weights
 from cnn_core.runs.errors import first_line
 
-from ...threads.tasks import Lane, TaskState
+from ..threads.tasks import Lane, TaskState
 
 MAP_LAYERS = 2  # the first conv layers: what the picture becomes early on
 
@@ -65,9 +66,10 @@ class PicturePredictor(QObject):
 
     answered = Signal(object)  # Answers
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, lane: Lane, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._lane = Lane("PicturePredictionThread", self)
+        self._lane = lane
+        self._closed = False
         self._meta: dict[str, Any] = {}
         self._dataset: DatasetInfo | None = None
         self._state: dict[str, torch.Tensor] | None = None
@@ -104,7 +106,7 @@ class PicturePredictor(QObject):
             self._send()
 
     def _send(self) -> None:
-        if not self._waiting or self._state is None or self._dataset is None:
+        if self._closed or not self._waiting or self._state is None or self._dataset is None:
             return
         job = _Job(tuple(self._waiting), self._meta, self._state, self._dataset, self.version)
         self._waiting = []
@@ -146,9 +148,12 @@ class PicturePredictor(QObject):
 
     def _on_done(self, answers: Answers) -> None:
         self._busy = False
+        if self._closed:
+            return
         self.answered.emit(answers)
         self._send()
 
-    def shutdown(self, timeout_ms: int = 5000) -> None:
+    def close(self) -> None:
+        """Drop what waits; nothing is sent or answered afterwards."""
+        self._closed = True
         self._waiting.clear()
-        self._lane.shutdown(timeout_ms)
