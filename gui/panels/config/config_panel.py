@@ -255,6 +255,14 @@ class ConfigPanel(QWidget):
         self.data.data_dir = folder
         self.data.reload()
 
+    def add_image_folder(self, path: str | Path) -> bool:
+        """Add a folder of pictures to the datasets and choose it; False (and nothing
+        changes) while the dataset cannot change: a run trains, is paused or will resume."""
+        if not self.data.combo.isEnabled():
+            return False
+        self.data.add_folder(path)
+        return True
+
     @property
     def dataset_info(self) -> DatasetInfo:
         return self.data.info
