@@ -3,14 +3,15 @@ drawing, predictions of picture files, errors (with the class report and the har
 images), the embedding, filters switched off, saliency, layer health and the convolution
 explainer, with the time-lapse that scrubs through the run.
 
-``InsideViews`` only reacts to what the session reports (run info, snapshots, per-epoch
-details). Work that needs the network -- feature maps of any image, the
-drawing's prediction, saliency, a feature-map pixel taken apart -- goes to the
-analysis service's ``InferenceClient``, on a CPU copy of the latest weights (the explainer:
-of the time-lapse moment shown). Picture files a person asks about go to the Predictions
-tab, which asks the service's picture predictor; the slower analyses go to the service's
-analysis lanes through :class:`DeeperViews`. Only the
-visible tab is drawn; the others catch up when shown.
+``InsideViews`` holds the tabs and the time-lapse bar. The Predictions, Errors and Layer
+health tabs follow the session themselves and draw when shown. For the others it reacts to
+what the session reports (run info, snapshots, per-epoch details) and draws the visible
+tab; the others catch up when shown. Work that needs the network -- feature maps of any
+image, the drawing's prediction, saliency, a feature-map pixel taken apart -- is asked of
+the analysis service's inference lane, each view on a channel of its own, on a CPU copy of
+the latest weights (the explainer: of the time-lapse moment shown); the preferred inputs
+(:class:`PreferredFeed`) and the slower analyses (:class:`DeeperViews`) go to its analysis
+lanes.
 """
 
 from __future__ import annotations
@@ -96,7 +97,6 @@ class InsideViews(QWidget):
         self.info: RunInfo | None = None
         self.details: EpochDetails | None = None
         self._inspected: tuple[str, int | np.ndarray] | None = None  # ("test", i) / ("drawing", x)
-        self._errors_epoch = -1  # the epoch the confusion matrix shows
         self._errors_image: int | None = None  # the image the Errors detail shows
 
         self.tabs.currentChanged.connect(lambda _i: self.render())
@@ -116,6 +116,8 @@ class InsideViews(QWidget):
         self._errors_channel.answered.connect(self._on_errors_answer)
         self._saliency_channel.answered.connect(self._on_saliency)
         self._explain_channel.answered.connect(self._show_explanation)
+        self.errors_panel.follow(session)  # they draw themselves when shown
+        self.health_panel.follow(session)
         session.runStarted.connect(self._on_run_started)
         session.snapshotTaken.connect(self._on_snapshot)
         session.epochDetails.connect(self._on_details)
@@ -128,12 +130,10 @@ class InsideViews(QWidget):
         self.timelapse_bar.set_moments([])
         names = info.dataset.class_names
         self.feature_maps_panel.set_test_set(info.test_labels, names)
-        self.errors_panel.set_test_set(info.test_images, info.test_labels, names)
         self.saliency_panel.set_classes(names)
         self.errors_saliency.set_classes(names)
-        self.health_panel.clear()
         self._inspected = ("test", PROBE)
-        self._errors_epoch, self._errors_image = -1, None
+        self._errors_image = None
         self.preferred.start(info)
         self.deeper.start(info)
         drawable = info.dataset.in_channels == 1
@@ -155,10 +155,8 @@ class InsideViews(QWidget):
 
     def _on_details(self, details: EpochDetails) -> None:
         self.details = details
-        self.health_panel.add(details.epoch, details.health)
         self.deeper.add_details(details)
-        if self.tabs.currentWidget() in (self.errors_panel, self.health_panel,
-                                         self.deeper.embedding):
+        if self.tabs.currentWidget() is self.deeper.embedding:
             self.render()  # the other panels do not show the details
 
     def preview(self, filters: dict[str, np.ndarray], info: DatasetInfo) -> None:
@@ -180,12 +178,6 @@ class InsideViews(QWidget):
             self._render_feature_maps()
         elif panel is self.drawing_panel:
             self.drawing_panel.ask_again()
-        elif panel is self.errors_panel:
-            details = self.details
-            if details is not None and self._errors_epoch != details.epoch:
-                self._errors_epoch = details.epoch
-                self.errors_panel.set_predictions(details.epoch, details.predictions,
-                                                  details.confidence, details.losses)
         elif panel is self.deeper.embedding:
             bar = self.timelapse_bar
             self.deeper.show_embedding(None if bar.live or not len(self.timelapse)
@@ -194,8 +186,6 @@ class InsideViews(QWidget):
             self.deeper.show_ablation()
         elif panel is self.saliency_panel:
             self._request_saliency()
-        elif panel is self.health_panel:
-            self.health_panel.redraw()
         elif panel is self.explainer_panel and len(self.timelapse):
             moment = self.timelapse[self.timelapse_bar.index]
             self.explainer_panel.set_layers(moment.filters, self.info.dataset.in_channels == 3)

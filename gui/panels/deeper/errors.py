@@ -2,7 +2,8 @@
 the per-class report beside it, and the hardest images.
 
 A click on a cell (or on a class of the report) lists its images, the most confident
-first, so the worst mistakes, confidently wrong, lead; a click on an image inspects it."""
+first, so the worst mistakes, confidently wrong, lead; a click on an image inspects it.
+The panel follows the run itself and fills the matrix only while it is shown."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (QAbstractScrollArea, QFileDialog, QHBoxLayout, QHeaderView,
                                QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
                                QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
@@ -19,6 +20,8 @@ from PySide6.QtWidgets import (QAbstractScrollArea, QFileDialog, QHBoxLayout, QH
 from cnn_core.inspect.analysis import confusion_from_predictions
 from cnn_core.inspect.class_report import class_report
 
+from ...session.run_session import RunSession
+from ...training.messages import EpochDetails, RunInfo
 from ...widgets.thumbnails import ICON, thumbnail
 from .class_report import ClassReportTable, row_label
 from .top_losses import TopLossesList
@@ -101,11 +104,38 @@ class ErrorsPanel(QWidget):
         self._confidence = np.zeros(0, np.float32)
         self._class_names: tuple[str, ...] = ()
         self._picked: tuple[int, int | None] | None = None  # a cell, or (class, None)
+        self._details: EpochDetails | None = None  # the latest epoch's, from the session
+        self._shown_epoch = -1  # the epoch the matrix shows
         self.table.cellClicked.connect(self.show_cell)
         self.list.itemClicked.connect(
             lambda item: self.imageSelected.emit(int(item.data(Qt.ItemDataRole.UserRole))))
         self.hardest.imageSelected.connect(self.imageSelected)
         self.report.classClicked.connect(self.show_class)
+
+    def follow(self, session: RunSession) -> None:
+        """Take each run's test set, and each epoch's predictions when shown."""
+        session.runStarted.connect(self._on_run_started)
+        session.epochDetails.connect(self._on_details)
+
+    def _on_run_started(self, info: RunInfo) -> None:
+        self._details, self._shown_epoch = None, -1
+        self.set_test_set(info.test_images, info.test_labels, info.dataset.class_names)
+
+    def _on_details(self, details: EpochDetails) -> None:
+        self._details = details
+        if self.isVisible():
+            self._show_details()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt naming
+        super().showEvent(event)
+        self._show_details()
+
+    def _show_details(self) -> None:
+        details = self._details
+        if details is not None and details.epoch != self._shown_epoch:
+            self._shown_epoch = details.epoch
+            self.set_predictions(details.epoch, details.predictions, details.confidence,
+                                 details.losses)
 
     def set_test_set(self, images: np.ndarray, labels: np.ndarray,
                      class_names: tuple[str, ...]) -> None:

@@ -1,13 +1,18 @@
-"""Each layer's vital signs, epoch by epoch, with plain-language warnings."""
+"""Each layer's vital signs, epoch by epoch, with plain-language warnings. The panel follows
+the run itself and draws only while it is shown."""
 
 from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout,
                                QWidget)
 
 from cnn_core.inspect.analysis import LayerHealth
+
+from ...session.run_session import RunSession
+from ...training.messages import EpochDetails
 
 # (title in the menu, key, log axis, axis label: short enough for a short axis)
 METRICS = (
@@ -68,6 +73,20 @@ class LayerHealthPanel(QWidget):
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._drawn: tuple = ()  # (epochs, metric) last drawn: redraw only on a change
         self.metric_combo.currentIndexChanged.connect(lambda _i: self.redraw())
+
+    def follow(self, session: RunSession) -> None:
+        """Start afresh with each run and add each epoch's vital signs as they come."""
+        session.runStarted.connect(lambda _info: self.clear())
+        session.epochDetails.connect(self._on_details)
+
+    def _on_details(self, details: EpochDetails) -> None:
+        self.add(details.epoch, details.health)
+        if self.isVisible():
+            self.redraw()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt naming
+        super().showEvent(event)
+        self.redraw()
 
     def clear(self) -> None:
         self.history = []
