@@ -19,8 +19,9 @@ from .train.callbacks import RunStatus
 from .runs.checkpoint import CheckpointError
 from .train.config import OPTIMIZERS, TrainConfig
 from .data.augment import parse_augmentation
-from .data.datasets import (DATASETS, DatasetError, dataset_folder, dataset_name,
-                            download_dataset, is_available)
+from .data.builtin import DATASETS
+from .data.bundle import DatasetError
+from .data.source import DatasetSource, builtins, from_text, resolve
 from .inspect.predict import ImageError, Predictor
 from .export.exporters import (ExportError, export_bundle, export_csv, export_onnx, export_tensorboard,
                      resolve_source)
@@ -119,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     spec_export.add_argument("network", metavar="NAME_OR_SPEC.json")
 
     dl = sub.add_parser("download", help="download a dataset into the data folder")
-    dl.add_argument("dataset", choices=[n for n, i in DATASETS.items() if i.downloadable])
+    dl.add_argument("dataset", choices=[s.name for s in builtins() if s.downloadable])
     dl.add_argument("--data-dir", dest="data_dir")
 
     export = sub.add_parser("export", help="export runs: metrics CSV, ONNX model, "
@@ -151,7 +152,7 @@ def _arch(args: argparse.Namespace) -> int:
     if args.arch_command == "export":
         print(spec_text(spec), end="")
         return 0
-    info = DATASETS[args.dataset]
+    info = resolve(args.dataset).info()
     shapes = infer_shapes(spec, info.input_shape, info.num_classes)
     print(f"{spec.name} on {info.display_name} "
           f"({'x'.join(map(str, info.input_shape))}, {info.num_classes} classes)")
@@ -177,7 +178,7 @@ def _train(args: argparse.Namespace) -> int:
     given = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k) is not None}
     if "dataset" in given:
         try:
-            given["dataset"] = dataset_name(given["dataset"])
+            given["dataset"] = from_text(given["dataset"]).name
         except ValueError as exc:
             raise UsageError(f"--dataset: {exc}") from None
     if "augment" in given:
@@ -207,9 +208,10 @@ def _run(args: argparse.Namespace, config: TrainConfig, continuation: Continuati
          group: Group | None) -> int:
     """Train, reporting on the console; in a torchrun group only rank 0 speaks."""
     speaks = group is None or group.is_main
-    if args.download and not config.is_folder and DATASETS[config.dataset].downloadable:
+    source = resolve(config)
+    if args.download and source.downloadable:
         if group is None or group.local_rank == 0:  # once per machine
-            _download(config.dataset, config.data_dir)
+            _download(source, config.data_dir)
         if group is not None:
             group.barrier()
 
@@ -271,13 +273,13 @@ def _introduce(run: Launch, continuation: Continuation | None, resume: str | Non
           f"{len(trainer.data.test):,} test images, device {trainer.device}{processes}")
 
 
-def _download(name: str, data_dir: str | None) -> None:
-    if is_available(name, data_dir):
-        print(f"{DATASETS[name].display_name} is already in {dataset_folder(name, data_dir)}")
+def _download(source: DatasetSource, data_dir: str | None) -> None:
+    if source.is_available(data_dir):
+        print(f"{source.display_name} is already in {source.location(data_dir)}")
         return
-    folder = download_dataset(name, data_dir, progress=progress_bar("downloading ", "MB"))
+    folder = source.download(data_dir, progress=progress_bar("downloading ", "MB"))
     sys.stderr.write("\n")
-    print(f"{DATASETS[name].display_name} is ready in {folder}")
+    print(f"{source.display_name} is ready in {folder}")
 
 
 def _export_run_dir(source: str, option: str) -> Path:
@@ -316,11 +318,13 @@ def _list() -> int:
         print(f"  {name:<10} {cls.display_name:<10} {params:>9,} params on 1x28x28  "
               f"{cls.description}")
     print("datasets:")
-    for name, info in DATASETS.items():
+    for source in builtins():
+        info = source.info()
         shape = "x".join(map(str, info.input_shape))
-        where = "bundled" if not info.downloadable else (
-            "downloaded" if is_available(name) else "not downloaded")
-        print(f"  {name:<14} {shape:<8} {info.num_classes} classes  {where:<15} {info.description}")
+        where = "bundled" if not source.downloadable else (
+            "downloaded" if source.is_available() else "not downloaded")
+        print(f"  {source.name:<14} {shape:<8} {info.num_classes} classes  {where:<15} "
+              f"{info.description}")
     return 0
 
 
@@ -335,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             return _list()
         if args.command == "download":
-            _download(args.dataset, args.data_dir)
+            _download(resolve(args.dataset), args.data_dir)
             return 0
         if args.command == "export":
             return _export(args)

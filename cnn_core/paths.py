@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _xdg(var: str, fallback: str) -> Path:
@@ -25,5 +24,9 @@ def default_runs_dir() -> Path:
 
 
 def bundled_sample_path() -> Path:
-    """The 5,000 bundled MNIST digits (see resources/data/README.md)."""
-    return PROJECT_ROOT / "resources" / "data" / "mnist_sample.npz"
+    """The 5,000 bundled MNIST digits (see cnn_core/data/bundled/README.md).
+
+    They ship inside the package as package data, so a checkout and an installed wheel
+    find them the same way, whatever the current folder.
+    """
+    return Path(str(files("cnn_core") / "data" / "bundled" / "mnist_sample.npz"))

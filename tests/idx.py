@@ -57,7 +57,7 @@ def install_fake_mirror(monkeypatch) -> list[str]:
     is down. Returns the list of requested URLs."""
     import torchvision.datasets as tvd
 
-    from cnn_core.data import datasets as data_mod
+    from cnn_core.data import builtin as data_mod
 
     files = {f + ".gz": gzip.compress(c) for f, c in idx_files().items()}
     monkeypatch.setattr(tvd.MNIST, "mirrors", ["https://mirror.invalid/a/", "https://b.invalid/"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import graphlib
+import re
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,7 @@ def import_graph() -> dict[str, set[str]]:
 def test_the_import_graph_finds_imports_of_every_kind() -> None:
     graph = import_graph()
     assert "cnn_core.train.config" in graph["cnn_core.train.trainer"]  # top level, relative
-    assert "cnn_core.data.datasets" in graph["cnn_core.train.config"]  # inside a function
+    assert "cnn_core.data.source" in graph["cnn_core.train.config"]  # inside a function
     assert "cnn_core.data" in graph["cnn_core.train.trainer"]  # the package __init__ runs
     assert "gui.session.run_session" in graph["gui.window.main_window"]
 
@@ -102,6 +103,18 @@ def test_threads_are_made_in_one_module(call: str) -> None:
     assert makers <= allowed
 
 
+def test_only_the_dataset_source_tells_built_ins_from_folders() -> None:
+    """Whether a dataset is a built-in or a folder is answered by cnn_core.data.source
+    alone; everything else asks it what it needs (can it be read, which settings apply)."""
+    allowed = {"cnn_core/data/source.py"}
+    kind_tests = re.compile(r"is_folder(_name)?\(|\.is_folder\b|\b(not )?in DATASETS\b")
+    found = {f"{p.relative_to(ROOT)}:{n}" for p in sources()
+             if str(p.relative_to(ROOT)) not in allowed
+             for n, line in enumerate(p.read_text("utf-8").splitlines(), 1)
+             if kind_tests.search(line)}
+    assert not found
+
+
 PANELS = ROOT / "gui" / "panels"
 
 
@@ -122,14 +135,9 @@ def test_a_panel_imports_other_panels_only_through_their_folders_public_names() 
     assert not wrong
 
 
-# data_group.py's own Lane is being replaced by the lead (the dataset source rewrite);
-# remove this entry with it.
-LANE_ALLOWED = {"gui/panels/config/data_group.py"}
-
-
 def test_no_panel_makes_a_lane() -> None:
     """Work off the GUI thread is asked of the services in gui/session/, which own the
     lanes; a panel only asks and reacts."""
     makers = {str(p.relative_to(ROOT)) for p in PANELS.rglob("*.py")
               if "Lane(" in p.read_text("utf-8")}
-    assert makers <= LANE_ALLOWED
+    assert not makers

@@ -1,9 +1,13 @@
-"""Datasets: the registry, the bundled sample, torchvision sets and their downloads."""
+"""Datasets: what every dataset becomes, the built-ins, folders of pictures, and the one
+source that tells them apart."""
 
-from .datasets import (DATASETS, DataBundle, DatasetError, DatasetInfo, DownloadCancelled, Split,
-                       dataset_folder, denormalize, download_dataset, get_info, info_from_dict,
-                       is_available, is_folder_name, load_dataset, normalize)
+from .builtin import DATASETS, DownloadCancelled, dataset_folder, download_dataset, get_info, info_from_dict
+from .bundle import DataBundle, DatasetError, DatasetInfo, Split, denormalize, normalize
+from .source import (BuiltinSource, DatasetSource, FolderSource, PictureSettings, builtins,
+                     dataset_name, from_text, is_available, load_dataset, resolve)
 
-__all__ = ["DATASETS", "DataBundle", "DatasetError", "DatasetInfo", "DownloadCancelled", "Split",
-           "dataset_folder", "denormalize", "download_dataset", "get_info", "info_from_dict",
-           "is_available", "is_folder_name", "load_dataset", "normalize"]
+__all__ = ["DATASETS", "BuiltinSource", "DataBundle", "DatasetError", "DatasetInfo",
+           "DatasetSource", "DownloadCancelled", "FolderSource", "PictureSettings", "Split",
+           "builtins", "dataset_folder", "dataset_name", "denormalize", "download_dataset",
+           "from_text", "get_info", "info_from_dict", "is_available", "load_dataset",
+           "normalize", "resolve"]

@@ -72,6 +72,18 @@ class DataBundle:
         return DataBundle(self.info, self.train.to(device, memory_format),
                           self.test.to(device, memory_format), self.warnings)
 
+    @classmethod
+    def empty(cls, info: DatasetInfo) -> DataBundle:
+        """No pictures, only their description: a checkpoint shown without its data."""
+        def none() -> Split:
+            return Split(torch.empty((0, *info.input_shape)), torch.empty(0, dtype=torch.int64))
+
+        return cls(info, none(), none())
+
+    @property
+    def has_pictures(self) -> bool:
+        return len(self.test) > 0
+
     def class_counts(self) -> list[int]:
         """Pictures of every class, training and test together."""
         labels = torch.cat([self.train.labels.cpu(), self.test.labels.cpu()])

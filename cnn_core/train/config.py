@@ -43,7 +43,7 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise ``ValueError("field: reason")`` for the first bad field."""
         from ..data.augment import parse_augmentation
-        from ..data.datasets import DATASETS, is_folder_name
+        from ..data.source import resolve
         from ..nn.models import MODELS, network_spec
         from ..nn.spec import infer_shapes
 
@@ -60,9 +60,10 @@ class TrainConfig:
         if self.network is None and self.arch not in MODELS:
             raise bad("arch", f"unknown architecture {self.arch!r} (choose {', '.join(MODELS)}"
                               " or a network spec)")
-        if self.dataset not in DATASETS and not is_folder_name(self.dataset):
-            raise bad("dataset", f"unknown dataset {self.dataset!r} (choose {', '.join(DATASETS)}"
-                                 " or an image folder's full path)")
+        try:
+            resolve(self.dataset)
+        except ValueError as exc:
+            raise bad("dataset", str(exc)) from None
         self._validate_folder_settings(bad)
         try:
             parse_augmentation(self.augment)
@@ -117,30 +118,19 @@ class TrainConfig:
             raise bad("class_names", "must be two or more different names")
 
     @property
-    def is_folder(self) -> bool:
-        """Whether the dataset is an image folder (its settings then matter)."""
-        from ..data.datasets import DATASETS
-
-        return self.dataset not in DATASETS
-
-    @property
     def input_shape(self) -> tuple[int, int, int] | None:
         """(channels, height, width) of the model's input; None for a folder whose channels
         are decided when it is loaded."""
-        from ..data.datasets import DATASETS
+        from ..data.source import resolve
 
-        if not self.is_folder:
-            return DATASETS[self.dataset].input_shape
-        return (self.channels, self.image_size, self.image_size) if self.channels else None
+        return resolve(self).input_shape(self)
 
     @property
     def num_classes(self) -> int | None:
         """None for a folder not loaded yet."""
-        from ..data.datasets import DATASETS
+        from ..data.source import resolve
 
-        if not self.is_folder:
-            return DATASETS[self.dataset].num_classes
-        return len(self.class_names) if self.class_names else None
+        return resolve(self).num_classes(self)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

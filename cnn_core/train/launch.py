@@ -16,9 +16,10 @@ from .callbacks import Callback
 from .config import TrainConfig
 from .distributed import DistributedError, Group
 from .trainer import EDITABLE, REPORT_INTERVAL, Trainer
-from ..data.datasets import DataBundle, ProgressFn, load_dataset
+from ..data.bundle import DataBundle, ProgressFn
+from ..data.source import from_text, resolve
 from ..paths import default_runs_dir
-from ..runs.checkpoint import CheckpointError, checkpoint_lr, load_checkpoint
+from ..runs.checkpoint import CheckpointError, checkpoint_dataset, checkpoint_lr, load_checkpoint
 from ..runs.errors import first_line
 from ..runs.lock import WRITER_LOCK, RunLock
 from ..runs.recorder import RunRecorder
@@ -75,6 +76,21 @@ class Continuation:
         return config
 
 
+def relocated(continuation: Continuation, folder: str | Path) -> Continuation:
+    """``continuation`` reading its pictures from ``folder``, where the folder it was
+    trained on now is (the run's own files stay as recorded). LaunchError if its data is
+    not a folder of pictures, or ``folder`` is not one."""
+    source = resolve(continuation.state["config"]["dataset"])
+    if not source.has_picture_settings:
+        raise LaunchError("dataset", f"{source.display_name} is not a folder of pictures")
+    moved = from_text(str(folder))
+    if not moved.has_picture_settings:
+        raise LaunchError("dataset", f"{folder} is a built-in dataset, not a folder")
+    state = {**continuation.state,
+             "config": {**continuation.state["config"], "dataset": moved.name}}
+    return dataclasses.replace(continuation, state=state)
+
+
 def open_continuation(path: str | Path, kind: RunKind) -> Continuation:
     """Load the checkpoint at ``path`` (a ``.pt`` file or a run folder) to continue from.
 
@@ -116,6 +132,7 @@ class Launch:
     parent: Path | None  # the parent run of a branch
     note: str = ""  # what was decided that was not asked for, for the person to read
     lock: RunLock | None = None  # held on run_dir until the run ends
+    missing_data: str = ""  # why a checkpoint is shown without its pictures
 
     def close(self) -> None:
         """Let other writers at the run folder: for a launch that will not be fitted (the
@@ -163,10 +180,8 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
             lock = _claim(run_dir, continues_it)
             # first: the files are written before the other callbacks hear
             hooks.insert(0, RunRecorder(run_dir, parent=parent, lock=lock))
-        bundle = data if data is not None else load_dataset(
-            config.dataset, config.data_dir, image_size=config.image_size,
-            channels=config.channels, test_fraction=config.test_fraction,
-            progress=progress, cancel=cancel)
+        bundle, missing = ((data, "") if data is not None else
+                           _data_for(config, continuation, progress, cancel))
         config = _as_loaded(config, bundle, continuation)
         if group is not None and not group.all(True):
             raise DistributedError("another process of this run could not start it "
@@ -185,7 +200,7 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
         if group is not None and not isinstance(exc, DistributedError):
             _tell_the_others(group)
         raise
-    return Launch(trainer, kind, run_dir, parent, note, lock)
+    return Launch(trainer, kind, run_dir, parent, note, lock, missing)
 
 
 def _tell_the_others(group: Group) -> None:
@@ -196,12 +211,22 @@ def _tell_the_others(group: Group) -> None:
         pass  # they are gone already
 
 
+def _data_for(config: TrainConfig, continuation: Continuation | None,
+              progress: ProgressFn | None, cancel: threading.Event | None
+              ) -> tuple[DataBundle, str]:
+    """The run's data, and why it is not there: a checkpoint only shown opens without its
+    pictures (its curves, filters and settings need none); training needs them."""
+    source = resolve(config)
+    problem = source.problem(config.data_dir)
+    if problem is not None and continuation is not None and continuation.kind == RunKind.INSPECT:
+        return DataBundle.empty(checkpoint_dataset(continuation.state)), problem
+    return source.load_for(config, progress=progress, cancel=cancel), ""
+
+
 def _as_loaded(config: TrainConfig, bundle: DataBundle,
                continuation: Continuation | None) -> TrainConfig:
-    """``config`` with a folder's classes and channels as found; a continuation needs the
-    classes its model learnt."""
-    if not config.is_folder:
-        return config
+    """``config`` with what its data source records as found (a folder's classes and
+    channels); a continuation needs the classes its model learnt."""
     names = list(bundle.info.class_names)
     if continuation is not None:
         saved = continuation.state["config"].get("class_names")
@@ -209,7 +234,7 @@ def _as_loaded(config: TrainConfig, bundle: DataBundle,
             raise LaunchError("dataset", f"the folder's classes changed since the checkpoint "
                                          f"(it learnt {', '.join(saved)}; the folder now has "
                                          f"{', '.join(names)})")
-    return dataclasses.replace(config, class_names=names, channels=bundle.info.in_channels)
+    return resolve(config).recorded(config, bundle)
 
 
 def _claim(run_dir: Path, continues_it: bool) -> RunLock:

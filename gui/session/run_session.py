@@ -15,12 +15,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from cnn_core.data import DATASETS, is_available
 from cnn_core.runs.store import (BatchLog, RunError, is_run_dir, read_batches, read_summary,
                                  run_of_checkpoint)
 from cnn_core.train.callbacks import BatchProgress, EpochMetrics, RunStatus, SettingsChange
 from cnn_core.train.config import TrainConfig
-from cnn_core.train.launch import Continuation, RunKind, open_continuation
+from cnn_core.train.launch import Continuation, RunKind, open_continuation, relocated
 
 from ..threads.tasks import Lane
 from ..training.controller import RunController, RunState
@@ -77,6 +76,7 @@ class RunSession(QObject):
         self.run_info: RunInfo | None = None
         self.last_run: Path | None = None  # the run trained last, or the one opened
         self.opened: Path | None = None  # the checkpoint shown by File > Open
+        self._shown: Continuation | None = None  # ... as loaded, to show again elsewhere
         self.inspecting = False
         self.last_lr: float | None = None  # the learning rate the run has reached
         self.started_at = 0.0
@@ -126,6 +126,7 @@ class RunSession(QObject):
                              "checkpoint already has", True)
             return False
         self.history, self.opened, self.last_lr, self._branch_mark = [], None, None, None
+        self._shown = None
         self.started_at = time.monotonic()
         self.curvesReset.emit(config.epochs)
         if cont is not None:
@@ -192,21 +193,29 @@ class RunSession(QObject):
     def _inspect(self, cont: Continuation, data_dir: Path) -> None:
         if self.busy:
             return
-        dataset = cont.state["config"].get("dataset")
-        if dataset not in DATASETS or not is_available(dataset, data_dir):
-            self.error.emit(f"Could not open {cont.path.name}: it was trained on {dataset}, "
-                            f"which is not in {data_dir}. Download it first "
-                            "(Configuration > Data).")
-            return
         config = TrainConfig.from_dict({**cont.config().to_dict(), "device": "cpu",
                                         "data_dir": str(data_dir)})
         self.cancel_continuation()
         self.history, self.last_lr, self._branch_mark = [], None, None
         self.opened, self.last_run, self.inspecting = cont.path, cont.source_run, True
+        self._shown = cont
         self.started_at = time.monotonic()
         self.curvesReset.emit(max(len(cont.state["history"]), 1))
         self._show_history(cont.state, cont.source_run)
         self.controller.start(RunRequest(config, self.runs.folder, cont))
+
+    def relocate(self, folder: str | Path, data_dir: Path) -> None:
+        """Show the opened checkpoint again, with the pictures it was trained on read from
+        ``folder`` (where they are now)."""
+        if self._shown is None or self.busy:
+            return
+        try:
+            cont = relocated(self._shown, folder)
+        except ValueError as exc:
+            self.error.emit(f"Cannot read the pictures from there: {exc}")
+            return
+        self.status.emit(f"Opening {cont.name} with the pictures in {folder}…", False)
+        self._inspect(cont, data_dir)
 
     def watch(self, run_dir: str | Path, data_dir: Path) -> None:
         """Follow in every panel the run another process writes in ``run_dir`` (waiting
@@ -217,6 +226,7 @@ class RunSession(QObject):
         run_dir = Path(run_dir).absolute()
         self.cancel_continuation()
         self.history, self.opened, self.last_lr, self._branch_mark = [], None, None, None
+        self._shown = None
         self.watch_progress, self._watch_failed = None, False
         self.started_at = time.monotonic()
         wake = threading.Event()
@@ -385,4 +395,4 @@ class RunSession(QObject):
         if same_run(self.last_run, run):
             self.last_run = None
         if self.opened is not None and Path(run).resolve() in self.opened.resolve().parents:
-            self.opened = None
+            self.opened = self._shown = None

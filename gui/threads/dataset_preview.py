@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cnn_core.data import DataBundle, DatasetInfo, denormalize, load_dataset
+from cnn_core.data import DataBundle, DatasetInfo, DatasetSource, PictureSettings, denormalize
 
 from .tasks import TaskState
 
@@ -51,10 +51,8 @@ def preview_of(bundle: DataBundle) -> DatasetPreview:
                           bundle.warnings)
 
 
-def load_preview(state: TaskState, name: str, data_dir: Path, image_size: int, channels: int,
-                 test_fraction: float) -> DatasetPreview:
+def load_preview(state: TaskState, source: DatasetSource, data_dir: Path,
+                 settings: PictureSettings) -> DatasetPreview:
     """Raises DatasetError (DecodeCancelled when cancelled) with the reason."""
-    bundle = load_dataset(name, data_dir, image_size=image_size, channels=channels,
-                          test_fraction=test_fraction, progress=state.throttled_progress(),
-                          cancel=state.cancel_event)
-    return preview_of(bundle)
+    return preview_of(source.load(data_dir, settings=settings, cancel=state.cancel_event,
+                                  progress=state.throttled_progress()))

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnn_core.data import DatasetError, DownloadCancelled, download_dataset
+from cnn_core.data import DatasetError, DatasetSource, DownloadCancelled
 
 from .tasks import TaskState
 
 
-def download(state: TaskState, name: str, root: Path) -> Path:
+def download(state: TaskState, source: DatasetSource, root: Path) -> Path:
     """The dataset's folder once it is there; raises DatasetError (DownloadCancelled if
     cancelled) with the reason."""
-    return download_dataset(name, root, cancel=state.cancel_event,
-                            progress=state.throttled_progress())
+    return source.download(root, cancel=state.cancel_event, progress=state.throttled_progress())
 
 
 def describe_failure(exc: Exception) -> str:

@@ -55,17 +55,27 @@ def _uint8_images(images: torch.Tensor, info: DatasetInfo) -> np.ndarray:
     return pixels.permute(0, 2, 3, 1).contiguous().cpu().numpy()
 
 
-def run_info(trainer: Trainer, run_dir: Path | None) -> RunInfo:
+def probe(trainer: Trainer) -> torch.Tensor:
+    """The (normalised) image whose feature maps the snapshots carry: the first test image,
+    or without pictures a plain grey one (the dataset's mean)."""
+    test = trainer.data.test
+    if len(test):
+        return test.images[0]
+    return torch.zeros(trainer.info.input_shape, device=trainer.device)
+
+
+def run_info(trainer: Trainer, run_dir: Path | None, missing_data: str = "") -> RunInfo:
     """What the window needs to know of a run before its first batch."""
     test = trainer.data.test
     return RunInfo(
         config=trainer.config, model_name=trainer.model.display_name,
         parameters=count_parameters(trainer.model), train_size=len(trainer.data.train),
         test_size=len(test), device=str(trainer.device), dataset=trainer.info,
-        probe_image=denormalize(test.images[:1], trainer.info)[0].cpu().numpy(),
-        probe_label=int(test.labels[0]), test_images=_uint8_images(test.images, trainer.info),
+        probe_image=denormalize(probe(trainer)[None], trainer.info)[0].cpu().numpy(),
+        probe_label=int(test.labels[0]) if len(test) else -1,
+        test_images=_uint8_images(test.images, trainer.info),
         test_labels=test.labels.cpu().numpy(), model_meta=trainer.model_meta, run_dir=run_dir,
-        start_epoch=trainer.epoch)
+        start_epoch=trainer.epoch, missing_data=missing_data)
 
 
 class Bridge(Callback):
@@ -117,5 +127,5 @@ class Bridge(Callback):
 
     def snapshot(self, trainer: Trainer, epoch: int, progress: float) -> None:
         self._last_snapshot = time.monotonic()
-        self.emit(take_snapshot(trainer.model, trainer.data.test.images[0], epoch, progress,
+        self.emit(take_snapshot(trainer.model, probe(trainer), epoch, progress,
                                 trainer.global_step))

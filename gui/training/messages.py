@@ -34,6 +34,11 @@ class RunInfo:
     model_meta: dict[str, Any]  # arch, in_channels, num_classes, input_size
     run_dir: Path | None = None  # where the run is recorded (None when only inspecting)
     start_epoch: int = 0  # epochs already done when this run began (resume, branch, open)
+    missing_data: str = ""  # why a checkpoint is shown without its pictures (none then)
+
+    @property
+    def has_pictures(self) -> bool:
+        return len(self.test_labels) > 0
 
 
 @dataclass(frozen=True)

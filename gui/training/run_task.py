@@ -17,7 +17,7 @@ from cnn_core.train.trainer import Trainer
 
 from ..runtime.torch_threads import use_training_threads
 from ..threads.tasks import TaskState
-from .bridge import REPORT_INTERVAL, Bridge, run_info, saved_moment
+from .bridge import REPORT_INTERVAL, Bridge, probe, run_info, saved_moment
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def run_training(state: TaskState, request: RunRequest, controls: RunControls) -
     trainer = launched.trainer
     bridge.run_dir = launched.run_dir
     if launched.kind == RunKind.INSPECT:
-        _show(trainer, bridge, request.continuation, state)
+        _show(trainer, bridge, request.continuation, state, launched.missing_data)
         return RunStatus.INSPECTED
     controls.attach(trainer)
     state.on_cancel(trainer.request_stop)
@@ -88,26 +88,28 @@ def run_training(state: TaskState, request: RunRequest, controls: RunControls) -
 
 
 def _show(trainer: Trainer, bridge: Bridge, continuation: Continuation | None,
-          state: TaskState) -> None:
+          state: TaskState, missing_data: str) -> None:
     """Inspect without training: the run's saved snapshots up to the checkpoint, then the
-    model as saved, evaluated once on the test set."""
-    bridge.emit(run_info(trainer, bridge.run_dir))
+    model as saved, evaluated once on the test set (when its pictures are there)."""
+    bridge.emit(run_info(trainer, bridge.run_dir, missing_data))
     run = continuation.source_run if continuation is not None else None
     if run is not None:
         _replay(trainer, run, bridge, state)
-    bridge.checkpoint_details(trainer)
+    if trainer.data.has_pictures:
+        bridge.checkpoint_details(trainer)
     bridge.snapshot(trainer, trainer.epoch, float(trainer.epoch))
 
 
 def _replay(trainer: Trainer, run_dir: Path, bridge: Bridge, state: TaskState) -> None:
     """The snapshots saved before the checkpoint's epoch, as time-lapse moments."""
     model = model_for_weights(trainer.model_meta).eval()
-    probe = trainer.data.test.images[0].cpu()
+    image = probe(trainer).cpu()
     bs = trainer.config.batch_size
-    batches = (len(trainer.data.train) + bs - 1) // bs
+    batches = ((len(trainer.data.train) + bs - 1) // bs if trainer.data.has_pictures
+               else trainer.global_step // max(trainer.epoch, 1))
     for saved in read_snapshots(run_dir):
         if saved.epoch >= trainer.epoch or state.cancelled:
             continue
-        moment = saved_moment(model, saved, probe, saved.epoch * batches)
+        moment = saved_moment(model, saved, image, saved.epoch * batches)
         if moment is not None:  # else not this model's snapshot
             bridge.emit(moment)

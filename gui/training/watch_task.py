@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_core.data.datasets import DatasetError, is_available, load_dataset
+from cnn_core.data import DatasetError, resolve
 from cnn_core.nn.models import model_for_weights
 from cnn_core.runs.checkpoint import CheckpointError, load_checkpoint
 from cnn_core.runs.follow import FolderKind, RunFollower, RunUpdate, folder_kind
@@ -142,15 +142,14 @@ class RunWatch:
 
     def _trainer(self, data_dir: Path) -> Trainer | None:
         c = self.config
-        name = Path(c.dataset).name if c.is_folder else c.dataset
-        if not is_available(c.dataset, data_dir):
-            self.note = f"curves only: {name} is not in {data_dir}"
+        source = resolve(c)
+        problem = source.problem(data_dir)
+        if problem is not None:
+            self.note = f"curves only: {problem}"
             return None
         try:
-            bundle = load_dataset(c.dataset, data_dir, image_size=c.image_size,
-                                  channels=c.channels, test_fraction=c.test_fraction,
-                                  progress=self.state.throttled_progress(),
-                                  cancel=self.state.cancel_event)
+            bundle = source.load_for(c, progress=self.state.throttled_progress(),
+                                     cancel=self.state.cancel_event)
             trainer = Trainer(c, [], data=bundle)
         except (DatasetError, OSError, ValueError) as exc:
             self.note = f"curves only: {exc}"

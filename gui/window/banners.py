@@ -1,13 +1,17 @@
-"""The two banners above the plots: an error until dismissed, and what the next Start
-continues from (with a way out)."""
+"""The banners above the plots: an error until dismissed, what the next Start continues
+from (with a way out), and a run shown without its pictures (with a way to find them)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from collections.abc import Callable
+
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QToolButton,
+                               QWidget)
 
 from cnn_core.train.launch import Continuation, RunKind
 
 from ..session.run_session import RunSession
+from ..training.messages import RunInfo
 
 ERROR_STYLE = ("background: #ffebee; color: #b71c1c; padding: 8px; border: 1px solid #ef9a9a; "
                "border-radius: 4px;")
@@ -65,3 +69,37 @@ class ContinuationBanner(QWidget):
             f"{verb} “{cont.name}” at epoch {cont.epoch} (learning rate {cont.config().lr:g} "
             "by then): edit the learning rate, optimizer, batch size, epochs or schedule if "
             "you like, then press Start (Ctrl+Return).")
+
+
+class PicturesBanner(QWidget):
+    """``picturesBanner``: a run opened without the pictures it was trained on says which
+    views need them, and offers to read them from where the folder is now."""
+
+    NEEDS_PICTURES = "Feature maps, Errors, Embedding, Ablation, Saliency and Layer health"
+
+    def __init__(self, session: RunSession, locate: Callable[[str], None]) -> None:
+        super().__init__()
+        self._locate = locate
+        self.label = QLabel(objectName="picturesBanner", wordWrap=True)
+        self.label.setStyleSheet(INFO_STYLE)
+        self.locate_button = QPushButton("Locate the folder…", objectName="locatePicturesButton")
+        self.locate_button.setToolTip("Choose the folder the pictures are in now")
+        self.locate_button.clicked.connect(self._on_locate)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.locate_button)
+        self.hide()
+        session.runStarted.connect(self._on_run_started)
+
+    def _on_run_started(self, info: RunInfo) -> None:
+        self.setVisible(bool(info.missing_data))
+        if info.missing_data:
+            self.label.setText(
+                f"Shown without its pictures: {info.missing_data}. The curves, Filters, "
+                f"Draw and the settings work; {self.NEEDS_PICTURES} need the pictures.")
+
+    def _on_locate(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Where are the pictures now?")
+        if folder:
+            self._locate(folder)

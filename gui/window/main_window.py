@@ -25,12 +25,13 @@ from ..panels.editor import ArchitectureEditor
 from ..panels.inside_views import InsideViews
 from ..panels.runs import RunsPanel
 from ..session.analysis import AnalysisService
+from ..session.datasets import DatasetService
 from ..session.networks import Networks
 from ..session.run_session import RunSession
 from ..session.runs_model import RunCurves, RunsModel
 from ..session.settings import Settings
 from ..training.controller import RunState
-from .banners import ContinuationBanner, ErrorBanner
+from .banners import ContinuationBanner, ErrorBanner, PicturesBanner
 from .config_binding import ConfigBinding
 from .controls import RunButtons
 from .export_menu import ExportMenu
@@ -57,7 +58,7 @@ class MainWindow(QMainWindow):
         self.filters_panel = self.inside.filters_panel
         self.feature_maps_panel = self.inside.feature_maps_panel
         self.networks = Networks(self.settings.networks(), self)
-        self.config_panel = ConfigPanel(networks=self.networks,
+        self.config_panel = ConfigPanel(DatasetService(self), networks=self.networks,
                                         folders=self.settings.image_folders())
         self.config_panel.modelPreviewed.connect(self._on_model_previewed)
         self._on_model_previewed(self.config_panel.preview_model)
@@ -71,6 +72,8 @@ class MainWindow(QMainWindow):
         self.buttons = RunButtons(self.session, self.config_panel)
         self.error_banner = ErrorBanner(self.session)
         self.continuation_banner = ContinuationBanner(self.session)
+        self.pictures_banner = PicturesBanner(
+            self.session, lambda folder: self.session.relocate(folder, self.config_panel.data_dir))
 
         self._build_central()
         self._build_docks()
@@ -103,6 +106,7 @@ class MainWindow(QMainWindow):
         layout.addLayout(self.buttons)
         layout.addWidget(self.error_banner)
         layout.addWidget(self.continuation_banner)
+        layout.addWidget(self.pictures_banner)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
 

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from cnn_core.data import datasets as data_mod
+from cnn_core.data import builtin as data_mod
+from cnn_core.data.builtin import stratified_split
 from cnn_core.data.datasets import (DATASETS, DatasetError, DownloadCancelled, dataset_folder,
-                           download_dataset, is_available, load_dataset, stratified_split)
+                                    download_dataset, is_available, load_dataset)
 from tests.idx import idx_files, install_fake_mirror, write_mnist_folder
 
 

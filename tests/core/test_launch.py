@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import cnn_core.train.launch as launch_module
+from cnn_core.data import BuiltinSource
 from cnn_core.data.datasets import DataBundle, Split
 from cnn_core.runs.checkpoint import CheckpointError, checkpoint_lr, save_checkpoint
 from cnn_core.runs.store import read_config, read_metrics, read_summary
@@ -78,8 +78,8 @@ def test_a_fresh_run_records_in_a_new_folder_before_the_others_hear(tmp_path, da
 
 def test_launch_loads_the_dataset_the_config_names(tmp_path, data, monkeypatch) -> None:
     asked = []
-    monkeypatch.setattr(launch_module, "load_dataset",
-                        lambda name, folder, **_: asked.append((name, folder)) or data)
+    monkeypatch.setattr(BuiltinSource, "load",
+                        lambda source, folder, **_: asked.append((source.name, folder)) or data)
     launch(cfg(data_dir=str(tmp_path)), run_dir=tmp_path / "run")
     assert asked == [("mnist-sample", str(tmp_path))]
 

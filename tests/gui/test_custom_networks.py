@@ -9,7 +9,7 @@ import torch
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QSpinBox, QWidget
 
-import cnn_core.train.launch as launch_module
+from cnn_core.data import BuiltinSource
 from cnn_core.data.datasets import DATASETS, DataBundle, Split
 from cnn_core.train.config import TrainConfig
 from gui.panels.inside.conv_explainer import fmt
@@ -43,7 +43,7 @@ def train(qtbot, window, monkeypatch, network: dict, dataset: str) -> None:
         return Split((pixels - mean) / std, torch.arange(n) % 10)
 
     fake = DataBundle(info, split(256), split(64))
-    monkeypatch.setattr(launch_module, "load_dataset", lambda *a, **k: fake)
+    monkeypatch.setattr(BuiltinSource, "load", lambda *a, **k: fake)
     config = TrainConfig(arch=network["name"], network=network, dataset=dataset, epochs=1,
                          batch_size=64, device="cpu")
     with qtbot.waitSignal(window.session.runFinished, timeout=120_000) as finished:

@@ -206,18 +206,15 @@ def test_colour_dataset_shows_rgb_first_layer_filters(qtbot, window, monkeypatch
     goes through the same window, worker and panels."""
     import torch
 
-    import cnn_core.train.launch as launch_module
-    import gui.panels.config.data_group as data_group_module
-    import gui.threads.dataset_preview as dataset_preview_module
+    from cnn_core.data import BuiltinSource
     from cnn_core.data.datasets import DATASETS, DataBundle, Split
 
     g = torch.Generator().manual_seed(0)
     fake = DataBundle(DATASETS["cifar10"],
                       Split(torch.randn(256, 3, 32, 32, generator=g), torch.arange(256) % 10),
                       Split(torch.randn(64, 3, 32, 32, generator=g), torch.arange(64) % 10))
-    monkeypatch.setattr(launch_module, "load_dataset", lambda *a, **k: fake)
-    monkeypatch.setattr(dataset_preview_module, "load_dataset", lambda *a, **k: fake)
-    monkeypatch.setattr(data_group_module, "is_available", lambda *a, **k: True)
+    monkeypatch.setattr(BuiltinSource, "load", lambda *a, **k: fake)
+    monkeypatch.setattr(BuiltinSource, "problem", lambda *a, **k: None)
     window.config_panel.set_config(TrainConfig(arch="lenet5", dataset="cifar10", epochs=1,
                                                device="cpu"))
     with qtbot.waitSignal(window.session.runFinished, timeout=60_000) as finished:

@@ -130,15 +130,16 @@ def test_invalid_learning_rate_blocks_start_and_says_why(qtbot, window, text, re
 
 
 def test_a_failing_run_is_reported_and_the_window_stays_usable(qtbot, window, monkeypatch) -> None:
-    import cnn_core.train.launch as launch_module
-    from cnn_core.data.datasets import load_dataset
+    from cnn_core.data import BuiltinSource
+
+    real = BuiltinSource.load
 
     def poisoned(*args, **kwargs):
-        bundle = load_dataset("mnist-sample")
+        bundle = real(*args, **kwargs)
         bundle.train.images[64:] = float("nan")
         return bundle
 
-    monkeypatch.setattr(launch_module, "load_dataset", poisoned)
+    monkeypatch.setattr(BuiltinSource, "load", poisoned)
     configure(window, "lenet5", epochs=2, batch_size=64)
     with qtbot.waitSignal(window.session.runFinished, timeout=60_000) as finished:
         window.start_training()
@@ -186,7 +187,7 @@ def test_download_shows_progress_and_makes_the_dataset_usable(qtbot, window, mon
 def test_failed_download_says_what_to_do(qtbot, window, monkeypatch) -> None:
     import urllib.error
 
-    from cnn_core.data import datasets as data_mod
+    from cnn_core.data import builtin as data_mod
 
     def offline(request, timeout=None):
         raise urllib.error.URLError("no network")

@@ -114,7 +114,7 @@ def test_without_the_dataset_only_the_curves_follow(qtbot, window, finished_run,
     with qtbot.waitSignal(window.session.watchFinished, timeout=30_000):
         watch(window, finished_run, monkeypatch)
     qtbot.waitUntil(lambda: len(accuracy_points(window)) == 2)
-    assert progress[-1].note.startswith("curves only: mnist is not in")
+    assert progress[-1].note.startswith("curves only: MNIST is not in")
     assert window.inside.info is None and len(window.inside.timelapse) == 0
 
 

@@ -22,6 +22,7 @@ from cnn_core.paths import default_data_dir
 from ...session.networks import Networks
 from ...widgets.spinboxes import ScientificSpinBox
 from .augmentation_group import AugmentationGroup
+from ...session.datasets import DatasetService
 from .data_group import DataGroup
 from .model_group import ModelGroup, error_label
 
@@ -32,8 +33,9 @@ class ConfigPanel(QWidget):
     validityChanged = Signal(bool)
     configChanged = Signal()
 
-    def __init__(self, parent: QWidget | None = None, data_dir: Path | None = None,
-                 networks: Networks | None = None, folders: Sequence[str] = ()) -> None:
+    def __init__(self, datasets: DatasetService, parent: QWidget | None = None,
+                 data_dir: Path | None = None, networks: Networks | None = None,
+                 folders: Sequence[str] = ()) -> None:
         super().__init__(parent)
         self.networks = networks or Networks(parent=self)
         self._valid = True
@@ -43,7 +45,7 @@ class ConfigPanel(QWidget):
         self.modelPreviewed = self.model_group.modelPreviewed
         self.editArchitectureRequested = self.model_group.editRequested
 
-        self.data = DataGroup(data_dir or default_data_dir(), folders)
+        self.data = DataGroup(data_dir or default_data_dir(), datasets, folders)
         self.augmentation = AugmentationGroup()
         self.dataset_combo, self.dataset_status = self.data.combo, self.data.status
         self.download_progress = self.data.download_progress

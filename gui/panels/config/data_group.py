@@ -15,13 +15,15 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout,
                                QLabel, QProgressBar, QPushButton, QSpinBox, QWidget)
 
-from cnn_core.data import DATASETS, DatasetError, DatasetInfo, dataset_folder, is_available
-from cnn_core.data.folders import DecodeCancelled, scan_folder
+from cnn_core.data import (DatasetError, DatasetInfo, DatasetSource, PictureSettings, builtins,
+                           resolve)
+from cnn_core.data.folders import DecodeCancelled
 from cnn_core.train.config import TrainConfig
 
+from ...session.datasets import DatasetService
 from ...threads.dataset_preview import DatasetPreview, load_preview
 from ...threads.download import describe_failure, download
-from ...threads.tasks import Lane, Task
+from ...threads.tasks import Task
 from ...widgets.thumbnails import ThumbnailGrid
 from .model_group import error_label
 
@@ -34,13 +36,14 @@ class DataGroup(QGroupBox):
     previewChanged = Signal(object)  # DatasetPreview of the chosen dataset, or None
     foldersChanged = Signal(list)  # the image folders in the list, to remember
 
-    def __init__(self, data_dir: Path, folders: Sequence[str] = (),
+    def __init__(self, data_dir: Path, datasets: DatasetService, folders: Sequence[str] = (),
                  parent: QWidget | None = None) -> None:
         super().__init__("Data", parent)
         self.data_dir = data_dir
         self.combo = QComboBox(objectName="datasetCombo")
-        for name, info in DATASETS.items():
-            self.combo.addItem(info.display_name, name)
+        self._builtins = builtins()
+        for source in self._builtins:
+            self.combo.addItem(source.display_name, source.name)
         self.status = QLabel(wordWrap=True, objectName="datasetStatus")
         self.download_button = QPushButton("Download", objectName="downloadButton")
         self.download_cancel = QPushButton("Cancel", objectName="downloadCancelButton")
@@ -61,7 +64,7 @@ class DataGroup(QGroupBox):
         self.preview_data: DatasetPreview | None = None
         self._problem: str | None = None  # why the chosen dataset cannot be used
         self._folder_classes: tuple[str, ...] = ()  # of the chosen folder, before it is read
-        self._lane = Lane("DatasetThread", self)
+        self._datasets = datasets
         self._download: Task | None = None
         self._loading: Task | None = None
         self._build()
@@ -118,23 +121,29 @@ class DataGroup(QGroupBox):
         return self.combo.currentData()
 
     @property
-    def is_folder(self) -> bool:
-        return self.dataset not in DATASETS
+    def source(self) -> DatasetSource:
+        return resolve(self.dataset)
+
+    def _settings(self) -> PictureSettings:
+        return PictureSettings(self.image_size_spin.value(), self.channels_combo.currentData(),
+                               round(self.test_fraction_spin.value(), 4))
 
     def values(self) -> dict[str, object]:
-        if not self.is_folder:
+        if not self.source.has_picture_settings:
             return {"dataset": self.dataset}
-        return {"dataset": self.dataset, "image_size": self.image_size_spin.value(),
-                "channels": self.channels_combo.currentData(),
-                "test_fraction": round(self.test_fraction_spin.value(), 4)}
+        settings = self._settings()
+        return {"dataset": self.dataset, "image_size": settings.image_size,
+                "channels": settings.channels, "test_fraction": settings.test_fraction}
 
     def problem(self) -> str | None:
         """Why Start cannot use the chosen dataset yet, if it cannot."""
         if self._problem is not None:
             return self._problem
-        if not is_available(self.dataset, self.data_dir):
-            return "not downloaded yet: press Download first"
-        if self._loading is not None and self.is_folder:
+        source = self.source
+        if not source.is_available(self.data_dir):
+            return ("not downloaded yet: press Download first" if source.downloadable
+                    else source.problem(self.data_dir))
+        if self._loading is not None and source.has_picture_settings:
             return "still reading the pictures…"
         return None
 
@@ -144,14 +153,14 @@ class DataGroup(QGroupBox):
         with the shape asked for."""
         if self.preview_data is not None:
             return self.preview_data.info
-        if not self.is_folder:
-            return DATASETS[self.dataset]
-        size, channels = self.image_size_spin.value(), self.channels_combo.currentData() or 3
-        return DatasetInfo(self.dataset, Path(self.dataset).name, "", channels, size,
-                           self._folder_classes, (0.5,) * channels, (0.5,) * channels)
+        settings = self._settings()
+        return self.source.info(TrainConfig(
+            dataset=self.dataset, image_size=settings.image_size,
+            channels=settings.channels or 3, class_names=list(self._folder_classes) or None))
 
     def set_config(self, config: TrainConfig) -> None:
-        if config.is_folder:
+        folder = resolve(config).has_picture_settings
+        if folder:
             self.add_folder(config.dataset, select=False)
         self.image_size_spin.setValue(config.image_size)
         self.channels_combo.setCurrentIndex(max(self.channels_combo.findData(config.channels), 0))
@@ -159,19 +168,20 @@ class DataGroup(QGroupBox):
         index = self.combo.findData(config.dataset)
         if index >= 0 and index != self.combo.currentIndex():
             self.combo.setCurrentIndex(index)
-        elif config.is_folder:
+        elif folder:
             self._on_folder_settings_changed()
 
     def add_folder(self, path: str | Path, *, select: bool = True, remember: bool = True) -> None:
         """Put an image folder in the list (first among the folders) and choose it."""
         name = str(Path(path).expanduser().resolve())
         index = self.combo.findData(name)
+        first = len(self._builtins)
         if index < 0:
-            self.combo.insertItem(len(DATASETS), f"{Path(name).name}  (folder)", name)
-            self.combo.setItemData(len(DATASETS), name, Qt.ItemDataRole.ToolTipRole)
-            while self.combo.count() > len(DATASETS) + MAX_FOLDERS:
+            self.combo.insertItem(first, f"{Path(name).name}  (folder)", name)
+            self.combo.setItemData(first, name, Qt.ItemDataRole.ToolTipRole)
+            while self.combo.count() > first + MAX_FOLDERS:
                 self.combo.removeItem(self.combo.count() - 1)
-            index = len(DATASETS)
+            index = first
         if remember:
             self.foldersChanged.emit(self.folders())
         if select and index == self.combo.currentIndex():
@@ -180,13 +190,13 @@ class DataGroup(QGroupBox):
             self.combo.setCurrentIndex(index)
 
     def folders(self) -> list[str]:
-        return [self.combo.itemData(i) for i in range(len(DATASETS), self.combo.count())]
+        return [self.combo.itemData(i) for i in range(len(self._builtins), self.combo.count())]
 
     # -- loading -------------------------------------------------------------------------
 
     def _on_choice_changed(self) -> None:
         for field in FOLDER_FIELDS:
-            self.form.setRowVisible(self.fields[field][0], self.is_folder)
+            self.form.setRowVisible(self.fields[field][0], self.source.has_picture_settings)
         self.reload()
 
     def reload(self) -> None:
@@ -195,7 +205,7 @@ class DataGroup(QGroupBox):
         self._load()
 
     def _on_folder_settings_changed(self) -> None:
-        if self.is_folder:
+        if self.source.has_picture_settings:
             self._load()
 
     def _load(self) -> None:
@@ -208,18 +218,18 @@ class DataGroup(QGroupBox):
         self.preview_data, self._problem = None, None
         self.preview.clear_pictures()
         self.classes.clear()
-        if self.is_folder:  # its classes now, its pictures once read
+        source = self.source
+        if source.has_picture_settings:  # its classes now, its pictures once read
             try:
-                self._folder_classes = scan_folder(self.dataset).class_names
+                self._folder_classes = source.class_names()
             except DatasetError:
                 self._folder_classes = ("?", "?")
-        if self.is_folder and not Path(self.dataset).is_dir():
-            self._problem = f"the folder {self.dataset} is not there any more"
-        elif is_available(self.dataset, self.data_dir) and self._download is None:
+        problem = source.problem(self.data_dir)
+        if problem is not None and not source.downloadable:
+            self._problem = problem
+        elif problem is None and self._download is None:
             # a built-in dataset ignores the folder settings
-            task = Task(load_preview, self.dataset, self.data_dir, self.image_size_spin.value(),
-                        self.channels_combo.currentData(),
-                        round(self.test_fraction_spin.value(), 4))
+            task = Task(load_preview, source, self.data_dir, self._settings())
             task.progressed.connect(self._on_load_progress)
             task.succeeded.connect(self._on_loaded)
             task.failed.connect(lambda exc, t=task: self._on_load_failed(t, exc))
@@ -227,7 +237,7 @@ class DataGroup(QGroupBox):
             self._loading = task
             self.load_progress.setRange(0, 0)
             self.load_progress.setFormat("reading…")
-            self._lane.start(task)
+            self._datasets.start(task)
         self.previewChanged.emit(None)
         self.changed.emit()
 
@@ -275,46 +285,38 @@ class DataGroup(QGroupBox):
     # -- status and downloads -------------------------------------------------------------
 
     def _refresh_status(self) -> None:
-        for i in range(len(DATASETS)):
-            info = DATASETS[self.combo.itemData(i)]
-            present = not info.downloadable or is_available(info.name, self.data_dir)
-            self.combo.setItemText(i, info.display_name + ("" if present else "  (not downloaded)"))
-        name = self.dataset
-        if self.is_folder:
-            preview = self.preview_data
-            text = preview.info.description if preview else f"Pictures in {name}."
-            if preview is not None and preview.warnings:
+        for i, builtin in enumerate(self._builtins):
+            present = not builtin.downloadable or builtin.is_available(self.data_dir)
+            self.combo.setItemText(i, builtin.display_name +
+                                   ("" if present else "  (not downloaded)"))
+        source, preview = self.source, self.preview_data
+        if preview is not None and source.has_picture_settings:
+            text = preview.info.description
+            if preview.warnings:
                 text += " " + " ".join(w[0].upper() + w[1:] + "." for w in preview.warnings)
         else:
-            info = DATASETS[name]
-            if not info.downloadable:
-                text = f"{info.description} Works offline."
-            elif is_available(name, self.data_dir):
-                text = f"{info.description} Present in {dataset_folder(name, self.data_dir)}."
-            else:
-                text = (f"{info.description} Not downloaded: press Download, or put the files "
-                        f"in {dataset_folder(name, self.data_dir)}.")
+            text = source.describe(self.data_dir)
         self.status.setText(text)
         self.download_button.setVisible(
-            not self.is_folder and DATASETS[name].downloadable and self._download is None
-            and not is_available(name, self.data_dir))
+            source.downloadable and self._download is None
+            and not source.is_available(self.data_dir))
 
     def start_download(self) -> None:
-        if self._download is not None or self.is_folder:
+        source = self.source
+        if self._download is not None or not source.downloadable:
             return
-        name = self.dataset
-        task = Task(download, name, self.data_dir)
+        task = Task(download, source, self.data_dir)
         task.progressed.connect(self._on_download_progress)
         task.failed.connect(lambda exc: self.status.setText(describe_failure(exc)))
         task.finished.connect(self._on_download_finished)
         self._download = task
         self.download_progress.setRange(0, 0)
-        self.download_progress.setFormat(f"connecting for {DATASETS[name].display_name}…")
+        self.download_progress.setFormat(f"connecting for {source.display_name}…")
         self.download_progress.show()
         self.download_cancel.show()
         self.combo.setEnabled(False)
         self._refresh_status()
-        self._lane.start(task)
+        self._datasets.start(task)
 
     def cancel_download(self) -> None:
         if self._download is not None:
@@ -336,7 +338,7 @@ class DataGroup(QGroupBox):
         self.combo.setEnabled(True)
         message = self.status.text()
         self._refresh_status()
-        if not is_available(self.dataset, self.data_dir):
+        if not self.source.is_available(self.data_dir):
             self.status.setText(message)  # why it failed
         else:
             self._load()
@@ -344,4 +346,4 @@ class DataGroup(QGroupBox):
 
     def shutdown(self, timeout_ms: int = 5000) -> None:
         """Cancel a download or a folder being read, and wait (bounded) for the thread."""
-        self._lane.shutdown(timeout_ms)
+        self._datasets.shutdown(timeout_ms)

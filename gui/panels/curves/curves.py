@@ -10,7 +10,7 @@ The x axis is in epochs for every series, so per-batch losses
 (x = epoch - 1 + batch / batches) and per-epoch points share one axis.
 
 Other runs can be overlaid for comparison (:meth:`CurvesWidget.set_overlays`, drawn by
-:class:`~gui.panels.run_overlays.RunOverlays`). Markers (:meth:`CurvesWidget.add_marker`)
+:class:`~gui.panels.curves.run_overlays.RunOverlays`). Markers (:meth:`CurvesWidget.add_marker`)
 tag moments of the run, such as settings edited while paused or the point a branch
 started from, and a note under the plots says what happened at each.
 """
