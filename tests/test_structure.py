@@ -113,3 +113,31 @@ def test_only_the_dataset_source_tells_built_ins_from_folders() -> None:
              for n, line in enumerate(p.read_text("utf-8").splitlines(), 1)
              if kind_tests.search(line)}
     assert not found
+
+
+PANELS = ROOT / "gui" / "panels"
+
+
+def test_a_panel_imports_other_panels_only_through_their_folders_public_names() -> None:
+    """A panel module imports modules of its own subfolder, or another subfolder's package
+    (``gui.panels.inside``: the names its ``__init__`` exports), never another folder's
+    module: panels do not reach into each other."""
+    graph = import_graph()
+    folders = {module_name(p.parent) for p in PANELS.glob("*/__init__.py")}
+    wrong = {}
+    for path in PANELS.rglob("*.py"):
+        name = module_name(path)
+        own = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        reached = {t for t in graph[name] if t.startswith("gui.panels.") and t not in folders
+                   and not (own in folders and t.startswith(own + "."))}
+        if reached:
+            wrong[name] = sorted(reached)
+    assert not wrong
+
+
+def test_no_panel_makes_a_lane() -> None:
+    """Work off the GUI thread is asked of the services in gui/session/, which own the
+    lanes; a panel only asks and reacts."""
+    makers = {str(p.relative_to(ROOT)) for p in PANELS.rglob("*.py")
+              if "Lane(" in p.read_text("utf-8")}
+    assert not makers

@@ -1,1 +1,5 @@
-"""The window's panels, one module each: configuration, runs, curves and the views inside the network."""
+"""The window's panels, grouped by role: ``config`` (the run's settings), ``editor`` (the
+architecture editor), ``runs`` (the runs list), ``curves`` (loss and accuracy), ``inside``
+(filters, feature maps, drawing, predictions, saliency, layer health, the convolution
+explainer) and ``deeper`` (errors, embedding, ablation); ``inside_views`` holds their tabs.
+A module outside a subfolder imports only the names its ``__init__`` exports."""

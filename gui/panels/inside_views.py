@@ -3,13 +3,15 @@ drawing, predictions of picture files, errors (with the class report and the har
 images), the embedding, filters switched off, saliency, layer health and the convolution
 explainer, with the time-lapse that scrubs through the run.
 
-``InsideViews`` only reacts to what the session reports (run info, snapshots, per-epoch
-details). Work that needs the network -- feature maps of any image, the
-drawing's prediction, saliency, a feature-map pixel taken apart -- goes to the
-``InferenceClient`` thread, on a CPU copy of the latest weights (the explainer: of the
-time-lapse moment shown). Picture files a person asks about go to the Predictions tab,
-which has a thread of its own; the slower analyses to :class:`DeeperViews`' lanes. Only the
-visible tab is drawn; the others catch up when shown.
+``InsideViews`` holds the tabs and the time-lapse bar. The Predictions, Errors and Layer
+health tabs follow the session themselves and draw when shown. For the others it reacts to
+what the session reports (run info, snapshots, per-epoch details) and draws the visible
+tab; the others catch up when shown. Work that needs the network -- feature maps of any
+image, the drawing's prediction, saliency, a feature-map pixel taken apart -- is asked of
+the analysis service's inference lane, each view on a channel of its own, on a CPU copy of
+the latest weights (the explainer: of the time-lapse moment shown); the preferred inputs
+(:class:`PreferredFeed`) and the slower analyses (:class:`DeeperViews`) go to its analysis
+lanes.
 """
 
 from __future__ import annotations
@@ -25,26 +27,22 @@ from cnn_core.inspect.drawing import fit_field
 from cnn_core.data.datasets import DatasetInfo
 
 from ..widgets.png_export import export_frames
-from .inference import InferenceClient, Result
-from ..session.timelapse import TimeLapse
+from ..session.analysis import AnalysisService
+from ..session.inference import ImageAnswer, PixelAnswer
 from ..session.run_session import RunSession
+from ..session.timelapse import TimeLapse
 from ..training.messages import EpochDetails, RunInfo, Snapshot
-from .conv_explainer import ConvExplainerPanel
-from .deeper_views import DeeperViews
-from .drawing import DrawingPanel
-from .errors import ErrorsPanel
-from .feature_maps import FeatureMapsPanel
-from .filters import FiltersPanel
-from .layer_health import LayerHealthPanel
-from .predictions import PredictionsPanel, dropped_pictures
-from .saliency import SaliencyPanel
-from .timelapse_bar import TimeLapseBar
+from .deeper import DeeperViews, ErrorsPanel
+from .inside import (ConvExplainerPanel, DrawingPanel, FeatureMapsPanel, FiltersPanel,
+                     LayerHealthPanel, PredictionsPanel, PreferredFeed, SaliencyPanel,
+                     TimeLapseBar, dropped_pictures)
 
 PROBE = 0  # the test image whose feature maps the snapshots carry
 
 
 class InsideViews(QWidget):
-    def __init__(self, session: RunSession, parent: QWidget | None = None) -> None:
+    def __init__(self, session: RunSession, analysis: AnalysisService,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.filters_panel = FiltersPanel()
         self.feature_maps_panel = FeatureMapsPanel()
@@ -53,9 +51,10 @@ class InsideViews(QWidget):
         self.saliency_panel = SaliencyPanel()
         self.health_panel = LayerHealthPanel()
         self.explainer_panel = ConvExplainerPanel()
-        self.predictions_panel = PredictionsPanel(session)
+        self.predictions_panel = PredictionsPanel(session, analysis.pictures)
         self.timelapse = TimeLapse()
-        self.deeper = DeeperViews(self.filters_panel, self.timelapse, self)
+        self.preferred = PreferredFeed(self.filters_panel, self.timelapse, analysis.jobs(), self)
+        self.deeper = DeeperViews(analysis.jobs(), self)
         # the Errors tab's detail: the clicked image's saliency and feature maps
         self.errors_saliency = SaliencyPanel(view_name="errorsSaliencyView", probabilities=False)
         self.errors_maps = FeatureMapsPanel(view_name="errorsFeatureMaps", browser=False)
@@ -88,11 +87,16 @@ class InsideViews(QWidget):
         self.tabs.setTabToolTip(self.tabs.indexOf(self.deeper.ablation),
                                 "Switch filters off and see what the network loses")
 
-        self.inference = InferenceClient(self)
+        self.inference = analysis.inference
+        # one channel per asker: each answer comes back to the view that asked
+        self._maps_channel = self.inference.channel(self)
+        self._draw_channel = self.inference.channel(self)
+        self._errors_channel = self.inference.channel(self)
+        self._saliency_channel = self.inference.channel(self)
+        self._explain_channel = self.inference.channel(self)
         self.info: RunInfo | None = None
         self.details: EpochDetails | None = None
         self._inspected: tuple[str, int | np.ndarray] | None = None  # ("test", i) / ("drawing", x)
-        self._errors_epoch = -1  # the epoch the confusion matrix shows
         self._errors_image: int | None = None  # the image the Errors detail shows
 
         self.tabs.currentChanged.connect(lambda _i: self.render())
@@ -101,12 +105,19 @@ class InsideViews(QWidget):
         self.filters_panel.preferredWanted.connect(self.render)
         self.deeper.imageChosen.connect(self.inspect_test_image)
         self.deeper.refreshDue.connect(self.render)
+        self.preferred.refreshDue.connect(self.render)
         self.errors_panel.imageSelected.connect(self._on_error_image)
         self.drawing_panel.inputChanged.connect(self._on_drawing)
         self.saliency_panel.targetChanged.connect(lambda _t: self._request_saliency())
         self.explainer_panel.requested.connect(self._request_explanation)
         self.errors_saliency.targetChanged.connect(lambda _t: self._request_errors_detail())
-        self.inference.resultReady.connect(self._on_result)
+        self._maps_channel.answered.connect(self._on_maps)
+        self._draw_channel.answered.connect(self._on_drawing_answer)
+        self._errors_channel.answered.connect(self._on_errors_answer)
+        self._saliency_channel.answered.connect(self._on_saliency)
+        self._explain_channel.answered.connect(self._show_explanation)
+        self.errors_panel.follow(session)  # they draw themselves when shown
+        self.health_panel.follow(session)
         session.runStarted.connect(self._on_run_started)
         session.snapshotTaken.connect(self._on_snapshot)
         session.epochDetails.connect(self._on_details)
@@ -119,12 +130,11 @@ class InsideViews(QWidget):
         self.timelapse_bar.set_moments([])
         names = info.dataset.class_names
         self.feature_maps_panel.set_test_set(info.test_labels, names)
-        self.errors_panel.set_test_set(info.test_images, info.test_labels, names)
         self.saliency_panel.set_classes(names)
         self.errors_saliency.set_classes(names)
-        self.health_panel.clear()
         self._inspected = ("test", PROBE)
-        self._errors_epoch, self._errors_image = -1, None
+        self._errors_image = None
+        self.preferred.start(info)
         self.deeper.start(info)
         drawable = info.dataset.in_channels == 1
         self.drawing_panel.setEnabled(drawable)
@@ -139,16 +149,14 @@ class InsideViews(QWidget):
         self.timelapse.add(snap.progress, snap.step, snap.filters, snap.maps, snap.probabilities,
                            snap.state)
         self.timelapse_bar.set_moments([f"epoch {m.progress:.2f}" for m in self.timelapse])
-        self.inference.set_weights(self.info.model_meta, snap.state)
+        self.preferred.add_snapshot(snap)
         self.deeper.add_snapshot(snap)
         self.render()
 
     def _on_details(self, details: EpochDetails) -> None:
         self.details = details
-        self.health_panel.add(details.epoch, details.health)
         self.deeper.add_details(details)
-        if self.tabs.currentWidget() in (self.errors_panel, self.health_panel,
-                                         self.deeper.embedding):
+        if self.tabs.currentWidget() is self.deeper.embedding:
             self.render()  # the other panels do not show the details
 
     def preview(self, filters: dict[str, np.ndarray], info: DatasetInfo) -> None:
@@ -169,14 +177,7 @@ class InsideViews(QWidget):
         elif panel is self.feature_maps_panel:
             self._render_feature_maps()
         elif panel is self.drawing_panel:
-            if self.drawing_panel.canvas.strokes:
-                self._on_drawing(self.drawing_panel.field)
-        elif panel is self.errors_panel:
-            details = self.details
-            if details is not None and self._errors_epoch != details.epoch:
-                self._errors_epoch = details.epoch
-                self.errors_panel.set_predictions(details.epoch, details.predictions,
-                                                  details.confidence, details.losses)
+            self.drawing_panel.ask_again()
         elif panel is self.deeper.embedding:
             bar = self.timelapse_bar
             self.deeper.show_embedding(None if bar.live or not len(self.timelapse)
@@ -185,8 +186,6 @@ class InsideViews(QWidget):
             self.deeper.show_ablation()
         elif panel is self.saliency_panel:
             self._request_saliency()
-        elif panel is self.health_panel:
-            self.health_panel.redraw()
         elif panel is self.explainer_panel and len(self.timelapse):
             moment = self.timelapse[self.timelapse_bar.index]
             self.explainer_panel.set_layers(moment.filters, self.info.dataset.in_channels == 3)
@@ -203,7 +202,7 @@ class InsideViews(QWidget):
         self.filters_panel.set_filters(self.timelapse[bar.index].filters, rgb_input=rgb,
                                        caption=self._moment_caption(bar.index))
         if self.filters_panel.showing_preferred:
-            self.deeper.show_preferred(bar.index, bar.live)
+            self.preferred.show(bar.index, bar.live)
         compare = bar.compare_index
         self.filters_panel.set_compare(
             self.timelapse[compare].filters if compare >= 0 else None,
@@ -218,7 +217,7 @@ class InsideViews(QWidget):
                 moment.probabilities, self.info.dataset.class_names,
                 caption=f"test image #{PROBE}, {self._moment_caption(self.timelapse_bar.index)}")
         else:
-            self.inference.request("maps", self._network_input(index))
+            self._maps_channel.ask(self._network_input(index))
 
     # -- images and requests -------------------------------------------------------------
 
@@ -252,15 +251,15 @@ class InsideViews(QWidget):
 
     def _request_errors_detail(self) -> None:
         if self._errors_image is not None and self.info is not None:
-            self.inference.request("errors", self._network_input(self._errors_image),
-                                   self.errors_saliency.target)
+            self._errors_channel.ask(self._network_input(self._errors_image),
+                                     self.errors_saliency.target)
 
     def _on_drawing(self, field: np.ndarray) -> None:
         if self.info is None or self.info.dataset.in_channels != 1:
             return
         field = fit_field(field, self.info.dataset.input_size)
         self._inspected = ("drawing", field)
-        self.inference.request("draw", self._normalise(field[None]))
+        self._draw_channel.ask(self._normalise(field[None]))
 
     def _inspected_image(self) -> tuple[np.ndarray, str]:
         """The image saliency and the explainer look at, (C, H, W) in 0..1, and its name."""
@@ -274,7 +273,7 @@ class InsideViews(QWidget):
         if self._inspected is None or self.info is None:
             return
         image, _ = self._inspected_image()
-        self.inference.request("saliency", self._normalise(image), self.saliency_panel.target)
+        self._saliency_channel.ask(self._normalise(image), self.saliency_panel.target)
 
     def _request_explanation(self) -> None:
         """The explainer's pixel, for the image inspected, with the weights of the moment
@@ -286,43 +285,50 @@ class InsideViews(QWidget):
         weights = (None if index >= len(self.timelapse) - 1
                    else self.timelapse[index].features_state())
         image, _ = self._inspected_image()
-        self.inference.request("explain", self._normalise(image), pixel=query, weights=weights)
+        self._explain_channel.ask_pixel(self._normalise(image), query, weights)
 
-    def _on_result(self, result: Result) -> None:
+    def _on_maps(self, answer: ImageAnswer) -> None:
+        if self.info is None or answer.error:
+            return
+        index = self.feature_maps_panel.current_index
+        self.feature_maps_panel.set_maps(self._display(index), answer.maps,
+                                         answer.saliency.probabilities,
+                                         self.info.dataset.class_names,
+                                         caption=f"test image #{index}, latest weights")
+
+    def _on_drawing_answer(self, answer: ImageAnswer) -> None:
+        if self.info is None or answer.error:
+            return
+        self.drawing_panel.show_result(answer.maps, answer.saliency.probabilities,
+                                       self.info.dataset.class_names)
+
+    def _on_errors_answer(self, answer: ImageAnswer) -> None:
+        if self.info is None or answer.error or self._errors_image is None:
+            return
+        names, index = self.info.dataset.class_names, self._errors_image
+        caption = f"test image #{index} (a {names[self.info.test_labels[index]]})"
+        self.errors_saliency.set_result(self._display(index), answer.saliency, names, caption)
+        self.errors_maps.set_maps(self._display(index), answer.maps,
+                                  answer.saliency.probabilities, names, caption)
+
+    def _on_saliency(self, answer: ImageAnswer) -> None:
+        if self.info is None or answer.error or self._inspected is None:
+            return
+        image, caption = self._inspected_image()
+        self.saliency_panel.set_result(image, answer.saliency, self.info.dataset.class_names,
+                                       caption)
+
+    def _show_explanation(self, answer: PixelAnswer) -> None:
         if self.info is None:
             return
-        if result.key == "explain":
-            self._show_explanation(result)
-            return
-        if result.error:
-            return
-        names = self.info.dataset.class_names
-        probs = result.saliency.probabilities
-        if result.key == "maps":
-            index = self.feature_maps_panel.current_index
-            self.feature_maps_panel.set_maps(self._display(index), result.maps, probs, names,
-                                             caption=f"test image #{index}, latest weights")
-        elif result.key == "draw":
-            self.drawing_panel.show_result(result.maps, probs, names)
-        elif result.key == "errors" and self._errors_image is not None:
-            index = self._errors_image
-            caption = f"test image #{index} (a {names[self.info.test_labels[index]]})"
-            self.errors_saliency.set_result(self._display(index), result.saliency, names,
-                                            caption)
-            self.errors_maps.set_maps(self._display(index), result.maps, probs, names, caption)
-        elif result.key == "saliency" and self._inspected is not None:
-            image, caption = self._inspected_image()
-            self.saliency_panel.set_result(image, result.saliency, names, caption)
-
-    def _show_explanation(self, result: Result) -> None:
-        if result.error:
-            self.explainer_panel.show_error(result.error)
+        if answer.error:
+            self.explainer_panel.show_error(answer.error)
         elif self._inspected is not None:
             image, caption = self._inspected_image()
             index = self.timelapse_bar.index
             weights = ("latest weights" if index >= len(self.timelapse) - 1 else
                        f"weights at {self._moment_caption(index)} (time-lapse)")
-            self.explainer_panel.show_pixel(image, result.pixel, f"{caption}, {weights}")
+            self.explainer_panel.show_pixel(image, answer.pixel, f"{caption}, {weights}")
 
     # -- pictures of a person's own ------------------------------------------------------
 
@@ -355,6 +361,5 @@ class InsideViews(QWidget):
         return export_frames(frames, path)
 
     def shutdown(self) -> None:
+        self.preferred.shutdown()
         self.deeper.shutdown()
-        self.inference.shutdown()
-        self.predictions_panel.shutdown()

@@ -11,7 +11,7 @@ from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import Continuation
 from cnn_core.train.trainer import EDITABLE
 
-from ..panels.config_panel import ConfigPanel
+from ..panels.config import ConfigPanel
 from ..session.run_session import RunSession
 from ..training.controller import RunState
 

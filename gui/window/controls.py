@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QPushButton
 
-from ..panels.config_panel import ConfigPanel
+from ..panels.config import ConfigPanel
 from ..session.run_session import RunSession
 from ..training.controller import RunState
 

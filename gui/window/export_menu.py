@@ -10,11 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QTabWidget, QWidget
 
 from cnn_core.export import exporters as export
 
+from ..panels.runs import RunsPanel
+from ..session.run_session import RunSession
 from ..widgets.png_export import png_bytes
+from .banners import ErrorBanner
+from .status_bar import StatusBarView
 
 
 def _label(source: Path) -> str:
@@ -23,10 +27,17 @@ def _label(source: Path) -> str:
 
 
 class ExportMenu:
-    """Adds the run exports to ``menu`` and carries them out for ``window``."""
+    """Adds the run exports to ``menu`` and carries them out, on the session's jobs lane,
+    for the run the Runs panel selects (or ticks), else the session's; the bundle takes the
+    curves and the panel shown in ``tabs`` as the window draws them."""
 
-    def __init__(self, window: QMainWindow, menu: QMenu) -> None:
-        self.window = window
+    def __init__(self, parent: QWidget, menu: QMenu, session: RunSession, runs_panel: RunsPanel,
+                 curves: QWidget, tabs: QTabWidget, status: StatusBarView,
+                 banner: ErrorBanner) -> None:
+        self.parent = parent  # of the dialogs and actions
+        self.session, self.runs_panel = session, runs_panel
+        self.curves, self.tabs = curves, tabs
+        self.status, self.banner = status, banner
         self.csv_action = self._add(menu, "Metrics as &CSV…", self.export_csv, None,
                                     "The per-epoch metrics of the ticked runs (or the "
                                     "selected one), one row per epoch per run")
@@ -45,7 +56,7 @@ class ExportMenu:
             text = f"{text.rstrip('…')} (needs {', '.join(missing)})…"
             tip = f"Install the optional packages first: {export.INSTALL_HINT}"
             slot = lambda _checked=False, m=missing: self._explain_missing(m)  # noqa: E731
-        act = QAction(text, self.window)
+        act = QAction(text, self.parent)
         act.setStatusTip(tip)
         act.setToolTip(tip)
         act.triggered.connect(slot)
@@ -54,26 +65,43 @@ class ExportMenu:
 
     def _explain_missing(self, missing: list[str]) -> None:
         QMessageBox.information(
-            self.window, "Optional packages needed",
+            self.parent, "Optional packages needed",
             f"This export needs {', '.join(missing)}, which are not installed.\n\n"
             f"Install them with:\n    {export.INSTALL_HINT}\nthen restart CNN Studio.")
+
+    # -- what exports are about ----------------------------------------------------------
+
+    def selected_run(self) -> Path | None:
+        """The run selected in the Runs panel, else the last run trained or opened here,
+        else the checkpoint opened."""
+        summary = self.runs_panel.selected_run()
+        if summary is not None:
+            return summary.path
+        return self.session.last_run or self.session.opened
+
+    def ticked_runs(self) -> list[Path]:
+        return [r.path for r in self.runs_panel.checked_runs()]
+
+    def is_shown(self, run: Path) -> bool:
+        """Whether the plots and panels show ``run``, and only it."""
+        return run == self.session.last_run and not self.ticked_runs()
 
     # -- the exports ---------------------------------------------------------------------
 
     def _source(self) -> Path | None:
-        run = self.window.selected_run()
+        run = self.selected_run()
         if run is None:
-            self.window.status.show("Train or open a run, or select one in the Runs panel, "
-                                    "first.", error=True)
+            self.status.show("Train or open a run, or select one in the Runs panel, first.",
+                             error=True)
         return run
 
     def _ask(self, title: str, default: str, filters: str) -> Path | None:
-        path, _ = QFileDialog.getSaveFileName(self.window, title,
+        path, _ = QFileDialog.getSaveFileName(self.parent, title,
                                               str(Path.home() / default), filters)
         return Path(path) if path else None
 
     def export_csv(self) -> None:
-        runs = self.window.ticked_runs()
+        runs = self.ticked_runs()
         if not runs:
             run = self._source()
             if run is None:
@@ -95,7 +123,7 @@ class ExportMenu:
         run = self._source()
         if run is None:
             return
-        folder = QFileDialog.getExistingDirectory(self.window, "TensorBoard log folder",
+        folder = QFileDialog.getExistingDirectory(self.parent, "TensorBoard log folder",
                                                   str(Path.home()))
         if folder:
             out = Path(folder) / _label(run)
@@ -112,21 +140,20 @@ class ExportMenu:
         # The plots as the window draws them (rendered here, in the GUI thread) when it
         # shows this run; else the bundle draws its own from the run's files.
         images = None
-        if self.window.is_shown(run):
-            tab = self.window.tabs
+        if self.is_shown(run):
+            tab = self.tabs
             panel = re.sub(r"[^a-z0-9]+", "-", tab.tabText(tab.currentIndex()).lower())
-            images = {"curves.png": png_bytes(self.window.curves),
+            images = {"curves.png": png_bytes(self.curves),
                       f"{panel.strip('-') or 'panel'}.png": png_bytes(tab.currentWidget())}
         self._run(lambda: export.export_bundle(run, path, images),
                   lambda written: f"Saved the experiment bundle {written}")
 
     def _run(self, job: Callable[[], Any], done: Callable[[Any], str]) -> None:
-        window = self.window
-        window.status.show("Exporting…")
-        window.session.jobs.run(
-            lambda _state: job(), on_done=lambda result: window.status.show(done(result)),
+        self.status.show("Exporting…")
+        self.session.jobs.run(
+            lambda _state: job(), on_done=lambda result: self.status.show(done(result)),
             on_error=self._failed)
 
     def _failed(self, exc: Exception) -> None:
-        self.window.status.show("Could not export.", error=True)  # not "Exporting…" still
-        self.window.error_banner.show_message(f"Could not export: {exc}")
+        self.status.show("Could not export.", error=True)  # not "Exporting…" still
+        self.banner.show_message(f"Could not export: {exc}")

@@ -5,18 +5,25 @@ is on screen."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMainWindow, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from cnn_core.nn.spec import SpecError, load_spec
 from cnn_core.runs.store import is_run_dir
 from cnn_core.train.launch import RunKind
 
-from ..panels.architecture_editor import SPEC_FILES
+from ..panels.config import ConfigPanel
+from ..panels.editor import SPEC_FILES
+from ..panels.inside_views import InsideViews
+from ..session.run_session import RunSession
+from ..session.runs_model import RunsModel
 from ..widgets.png_export import export_png
+from .banners import ErrorBanner
+from .status_bar import StatusBarView
 
 CHECKPOINTS = "Checkpoints (*.pt);;All files (*)"
 PICTURES = ("Pictures (*.png *.jpg *.jpeg *.bmp *.gif *.webp "
@@ -51,91 +58,104 @@ def dropped_path(event: QDragEnterEvent | QDropEvent) -> Path | None:
 
 
 class FileActions:
-    def __init__(self, window: QMainWindow) -> None:
-        self.window = window
+    """The File menu's dialogs and what is dropped on the window. It is given what it acts
+    on: the session and the runs (what to open, watch or branch from), the configuration
+    (where pictures and datasets go), the inside views (pictures to predict, panels and the
+    time-lapse to export) and where to say how it went."""
+
+    def __init__(self, parent: QWidget, session: RunSession, runs: RunsModel,
+                 config: ConfigPanel, inside: InsideViews, status: StatusBarView,
+                 banner: ErrorBanner, open_architecture: Callable[[Path], None],
+                 show_config: Callable[[], None]) -> None:
+        self.parent = parent  # of the dialogs
+        self.session, self.runs, self.config, self.inside = session, runs, config, inside
+        self.status, self.banner = status, banner
+        self.open_architecture = open_architecture
+        self.show_config = show_config
+
+    def open_path(self, path: str | Path) -> None:
+        """Inspect a checkpoint or run folder in every panel, without training."""
+        self.session.open(path, self.config.data_dir)
+
+    def watch_run(self, path: str | Path) -> None:
+        """Follow in every panel a run that another process writes in ``path``."""
+        self.session.watch(path, self.config.data_dir)
 
     def open_dialog(self) -> None:
-        w = self.window
-        path, _ = QFileDialog.getOpenFileName(w, "Open checkpoint", str(w.runs.folder),
-                                              CHECKPOINTS)
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open checkpoint",
+                                              str(self.runs.folder), CHECKPOINTS)
         if path:
-            w.open_path(path)
+            self.open_path(path)
 
     def open_dropped(self, path: Path) -> None:
         """A network spec, a folder of pictures, or a checkpoint or run to inspect."""
-        w = self.window
         if path.suffix == ".json":
-            w.open_architecture(path)
+            self.open_architecture(path)
         elif path.is_dir() and not is_run_dir(path):
             self.open_image_folder(path)
         else:
-            w.open_path(path)
+            self.open_path(path)
 
     def open_image_folder_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self.window,
+        path = QFileDialog.getExistingDirectory(self.parent,
                                                 "Open image folder (ROOT/<class>/<picture>)")
         if path:
             self.open_image_folder(path)
 
     def open_image_folder(self, path: str | Path) -> None:
         """Add a folder of pictures to the datasets and choose it."""
-        w = self.window
-        if not w.config_panel.data.combo.isEnabled():
-            w.error_banner.show_message("Cannot change the dataset now: a run is training, "
-                                        "paused or about to resume.")
+        if not self.config.add_image_folder(path):
+            self.banner.show_message("Cannot change the dataset now: a run is training, "
+                                     "paused or about to resume.")
             return
-        w.config_panel.data.add_folder(path)
-        w.config_dock.raise_()
-        w.status.show(f"Reading the pictures in {path}…")
+        self.show_config()
+        self.status.show(f"Reading the pictures in {path}…")
 
     def watch_dialog(self) -> None:
-        w = self.window
-        path = QFileDialog.getExistingDirectory(w, "Watch run folder", str(w.runs.folder))
+        path = QFileDialog.getExistingDirectory(self.parent, "Watch run folder",
+                                                str(self.runs.folder))
         if path:
-            w.watch_run(path)
+            self.watch_run(path)
 
     def open_architecture_dialog(self) -> None:
-        w = self.window
-        path, _ = QFileDialog.getOpenFileName(w, "Open architecture", "", SPEC_FILES)
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open architecture", "", SPEC_FILES)
         if path:
-            w.open_architecture(path)
+            self.open_architecture(Path(path))
 
     def predict_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self.window, "Predict image", "", PICTURES)
+        paths, _ = QFileDialog.getOpenFileNames(self.parent, "Predict image", "", PICTURES)
         if paths:
-            self.window.inside.predict_pictures(paths)
+            self.inside.predict_pictures(paths)
 
     def branch_dialog(self) -> None:
-        w = self.window
-        start = w.session.opened or w.runs.folder
-        path, _ = QFileDialog.getOpenFileName(w, "Branch from checkpoint", str(start),
+        start = self.session.opened or self.runs.folder
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Branch from checkpoint", str(start),
                                               CHECKPOINTS)
         if path:
-            w.session.prepare_continuation(RunKind.BRANCH, path)
+            self.session.prepare_continuation(RunKind.BRANCH, path)
 
     def export_panel(self, widget: QWidget | None = None) -> None:
-        w = self.window
-        widget = widget or w.tabs.currentWidget()
-        scale, ok = QInputDialog.getDouble(w, "Export PNG", "Scale (1 = as on screen):",
-                                           2.0, 0.25, 8.0, 2)
+        """``widget`` (the panel shown) as a PNG, at a scale the person picks."""
+        widget = widget or self.inside.tabs.currentWidget()
+        scale, ok = QInputDialog.getDouble(self.parent, "Export PNG",
+                                           "Scale (1 = as on screen):", 2.0, 0.25, 8.0, 2)
         if not ok:
             return
-        path, _ = QFileDialog.getSaveFileName(w, "Export PNG", "cnn-studio.png",
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Export PNG", "cnn-studio.png",
                                               "PNG images (*.png)")
         if path:
             try:
                 export_png(widget, path, scale)
-                w.status.show(f"Saved {path}")
+                self.status.show(f"Saved {path}")
             except (OSError, ValueError) as exc:
-                w.error_banner.show_message(f"Could not export: {exc}")
+                self.banner.show_message(f"Could not export: {exc}")
 
     def export_timelapse(self) -> None:
-        w = self.window
-        path, _ = QFileDialog.getSaveFileName(w, "Export time-lapse", "filters.gif",
+        path, _ = QFileDialog.getSaveFileName(self.parent, "Export time-lapse", "filters.gif",
                                               "Animated GIF (*.gif);;PNG series (*.png)")
         if path:
             try:
-                paths = w.inside.export_timelapse(path)
-                w.status.show(f"Saved {len(paths)} file(s): {paths[0]}")
+                paths = self.inside.export_timelapse(path)
+                self.status.show(f"Saved {len(paths)} file(s): {paths[0]}")
             except (OSError, ValueError) as exc:
-                w.error_banner.show_message(f"Could not export the time-lapse: {exc}")
+                self.banner.show_message(f"Could not export the time-lapse: {exc}")

@@ -19,11 +19,12 @@ from cnn_core.nn.spec import SpecError
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import RunKind
 
-from ..panels.architecture_editor import ArchitectureEditor
-from ..panels.config_panel import ConfigPanel
+from ..panels.config import ConfigPanel
 from ..panels.curves import CurvesWidget, Overlay
+from ..panels.editor import ArchitectureEditor
 from ..panels.inside_views import InsideViews
-from ..panels.runs_panel import RunsPanel
+from ..panels.runs import RunsPanel
+from ..session.analysis import AnalysisService
 from ..session.datasets import DatasetService
 from ..session.networks import Networks
 from ..session.run_session import RunSession
@@ -33,8 +34,9 @@ from ..training.controller import RunState
 from .banners import ContinuationBanner, ErrorBanner, PicturesBanner
 from .config_binding import ConfigBinding
 from .controls import RunButtons
+from .export_menu import ExportMenu
 from .files import FileActions, dropped_path, read_spec
-from .menus import Menus
+from .menus import Menus, RunCommands
 from .status_bar import StatusBarView
 
 PREFERRED_SIZE = (1440, 900)  # shrunk to fit smaller screens
@@ -50,7 +52,8 @@ class MainWindow(QMainWindow):
         self.runs = RunsModel(self.settings.runs_dir(), self)
         self.session = RunSession(self.runs, self)
 
-        self.inside = InsideViews(self.session)
+        self.analysis = AnalysisService(self.session, self)
+        self.inside = InsideViews(self.session, self.analysis)
         self.tabs = self.inside.tabs
         self.filters_panel = self.inside.filters_panel
         self.feature_maps_panel = self.inside.feature_maps_panel
@@ -66,7 +69,6 @@ class MainWindow(QMainWindow):
         self.architecture_editor = ArchitectureEditor(self.networks, self)
         self.curves = CurvesWidget()
         self.runs_panel = RunsPanel(self.runs)
-        self.files = FileActions(self)
         self.buttons = RunButtons(self.session, self.config_panel)
         self.error_banner = ErrorBanner(self.session)
         self.continuation_banner = ContinuationBanner(self.session)
@@ -76,8 +78,14 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_docks()
         self.status = StatusBarView(self.statusBar(), self.session)
-        self.menus = Menus(self)
-        self.exports = self.menus.exports
+        self.files = FileActions(self, self.session, self.runs, self.config_panel, self.inside,
+                                 self.status, self.error_banner, self.open_architecture,
+                                 self.config_dock.raise_)
+        self.menus = Menus(self, self.files, RunCommands(
+            self.start_training, self.toggle_pause, self.stop_training,
+            self.show_architecture_editor), self.curves, (self.config_dock, self.runs_dock))
+        self.exports = ExportMenu(self, self.menus.export_menu, self.session, self.runs_panel,
+                                  self.curves, self.tabs, self.status, self.error_banner)
         self.buttons.bind_actions(self.menus.start_action, self.menus.pause_action,
                                   self.menus.stop_action, self.menus.branch_action,
                                   self.menus.open_action, self.menus.open_architecture_action,
@@ -193,11 +201,11 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str | Path) -> None:
         """Inspect a checkpoint or run folder in every panel, without training."""
-        self.session.open(path, self.config_panel.data_dir)
+        self.files.open_path(path)
 
     def watch_run(self, path: str | Path) -> None:
         """Follow in every panel a run that another process writes in ``path``."""
-        self.session.watch(path, self.config_panel.data_dir)
+        self.files.watch_run(path)
 
     def show_architecture_editor(self) -> None:
         editor = self.architecture_editor
@@ -229,23 +237,6 @@ class MainWindow(QMainWindow):
             return
         self.settings.set_runs_dir(Path(path))
         self.status.show(f"Runs are now kept in {path}")
-
-    # -- what exports are about ----------------------------------------------------------
-
-    def selected_run(self) -> Path | None:
-        """The run selected in the Runs panel, else the last run trained or opened here,
-        else the checkpoint opened."""
-        summary = self.runs_panel.selected_run()
-        if summary is not None:
-            return summary.path
-        return self.session.last_run or self.session.opened
-
-    def ticked_runs(self) -> list[Path]:
-        return [r.path for r in self.runs_panel.checked_runs()]
-
-    def is_shown(self, run: Path) -> bool:
-        """Whether the plots and panels show ``run``, and only it."""
-        return run == self.session.last_run and not self.ticked_runs()
 
     # -- reactions -----------------------------------------------------------------------
 
@@ -291,4 +282,5 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.config_panel.shutdown()
         self.inside.shutdown()
+        self.analysis.shutdown()
         event.accept()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
 
-from .export_menu import ExportMenu
+from .files import FileActions
 
 SHORTCUTS = ("Ctrl+Return  Start\nCtrl+P  Pause / Resume\nEsc  Stop\n"
              "Ctrl+O  Open a checkpoint to inspect it\nCtrl+Shift+O  Open a network spec (JSON)\n"
@@ -21,54 +22,65 @@ SHORTCUTS = ("Ctrl+Return  Start\nCtrl+P  Pause / Resume\nEsc  Stop\n"
              "Ctrl+Z  Undo a stroke (Draw tab)\nCtrl+Q  Quit")
 
 
-class Menus:
-    """Builds the main window's menus; the actions are attributes (``start_action``, ...)."""
+@dataclass(frozen=True)
+class RunCommands:
+    """What the Train menu and the network editor's entry do."""
 
-    def __init__(self, window: QMainWindow) -> None:
-        self.window = window
-        w = window
-        self.quit_action = self._action("&Quit", "Ctrl+Q", w.close, "Stop any run and quit")
-        self.start_action = self._action("&Start", "Ctrl+Return", w.start_training,
+    start: Callable[[], object]
+    pause: Callable[[], object]
+    stop: Callable[[], object]
+    edit_network: Callable[[], object]
+
+
+class Menus:
+    """Builds ``host``'s menus; the actions are attributes (``start_action``, ...), and
+    ``export_menu`` is File > Export, for the run exports to be added to."""
+
+    def __init__(self, host: QMainWindow, files: FileActions, commands: RunCommands,
+                 curves: QWidget, docks: Sequence[QDockWidget]) -> None:
+        self.host = host
+        self.quit_action = self._action("&Quit", "Ctrl+Q", host.close, "Stop any run and quit")
+        self.start_action = self._action("&Start", "Ctrl+Return", commands.start,
                                          "Start a new run")
         self.start_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
-        self.pause_action = self._action("&Pause", "Ctrl+P", w.toggle_pause, "Pause or resume")
-        self.stop_action = self._action("S&top", "Esc", w.stop_training, "Stop the run")
+        self.pause_action = self._action("&Pause", "Ctrl+P", commands.pause, "Pause or resume")
+        self.stop_action = self._action("S&top", "Esc", commands.stop, "Stop the run")
         self.open_action = self._action("&Open checkpoint…", QKeySequence.StandardKey.Open,
-                                        w.files.open_dialog,
+                                        files.open_dialog,
                                         "Inspect a saved checkpoint or run in every panel")
         self.open_architecture_action = self._action(
-            "Open &architecture…", "Ctrl+Shift+O", w.files.open_architecture_dialog,
+            "Open &architecture…", "Ctrl+Shift+O", files.open_architecture_dialog,
             "Add a network spec (JSON) to the architectures and show it in the editor")
         self.open_architecture_action.setObjectName("openArchitectureAction")
         self.open_image_folder_action = self._action(
-            "Open &image folder…", "Ctrl+Shift+I", w.files.open_image_folder_dialog,
+            "Open &image folder…", "Ctrl+Shift+I", files.open_image_folder_dialog,
             "Train on your own pictures: a folder with one folder of pictures per class")
         self.open_image_folder_action.setObjectName("openImageFolderAction")
         self.watch_run_action = self._action(
-            "&Watch run folder…", "Ctrl+Shift+W", w.files.watch_dialog,
+            "&Watch run folder…", "Ctrl+Shift+W", files.watch_dialog,
             "Follow a run that another process writes (python -m cnn_core train --out, "
             "torchrun, a synced disk) in every panel")
         self.watch_run_action.setObjectName("watchRunAction")
         self.predict_image_action = self._action(
-            "&Predict image…", "Ctrl+I", w.files.predict_dialog,
+            "&Predict image…", "Ctrl+I", files.predict_dialog,
             "Ask the current model what it sees in picture files: probabilities, feature "
             "maps and Grad-CAM")
         self.predict_image_action.setObjectName("predictImageAction")
         self.editor_action = self._action("&Network editor", "Ctrl+Shift+N",
-                                          w.show_architecture_editor,
+                                          commands.edit_network,
                                           "Compose your own network, layer by layer")
         self.branch_action = self._action("&Branch from checkpoint…", "Ctrl+B",
-                                          w.files.branch_dialog, "Start a new run from a saved "
+                                          files.branch_dialog, "Start a new run from a saved "
                                           "checkpoint, with edited settings")
-        self.export_action = self._action("Panel as &PNG…", "Ctrl+E", w.files.export_panel,
+        self.export_action = self._action("Panel as &PNG…", "Ctrl+E", files.export_panel,
                                           "Save what the current panel shows as a PNG image")
         self.export_curves_action = self._action(
-            "&Curves as PNG…", "Ctrl+Shift+E", lambda: w.files.export_panel(w.curves),
+            "&Curves as PNG…", "Ctrl+Shift+E", lambda: files.export_panel(curves),
             "Save the loss and accuracy plots as a PNG image")
-        self.export_gif_action = self._action("&Time-lapse…", "", w.files.export_timelapse,
+        self.export_gif_action = self._action("&Time-lapse…", "", files.export_timelapse,
                                               "Save the filters over time as an animated GIF")
 
-        bar = w.menuBar()
+        bar = host.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.open_architecture_action)
@@ -76,11 +88,10 @@ class Menus:
         file_menu.addAction(self.watch_run_action)
         file_menu.addAction(self.predict_image_action)
         file_menu.addSeparator()
-        export_menu = file_menu.addMenu("&Export")
+        self.export_menu = file_menu.addMenu("&Export")
         for act in (self.export_action, self.export_curves_action, self.export_gif_action):
-            export_menu.addAction(act)
-        export_menu.addSeparator()
-        self.exports = ExportMenu(w, export_menu)
+            self.export_menu.addAction(act)
+        self.export_menu.addSeparator()
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         train_menu = bar.addMenu("&Train")
@@ -89,21 +100,21 @@ class Menus:
         train_menu.addSeparator()
         train_menu.addAction(self.branch_action)
         view_menu = bar.addMenu("&View")
-        view_menu.addAction(w.config_dock.toggleViewAction())
-        view_menu.addAction(w.runs_dock.toggleViewAction())
+        for dock in docks:
+            view_menu.addAction(dock.toggleViewAction())
         view_menu.addAction(self.editor_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction("&Keyboard shortcuts",
-                            lambda: QMessageBox.information(w, "Keyboard shortcuts", SHORTCUTS))
+                            lambda: QMessageBox.information(host, "Keyboard shortcuts", SHORTCUTS))
         help_menu.addAction("&About CNN Studio", lambda: QMessageBox.about(
-            w, "About CNN Studio", "CNN Studio trains convolutional networks built from "
+            host, "About CNN Studio", "CNN Studio trains convolutional networks built from "
             "scratch and shows what they learn while they learn."))
 
     def _action(self, text: str, shortcut: QKeySequence | str, slot: Callable[[], object],
                 tip: str) -> QAction:
-        act = QAction(text, self.window)
+        act = QAction(text, self.host)
         act.setShortcut(QKeySequence(shortcut))
         act.setStatusTip(tip)
         act.triggered.connect(lambda _checked=False: slot())
-        self.window.addAction(act)
+        self.host.addAction(act)
         return act

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QProgressBar, QPushButton
 
 from cnn_core.export.render import filter_grid
 from cnn_core.inspect.ablation import Ablation
-from gui.panels.ablation import AblationPanel, accuracy_text, points
+from gui.panels.deeper.ablation import AblationPanel, accuracy_text, points
 from gui.widgets.grid_view import GridView
 
 

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QLabel, QLineEdi
 
 from cnn_core.nn.spec import load_spec, parse_spec
 from cnn_core.runs.store import read_summary
-from gui.panels.layer_table import NAME, OUTPUT, SETTINGS, TYPE
-from gui.panels.model_group import BAD_ROW
+from gui.panels.editor.layer_table import NAME, OUTPUT, SETTINGS, TYPE
+from gui.panels.config import BAD_ROW
 from gui.window.main_window import MainWindow
 from tests.core.test_spec import EXAMPLE as TINY
 from tests.gui.conftest import find

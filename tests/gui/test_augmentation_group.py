@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtWidgets import QAbstractSpinBox, QCheckBox, QDoubleSpinBox, QPushButton, QSpinBox
 
 from cnn_core.data.datasets import DataBundle
-from gui.panels.augmentation_group import AugmentationGroup
+from gui.panels.config import AugmentationGroup
 from gui.widgets.grid_view import GridView
 
 

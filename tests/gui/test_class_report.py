@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from gui.panels.class_report import ClassReportTable
-from gui.panels.errors import ErrorsPanel
+from gui.panels.deeper import ClassReportTable, ErrorsPanel
 
 NAMES = ("cat", "dog", "bird")
 

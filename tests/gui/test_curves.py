@@ -18,7 +18,7 @@ from cnn_core.runs.recorder import RunRecorder
 from cnn_core.runs.store import BatchLog, read_batches, read_metrics
 from cnn_core.train.trainer import Trainer
 from gui.runtime.theme import apply_plot_theme
-from gui.panels.curve_data import lr_ticks
+from gui.panels.curves.curve_data import lr_ticks
 from gui.panels.curves import CurvesWidget, Overlay
 
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QSpinBox, QWidget
 from cnn_core.data import BuiltinSource
 from cnn_core.data.datasets import DATASETS, DataBundle, Split
 from cnn_core.train.config import TrainConfig
-from gui.panels.conv_explainer import fmt
+from gui.panels.inside.conv_explainer import fmt
 from gui.widgets.matrix_view import MatrixView
 from tests.gui.conftest import find
 

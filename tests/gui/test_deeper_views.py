@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QLabel, QListWidget, QProgressBar, QPushButton,
                                QSlider, QTableView, QWidget)
 
-from gui.panels.embedding import EmbeddingPanel
+from gui.panels.deeper import EmbeddingPanel
 from tests.gui.conftest import find, train
 
 TEST_IMAGES = 1000  # the bundled sample's test set

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QLabel
 
-from gui.panels.embedding import EmbeddingPanel
+from gui.panels.deeper import EmbeddingPanel
 
 NAMES = ("zero", "one", "two")
 # six images on a wide grid, so that no two points overlap on screen

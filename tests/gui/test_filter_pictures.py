@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtWidgets import QComboBox
 
 from cnn_core.export import plots, render
-from gui.panels.filters import FiltersPanel
+from gui.panels.inside import FiltersPanel
 
 SCALE = 8  # the export's enlargement in this test
 

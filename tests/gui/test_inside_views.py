@@ -14,7 +14,7 @@ from cnn_core.data.datasets import load_dataset
 from cnn_core.inspect.analysis import layer_health
 from cnn_core.nn.models import MODELS, build_model
 from cnn_core.train.config import TrainConfig
-from gui.panels.layer_health import LayerHealthPanel
+from gui.panels.inside import LayerHealthPanel
 from gui.session.timelapse import TimeLapse
 from gui.widgets.png_export import export_png
 from tests.gui.conftest import find, train

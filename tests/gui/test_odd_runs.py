@@ -23,8 +23,8 @@ from cnn_core.train.callbacks import RunStatus
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import RunKind
 from cnn_core.train.trainer import Trainer
-from gui.panels.runs_panel import RunsPanel
-from gui.panels.runs_rows import DATE, EMPTY_TEXT, NAME, STATUS, STATUS_COLOURS
+from gui.panels.runs import RunsPanel
+from gui.panels.runs.runs_rows import DATE, EMPTY_TEXT, NAME, STATUS, STATUS_COLOURS
 from gui.session.run_session import RunSession
 from gui.session.runs_model import RunsModel
 from gui.window.main_window import MainWindow

@@ -19,8 +19,8 @@ from cnn_core.train.trainer import Trainer
 from gui.session.describe import describe_change
 from gui.widgets.config_diff import DIFFERENT_BACKGROUND, ConfigDiffDialog
 from gui.session.runs_model import RunsModel
-from gui.panels.runs_panel import RunsPanel
-from gui.panels.runs_rows import ARCH, BEST, DATASET, EMPTY_TEXT, EPOCHS, NAME, STATUS
+from gui.panels.runs import RunsPanel
+from gui.panels.runs.runs_rows import ARCH, BEST, DATASET, EMPTY_TEXT, EPOCHS, NAME, STATUS
 
 # name: (settings, created, stop after this many epochs)
 RUNS = {

@@ -1,0 +1,307 @@
+"""The configuration panel: every setting of a run, checked as you type.
+
+Each field is validated by the engine's own ``TrainConfig.validate`` (one field at a
+time, so every bad field is marked at once, next to the field, with the engine's
+reason). ``validityChanged`` tells the window whether Start may be pressed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, Signal
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QLabel, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from cnn_core.train.config import TrainConfig, available_devices
+from cnn_core.data.datasets import DatasetInfo
+from cnn_core.nn.models import StudioModel
+from cnn_core.paths import default_data_dir
+
+from ...session.networks import Networks
+from ...widgets.spinboxes import ScientificSpinBox
+from .augmentation_group import AugmentationGroup
+from ...session.datasets import DatasetService
+from .data_group import DataGroup
+from .model_group import ModelGroup, error_label
+
+
+class ConfigPanel(QWidget):
+    """Builds a :class:`TrainConfig` from the widgets; marks bad fields with the reason."""
+
+    validityChanged = Signal(bool)
+    configChanged = Signal()
+
+    def __init__(self, datasets: DatasetService, parent: QWidget | None = None,
+                 data_dir: Path | None = None, networks: Networks | None = None,
+                 folders: Sequence[str] = ()) -> None:
+        super().__init__(parent)
+        self.networks = networks or Networks(parent=self)
+        self._valid = True
+        self._editable: set[str] | None = None  # None: every field
+
+        self.model_group = ModelGroup(self.networks)
+        self.modelPreviewed = self.model_group.modelPreviewed
+        self.editArchitectureRequested = self.model_group.editRequested
+
+        self.data = DataGroup(data_dir or default_data_dir(), datasets, folders)
+        self.augmentation = AugmentationGroup()
+        self.dataset_combo, self.dataset_status = self.data.combo, self.data.status
+        self.download_progress = self.data.download_progress
+
+        self.device_combo = QComboBox(objectName="deviceCombo")
+        for spec, name in available_devices():
+            self.device_combo.addItem(name, spec)
+
+        self.optimizer_combo = QComboBox(objectName="optimizerCombo")
+        self.optimizer_combo.addItem("Adam", "adam")
+        self.optimizer_combo.addItem("SGD with momentum", "sgd")
+        self.momentum_spin = ScientificSpinBox(objectName="momentumSpin")
+        self.lr_spin = ScientificSpinBox(objectName="learningRateSpin")
+        self.weight_decay_spin = ScientificSpinBox(objectName="weightDecaySpin")
+        self.batch_spin = QSpinBox(objectName="batchSizeSpin", minimum=1, maximum=65_536)
+        self.epochs_spin = QSpinBox(objectName="epochsSpin", minimum=1, maximum=10_000)
+        self.step_spin = QSpinBox(objectName="stepSizeSpin", minimum=1, maximum=10_000)
+        self.gamma_spin = ScientificSpinBox(objectName="gammaSpin")
+        self.seed_spin = QSpinBox(objectName="seedSpin", minimum=0, maximum=2**31 - 1)
+
+        # field name -> (widget, error label)
+        self._fields: dict[str, tuple[QWidget, QLabel]] = {}
+        self._build_layout()
+        self.set_config(TrainConfig())
+        self._connect()
+        self._on_dataset_changed()
+        self._on_optimizer_changed()
+
+    # -- layout --------------------------------------------------------------------------
+
+    def _row(self, form: QFormLayout, label: str, field: str | None, widget: QWidget,
+             tip: str) -> None:
+        widget.setToolTip(tip)
+        form.addRow(label, widget)
+        if field is not None:
+            error = error_label()
+            error.setObjectName(f"{field}Error")
+            form.addRow("", error)
+            self._fields[field] = (widget, error)
+
+    def _build_layout(self) -> None:
+        self._fields["arch"] = (self.model_group.combo, self.model_group.error)
+
+        self._fields.update(self.data.fields)
+        augment_error = error_label()
+        augment_error.setObjectName("augmentError")
+        self._fields["augment"] = (self.augmentation, augment_error)
+
+        train_box = QGroupBox("Training")
+        form = QFormLayout(train_box)
+        self._row(form, "De&vice", "device", self.device_combo, "Where the training runs.")
+        self._row(form, "&Optimizer", "optimizer", self.optimizer_combo,
+                  "Adam adapts each weight's step; SGD uses one step size with momentum.")
+        self._row(form, "&Learning rate", "lr", self.lr_spin,
+                  "Step size of each update, e.g. 1e-3 for Adam or 0.05 for SGD.")
+        self._row(form, "&Momentum", "momentum", self.momentum_spin,
+                  "SGD only: how much of the previous step carries over (0 to <1).")
+        self._row(form, "&Weight decay", "weight_decay", self.weight_decay_spin,
+                  "L2 penalty that pulls weights towards zero (0 = off).")
+        self._row(form, "&Batch size", "batch_size", self.batch_spin,
+                  "Images per update.")
+        self._row(form, "&Epochs", "epochs", self.epochs_spin,
+                  "Passes over the training set.")
+        self._row(form, "LR step (epochs)", "step_size", self.step_spin,
+                  "StepLR: the learning rate is multiplied by gamma every this many epochs.")
+        self._row(form, "LR gamma", "gamma", self.gamma_spin,
+                  "StepLR: the factor applied at each step (0 < gamma <= 1).")
+        self._row(form, "&Seed", "seed", self.seed_spin,
+                  "Same seed on the CPU gives the same numbers, run after run.")
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.model_group)
+        layout.addWidget(self.data)
+        layout.addWidget(train_box)
+        layout.addWidget(self.augmentation)
+        layout.addWidget(augment_error)
+        layout.addStretch(1)
+
+    def _connect(self) -> None:
+        self.networks.currentChanged.connect(self.revalidate)
+        self.networks.edited.connect(self.revalidate)
+        self.data.changed.connect(self._on_dataset_changed)
+        self.data.previewChanged.connect(
+            lambda preview: self.augmentation.set_source(
+                None if preview is None else preview.samples,
+                None if preview is None else preview.info))
+        self.augmentation.changed.connect(self.revalidate)
+        self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer_changed)
+        for combo in (self.device_combo, self.optimizer_combo):
+            combo.currentIndexChanged.connect(self.revalidate)
+        for spin in (self.lr_spin, self.momentum_spin, self.weight_decay_spin, self.gamma_spin):
+            spin.lineEdit().textChanged.connect(self.revalidate)
+        for spin in (self.batch_spin, self.epochs_spin, self.step_spin, self.seed_spin):
+            spin.valueChanged.connect(self.revalidate)
+
+    # -- reading and writing the config --------------------------------------------------
+
+    def values(self) -> dict[str, object]:
+        """Field values as typed; None where the text is not a number."""
+        return {
+            "arch": self.networks.arch,
+            "network": self.networks.network,
+            **self.data.values(),
+            "device": self.device_combo.currentData(),
+            "optimizer": self.optimizer_combo.currentData(),
+            "lr": self.lr_spin.text_value(),
+            "momentum": self.momentum_spin.text_value(),
+            "weight_decay": self.weight_decay_spin.text_value(),
+            "batch_size": self.batch_spin.value(),
+            "epochs": self.epochs_spin.value(),
+            "step_size": self.step_spin.value(),
+            "gamma": self.gamma_spin.text_value(),
+            "seed": self.seed_spin.value(),
+            "augment": self.augmentation.text(),
+        }
+
+    def errors(self) -> dict[str, str]:
+        """Every bad field with the engine's reason, and the dataset if it is not present."""
+        errors: dict[str, str] = {}
+        if self.networks.report.error is not None:
+            errors["arch"] = self.networks.report.error
+        for name, value in self.values().items():
+            if name in ("arch", "network"):
+                continue  # the network, checked against the dataset, is the networks' report
+            if value is None:
+                errors[name] = "not a number"
+                continue
+            try:
+                TrainConfig(**{name: value}).validate()
+            except ValueError as exc:
+                errors[name] = str(exc).split(": ", 1)[-1]
+        problem = self.data.problem()
+        if "dataset" not in errors and problem is not None:
+            errors["dataset"] = problem
+        return errors
+
+    def config(self) -> TrainConfig:
+        """The current settings; raises ValueError naming the first bad field."""
+        errors = self.errors()
+        if errors:
+            field, reason = next(iter(errors.items()))
+            raise ValueError(f"{field}: {reason}")
+        return TrainConfig(**self.values(), data_dir=str(self.data_dir))
+
+    def valid_fields(self, base: TrainConfig) -> TrainConfig:
+        """``base`` with every field that is valid as typed (what is worth remembering
+        while another field is still being fixed)."""
+        values = self.values()
+        network = {"arch": values.pop("arch"), "network": values.pop("network")}
+        good = network if self.networks.report.error is None else {}
+        for name, value in values.items():
+            try:
+                if value is not None:
+                    TrainConfig(**{name: value}).validate()
+                    good[name] = value
+            except ValueError:
+                continue
+        return TrainConfig.from_dict({**base.to_dict(), **good, "data_dir": str(self.data_dir)})
+
+    def set_config(self, config: TrainConfig) -> None:
+        def select(combo: QComboBox, value: str) -> None:
+            index = combo.findData(value)
+            if index >= 0:
+                combo.setCurrentIndex(index)
+
+        self.networks.choose_config(config.arch, config.network)
+        self.data.set_config(config)
+        self.augmentation.set_text(config.augment)
+        select(self.device_combo, config.device if config.device != "auto"
+               else available_devices()[-1][0])
+        select(self.optimizer_combo, config.optimizer)
+        self.lr_spin.setValue(config.lr)
+        self.momentum_spin.setValue(config.momentum)
+        self.weight_decay_spin.setValue(config.weight_decay)
+        self.batch_spin.setValue(config.batch_size)
+        self.epochs_spin.setValue(config.epochs)
+        self.step_spin.setValue(config.step_size)
+        self.gamma_spin.setValue(config.gamma)
+        self.seed_spin.setValue(config.seed)
+        self.revalidate()
+
+    def set_editable(self, fields: Collection[str] | None = None) -> None:
+        """Let only ``fields`` be changed (None: all of them), e.g. the settings a paused
+        run or a branch may change; the others stay visible but greyed."""
+        self._editable = None if fields is None else set(fields)
+        for name, (widget, _label) in self._fields.items():
+            widget.setEnabled(self._editable is None or name in self._editable)
+        self.data.download_button.setEnabled(self._editable is None)
+        self._on_optimizer_changed()
+        self._lock_network()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt naming
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.EnabledChange:
+            self._lock_network()
+
+    def _lock_network(self) -> None:
+        """The network (also in the editor) changes only where the architecture may."""
+        self.networks.set_locked(not self.isEnabled() or not (
+            self._editable is None or "arch" in self._editable))
+
+    @property
+    def data_dir(self) -> Path:
+        """Where datasets are downloaded to and folders' pictures cached."""
+        return self.data.data_dir
+
+    @data_dir.setter
+    def data_dir(self, folder: Path) -> None:
+        self.data.data_dir = folder
+        self.data.reload()
+
+    def add_image_folder(self, path: str | Path) -> bool:
+        """Add a folder of pictures to the datasets and choose it; False (and nothing
+        changes) while the dataset cannot change: a run trains, is paused or will resume."""
+        if not self.data.combo.isEnabled():
+            return False
+        self.data.add_folder(path)
+        return True
+
+    @property
+    def dataset_info(self) -> DatasetInfo:
+        return self.data.info
+
+    @property
+    def valid(self) -> bool:
+        return self._valid
+
+    def revalidate(self) -> None:
+        errors = self.errors()
+        for name, (widget, label) in self._fields.items():
+            reason = errors.get(name)
+            label.setText(reason or "")
+            label.setVisible(reason is not None)
+            widget.setStyleSheet("border: 1px solid #c62828;" if reason else "")
+        valid = not errors
+        if valid != self._valid:
+            self._valid = valid
+            self.validityChanged.emit(valid)
+        self.configChanged.emit()
+
+    # -- architecture and dataset --------------------------------------------------------
+
+    def _on_dataset_changed(self) -> None:
+        info = self.dataset_info
+        self.networks.set_input(info.input_shape, info.num_classes)
+        self.revalidate()
+
+    @property
+    def preview_model(self) -> StudioModel | None:
+        """The untrained model of the chosen network (None until one can be built)."""
+        return self.model_group.preview_model
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Cancel a download or a folder being read, and wait (bounded) for its thread."""
+        self.data.shutdown(timeout_ms)
+
+    def _on_optimizer_changed(self) -> None:
+        self.momentum_spin.setEnabled(self.optimizer_combo.currentData() == "sgd" and (
+            self._editable is None or "momentum" in self._editable))

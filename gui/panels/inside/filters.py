@@ -1,0 +1,192 @@
+"""The learned kernels of any conv layer, as a grid that updates while training, or what
+each of its filters wants to see (its preferred input)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout,
+                               QWidget)
+
+from cnn_core.export.render import MEAN, Grid, filter_grid, grid_columns
+
+from ...widgets.grid_view import GridView
+from ...widgets.panel_parts import empty_note
+from .preferred_inputs import PreferredInputsView
+
+NO_CONV = ("This network has no conv layer, so it has no filters to show: its linear "
+           "layers read the pixels directly. Add a conv2d layer to watch filters learn.")
+
+
+class FiltersPanel(QWidget):
+    """``filterLayerCombo`` picks the layer; ``filtersView`` draws one tile per kernel, or
+    ``activationMaxView`` one preferred input per filter: ``preferredWanted`` asks for
+    them (the layer or the choice changed)."""
+
+    preferredWanted = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.show_combo = QComboBox(objectName="filterShowCombo")
+        self.show_combo.addItem("weights", False)
+        self.show_combo.addItem("preferred inputs", True)
+        self.show_combo.setToolTip("Weights: the kernels themselves. Preferred inputs: for each "
+                                   "filter, the input that excites it most.")
+        self.layer_combo = QComboBox(objectName="filterLayerCombo")
+        self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.channel_combo = QComboBox(objectName="filterChannelCombo")
+        self.scale_combo = QComboBox(objectName="filterScaleCombo")
+        self.scale_combo.addItem("shared scale", False)
+        self.scale_combo.addItem("per-filter scale", True)
+        self.scale_combo.setToolTip("Shared: compare filters' strengths. Per filter: see each "
+                                    "filter's pattern, however weak.")
+        self.view = GridView(object_name="filtersView")
+        self.compare_view = GridView(object_name="filtersCompareView")
+        self.compare_view.hide()
+        self.compare_filters: dict[str, np.ndarray] | None = None
+        self.compare_caption = ""
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Layer"))
+        bar.addWidget(self.layer_combo)
+        bar.addWidget(QLabel("Show"))
+        bar.addWidget(self.show_combo)
+        bar.addWidget(QLabel("Input channel"))
+        bar.addWidget(self.channel_combo)
+        bar.addWidget(self.scale_combo)
+        bar.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        self.views = QWidget()
+        views = QHBoxLayout(self.views)
+        views.setContentsMargins(0, 0, 0, 0)
+        views.addWidget(self.view, 1)
+        views.addWidget(self.compare_view, 1)
+        self.preferred = PreferredInputsView()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.views)
+        self.pages.addWidget(self.preferred)
+        layout.addWidget(self.pages, 1)
+        self.note = empty_note("filtersEmpty")
+        self.note.setText(NO_CONV)
+        self.note.hide()
+        layout.addWidget(self.note, 1)
+        self.filters: dict[str, np.ndarray] = {}
+        self.rgb_input = False
+        self.caption = ""
+        self.layer_combo.currentIndexChanged.connect(self._on_layer_changed)
+        self.channel_combo.currentIndexChanged.connect(self.redraw)
+        self.scale_combo.currentIndexChanged.connect(self.redraw)
+        self.show_combo.currentIndexChanged.connect(self._on_show_changed)
+
+    @property
+    def showing_preferred(self) -> bool:
+        return bool(self.show_combo.currentData())
+
+    def _enable_weight_choices(self) -> None:
+        weights = bool(self.filters) and not self.showing_preferred
+        self.channel_combo.setEnabled(weights)
+        self.scale_combo.setEnabled(weights)
+
+    def _on_show_changed(self) -> None:
+        self.pages.setCurrentWidget(self.preferred if self.showing_preferred else self.views)
+        self._enable_weight_choices()
+        if self.showing_preferred:
+            self.preferredWanted.emit()
+
+    @property
+    def grid(self) -> Grid | None:
+        return self.view.grid
+
+    def set_filters(self, filters: dict[str, np.ndarray], rgb_input: bool = False,
+                    caption: str = "") -> None:
+        """Show new weights; keeps the chosen layer when the layers are unchanged."""
+        layout_changed = (rgb_input != self.rgb_input or
+                          [(n, w.shape) for n, w in filters.items()] !=
+                          [(n, w.shape) for n, w in self.filters.items()])
+        self.rgb_input, self.caption = rgb_input, caption
+        self.pages.setVisible(bool(filters))
+        self.note.setVisible(not filters)
+        self.layer_combo.setEnabled(bool(filters))
+        self.show_combo.setEnabled(bool(filters))
+        names = list(filters)
+        if layout_changed:
+            current = self.layer_combo.currentText()
+            self.filters = filters
+            self.layer_combo.blockSignals(True)
+            self.layer_combo.clear()
+            for name in names:
+                w = filters[name]
+                self.layer_combo.addItem(
+                    f"{name}  ({w.shape[0]} filters {w.shape[2]}x{w.shape[3]})", name)
+            index = self.layer_combo.findText(current)
+            self.layer_combo.setCurrentIndex(max(index, 0))
+            self.layer_combo.blockSignals(False)
+            self._on_layer_changed()
+        else:
+            self.filters = filters
+            self.redraw()
+        self._enable_weight_choices()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        self.redraw()  # the grid's columns follow the view's shape
+
+    def set_compare(self, filters: dict[str, np.ndarray] | None, caption: str = "") -> None:
+        """Show a second moment beside the first (None hides it)."""
+        self.compare_filters, self.compare_caption = filters, caption
+        self.compare_view.setVisible(filters is not None)
+        self.redraw()
+
+    def current_layer(self) -> str | None:
+        return self.layer_combo.currentData()
+
+    def _on_layer_changed(self) -> None:
+        name = self.current_layer()
+        if name is None:
+            return
+        inputs = self.filters[name].shape[1]
+        self.channel_combo.blockSignals(True)
+        self.channel_combo.clear()
+        rgb = self.rgb_input and inputs == 3 and name == next(iter(self.filters))
+        self.channel_combo.addItem("RGB colour" if rgb else f"mean of {inputs}" if inputs > 1
+                                   else "the only one", MEAN)
+        for c in range(inputs if inputs > 1 else 0):
+            self.channel_combo.addItem(str(c), c)
+        self.channel_combo.blockSignals(False)
+        self.redraw()
+        if self.showing_preferred:
+            self.preferredWanted.emit()
+
+    def redraw(self) -> None:
+        name = self.current_layer()
+        if name is None or name not in self.filters:
+            return
+        self._draw(self.view, self.filters, name, self.caption)
+        if self.compare_filters is not None and name in self.compare_filters:
+            self._draw(self.compare_view, self.compare_filters, name, self.compare_caption)
+
+    def layer_grid(self, filters: dict[str, np.ndarray], name: str, aspect: float) -> Grid:
+        """Layer ``name`` of ``filters`` drawn with the panel's current channel and scale
+        choices (also what the time-lapse export draws, frame by frame)."""
+        channel = self.channel_combo.currentData()
+        channel = MEAN if channel is None else channel
+        first = name == next(iter(filters))
+        weights = filters[name]
+        return filter_grid(weights, cols=grid_columns(len(weights), aspect), channel=channel,
+                           per_tile=bool(self.scale_combo.currentData()),
+                           rgb_input=self.rgb_input and first)
+
+    def _draw(self, view: GridView, filters: dict[str, np.ndarray], name: str,
+              caption: str) -> None:
+        weights = filters[name].astype(np.float32)
+        grid = self.layer_grid(filters, name, view.aspect())
+
+        def describe(i: int) -> str:
+            k = weights[i]
+            return (f"{name}, filter {i}\nshape {k.shape[0]}x{k.shape[1]}x{k.shape[2]}\n"
+                    f"mean {k.mean():+.4f}  std {k.std():.4f}\n"
+                    f"min {k.min():+.4f}  max {k.max():+.4f}  L2 {np.linalg.norm(k):.4f}")
+
+        title = f"{name}: {weights.shape[0]} filters" + (f" — {caption}" if caption else "")
+        view.set_grid(grid, title, describe=describe)

@@ -1,0 +1,121 @@
+"""Where the network looked: Grad-CAM and the input gradient over the image, for the
+predicted class or any class chosen."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from cnn_core.inspect.analysis import Saliency
+
+from ...widgets.panel_parts import set_text, white_box
+from ...widgets.probability_bars import ProbabilityBars
+
+HEAT = pg.colormap.get("inferno")
+PROBABILITIES_WIDTH = 190
+IMAGE_WIDTH = 200  # preferred: each image column shrinks or grows from it alike
+_HEAT_TABLE = HEAT.getLookupTable(0.0, 1.0, 256, alpha=False, mode="byte").astype(np.float32)
+
+
+def overlay(image: np.ndarray, heat: np.ndarray, strength: float = 0.65) -> np.ndarray:
+    """(C, H, W) image in 0..1 and (H, W) heat in 0..1 -> (H, W, 3) uint8 blend; the
+    heat shows where it is strong and the image shows through where it is weak."""
+    base = image[0] if image.shape[0] == 1 else image.mean(axis=0)
+    rgb = np.repeat(base[..., None] * 255, 3, axis=-1)
+    colour = _HEAT_TABLE[np.clip(np.rint(heat * 255), 0, 255).astype(np.uint8)]
+    alpha = strength * heat[..., None]
+    return ((1 - alpha) * rgb + alpha * colour).astype(np.uint8)
+
+
+class SaliencyPanel(QWidget):
+    """``targetChanged(class or -1)``: the class to explain (-1: the predicted one)."""
+
+    targetChanged = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None, view_name: str = "saliencyView",
+                 probabilities: bool = True) -> None:
+        super().__init__(parent)
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setObjectName(view_name)
+        self.view.setBackground("w")
+        self.target_combo = QComboBox(objectName=f"{view_name}Target")
+        self.target_combo.addItem("the predicted class", -1)
+        self.caption = QLabel("Pick an image (Feature maps, Errors or Draw) to see where the "
+                              "network looks.", wordWrap=True)
+        self.caption.setToolTip("Grad-CAM: where the last conv layer's evidence for the class "
+                                "is. Input gradient: which pixels would change it most.")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Explain"))
+        bar.addWidget(self.target_combo)
+        bar.addStretch(1)
+        self.images: dict[str, pg.ImageItem] = {}
+        # short fixed titles, to fit narrow columns: the caption names the class explained
+        for col, (key, title) in enumerate((("input", "input"), ("cam", "Grad-CAM"),
+                                            ("gradient", "input gradient"))):
+            label = self.view.addLabel(title, row=0, col=col, color="#333")
+            if key == "cam":
+                self.cam_title = label
+            box = self.view.addViewBox(row=1, col=col, lockAspect=True, invertY=True)
+            self.images[key] = pg.ImageItem(axisOrder="row-major")
+            box.addItem(self.images[key])
+            # three images of one size, however long their titles
+            self.view.ci.layout.setColumnPreferredWidth(col, IMAGE_WIDTH)
+            self.view.ci.layout.setColumnStretchFactor(col, 1)
+        self.bars = ProbabilityBars(object_name=f"{view_name}Probabilities")
+        self.bars.setFixedWidth(PROBABILITIES_WIDTH)
+        self.bars.setVisible(probabilities)
+        canvas = white_box()
+        body = QHBoxLayout(canvas)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.view, 1)
+        body.addWidget(self.bars)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(self.caption)  # a row of its own: it wraps in a narrow panel
+        layout.addWidget(canvas, 1)
+        self.result: Saliency | None = None
+        self.target_combo.currentIndexChanged.connect(
+            lambda _i: self.targetChanged.emit(self.target_combo.currentData()))
+
+    @property
+    def target(self) -> int | None:
+        value = self.target_combo.currentData()
+        return None if value is None or value < 0 else int(value)
+
+    def set_classes(self, class_names: tuple[str, ...]) -> None:
+        self.target_combo.blockSignals(True)
+        self.target_combo.clear()
+        self.target_combo.addItem("the predicted class", -1)
+        for i, name in enumerate(class_names):
+            self.target_combo.addItem(f"class {name}", i)
+        self.target_combo.blockSignals(False)
+        self._class_names = class_names
+
+    def set_result(self, image: np.ndarray, result: Saliency, class_names: tuple[str, ...],
+                   caption: str) -> None:
+        """``image``: (C, H, W) in 0..1 as shown to a person."""
+        self.result = result
+        shown = image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
+        self.images["input"].setImage((shown * 255).astype(np.uint8), autoLevels=False,
+                                      levels=(0, 255))
+        if result.grad_cam is None:  # no conv layer: nothing to weigh
+            self.images["cam"].clear()
+        else:
+            self.images["cam"].setImage(overlay(image, result.grad_cam), autoLevels=False,
+                                        levels=(0, 255))
+        set_text(self.cam_title, "Grad-CAM" if result.grad_cam is not None else
+                 "no Grad-CAM: it needs<br>a conv layer")
+        self.images["gradient"].setImage(overlay(image, result.gradient), autoLevels=False,
+                                         levels=(0, 255))
+        probs = result.probabilities
+        best = int(np.argmax(probs))
+        self.bars.set_probabilities(probs, class_names, target=result.target)
+        self.caption.setText(f"{caption}: predicted {class_names[best]} ({probs[best]:.1%}); "
+                             f"explaining {class_names[result.target]}"
+                             + ("" if result.grad_cam is not None else
+                                ". This network has no conv layer, so there is no Grad-CAM "
+                                "(it weighs the last conv layer's maps); the input gradient "
+                                "still shows which pixels matter."))
