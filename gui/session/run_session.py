@@ -16,11 +16,11 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from cnn_core.data import DATASETS, is_available
-from cnn_core.runs.store import (BatchLog, RunError, is_run_dir, read_batches, read_summary,
-                                 run_of_checkpoint)
+from cnn_core.runs.store import BatchLog, RunError, read_batches, read_summary
 from cnn_core.train.callbacks import BatchProgress, EpochMetrics, RunStatus, SettingsChange
 from cnn_core.train.config import TrainConfig
-from cnn_core.train.launch import Continuation, RunKind, open_continuation
+from cnn_core.train.launch import (Continuation, LaunchError, RunBeingWritten, RunKind,
+                                   check_resumable, open_continuation, run_name)
 
 from ..threads.tasks import Lane
 from ..training.controller import RunController, RunState
@@ -30,18 +30,6 @@ from ..training.watch_task import WatchProgress, WatchRequest, WatchStarted
 from .describe import describe_change
 from .folder_watch import FolderWatch
 from .runs_model import RunCurves, RunsModel, same_run
-
-
-def _run_name(run: Path | None, fallback: str) -> str:
-    try:
-        return read_summary(run).name if run is not None else fallback
-    except RunError:
-        return run.name
-
-
-def _run_of(path: Path) -> Path | None:
-    """The run folder a checkpoint (or a run folder given for its checkpoint) belongs to."""
-    return path if path.is_dir() and is_run_dir(path) else run_of_checkpoint(path)
 
 
 class RunSession(QObject):
@@ -121,10 +109,12 @@ class RunSession(QObject):
                              "ready.", False)
             return False
         cont = self.continuation
-        if cont is not None and config.epochs <= cont.epoch:
-            self.status.emit(f"Cannot start: epochs — must be more than the {cont.epoch} the "
-                             "checkpoint already has", True)
-            return False
+        if cont is not None:
+            try:
+                cont.check(config)
+            except LaunchError as exc:
+                self.status.emit(f"Cannot start: {exc.field} — {exc.reason}", True)
+                return False
         self.history, self.opened, self.last_lr, self._branch_mark = [], None, None, None
         self.started_at = time.monotonic()
         self.curvesReset.emit(config.epochs)
@@ -143,11 +133,12 @@ class RunSession(QObject):
         if self.busy:
             self.error.emit("Stop the current run first.")
             return
-        run = _run_of(Path(checkpoint))
-        if kind == RunKind.RESUME and run is not None and self.runs.written_elsewhere(run):
-            self.error.emit(f"Cannot resume “{_run_name(run, run.name)}”: another process is "
-                            "writing it. Wait for it to finish, or branch from it instead.")
-            return
+        if kind == RunKind.RESUME:
+            try:
+                check_resumable(checkpoint)
+            except RunBeingWritten as exc:
+                self.error.emit(exc.sentence)
+                return
         self.status.emit(f"Loading {Path(checkpoint).name}…", False)
         self.loading = True
         self.jobs.run(lambda _state: open_continuation(checkpoint, kind),
@@ -198,8 +189,7 @@ class RunSession(QObject):
                             f"which is not in {data_dir}. Download it first "
                             "(Configuration > Data).")
             return
-        config = TrainConfig.from_dict({**cont.config().to_dict(), "device": "cpu",
-                                        "data_dir": str(data_dir)})
+        config = cont.inspection(data_dir)
         self.cancel_continuation()
         self.history, self.last_lr, self._branch_mark = [], None, None
         self.opened, self.last_run, self.inspecting = cont.path, cont.source_run, True
@@ -345,7 +335,7 @@ class RunSession(QObject):
         the edits it started with."""
         at_branch = [c for c in changes if parent and c.step == parent.get("step")]
         if parent and run is not None:
-            text = f"branched from {_run_name(run.parent / parent['run'], parent['run'])}"
+            text = f"branched from {run_name(run.parent / parent['run'], parent['run'])}"
             edits = "".join(f"\n{describe_change(c)}" for c in at_branch)
             self.markerAdded.emit(float(parent["epoch"]), text + edits)
         for change in changes:
