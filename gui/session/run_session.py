@@ -33,24 +33,28 @@ from .runs_model import RunCurves, RunsModel, same_run
 
 
 class RunSession(QObject):
-    stateChanged = Signal(object)  # RunState
-    continuationChanged = Signal(object)  # Continuation | None
-    runStarted = Signal(object)  # RunInfo
-    batchProgress = Signal(object)  # BatchProgress
-    epochEnded = Signal(object)  # EpochMetrics
-    snapshotTaken = Signal(object)  # Snapshot
-    epochDetails = Signal(object)  # EpochDetails
-    settingsChanged = Signal(object)  # SettingsChange
-    runFinished = Signal(object)  # RunStatus
+    # A payload of one class is declared with it; ``object`` where None or a union is sent.
+    # (PySide6 carries any Python class as a PyObject, unconverted, within a thread or
+    # queued across threads; these are all emitted in the GUI thread.)
+    stateChanged = Signal(RunState)
+    continuationChanged = Signal(object)  # Continuation, or None once there is none
+    runStarted = Signal(RunInfo)
+    batchProgress = Signal(BatchProgress)
+    epochEnded = Signal(EpochMetrics)
+    snapshotTaken = Signal(Snapshot)
+    epochDetails = Signal(EpochDetails)
+    settingsChanged = Signal(SettingsChange)
+    runFinished = Signal(RunStatus)
     curvesReset = Signal(object)  # int | None: epochs on the axis, None = just overlays
-    historyLoaded = Signal(object, object)  # list[EpochMetrics], BatchLog | None
+    # list[EpochMetrics] (Signal(list) would copy it), BatchLog | None
+    historyLoaded = Signal(object, object)
     markerAdded = Signal(float, str)  # epoch, what changed there
     epochsChanged = Signal(int)  # the run's new length
     overlaysChanged = Signal(list)  # list[RunCurves]
     watchingChanged = Signal(object)  # Path | None: the run folder followed
-    watchProgress = Signal(object)  # WatchProgress
-    watchFinished = Signal(object, object)  # run folder, RunStatus (None: it failed)
-    watchedSettings = Signal(object)  # TrainConfig: the watched run's own
+    watchProgress = Signal(WatchProgress)
+    watchFinished = Signal(Path, object)  # run folder, RunStatus | None (None: it failed)
+    watchedSettings = Signal(TrainConfig)  # the watched run's own
     status = Signal(str, bool)  # text for the status bar, whether it is an error
     error = Signal(str)  # a refusal or failure, shown until dismissed
 

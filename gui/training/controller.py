@@ -28,10 +28,10 @@ class RunState(str, Enum):
 
 
 class RunController(QObject):
-    stateChanged = Signal(object)  # RunState
-    message = Signal(object)  # everything the run reports (see gui.training.messages)
-    failed = Signal(object)  # the exception that ended the run
-    runFinished = Signal(object)  # RunStatus; always after the run's last message
+    stateChanged = Signal(RunState)
+    message = Signal(object)  # any of the messages a run reports (gui.training.messages)
+    failed = Signal(Exception)  # what ended the run
+    runFinished = Signal(RunStatus)  # always after the run's last message
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
