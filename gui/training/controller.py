@@ -9,7 +9,7 @@ import threading
 from enum import Enum
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 
 from cnn_core.train.callbacks import RunStatus
 
@@ -99,9 +99,16 @@ class RunController(QObject):
         self._set_state(RunState.STOPPING)
 
     def shutdown(self, timeout_ms: int = 15_000) -> bool:
-        """Stop any run and end the training thread; True if nothing is left running."""
+        """Stop any run and end the training thread; True if nothing is left running.
+
+        The run's last reports, its end included, are queued for the GUI thread: they are
+        delivered here, so that its end is seen (and the full collections it held
+        resume) even if this object is gone before the event loop runs again."""
         self.stop()
-        return self._lane.shutdown(timeout_ms)
+        ended = self._lane.shutdown(timeout_ms)
+        if ended:
+            QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
+        return ended
 
     def _on_succeeded(self, status: RunStatus) -> None:
         self._status = status
