@@ -16,14 +16,8 @@ from cnn_core.train.callbacks import RunStatus
 from ..runtime.collector import hold_full_collections, release_full_collections
 from ..runtime.torch_threads import use_training_threads
 from ..threads.tasks import Lane, Task
-from .priority import yield_to_gui_thread
 from .run_task import RunControls, RunRequest, run_training
 from .watch_task import WatchRequest, watch_run
-
-
-def _set_up_training_thread() -> None:
-    yield_to_gui_thread()
-    use_training_threads()
 
 
 class RunState(str, Enum):
@@ -41,7 +35,7 @@ class RunController(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._lane = Lane("TrainingThread", self, set_up=_set_up_training_thread)
+        self._lane = Lane("TrainingThread", self, set_up=use_training_threads)
         self._task: Task | None = None
         self._controls = RunControls()
         self._state = RunState.IDLE

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import sys
-import threading
 import time
-from pathlib import Path
 
 import pyqtgraph as pg
 import pytest
@@ -251,23 +247,3 @@ def test_event_loop_never_stalls_while_training(qtbot, app_process, window) -> N
     print(f"\nworst event-loop stall while training: {worst * 1000:.1f} ms "
           f"over {len(probe.gaps)} ticks")
     assert worst < 0.100
-
-
-def _niceness(thread_id: int) -> int:
-    stat = Path(f"/proc/self/task/{thread_id}/stat").read_text()
-    return int(stat.rsplit(")", 1)[1].split()[16])  # field 19 of proc(5)
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness: Linux")
-def test_the_training_threads_give_way_to_the_gui_thread(qtbot, window) -> None:
-    configure(window, "lenet5", epochs=30, batch_size=16)
-    window.start_training()
-    qtbot.waitUntil(lambda: window.curves.batch_points > 3, timeout=60_000)
-    names = {int(t): Path(f"/proc/self/task/{t}/comm").read_text().strip()
-             for t in os.listdir("/proc/self/task")}
-    # torch's thread team is made by the training thread, and named after it
-    training = [t for t, name in names.items() if name == "TrainingThread"]
-    gui = _niceness(threading.main_thread().native_id)
-    assert training and all(_niceness(t) > gui for t in training)
-    with qtbot.waitSignal(window.session.runFinished, timeout=5_000):
-        window.stop_training()
