@@ -7,7 +7,6 @@ print one line on stderr and exit non-zero; tracebacks are for bugs only.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import signal
 import sys
@@ -29,7 +28,8 @@ from .nn.models import MODELS, build_model, count_parameters, network_spec
 from .nn.spec import NetworkSpec, infer_shapes, load_spec, spec_text
 from .runs.store import RunError
 from .train.distributed import DistributedError, Group, dist_backend, join, leave, under_torchrun
-from .train.launch import Continuation, Launch, LaunchError, RunKind, launch, open_continuation
+from .train.launch import (Continuation, Launch, LaunchError, RunBeingWritten, RunKind,
+                           check_resumable, launch, open_continuation)
 from .train.trainer import TrainingError
 
 PROG = "cnn_core"
@@ -189,19 +189,37 @@ def _train(args: argparse.Namespace) -> int:
     if "arch" in given and given["arch"] not in MODELS:
         spec = _network(given["arch"], "--arch: ")
         given.update(arch=spec.name, network=spec.to_json())
-    continuation = open_continuation(args.resume, RunKind.RESUME) if args.resume else None
-    if continuation is not None:
-        # without --epochs a resume goes on to the run's own total, not one epoch more
-        given.setdefault("epochs", continuation.state["config"]["epochs"])
-        config = dataclasses.replace(continuation.config(), **given)
-    else:
-        config = TrainConfig(**given)
+    continuation = _continuation(args)
+    config = continuation.next_config(given) if continuation else TrainConfig(**given)
     config.validate()  # ValueError names the field
     group = join(config.device)  # under torchrun: this process's place among the others
     try:
         return _run(args, config, continuation, group)
     finally:
         leave()
+
+
+def _continuation(args: argparse.Namespace) -> Continuation | None:
+    """The checkpoint ``--resume`` names, refused before it is read if another process
+    is writing the run it would go on in."""
+    if not args.resume:
+        return None
+    try:
+        check_resumable(args.resume, Path(args.out) if args.out else None)
+    except LaunchError as exc:
+        raise _refusal(exc, None) from None
+    return open_continuation(args.resume, RunKind.RESUME)
+
+
+def _refusal(exc: LaunchError, continuation: Continuation | None) -> UsageError:
+    """A refused start or resume, worded with the flags a person passes."""
+    if exc.field == "epochs" and continuation is not None:
+        return UsageError(f"the checkpoint already has {continuation.epoch} epochs; "
+                          "pass --epochs with a larger total")
+    if isinstance(exc, RunBeingWritten):
+        return UsageError(f"--resume: {exc.reason} (--out NEW_FOLDER)")
+    flag = "out" if exc.field == "run_dir" else exc.field.replace("_", "-")
+    return UsageError(f"--{flag}: {exc.reason}")
 
 
 def _run(args: argparse.Namespace, config: TrainConfig, continuation: Continuation | None,
@@ -220,12 +238,8 @@ def _run(args: argparse.Namespace, config: TrainConfig, continuation: Continuati
         run = launch(config, [ConsoleReporter(sys.stdout, bar)] if speaks else [],
                      continuation=continuation, run_dir=Path(args.out) if args.out else None,
                      progress=progress_bar("", "images") if bar else None, group=group)
-    except LaunchError as exc:  # a refused resume, worded with the flags a person passes
-        if exc.field == "epochs" and continuation is not None:
-            raise UsageError(f"the checkpoint already has {continuation.epoch} epochs; "
-                             "pass --epochs with a larger total") from None
-        flag = "out" if exc.field == "run_dir" else exc.field.replace("_", "-")
-        raise UsageError(f"--{flag}: {exc.reason}") from None
+    except LaunchError as exc:
+        raise _refusal(exc, continuation) from None
     trainer = run.trainer
     if bar is not None:
         bar.write("\r\033[K")

@@ -1,126 +1,34 @@
 """The one way to start a run: fresh, resumed, branched from a checkpoint, or only opened
 for inspection. The command line and the window both call :func:`launch`, so a run folder
-means the same whichever started it."""
+means the same whichever started it; the rules for continuing a run live in
+:mod:`.continuation` and are re-exported here."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from .callbacks import Callback
 from .config import TrainConfig
+from .continuation import (FIXED, Continuation, LaunchError, RunBeingWritten, RunKind,
+                           check_resumable, open_continuation, run_name, run_of)
 from .distributed import DistributedError, Group
 from .trainer import EDITABLE, REPORT_INTERVAL, Trainer
 from ..data.bundle import DataBundle, ProgressFn
-from ..data.source import from_text, resolve
+from ..data.source import resolve
 from ..paths import default_runs_dir
-from ..runs.checkpoint import CheckpointError, checkpoint_dataset, checkpoint_lr, load_checkpoint
+from ..runs.checkpoint import CheckpointError, checkpoint_dataset
 from ..runs.errors import first_line
-from ..runs.lock import WRITER_LOCK, RunLock
+from ..runs.lock import WRITER_LOCK, RunBusyError, RunLock
 from ..runs.recorder import RunRecorder
-from ..runs.store import (RunError, holds_files, is_run_dir, new_run_dir, read_summary,
-                          run_of_checkpoint, shown_checkpoint)
+from ..runs.store import RunError, holds_files, is_run_dir, new_run_dir, read_summary
 
-# What makes a run that run: a continuation keeps them, whatever else is edited.
-FIXED = ("arch", "network", "dataset", "seed", "image_size", "channels", "test_fraction")
-
-
-class LaunchError(ValueError):
-    """A run that cannot start as asked; the message says why (one line), as
-    ``"field: reason"`` with ``field`` the setting (or path) at fault."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field, self.reason = field, reason
-
-
-class RunKind(str, Enum):
-    FRESH = "fresh"
-    RESUME = "resume"  # the same run goes on, in its own folder
-    BRANCH = "branch"  # a new run that starts from another run's checkpoint
-    INSPECT = "inspect"  # a checkpoint shown, not trained: nothing is written
-
-    @property
-    def verb(self) -> str:
-        return {"fresh": "starting", "resume": "resuming", "branch": "branching",
-                "inspect": "inspecting"}[self.value]
-
-
-@dataclass(frozen=True)
-class Continuation:
-    """A loaded checkpoint the next run continues from."""
-
-    kind: RunKind  # RESUME, BRANCH or INSPECT (never FRESH)
-    state: dict[str, Any]  # load_checkpoint(path)
-    path: Path  # the checkpoint file
-    source_run: Path | None  # the run folder the checkpoint lives in, if any
-    name: str  # the source run's name, else the file's
-
-    @property
-    def epoch(self) -> int:
-        return int(self.state["epoch"])
-
-    def config(self) -> TrainConfig:
-        """The settings to offer for the next run: the checkpoint's, with the learning rate
-        it had reached and room for more epochs (a branch gets five)."""
-        config = TrainConfig.from_dict({**self.state["config"], "lr": checkpoint_lr(self.state)})
-        if self.kind == RunKind.RESUME:
-            config.epochs = max(config.epochs, self.epoch + 1)
-        elif self.kind == RunKind.BRANCH:
-            config.epochs = self.epoch + 5
-        return config
-
-
-def relocated(continuation: Continuation, folder: str | Path) -> Continuation:
-    """``continuation`` reading its pictures from ``folder``, where the folder it was
-    trained on now is (the run's own files stay as recorded). LaunchError if its data is
-    not a folder of pictures, or ``folder`` is not one."""
-    source = resolve(continuation.state["config"]["dataset"])
-    if not source.has_picture_settings:
-        raise LaunchError("dataset", f"{source.display_name} is not a folder of pictures")
-    moved = from_text(str(folder))
-    if not moved.has_picture_settings:
-        raise LaunchError("dataset", f"{folder} is a built-in dataset, not a folder")
-    state = {**continuation.state,
-             "config": {**continuation.state["config"], "dataset": moved.name}}
-    return dataclasses.replace(continuation, state=state)
-
-
-def open_continuation(path: str | Path, kind: RunKind) -> Continuation:
-    """Load the checkpoint at ``path`` (a ``.pt`` file or a run folder) to continue from.
-
-    A run folder stands for its last checkpoint when resuming (the run goes on from where
-    it is), else for its shown one (the best). Slow: it reads the whole file. Raises
-    :class:`CheckpointError` or :class:`LaunchError` with the reason.
-    """
-    kind = RunKind(kind)
-    if kind == RunKind.FRESH:
-        raise LaunchError("kind", "a fresh run continues from no checkpoint")
-    path = Path(path)
-    if path.is_dir():
-        if not is_run_dir(path):
-            raise CheckpointError(f"{path}: not a run folder or a checkpoint")
-        path = (path / "checkpoints" / "last.pt" if kind == RunKind.RESUME
-                else shown_checkpoint(path))
-    state = load_checkpoint(path)
-    path = path.resolve()
-    source_run = run_of_checkpoint(path)
-    return Continuation(kind, state, path, source_run, _run_name(source_run, path.name))
-
-
-def _run_name(run: Path | None, fallback: str) -> str:
-    if run is None:
-        return fallback
-    try:
-        return read_summary(run).name
-    except RunError:
-        return run.name
-
+__all__ = ["FIXED", "Continuation", "Launch", "LaunchError", "RunBeingWritten", "RunKind",
+           "check_resumable", "launch", "open_continuation", "run_name", "run_of",
+           "trainer_from_checkpoint"]
 
 @dataclass
 class Launch:
@@ -164,7 +72,7 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
     """
     config.validate()
     if continuation is not None:
-        _check_continuation(config, continuation)
+        continuation.check(config)
     records = group is None or group.is_main
     hooks = list(callbacks)
     lock = None
@@ -177,7 +85,7 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
             continues_it = (kind == RunKind.RESUME and continuation is not None
                             and continuation.source_run is not None
                             and _same(run_dir, continuation.source_run))
-            lock = _claim(run_dir, continues_it)
+            lock = _claim(run_dir, continuation if continues_it else None)
             # first: the files are written before the other callbacks hear
             hooks.insert(0, RunRecorder(run_dir, parent=parent, lock=lock))
         bundle, missing = ((data, "") if data is not None else
@@ -237,11 +145,17 @@ def _as_loaded(config: TrainConfig, bundle: DataBundle,
     return resolve(config).recorded(config, bundle)
 
 
-def _claim(run_dir: Path, continues_it: bool) -> RunLock:
-    """Take the run folder's writer lock; a new run also needs the folder to hold nothing
-    yet, so no run is ever overwritten."""
-    lock = RunLock.acquire(run_dir)
-    if not continues_it and holds_files(run_dir):
+def _claim(run_dir: Path, resumed: Continuation | None) -> RunLock:
+    """Take the run folder's writer lock; a new run (``resumed`` None) also needs the
+    folder to hold nothing yet, so no run is ever overwritten. A resume refused for the
+    lock says so as the window and the command line do before loading."""
+    try:
+        lock = RunLock.acquire(run_dir)
+    except RunBusyError:
+        if resumed is None:
+            raise
+        raise RunBeingWritten(run_dir, resumed.name) from None
+    if resumed is None and holds_files(run_dir):
         lock.release()
         what = "a run" if is_run_dir(run_dir) else "other files"
         raise LaunchError("run_dir", f"{run_dir} already holds {what}; choose a new folder "
@@ -261,18 +175,6 @@ def _let_go(lock: RunLock) -> None:
             lock.run_dir.rmdir()
         except OSError:
             pass  # someone else's by now: theirs to keep
-
-
-def _check_continuation(config: TrainConfig, continuation: Continuation) -> None:
-    saved = continuation.config()
-    for key in FIXED:
-        if getattr(config, key) != getattr(saved, key):
-            was = "another network" if key == "network" else getattr(saved, key)
-            raise LaunchError(key, f"cannot change when {continuation.kind.verb} "
-                                   f"(the checkpoint is {was})")
-    if continuation.kind != RunKind.INSPECT and config.epochs <= continuation.epoch:
-        raise LaunchError("epochs", f"the checkpoint already has {continuation.epoch} epochs; "
-                                    "ask for more")
 
 
 def _where(config: TrainConfig, continuation: Continuation | None, runs_dir: Path | None,
@@ -313,12 +215,11 @@ def _went_on_past(run: Path, continuation: Continuation) -> bool:
 
 
 def _overrides(config: TrainConfig, continuation: Continuation) -> dict[str, Any]:
-    """What ``config`` sets for the continued run: device and data folder, and (unless only
-    inspecting) the total of epochs and the settings edited from what was offered."""
+    """What ``config`` sets for the continued run: what the continuation lets a person edit
+    and the data folder (where this machine keeps the data, not a setting of the run), and
+    (unless only inspecting) the total of epochs."""
     offered = continuation.config()
-    keys: tuple[str, ...] = ("device", "data_dir")
-    if continuation.kind != RunKind.INSPECT:
-        keys += (*EDITABLE, "augment")
+    keys = (*continuation.editable, "data_dir")
     changed = {k: getattr(config, k) for k in keys if getattr(config, k) != getattr(offered, k)}
     if continuation.kind != RunKind.INSPECT:
         changed["epochs"] = config.epochs

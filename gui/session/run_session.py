@@ -15,11 +15,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from cnn_core.runs.store import (BatchLog, RunError, is_run_dir, read_batches, read_summary,
-                                 run_of_checkpoint)
+from cnn_core.runs.store import BatchLog, RunError, read_batches, read_summary
 from cnn_core.train.callbacks import BatchProgress, EpochMetrics, RunStatus, SettingsChange
 from cnn_core.train.config import TrainConfig
-from cnn_core.train.launch import Continuation, RunKind, open_continuation, relocated
+from cnn_core.train.launch import (Continuation, LaunchError, RunBeingWritten, RunKind,
+                                   check_resumable, open_continuation, run_name)
 
 from ..threads.tasks import Lane
 from ..training.controller import RunController, RunState
@@ -31,37 +31,29 @@ from .folder_watch import FolderWatch
 from .runs_model import RunCurves, RunsModel, same_run
 
 
-def _run_name(run: Path | None, fallback: str) -> str:
-    try:
-        return read_summary(run).name if run is not None else fallback
-    except RunError:
-        return run.name
-
-
-def _run_of(path: Path) -> Path | None:
-    """The run folder a checkpoint (or a run folder given for its checkpoint) belongs to."""
-    return path if path.is_dir() and is_run_dir(path) else run_of_checkpoint(path)
-
-
 class RunSession(QObject):
-    stateChanged = Signal(object)  # RunState
-    continuationChanged = Signal(object)  # Continuation | None
-    runStarted = Signal(object)  # RunInfo
-    batchProgress = Signal(object)  # BatchProgress
-    epochEnded = Signal(object)  # EpochMetrics
-    snapshotTaken = Signal(object)  # Snapshot
-    epochDetails = Signal(object)  # EpochDetails
-    settingsChanged = Signal(object)  # SettingsChange
-    runFinished = Signal(object)  # RunStatus
+    # A payload of one class is declared with it; ``object`` where None or a union is sent.
+    # (PySide6 carries any Python class as a PyObject, unconverted, within a thread or
+    # queued across threads; these are all emitted in the GUI thread.)
+    stateChanged = Signal(RunState)
+    continuationChanged = Signal(object)  # Continuation, or None once there is none
+    runStarted = Signal(RunInfo)
+    batchProgress = Signal(BatchProgress)
+    epochEnded = Signal(EpochMetrics)
+    snapshotTaken = Signal(Snapshot)
+    epochDetails = Signal(EpochDetails)
+    settingsChanged = Signal(SettingsChange)
+    runFinished = Signal(RunStatus)
     curvesReset = Signal(object)  # int | None: epochs on the axis, None = just overlays
-    historyLoaded = Signal(object, object)  # list[EpochMetrics], BatchLog | None
+    # list[EpochMetrics] (Signal(list) would copy it), BatchLog | None
+    historyLoaded = Signal(object, object)
     markerAdded = Signal(float, str)  # epoch, what changed there
     epochsChanged = Signal(int)  # the run's new length
     overlaysChanged = Signal(list)  # list[RunCurves]
     watchingChanged = Signal(object)  # Path | None: the run folder followed
-    watchProgress = Signal(object)  # WatchProgress
-    watchFinished = Signal(object, object)  # run folder, RunStatus (None: it failed)
-    watchedSettings = Signal(object)  # TrainConfig: the watched run's own
+    watchProgress = Signal(WatchProgress)
+    watchFinished = Signal(Path, object)  # run folder, RunStatus | None (None: it failed)
+    watchedSettings = Signal(TrainConfig)  # the watched run's own
     status = Signal(str, bool)  # text for the status bar, whether it is an error
     error = Signal(str)  # a refusal or failure, shown until dismissed
 
@@ -121,10 +113,12 @@ class RunSession(QObject):
                              "ready.", False)
             return False
         cont = self.continuation
-        if cont is not None and config.epochs <= cont.epoch:
-            self.status.emit(f"Cannot start: epochs — must be more than the {cont.epoch} the "
-                             "checkpoint already has", True)
-            return False
+        if cont is not None:
+            try:
+                cont.check(config)
+            except LaunchError as exc:
+                self.status.emit(f"Cannot start: {exc.field} — {exc.reason}", True)
+                return False
         self.history, self.opened, self.last_lr, self._branch_mark = [], None, None, None
         self._shown = None
         self.started_at = time.monotonic()
@@ -144,11 +138,12 @@ class RunSession(QObject):
         if self.busy:
             self.error.emit("Stop the current run first.")
             return
-        run = _run_of(Path(checkpoint))
-        if kind == RunKind.RESUME and run is not None and self.runs.written_elsewhere(run):
-            self.error.emit(f"Cannot resume “{_run_name(run, run.name)}”: another process is "
-                            "writing it. Wait for it to finish, or branch from it instead.")
-            return
+        if kind == RunKind.RESUME:
+            try:
+                check_resumable(checkpoint)
+            except RunBeingWritten as exc:
+                self.error.emit(exc.sentence)
+                return
         self.status.emit(f"Loading {Path(checkpoint).name}…", False)
         self.loading = True
         self.jobs.run(lambda _state: open_continuation(checkpoint, kind),
@@ -193,8 +188,7 @@ class RunSession(QObject):
     def _inspect(self, cont: Continuation, data_dir: Path) -> None:
         if self.busy:
             return
-        config = TrainConfig.from_dict({**cont.config().to_dict(), "device": "cpu",
-                                        "data_dir": str(data_dir)})
+        config = cont.inspection(data_dir)
         self.cancel_continuation()
         self.history, self.last_lr, self._branch_mark = [], None, None
         self.opened, self.last_run, self.inspecting = cont.path, cont.source_run, True
@@ -210,7 +204,7 @@ class RunSession(QObject):
         if self._shown is None or self.busy:
             return
         try:
-            cont = relocated(self._shown, folder)
+            cont = self._shown.relocated(folder)
         except ValueError as exc:
             self.error.emit(f"Cannot read the pictures from there: {exc}")
             return
@@ -355,7 +349,7 @@ class RunSession(QObject):
         the edits it started with."""
         at_branch = [c for c in changes if parent and c.step == parent.get("step")]
         if parent and run is not None:
-            text = f"branched from {_run_name(run.parent / parent['run'], parent['run'])}"
+            text = f"branched from {run_name(run.parent / parent['run'], parent['run'])}"
             edits = "".join(f"\n{describe_change(c)}" for c in at_branch)
             self.markerAdded.emit(float(parent["epoch"]), text + edits)
         for change in changes:

@@ -9,7 +9,7 @@ import threading
 from enum import Enum
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 
 from cnn_core.train.callbacks import RunStatus
 
@@ -28,10 +28,10 @@ class RunState(str, Enum):
 
 
 class RunController(QObject):
-    stateChanged = Signal(object)  # RunState
-    message = Signal(object)  # everything the run reports (see gui.training.messages)
-    failed = Signal(object)  # the exception that ended the run
-    runFinished = Signal(object)  # RunStatus; always after the run's last message
+    stateChanged = Signal(RunState)
+    message = Signal(object)  # any of the messages a run reports (gui.training.messages)
+    failed = Signal(Exception)  # what ended the run
+    runFinished = Signal(RunStatus)  # always after the run's last message
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -93,9 +93,16 @@ class RunController(QObject):
         self._set_state(RunState.STOPPING)
 
     def shutdown(self, timeout_ms: int = 15_000) -> bool:
-        """Stop any run and end the training thread; True if nothing is left running."""
+        """Stop any run and end the training thread; True if nothing is left running.
+
+        The run's last reports, its end included, are queued for the GUI thread: they are
+        delivered here, so that its end is seen (and the full collections it held
+        resume) even if this object is gone before the event loop runs again."""
         self.stop()
-        return self._lane.shutdown(timeout_ms)
+        ended = self._lane.shutdown(timeout_ms)
+        if ended:
+            QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
+        return ended
 
     def _on_succeeded(self, status: RunStatus) -> None:
         self._status = status

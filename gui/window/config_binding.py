@@ -59,14 +59,17 @@ class ConfigBinding:
         self._update_editable()
 
     def _update_editable(self) -> None:
-        """Nothing can change while a run trains; while it is paused, or before a resume or
-        a branch starts, only what a run may change along the way."""
+        """Nothing can change while a run trains; while it is paused, only what a run may
+        change along the way; before a resume or a branch starts, what the continuation
+        lets a person edit."""
         state = self.session.state
         idle = state == RunState.IDLE
         self.panel.setEnabled(idle or state == RunState.PAUSED)
-        if state == RunState.PAUSED or (idle and self.session.continuation is not None):
-            # a resume or a branch may also turn augmentation on or off from there
-            self.panel.set_editable((*EDITABLE, "device", "augment") if idle else EDITABLE)
+        cont = self.session.continuation
+        if state == RunState.PAUSED:
+            self.panel.set_editable(EDITABLE)  # what a run may change along the way
+        elif idle and cont is not None:
+            self.panel.set_editable(cont.editable)
         else:
             self.panel.set_editable(None)
 

@@ -15,8 +15,10 @@ from cnn_core.runs.checkpoint import CheckpointError, checkpoint_lr, save_checkp
 from cnn_core.runs.store import read_config, read_metrics, read_summary
 from cnn_core.train.callbacks import Callback, SettingsChange
 from cnn_core.train.config import TrainConfig
-from cnn_core.train.launch import (Continuation, LaunchError, RunKind, launch,
-                                   open_continuation)
+from cnn_core.runs.lock import RunLock
+from cnn_core.train.launch import (FIXED, Continuation, LaunchError, RunBeingWritten, RunKind,
+                                   check_resumable, launch, open_continuation, run_name)
+from cnn_core.train.trainer import EDITABLE
 
 
 def cfg(**kw) -> TrainConfig:
@@ -186,3 +188,102 @@ def test_a_checkpoint_outside_a_run_resumes_into_a_new_folder(tmp_path, trained,
     assert cont.config().epochs == 3  # one more than it has, at least
     started = launch(cont.config(), continuation=cont, runs_dir=tmp_path / "runs", data=data)
     assert started.run_dir.parent == tmp_path / "runs" and started.parent is None
+
+
+# -- the rules a continuation answers, asked by the window and the command line alike ---
+
+
+def test_every_setting_is_kept_or_editable_on_a_continuation(run: Path) -> None:
+    every = {f.name for f in dataclasses.fields(TrainConfig)}
+    recorded_at_load = {"data_dir", "class_names"}  # this machine's, or found in the data
+    for kind in (RunKind.RESUME, RunKind.BRANCH):
+        editable = open_continuation(run, kind).editable
+        assert set(editable) == {*EDITABLE, "device", "augment"}
+        assert set(editable) | set(FIXED) | recorded_at_load == every
+        assert not set(editable) & set(FIXED)
+    assert open_continuation(run, RunKind.INSPECT).editable == ("device",)
+
+
+def test_check_refuses_before_anything_is_loaded_or_written(run: Path) -> None:
+    cont = open_continuation(run, RunKind.RESUME)
+    before = files_under(run.parent)
+    cont.check(dataclasses.replace(cont.config(), lr=0.5, device="cpu", augment="flip"))
+    with pytest.raises(LaunchError, match="^epochs: the checkpoint already has 2 epochs"):
+        cont.check(dataclasses.replace(cont.config(), epochs=2))
+    with pytest.raises(LaunchError, match=r"^network: .*\(the checkpoint is another network\)"):
+        cont.check(dataclasses.replace(cont.config(), network={"layers": []}))
+    inspected = open_continuation(run, RunKind.INSPECT)
+    inspected.check(dataclasses.replace(inspected.config(), epochs=1))  # nothing is trained
+    assert files_under(run.parent) == before
+
+
+def test_a_resume_without_epochs_goes_on_to_its_runs_own_total(run: Path) -> None:
+    older = open_continuation(run / "checkpoints" / "epoch1.pt", RunKind.RESUME)
+    assert (older.epoch, older.planned_epochs) == (1, 2)
+    assert older.next_config({}).epochs == 2  # the run's total, not one more than offered
+    assert older.next_config({"epochs": 4, "lr": 0.01}).epochs == 4
+    assert older.next_config({"lr": 0.01}).lr == 0.01
+    finished = open_continuation(run, RunKind.RESUME)
+    assert finished.config().epochs == 3  # offered (the window): room for one more
+    with pytest.raises(LaunchError, match="^epochs: "):  # asked for nothing more
+        finished.check(finished.next_config({}))
+    branch = open_continuation(run, RunKind.BRANCH)
+    assert branch.next_config({}).epochs == branch.epoch + 5
+
+
+def test_inspection_shows_the_checkpoint_on_the_cpu_with_this_machines_data(
+        tmp_path, run: Path, data) -> None:
+    cont = open_continuation(run, RunKind.INSPECT)
+    config = cont.inspection(tmp_path / "datasets")
+    assert (config.device, config.data_dir) == ("cpu", str(tmp_path / "datasets"))
+    assert dataclasses.replace(config, device=cont.config().device,
+                               data_dir=cont.config().data_dir) == cont.config()
+    started = launch(config, continuation=cont, data=data)
+    assert (started.kind, started.run_dir, started.trainer.device.type) == (RunKind.INSPECT,
+                                                                             None, "cpu")
+
+
+def test_run_name_is_the_summarys_else_the_folders(run: Path, tmp_path) -> None:
+    assert run_name(run, "x") == read_summary(run).name
+    (tmp_path / "bare").mkdir()
+    assert run_name(tmp_path / "bare", "x") == "bare"  # no summary to read
+    assert run_name(None, "loose.pt") == "loose.pt"
+
+
+WRITTEN = ("Cannot resume “{}”: another process is writing it. Wait for it to finish, or "
+           "branch from it instead.")
+
+
+def test_a_run_another_process_writes_cannot_be_resumed_into(run: Path, tmp_path, data) -> None:
+    name = read_summary(run).name
+    last = run / "checkpoints" / "last.pt"
+    check_resumable(last)  # nobody writes it
+    with RunLock.acquire(run):
+        for asked in (last, run):  # the checkpoint, or the run folder for it
+            with pytest.raises(RunBeingWritten) as refused:
+                check_resumable(asked)
+            assert refused.value.sentence == WRITTEN.format(name)
+            assert (refused.value.field, refused.value.run) == ("resume", run)
+        check_resumable(last, run_dir=tmp_path / "elsewhere")  # the run is left alone
+        # the lock taken between the check and the launch: the same refusal, nothing written
+        cont = open_continuation(last, RunKind.RESUME)
+        before = files_under(run)
+        with pytest.raises(RunBeingWritten, match="another process is writing it"):
+            launch(dataclasses.replace(cont.config(), epochs=3), continuation=cont, data=data)
+        assert files_under(run) == before
+
+
+def test_the_command_line_refuses_the_same_resume_before_reading_the_checkpoint(
+        run: Path, capsys, monkeypatch) -> None:
+    from cnn_core import cli
+
+    read = []
+    monkeypatch.setattr(cli, "open_continuation", lambda *a: read.append(a))
+    before = files_under(run)
+    with RunLock.acquire(run):
+        code = cli.main(["train", "--resume", str(run / "checkpoints" / "last.pt"),
+                         "--epochs", "3", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and read == [] and files_under(run) == before
+    assert err.count("\n") == 1 and "--resume: cannot resume “" in err
+    assert "another process is writing it. Wait for it to finish" in err

@@ -210,6 +210,30 @@ def test_the_process_set_up_is_handed_back_whole(qtbot, qapp) -> None:
     assert torch.get_num_threads() == threads
 
 
+def test_a_window_closed_mid_run_leaves_the_collections_to_the_next(qtbot, qapp) -> None:
+    """A run holds full collections until its end is seen; a window closed mid-run and
+    gone at once (as a test's is) must not leave them held for the rest of the process."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    from cnn_core.train.config import TrainConfig
+    from gui.window.main_window import MainWindow
+
+    window = MainWindow()
+    window.config_panel.set_config(TrainConfig(arch="lenet5", epochs=30, device="cpu"))
+    window.start_training()
+    qtbot.waitUntil(lambda: window.curves.batch_points > 0, timeout=60_000)
+    assert window.close()  # the run is stopped and every thread ended
+    window.deleteLater()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    set_up_process()
+    try:
+        assert warmup.wait(60)
+        qtbot.waitUntil(lambda: gc.get_freeze_count() > 0, timeout=5_000)
+    finally:
+        restore_process()
+
+
 def test_arch_on_the_command_line_wins_over_a_remembered_network() -> None:
     from cnn_core.train.config import TrainConfig
     from gui.session.settings import Settings

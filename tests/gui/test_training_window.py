@@ -6,12 +6,15 @@ import time
 
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QThread
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QLabel, QProgressBar, QPushButton,
                                QSpinBox, QTableWidget)
 
 from benchmarks.stall_probe import StallProbe
 from cnn_core.nn.models import MODELS
+from cnn_core.train.callbacks import BatchProgress, EpochMetrics, RunStatus
+from gui.training.controller import RunState
+from gui.training.messages import EpochDetails, RunInfo, Snapshot
 from tests.gui.conftest import find
 
 
@@ -56,6 +59,24 @@ def test_each_architecture_trains_live_to_the_end(qtbot, window, arch: str) -> N
     assert grid.count == first_conv.shape[0]
     assert "Finished 2 epochs" in find(window, QLabel, "statusMessage").text()
     assert start.isEnabled()
+
+
+def test_the_sessions_signals_arrive_in_the_gui_thread_with_their_classes(qtbot, window) -> None:
+    """The run reports from its own thread; the session re-emits in the GUI thread, each
+    signal with the one class it declares."""
+    declared = {"stateChanged": RunState, "runStarted": RunInfo, "batchProgress": BatchProgress,
+                "epochEnded": EpochMetrics, "snapshotTaken": Snapshot,
+                "epochDetails": EpochDetails, "runFinished": RunStatus}
+    gui_thread = QThread.currentThread()
+    seen: dict[str, set] = {}
+    for name in declared:
+        getattr(window.session, name).connect(
+            lambda payload, name=name: seen.setdefault(name, set()).add(
+                (type(payload), QThread.currentThread() is gui_thread)))
+    configure(window, "lenet5", epochs=1, batch_size=64)
+    with qtbot.waitSignal(window.session.runFinished, timeout=120_000):
+        window.start_training()
+    assert seen == {name: {(cls, True)} for name, cls in declared.items()}
 
 
 def test_stop_ends_the_run_within_3_seconds(qtbot, window) -> None:
