@@ -86,17 +86,25 @@ def project(features: np.ndarray, method: str = "pca", seed: int = 0,
         return np.zeros((n, 2), np.float32)
     if x.shape[1] < 2:  # a zero column changes no distance and gives PCA its second axis
         x = np.pad(x, ((0, 0), (0, 2 - x.shape[1])))
-    # scikit-learn is imported here, not with the module: it costs the window's start a second
-    from sklearn.decomposition import PCA
-    from sklearn.manifold import TSNE
-
     with threadpool_limits(limits=max(1, threads)):
         if method == "tsne" and n >= 3:
+            # imported on request only: a second of imports that holds the GIL against the
+            # window, where PCA (every epoch, while training) needs none of it
+            from sklearn.manifold import TSNE
+
             reducer = TSNE(2, init="pca", random_state=seed,
                            perplexity=min(30.0, max(2.0, (n - 1) / 3)))
-        else:
-            reducer = PCA(2, random_state=seed)
-        return reducer.fit_transform(x).astype(np.float32)
+            return reducer.fit_transform(x).astype(np.float32)
+        return _pca(x)
+
+
+def _pca(x: np.ndarray) -> np.ndarray:
+    """The rows' coordinates on their first two principal axes, each axis signed so that
+    its largest loading is positive (as scikit-learn's PCA signs them)."""
+    centred = x - x.mean(axis=0)
+    u, s, vt = np.linalg.svd(centred, full_matrices=False)
+    signs = np.sign(vt[:2][np.arange(2), np.abs(vt[:2]).argmax(axis=1)])
+    return (u[:, :2] * (s[:2] * signs)).astype(np.float32)
 
 
 def embed(model: StudioModel, images: Tensor, method: str = "pca",

@@ -4,7 +4,8 @@ Why: a collection frees Qt objects in whichever thread happens to trigger it, an
 objects destroyed off the GUI thread can deadlock it; so automatic collection is off and
 a timer in the GUI thread collects what the usual thresholds say is due (as pyqtgraph's
 GarbageCollector does). Once start-up is over its objects are frozen (``gc.freeze``), so
-full collections walk only what came later; none runs while a run trains.
+collections walk only what came later (a run started early freezes them uncollected);
+no full collection runs while a run trains.
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ def collect_in_gui_thread() -> None:
 
     def collect_due() -> None:
         global _frozen
-        if not _frozen and not _runs and warmup.done():
-            gc.collect()
-            gc.freeze()
+        if not _frozen and warmup.done():
+            if not _runs:  # start-up's garbage, once; during a run that walk would stall
+                gc.collect()
+            gc.freeze()  # cheap: what start-up made leaves the young generation unwalked
             # The interpreter's final collection frees frozen objects only once handed back.
             atexit.register(gc.unfreeze)
             _frozen = True

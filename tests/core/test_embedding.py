@@ -40,6 +40,18 @@ def test_pca_of_the_last_hidden_layer_keeps_digits_apart(sample: DataBundle) -> 
     assert not learned.training
 
 
+def test_pca_matches_scikit_learns(sample: DataBundle) -> None:
+    """Our PCA (no scikit-learn import while training) against scikit-learn's as the
+    oracle: the same coordinates, the same signs."""
+    from sklearn.decomposition import PCA
+
+    rng = np.random.default_rng(0)
+    for x in (sample.test.images[:500].flatten(1).numpy(),
+              rng.normal(size=(40, 3)).astype(np.float32) * [5, 2, 0.1]):
+        ours, theirs = project(x), PCA(2).fit_transform(x)
+        np.testing.assert_allclose(ours, theirs, atol=1e-3 * np.abs(theirs).max())
+
+
 def test_tsne_is_deterministic_for_a_seed(model: SimpleCNN, sample: DataBundle) -> None:
     images, labels = sample.test.images[:300], sample.test.labels[:300].numpy()
     first = embed(model, images, "tsne", seed=1)
