@@ -34,7 +34,7 @@ from ..session.timelapse import TimeLapse
 from ..training.messages import EpochDetails, RunInfo, Snapshot
 from .deeper import DeeperViews, ErrorsPanel
 from .inside import (ConvExplainerPanel, DrawingPanel, FeatureMapsPanel, FiltersPanel,
-                     LayerHealthPanel, PredictionsPanel, PreferredFeed, SaliencyPanel,
+                     LayerHealthPanel, PicturesGate, PredictionsPanel, PreferredFeed, SaliencyPanel,
                      TimeLapseBar, dropped_pictures)
 
 PROBE = 0  # the test image whose feature maps the snapshots carry
@@ -86,6 +86,9 @@ class InsideViews(QWidget):
                                 "Where the test images land: their activations in 2-D")
         self.tabs.setTabToolTip(self.tabs.indexOf(self.deeper.ablation),
                                 "Switch filters off and see what the network loses")
+        self.pictures_gate = PicturesGate(self.tabs, (
+            self.feature_maps_panel, self.errors_panel, self.deeper.embedding,
+            self.deeper.ablation, self.saliency_panel, self.health_panel))
 
         self.inference = analysis.inference
         # one channel per asker: each answer comes back to the view that asked
@@ -132,8 +135,10 @@ class InsideViews(QWidget):
         self.feature_maps_panel.set_test_set(info.test_labels, names)
         self.saliency_panel.set_classes(names)
         self.errors_saliency.set_classes(names)
-        self._inspected = ("test", PROBE)
+        self._inspected = ("test", PROBE) if info.has_pictures else None
         self._errors_image = None
+        self.pictures_gate.set_missing(info.missing_data or
+                                       ("" if info.has_pictures else "no test images"))
         self.preferred.start(info)
         self.deeper.start(info)
         drawable = info.dataset.in_channels == 1

@@ -98,8 +98,10 @@ class DeeperViews(QObject):
         self.ablation.clear("Switch filters off once the model is ready.")
 
     def add_snapshot(self, snap: Snapshot) -> None:
-        """At an epoch's end (or the run's start), keep the weights and embed the test set."""
-        if not float(snap.progress).is_integer() or self.info is None:
+        """At an epoch's end (or the run's start), keep the weights and embed the test set
+        (when the run has its pictures: else there is nothing to embed or switch off)."""
+        if (not float(snap.progress).is_integer() or self.info is None
+                or not self.info.has_pictures):
             return
         if self.epoch_end is None:
             self.ablation.set_filters(snap.filters, self._rgb)
