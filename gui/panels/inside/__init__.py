@@ -7,12 +7,12 @@ from .drawing import DrawingPanel
 from .feature_maps import FeatureMapsPanel
 from .filters import FiltersPanel
 from .layer_health import LayerHealthPanel
-from .pictures_gate import PicturesGate
 from .predictions import PredictionsPanel, dropped_pictures
 from .preferred_feed import PreferredFeed
 from .saliency import SaliencyPanel
+from .tab_pages import TabPages
 from .timelapse_bar import TimeLapseBar
 
 __all__ = ["ConvExplainerPanel", "DrawingPanel", "FeatureMapsPanel", "FiltersPanel",
-           "LayerHealthPanel", "PicturesGate", "PredictionsPanel", "PreferredFeed",
-           "SaliencyPanel", "TimeLapseBar", "dropped_pictures"]
+           "LayerHealthPanel", "PredictionsPanel", "PreferredFeed", "SaliencyPanel",
+           "TabPages", "TimeLapseBar", "dropped_pictures"]
