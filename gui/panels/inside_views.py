@@ -60,17 +60,17 @@ class InsideViews(QWidget):
 
         self.inference = analysis.inference
         self.tabs = QTabWidget(objectName="panelTabs")
-        # the panels that follow the session or the deeper views themselves are built now;
-        # the others the first time they are shown, then catch up (_starts, render)
+        # the panels that follow the session themselves are built now; the others the first
+        # time they are shown, then catch up (_starts, render; the deeper views their own)
         self.pages = pages = TabPages(self.tabs)
         pages.add("Filters", lambda: self.filters_panel, eager=True)
         pages.add("Feature maps", self._build_feature_maps, needs_pictures=True)
         pages.add("Draw", self._build_drawing)
         pages.add("Predictions", lambda: self.predictions_panel, eager=True)
         pages.add("Errors", lambda: self.errors_panel, needs_pictures=True, eager=True)
-        pages.add("Embedding", lambda: self.deeper.embedding, needs_pictures=True, eager=True,
+        pages.add("Embedding", lambda: self.deeper.embedding, needs_pictures=True,
                   tip="Where the test images land: their activations in 2-D")
-        pages.add("Ablation", lambda: self.deeper.ablation, needs_pictures=True, eager=True,
+        pages.add("Ablation", lambda: self.deeper.ablation, needs_pictures=True,
                   tip="Switch filters off and see what the network loses")
         pages.add("Saliency", self._build_saliency, needs_pictures=True)
         pages.add("Layer health", lambda: self.health_panel, needs_pictures=True, eager=True)
