@@ -1,15 +1,11 @@
-"""The views inside the network: filters (and what they want to see), feature maps,
-drawing, predictions of picture files, errors (with the class report and the hardest
-images), the embedding, filters switched off, saliency, layer health and the convolution
-explainer, with the time-lapse that scrubs through the run.
+"""The views inside the network (filters, feature maps, drawing, predictions, errors, the
+embedding, ablation, saliency, layer health, the convolution explainer) and the time-lapse.
 
 ``InsideViews`` holds the tabs (:class:`TabPages`: built when first shown, a note in place
-of those that need pictures a run lacks) and the time-lapse bar. Predictions, Errors and
-Layer health follow the session themselves; for the others it reacts to the run info,
-snapshots and details and draws the visible tab. Work that needs the network is asked of
-the analysis service's inference lane, a channel per view, on a CPU copy of the latest
-weights (the explainer: of the moment shown); :class:`PreferredFeed` and
-:class:`DeeperViews` go to its analysis lanes.
+of those that need pictures a run lacks) and the time-lapse bar, and follows the run's
+:class:`InsideState`; Predictions, Errors and Layer health follow the session themselves.
+Work that needs the network goes to the analysis service: its inference lane, a channel
+per view, and its analysis lanes (:class:`PreferredFeed`, :class:`DeeperViews`).
 """
 
 from __future__ import annotations
@@ -27,6 +23,7 @@ from cnn_core.data.datasets import DatasetInfo
 from ..widgets.png_export import export_frames
 from ..session.analysis import AnalysisService
 from ..session.inference import ImageAnswer, PixelAnswer
+from ..session.inside_state import InsideState
 from ..session.run_session import RunSession
 from ..session.timelapse import TimeLapse
 from ..training.messages import EpochDetails, RunInfo, Snapshot
@@ -46,7 +43,7 @@ class InsideViews(QWidget):
         self.errors_panel = ErrorsPanel()
         self.health_panel = LayerHealthPanel()
         self.predictions_panel = PredictionsPanel(session, analysis.pictures)
-        self.timelapse = TimeLapse()
+        self.state = InsideState(session, self)  # after the analysis service: see its note
         self.preferred = PreferredFeed(self.filters_panel, self.timelapse, analysis.jobs(), self)
         self.deeper = DeeperViews(analysis.jobs(), self)
         # the Errors tab's detail: the clicked image's saliency and feature maps
@@ -97,8 +94,6 @@ class InsideViews(QWidget):
         # one channel per asker: each answer comes back to the view that asked
         (self._maps_channel, self._draw_channel, self._errors_channel, self._saliency_channel,
          self._explain_channel) = (self.inference.channel(self) for _ in range(5))
-        self.info: RunInfo | None = None
-        self.details: EpochDetails | None = None
         self._inspected: tuple[str, int | np.ndarray] | None = None  # ("test", i) / ("drawing", x)
         self._errors_image: int | None = None  # the image the Errors detail shows
 
@@ -117,15 +112,13 @@ class InsideViews(QWidget):
         self._explain_channel.answered.connect(self._show_explanation)
         self.errors_panel.follow(session)  # they draw themselves when shown
         self.health_panel.follow(session)
-        session.runStarted.connect(self._on_run_started)
-        session.snapshotTaken.connect(self._on_snapshot)
-        session.epochDetails.connect(self._on_details)
+        self.state.runStarted.connect(self._on_run_started)
+        self.state.momentAdded.connect(self._on_snapshot)
+        self.state.detailsChanged.connect(self._on_details)
 
     # -- data in -------------------------------------------------------------------------
 
     def _on_run_started(self, info: RunInfo) -> None:
-        self.info, self.details = info, None
-        self.timelapse.clear()
         self.timelapse_bar.set_moments([])
         self.errors_saliency.set_classes(info.dataset.class_names)
         self._inspected = ("test", PROBE) if info.has_pictures else None
@@ -140,17 +133,12 @@ class InsideViews(QWidget):
                 start(panel, info)
 
     def _on_snapshot(self, snap: Snapshot) -> None:
-        if self.info is None:
-            return
-        self.timelapse.add(snap.progress, snap.step, snap.filters, snap.maps, snap.probabilities,
-                           snap.state)
         self.timelapse_bar.set_moments([f"epoch {m.progress:.2f}" for m in self.timelapse])
         self.preferred.add_snapshot(snap)
         self.deeper.add_snapshot(snap)
         self.render()
 
     def _on_details(self, details: EpochDetails) -> None:
-        self.details = details
         self.deeper.add_details(details)
         if self.pages.current() == "Embedding":
             self.render()  # the other panels do not show the details
@@ -160,6 +148,20 @@ class InsideViews(QWidget):
         if self.info is None:
             self.filters_panel.set_filters(filters, rgb_input=info.in_channels == 3,
                                            caption="untrained (random) weights: press Start")
+
+    # -- the state, read-only: the InsideState's ------------------------------------------
+
+    @property
+    def info(self) -> RunInfo | None:
+        return self.state.info
+
+    @property
+    def details(self) -> EpochDetails | None:
+        return self.state.details
+
+    @property
+    def timelapse(self) -> TimeLapse:
+        return self.state.timelapse
 
     # -- the panels built when first shown ------------------------------------------------
 
