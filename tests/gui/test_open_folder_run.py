@@ -89,7 +89,7 @@ def test_a_run_whose_pictures_moved_opens_without_them_and_finds_them(
     show_tab(window, "Draw")
     assert find(window, QWidget, "drawingCanvas").isVisible()
     note = f"This run's pictures are not here ({pictures_gone(pictures)})"
-    for view in ("Feature maps", "Embedding", "Errors"):
+    for view in ("Errors", "Embedding", "Feature maps"):
         show_tab(window, view)
         shown = find(window, QTabWidget, "panelTabs").currentWidget()
         assert isinstance(shown, QLabel) and shown.text().startswith(note)
@@ -100,6 +100,9 @@ def test_a_run_whose_pictures_moved_opens_without_them_and_finds_them(
     with qtbot.waitSignal(window.session.runFinished, timeout=60_000):
         qtbot.mouseClick(find(window, QPushButton, "locatePicturesButton"),
                          Qt.MouseButton.LeftButton)
+    maps = find(window, QTabWidget, "panelTabs").currentWidget()  # built once they are here
+    assert maps is window.inside.feature_maps_panel and maps.isVisible()
+    show_tab(window, "Errors")
     qtbot.waitUntil(lambda: matrix_classes(window) == list(SHAPES), timeout=10_000)
     assert not banner.isVisible()
     shows_the_run(window)

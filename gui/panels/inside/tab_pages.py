@@ -77,6 +77,7 @@ class TabPages:
             if page.note is not None:
                 page.note.setText(missing_pictures_text(why) if why else "")
                 self._place(page)
+        self._on_current(self.tabs.currentIndex())  # a note shown gave way to a placeholder
 
     def _shown(self, page: _Page) -> QWidget:
         """What the page's tab should hold now."""
