@@ -32,7 +32,7 @@ DEFAULT_SIZES = (README_SIZE, "1920x1080")
 RUN_TIMEOUT = 1800  # seconds a whole training run may take on a slow, busy machine
 # Panels that show the network's answer to a request, by the bars that show it arrived.
 ANSWERS = {"Draw": "predictionChart", "Errors": "errorsSaliencyViewProbabilities",
-           "Saliency": "saliencyViewProbabilities"}
+           "Saliency": "saliencyViewProbabilities", "Convolution": "convExplainerView"}
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -195,16 +195,20 @@ def shoot(out: Path, size: tuple[int, int], photos: Path | None = None) -> None:
         index = next(i for i in range(tabs.count()) if tabs.tabText(i) == title)
         click(bar, bar.tabRect(index).center())
 
-    explainer = find(QWidget, "convExplainerView")
+    def answer(name: str) -> object | None:
+        """A tab's answer so far (None: none yet, or its tab not shown yet, so not built)."""
+        explainer = name == "convExplainerView"
+        widget = window.findChild(QWidget if explainer else ProbabilityBars, name)
+        return None if widget is None else getattr(
+            widget, "explained" if explainer else "probabilities")
 
     def grab_panels(when: str) -> None:
         for index in range(tabs.count()):
             title = tabs.tabText(index)
             if title == "Predictions":  # pictures of one's own: --photos takes it
                 continue
-            bars = window.findChild(ProbabilityBars, ANSWERS.get(title, ""))
-            before = bars.probabilities if bars is not None else None
-            explained = explainer.explained
+            name = ANSWERS.get(title)
+            before = answer(name) if name else None
             show_tab(title)
             if title == "Errors":
                 pick_mistake()
@@ -213,12 +217,8 @@ def shoot(out: Path, size: tuple[int, int], photos: Path | None = None) -> None:
                 wait_until(lambda: scatter.data is not None and len(scatter.data) > 0, 120)
             if title == "Ablation":
                 switch_filters_off()
-            if bars is not None:  # the network's answer, computed off the GUI thread
-                wait_until(lambda: bars.probabilities is not None
-                           and bars.probabilities is not before, 120)
-            if title == "Convolution":  # its answer too
-                wait_until(lambda: explainer.explained is not None
-                           and explainer.explained is not explained, 120)
+            if name:  # the network's answer, computed off the GUI thread
+                wait_until(lambda: answer(name) is not None and answer(name) is not before, 120)
             save(inside, f"{title.lower().replace(' ', '-')}-{when}")
             if title == "Filters":
                 preferred_inputs(when)

@@ -1,17 +1,11 @@
-"""The views inside the network: filters (and what they want to see), feature maps,
-drawing, predictions of picture files, errors (with the class report and the hardest
-images), the embedding, filters switched off, saliency, layer health and the convolution
-explainer, with the time-lapse that scrubs through the run.
+"""The views inside the network (filters, feature maps, drawing, predictions, errors, the
+embedding, ablation, saliency, layer health, the convolution explainer) and the time-lapse.
 
-``InsideViews`` holds the tabs and the time-lapse bar. The Predictions, Errors and Layer
-health tabs follow the session themselves and draw when shown. For the others it reacts to
-what the session reports (run info, snapshots, per-epoch details) and draws the visible
-tab; the others catch up when shown. Work that needs the network -- feature maps of any
-image, the drawing's prediction, saliency, a feature-map pixel taken apart -- is asked of
-the analysis service's inference lane, each view on a channel of its own, on a CPU copy of
-the latest weights (the explainer: of the time-lapse moment shown); the preferred inputs
-(:class:`PreferredFeed`) and the slower analyses (:class:`DeeperViews`) go to its analysis
-lanes.
+``InsideViews`` holds the tabs (:class:`TabPages`: built when first shown, a note in place
+of those that need pictures a run lacks) and the time-lapse bar, and follows the run's
+:class:`InsideState`; Predictions, Errors and Layer health follow the session themselves.
+Work that needs the network goes to the analysis service: its inference lane, a channel
+per view, and its analysis lanes (:class:`PreferredFeed`, :class:`DeeperViews`).
 """
 
 from __future__ import annotations
@@ -29,13 +23,14 @@ from cnn_core.data.datasets import DatasetInfo
 from ..widgets.png_export import export_frames
 from ..session.analysis import AnalysisService
 from ..session.inference import ImageAnswer, PixelAnswer
+from ..session.inside_state import InsideState
 from ..session.run_session import RunSession
 from ..session.timelapse import TimeLapse
 from ..training.messages import EpochDetails, RunInfo, Snapshot
 from .deeper import DeeperViews, ErrorsPanel
 from .inside import (ConvExplainerPanel, DrawingPanel, FeatureMapsPanel, FiltersPanel,
                      LayerHealthPanel, PredictionsPanel, PreferredFeed, SaliencyPanel,
-                     TimeLapseBar, dropped_pictures)
+                     TabPages, TimeLapseBar, dropped_pictures)
 
 PROBE = 0  # the test image whose feature maps the snapshots carry
 
@@ -45,14 +40,10 @@ class InsideViews(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.filters_panel = FiltersPanel()
-        self.feature_maps_panel = FeatureMapsPanel()
-        self.drawing_panel = DrawingPanel()
         self.errors_panel = ErrorsPanel()
-        self.saliency_panel = SaliencyPanel()
         self.health_panel = LayerHealthPanel()
-        self.explainer_panel = ConvExplainerPanel()
         self.predictions_panel = PredictionsPanel(session, analysis.pictures)
-        self.timelapse = TimeLapse()
+        self.state = InsideState(session, self)  # after the analysis service: see its note
         self.preferred = PreferredFeed(self.filters_panel, self.timelapse, analysis.jobs(), self)
         self.deeper = DeeperViews(analysis.jobs(), self)
         # the Errors tab's detail: the clicked image's saliency and feature maps
@@ -64,52 +55,55 @@ class InsideViews(QWidget):
         detail.addWidget(self.errors_maps)
         QVBoxLayout(self.errors_panel.detail).addWidget(detail)
 
+        self.inference = analysis.inference
         self.tabs = QTabWidget(objectName="panelTabs")
-        for panel, title in ((self.filters_panel, "Filters"),
-                             (self.feature_maps_panel, "Feature maps"),
-                             (self.drawing_panel, "Draw"),
-                             (self.predictions_panel, "Predictions"),
-                             (self.errors_panel, "Errors"),
-                             (self.deeper.embedding, "Embedding"),
-                             (self.deeper.ablation, "Ablation"),
-                             (self.saliency_panel, "Saliency"),
-                             (self.health_panel, "Layer health"),
-                             (self.explainer_panel, "Convolution")):
-            self.tabs.addTab(panel, title)
+        # the panels that follow the session themselves are built now; the others the first
+        # time they are shown, then catch up (_starts, render; the deeper views their own)
+        self.pages = pages = TabPages(self.tabs)
+        pages.add("Filters", lambda: self.filters_panel, eager=True)
+        pages.add("Feature maps", self._build_feature_maps, needs_pictures=True)
+        pages.add("Draw", self._build_drawing)
+        pages.add("Predictions", lambda: self.predictions_panel, eager=True)
+        pages.add("Errors", lambda: self.errors_panel, needs_pictures=True, eager=True)
+        pages.add("Embedding", lambda: self.deeper.embedding, needs_pictures=True,
+                  tip="Where the test images land: their activations in 2-D")
+        pages.add("Ablation", lambda: self.deeper.ablation, needs_pictures=True,
+                  tip="Switch filters off and see what the network loses")
+        pages.add("Saliency", self._build_saliency, needs_pictures=True)
+        pages.add("Layer health", lambda: self.health_panel, needs_pictures=True, eager=True)
+        pages.add("Convolution", self._build_explainer)
+        self._starts = {  # what a panel built after the run started is told of it
+            "Feature maps": lambda panel, info: panel.set_test_set(info.test_labels,
+                                                                  info.dataset.class_names),
+            "Draw": lambda panel, info: panel.set_dataset(info.dataset),
+            "Saliency": lambda panel, info: panel.set_classes(info.dataset.class_names)}
+        self._renders = {"Filters": self._render_filters,
+                         "Feature maps": self._render_feature_maps,
+                         "Draw": lambda: self.drawing_panel.ask_again(),
+                         "Embedding": self._render_embedding,
+                         "Ablation": self.deeper.show_ablation,
+                         "Saliency": self._request_saliency,
+                         "Convolution": self._render_explainer}
         self.timelapse_bar = TimeLapseBar()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.timelapse_bar)
         self.setAcceptDrops(True)  # picture files; the window takes checkpoints and folders
-        self.tabs.setTabToolTip(self.tabs.indexOf(self.deeper.embedding),
-                                "Where the test images land: their activations in 2-D")
-        self.tabs.setTabToolTip(self.tabs.indexOf(self.deeper.ablation),
-                                "Switch filters off and see what the network loses")
 
-        self.inference = analysis.inference
         # one channel per asker: each answer comes back to the view that asked
-        self._maps_channel = self.inference.channel(self)
-        self._draw_channel = self.inference.channel(self)
-        self._errors_channel = self.inference.channel(self)
-        self._saliency_channel = self.inference.channel(self)
-        self._explain_channel = self.inference.channel(self)
-        self.info: RunInfo | None = None
-        self.details: EpochDetails | None = None
+        (self._maps_channel, self._draw_channel, self._errors_channel, self._saliency_channel,
+         self._explain_channel) = (self.inference.channel(self) for _ in range(5))
         self._inspected: tuple[str, int | np.ndarray] | None = None  # ("test", i) / ("drawing", x)
         self._errors_image: int | None = None  # the image the Errors detail shows
 
         self.tabs.currentChanged.connect(lambda _i: self.render())
         self.timelapse_bar.momentChanged.connect(lambda _i, _j: self.render())
-        self.feature_maps_panel.imageChosen.connect(self._on_image_chosen)
         self.filters_panel.preferredWanted.connect(self.render)
         self.deeper.imageChosen.connect(self.inspect_test_image)
         self.deeper.refreshDue.connect(self.render)
         self.preferred.refreshDue.connect(self.render)
         self.errors_panel.imageSelected.connect(self._on_error_image)
-        self.drawing_panel.inputChanged.connect(self._on_drawing)
-        self.saliency_panel.targetChanged.connect(lambda _t: self._request_saliency())
-        self.explainer_panel.requested.connect(self._request_explanation)
         self.errors_saliency.targetChanged.connect(lambda _t: self._request_errors_detail())
         self._maps_channel.answered.connect(self._on_maps)
         self._draw_channel.answered.connect(self._on_drawing_answer)
@@ -118,45 +112,35 @@ class InsideViews(QWidget):
         self._explain_channel.answered.connect(self._show_explanation)
         self.errors_panel.follow(session)  # they draw themselves when shown
         self.health_panel.follow(session)
-        session.runStarted.connect(self._on_run_started)
-        session.snapshotTaken.connect(self._on_snapshot)
-        session.epochDetails.connect(self._on_details)
+        self.state.runStarted.connect(self._on_run_started)
+        self.state.momentAdded.connect(self._on_snapshot)
+        self.state.detailsChanged.connect(self._on_details)
 
     # -- data in -------------------------------------------------------------------------
 
     def _on_run_started(self, info: RunInfo) -> None:
-        self.info, self.details = info, None
-        self.timelapse.clear()
         self.timelapse_bar.set_moments([])
-        names = info.dataset.class_names
-        self.feature_maps_panel.set_test_set(info.test_labels, names)
-        self.saliency_panel.set_classes(names)
-        self.errors_saliency.set_classes(names)
-        self._inspected = ("test", PROBE)
+        self.errors_saliency.set_classes(info.dataset.class_names)
+        self._inspected = ("test", PROBE) if info.has_pictures else None
         self._errors_image = None
+        self.pages.set_missing(info.missing_data or
+                               ("" if info.has_pictures else "no test images"))
         self.preferred.start(info)
         self.deeper.start(info)
-        drawable = info.dataset.in_channels == 1
-        self.drawing_panel.setEnabled(drawable)
-        self.drawing_panel.note.setText(
-            "Draw a digit: the network reads it as you draw." if drawable else
-            f"Drawing is for greyscale datasets (a pen draws one channel); "
-            f"{info.dataset.display_name} is in colour. Try File > Predict image… instead.")
+        for title, start in self._starts.items():
+            panel = self.pages.built(title)
+            if panel is not None:
+                start(panel, info)
 
     def _on_snapshot(self, snap: Snapshot) -> None:
-        if self.info is None:
-            return
-        self.timelapse.add(snap.progress, snap.step, snap.filters, snap.maps, snap.probabilities,
-                           snap.state)
         self.timelapse_bar.set_moments([f"epoch {m.progress:.2f}" for m in self.timelapse])
         self.preferred.add_snapshot(snap)
         self.deeper.add_snapshot(snap)
         self.render()
 
     def _on_details(self, details: EpochDetails) -> None:
-        self.details = details
         self.deeper.add_details(details)
-        if self.tabs.currentWidget() is self.deeper.embedding:
+        if self.pages.current() == "Embedding":
             self.render()  # the other panels do not show the details
 
     def preview(self, filters: dict[str, np.ndarray], info: DatasetInfo) -> None:
@@ -165,28 +149,79 @@ class InsideViews(QWidget):
             self.filters_panel.set_filters(filters, rgb_input=info.in_channels == 3,
                                            caption="untrained (random) weights: press Start")
 
+    # -- the state, read-only: the InsideState's ------------------------------------------
+
+    @property
+    def info(self) -> RunInfo | None:
+        return self.state.info
+
+    @property
+    def details(self) -> EpochDetails | None:
+        return self.state.details
+
+    @property
+    def timelapse(self) -> TimeLapse:
+        return self.state.timelapse
+
+    # -- the panels built when first shown ------------------------------------------------
+
+    @property
+    def feature_maps_panel(self) -> FeatureMapsPanel:
+        return self.pages.panel("Feature maps")
+
+    @property
+    def drawing_panel(self) -> DrawingPanel:
+        return self.pages.panel("Draw")
+
+    @property
+    def saliency_panel(self) -> SaliencyPanel:
+        return self.pages.panel("Saliency")
+
+    @property
+    def explainer_panel(self) -> ConvExplainerPanel:
+        return self.pages.panel("Convolution")
+
+    def _build_feature_maps(self) -> FeatureMapsPanel:
+        panel = FeatureMapsPanel()
+        panel.imageChosen.connect(self._on_image_chosen)
+        return self._caught_up("Feature maps", panel)
+
+    def _build_drawing(self) -> DrawingPanel:
+        panel = DrawingPanel()
+        panel.inputChanged.connect(self._on_drawing)
+        return self._caught_up("Draw", panel)
+
+    def _build_saliency(self) -> SaliencyPanel:
+        panel = SaliencyPanel()
+        panel.targetChanged.connect(lambda _t: self._request_saliency())
+        return self._caught_up("Saliency", panel)
+
+    def _build_explainer(self) -> ConvExplainerPanel:
+        panel = ConvExplainerPanel()
+        panel.requested.connect(self._request_explanation)
+        return panel  # render gives it the time-lapse moment's layers
+
+    def _caught_up(self, title: str, panel: QWidget) -> QWidget:
+        """A panel built after the run started, given what it missed."""
+        if self.info is not None:
+            self._starts[title](panel, self.info)
+        return panel
+
     # -- drawing the visible tab ---------------------------------------------------------
 
     def render(self) -> None:
-        info = self.info
-        if info is None:
-            return
-        panel = self.tabs.currentWidget()
-        if panel is self.filters_panel:
-            self._render_filters()
-        elif panel is self.feature_maps_panel:
-            self._render_feature_maps()
-        elif panel is self.drawing_panel:
-            self.drawing_panel.ask_again()
-        elif panel is self.deeper.embedding:
-            bar = self.timelapse_bar
-            self.deeper.show_embedding(None if bar.live or not len(self.timelapse)
-                                       else self.timelapse[bar.index].progress)
-        elif panel is self.deeper.ablation:
-            self.deeper.show_ablation()
-        elif panel is self.saliency_panel:
-            self._request_saliency()
-        elif panel is self.explainer_panel and len(self.timelapse):
+        """Draw the tab shown (none while it shows a note in place of its panel)."""
+        draw = self._renders.get(self.pages.current())
+        if self.info is not None and draw is not None:
+            draw()
+
+    def _render_embedding(self) -> None:
+        bar = self.timelapse_bar
+        self.deeper.show_embedding(None if bar.live or not len(self.timelapse)
+                                   else self.timelapse[bar.index].progress)
+
+    def _render_explainer(self) -> None:
+        if len(self.timelapse):
             moment = self.timelapse[self.timelapse_bar.index]
             self.explainer_panel.set_layers(moment.filters, self.info.dataset.in_channels == 3)
             self._request_explanation()
@@ -235,7 +270,7 @@ class InsideViews(QWidget):
 
     def _on_image_chosen(self, index: int) -> None:
         self._inspected = ("test", index)
-        if self.tabs.currentWidget() is self.feature_maps_panel:
+        if self.pages.current() == "Feature maps":
             self._render_feature_maps()
 
     def inspect_test_image(self, index: int) -> None:

@@ -56,7 +56,6 @@ class MainWindow(QMainWindow):
         self.inside = InsideViews(self.session, self.analysis)
         self.tabs = self.inside.tabs
         self.filters_panel = self.inside.filters_panel
-        self.feature_maps_panel = self.inside.feature_maps_panel
         self.networks = Networks(self.settings.networks(), self)
         self.config_panel = ConfigPanel(DatasetService(self), networks=self.networks,
                                         folders=self.settings.image_folders())
@@ -95,6 +94,10 @@ class MainWindow(QMainWindow):
         self.status.show("Ready. Pick an architecture and press Start (Ctrl+Return).")
 
     # -- construction --------------------------------------------------------------------
+
+    @property
+    def feature_maps_panel(self) -> QWidget:
+        return self.inside.feature_maps_panel  # built the first time it is asked for
 
     def _build_central(self) -> None:
         splitter = QSplitter(Qt.Orientation.Vertical)

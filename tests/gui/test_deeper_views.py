@@ -22,6 +22,12 @@ def trained(qtbot, window):
     return train(qtbot, window, "simplecnn", epochs=1)
 
 
+def show_tab(inside, title: str) -> None:
+    """As a click on the tab does: a panel is built when its tab is first shown."""
+    tabs = inside.tabs
+    tabs.setCurrentIndex(next(i for i in range(tabs.count()) if tabs.tabText(i) == title))
+
+
 def test_classes_embedding_and_hardest_images(qtbot, trained) -> None:
     inside = trained.inside
     inside.tabs.setCurrentWidget(inside.errors_panel)
@@ -37,8 +43,9 @@ def test_classes_embedding_and_hardest_images(qtbot, trained) -> None:
     hardest_index = hardest.item(0).data(Qt.ItemDataRole.UserRole)
     assert f"#{hardest_index} " in inside.errors_saliency.caption.text()
 
+    show_tab(inside, "Embedding")
     panel = trained.findChild(EmbeddingPanel)
-    inside.tabs.setCurrentWidget(panel)
+    assert inside.tabs.currentWidget() is panel
     plot = find(trained, QWidget, "embeddingPlot")
     qtbot.waitUntil(lambda: len(panel.scatter.data) == TEST_IMAGES, timeout=30_000)
     assert panel.scatter in plot.getPlotItem().items
@@ -76,8 +83,9 @@ def test_preferred_inputs_and_filters_switched_off(qtbot, trained) -> None:
     inside.render()  # what every snapshot does: a cancelled search is not started again
     assert not progress.isVisible() and filters.preferred.shown_for[0] == "conv2"
 
+    show_tab(inside, "Ablation")
     ablation = inside.deeper.ablation
-    inside.tabs.setCurrentWidget(ablation)
+    assert inside.tabs.currentWidget() is ablation
     accuracy = find(trained, QLabel, "ablationAccuracy")
     qtbot.waitUntil(lambda: "every filter on" in accuracy.text(), timeout=30_000)
     before = accuracy.text()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QLabel, QPushButton, QSlider, QTableWidget,
-                               QTabWidget)
+                               QTabWidget, QWidget)
 
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import launch
@@ -67,6 +67,11 @@ def test_a_run_on_a_picture_folder_opens_whole(qtbot, window, folder_run) -> Non
     assert window.session.run_info.config.dataset == str(pictures)
 
 
+def pictures_gone(pictures: Path) -> str:
+    return f"the folder {pictures} is not there any more"
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # no statistics of an empty set
 def test_a_run_whose_pictures_moved_opens_without_them_and_finds_them(
         qtbot, window, folder_run, tmp_path, monkeypatch) -> None:
     pictures, run = folder_run
@@ -78,16 +83,26 @@ def test_a_run_whose_pictures_moved_opens_without_them_and_finds_them(
     assert not find(window, QLabel, "errorBanner").isVisible()
     banner = find(window, QLabel, "picturesBanner")
     assert banner.isVisible()
-    assert f"the folder {pictures} is not there any more" in banner.text()
+    assert pictures_gone(pictures) in banner.text()
     for view in ("Feature maps", "Errors", "Embedding", "Ablation", "Saliency", "Layer health"):
         assert view in banner.text()
-    show_tab(window, "Errors")
+    show_tab(window, "Draw")
+    assert find(window, QWidget, "drawingCanvas").isVisible()
+    note = f"This run's pictures are not here ({pictures_gone(pictures)})"
+    for view in ("Errors", "Embedding", "Feature maps"):
+        show_tab(window, view)
+        shown = find(window, QTabWidget, "panelTabs").currentWidget()
+        assert isinstance(shown, QLabel) and shown.text().startswith(note)
+        assert "Locate the folder" in shown.text()
     assert matrix_classes(window) == []  # nothing made up
 
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(moved))
     with qtbot.waitSignal(window.session.runFinished, timeout=60_000):
         qtbot.mouseClick(find(window, QPushButton, "locatePicturesButton"),
                          Qt.MouseButton.LeftButton)
+    maps = find(window, QTabWidget, "panelTabs").currentWidget()  # built once they are here
+    assert maps is window.inside.feature_maps_panel and maps.isVisible()
+    show_tab(window, "Errors")
     qtbot.waitUntil(lambda: matrix_classes(window) == list(SHAPES), timeout=10_000)
     assert not banner.isVisible()
     shows_the_run(window)

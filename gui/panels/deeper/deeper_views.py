@@ -45,8 +45,8 @@ class DeeperViews(QObject):
 
     def __init__(self, client: AnalysisClient, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.embedding = EmbeddingPanel()
-        self.ablation = AblationPanel()
+        self._embedding: EmbeddingPanel | None = None  # built when first asked for
+        self._ablation: AblationPanel | None = None
         self.client = client
         self.info: RunInfo | None = None
         self.images = torch.zeros(0)  # the test set, normalised (N, C, H, W)
@@ -69,14 +69,44 @@ class DeeperViews(QObject):
         self.client.finished.connect(self._on_finished)
         self.client.failed.connect(self._on_failed)
         self.client.progressed.connect(self._on_progress)
-        self.embedding.imageChosen.connect(self.imageChosen)
-        self.embedding.layerChanged.connect(lambda _layer: self._on_layer_changed())
-        self.embedding.methodChanged.connect(lambda _method: self.show_embedding())
-        self.embedding.tsneRequested.connect(self._request_tsne)
-        self.embedding.cancelRequested.connect(self._cancel_tsne)
-        self.ablation.selectionChanged.connect(lambda _layer, _channels: self._request_ablation())
-        self.ablation.importanceRequested.connect(self._request_importance)
-        self.ablation.cancelRequested.connect(lambda: self._cancel("importance"))
+
+    # -- the panels, built the first time they are asked for (their tab first shown) ----
+
+    @property
+    def embedding(self) -> EmbeddingPanel:
+        if self._embedding is None:
+            panel = self._embedding = EmbeddingPanel()
+            panel.imageChosen.connect(self.imageChosen)
+            panel.layerChanged.connect(lambda _layer: self._on_layer_changed())
+            panel.methodChanged.connect(lambda _method: self.show_embedding())
+            panel.tsneRequested.connect(self._request_tsne)
+            panel.cancelRequested.connect(self._cancel_tsne)
+            if self.info is not None:
+                self._start_embedding(self.info)
+        return self._embedding
+
+    @property
+    def ablation(self) -> AblationPanel:
+        if self._ablation is None:
+            panel = self._ablation = AblationPanel()
+            panel.selectionChanged.connect(lambda _layer, _channels: self._request_ablation())
+            panel.importanceRequested.connect(self._request_importance)
+            panel.cancelRequested.connect(lambda: self._cancel("importance"))
+            if self.epoch_end is not None:
+                panel.set_filters(self.epoch_end.filters, self._rgb)
+            elif self.info is not None:
+                panel.clear("Switch filters off once the model is ready.")
+        return self._ablation
+
+    @property
+    def _layer(self) -> str | None:
+        """The layer embedded: the panel's choice, the last hidden layer until it is built."""
+        return None if self._embedding is None else self._embedding.layer
+
+    def _start_embedding(self, info: RunInfo) -> None:
+        self.embedding.set_test_set(info.test_images, info.test_labels, info.dataset.class_names)
+        self.embedding.set_layers(embedding_layers(model_for_weights(info.model_meta)))
+        self._clear_embedding("The embedding appears once the model is ready.")
 
     # -- the run -------------------------------------------------------------------------
 
@@ -91,20 +121,21 @@ class DeeperViews(QObject):
                                 info.dataset)
         self.labels = torch.from_numpy(info.test_labels).long()
         self.embedded = embedding_sample(len(info.test_labels))
-        names = info.dataset.class_names
-        self.embedding.set_test_set(info.test_images, info.test_labels, names)
-        self.embedding.set_layers(embedding_layers(model_for_weights(info.model_meta)))
-        self._clear_embedding("The embedding appears once the model is ready.")
-        self.ablation.clear("Switch filters off once the model is ready.")
+        if self._embedding is not None:
+            self._start_embedding(info)
+        if self._ablation is not None:
+            self._ablation.clear("Switch filters off once the model is ready.")
 
     def add_snapshot(self, snap: Snapshot) -> None:
-        """At an epoch's end (or the run's start), keep the weights and embed the test set."""
-        if not float(snap.progress).is_integer() or self.info is None:
+        """At an epoch's end (or the run's start), keep the weights and embed the test set
+        (when the run has its pictures: else there is nothing to embed or switch off)."""
+        if (not float(snap.progress).is_integer() or self.info is None
+                or not self.info.has_pictures):
             return
-        if self.epoch_end is None:
-            self.ablation.set_filters(snap.filters, self._rgb)
+        if self.epoch_end is None and self._ablation is not None:
+            self._ablation.set_filters(snap.filters, self._rgb)
         self.epoch_end = snap
-        self._embed(snap, self.embedding.layer)
+        self._embed(snap, self._layer)
 
     def add_details(self, details: EpochDetails) -> None:
         """The epoch's predictions, to mark the embedding's mistakes, and its last hidden
@@ -175,7 +206,7 @@ class DeeperViews(QObject):
         self.client.submit(f"embed@{snap.progress}", *self._projection(snap, layer, "pca"))
 
     def _add_embedding(self, progress: float, coords: np.ndarray) -> None:
-        series = self.history.setdefault(self.embedding.layer, [])
+        series = self.history.setdefault(self._layer, [])
         if series:
             coords = align_signs(coords, series[-1][1])  # no flip from one epoch to the next
         series.append((progress, coords))
@@ -184,13 +215,15 @@ class DeeperViews(QObject):
     def _on_layer_changed(self) -> None:
         self.client.cancel_all("embed@")
         if self.epoch_end is not None:
-            self.history.pop(self.embedding.layer, None)
-            self._embed(self.epoch_end, self.embedding.layer)
+            self.history.pop(self._layer, None)
+            self._embed(self.epoch_end, self._layer)
 
     def show_embedding(self, moment: float | None = None) -> None:
         """The embedding at ``moment`` (epochs; None: the latest) or, for t-SNE, the one
-        computed last."""
-        layer = self.embedding.layer
+        computed last. Not built yet: drawn when it is."""
+        if self._embedding is None:
+            return
+        layer = self._embedding.layer
         if self.embedding.method == "tsne":
             if self.tsne is None or self.tsne[1] != layer:
                 self._clear_embedding("Press Compute t-SNE: it takes a few seconds, and shows "
@@ -209,7 +242,8 @@ class DeeperViews(QObject):
 
     def _clear_embedding(self, text: str) -> None:
         self._drawn = None
-        self.embedding.clear(text)
+        if self._embedding is not None:
+            self._embedding.clear(text)
 
     def _draw_embedding(self, progress: float, coords: np.ndarray, what: str) -> None:
         predictions = self.predictions.get(progress)

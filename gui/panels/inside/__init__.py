@@ -10,8 +10,9 @@ from .layer_health import LayerHealthPanel
 from .predictions import PredictionsPanel, dropped_pictures
 from .preferred_feed import PreferredFeed
 from .saliency import SaliencyPanel
+from .tab_pages import TabPages
 from .timelapse_bar import TimeLapseBar
 
 __all__ = ["ConvExplainerPanel", "DrawingPanel", "FeatureMapsPanel", "FiltersPanel",
            "LayerHealthPanel", "PredictionsPanel", "PreferredFeed", "SaliencyPanel",
-           "TimeLapseBar", "dropped_pictures"]
+           "TabPages", "TimeLapseBar", "dropped_pictures"]

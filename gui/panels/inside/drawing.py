@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from cnn_core.data import DatasetInfo
 from cnn_core.inspect.drawing import preprocess_drawing
 
 from ...widgets.panel_parts import white_box
@@ -170,6 +171,15 @@ class DrawingPanel(QWidget):
             self.chart.clear()
             return
         self.inputChanged.emit(self.field)
+
+    def set_dataset(self, dataset: DatasetInfo) -> None:
+        """A pen draws one channel: drawing is for greyscale datasets."""
+        drawable = dataset.in_channels == 1
+        self.setEnabled(drawable)
+        self.note.setText(
+            "Draw a digit: the network reads it as you draw." if drawable else
+            f"Drawing is for greyscale datasets (a pen draws one channel); "
+            f"{dataset.display_name} is in colour. Try File > Predict image… instead.")
 
     def ask_again(self) -> None:
         """Send the drawing again (new weights read it differently); nothing if empty."""
