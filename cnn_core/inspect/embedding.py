@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits
 from torch import Tensor, nn
 
 from ..nn.models import StudioModel
@@ -21,6 +20,7 @@ def _check_method(method: str) -> None:
 
 
 SAMPLE = 2000  # a larger test set is embedded through a fixed sample of it
+EXACT_PCA = 200  # PCA by a full SVD up to this many rows or columns, else a randomized one
 
 
 def embedding_sample(count: int, limit: int = SAMPLE) -> np.ndarray:
@@ -86,6 +86,8 @@ def project(features: np.ndarray, method: str = "pca", seed: int = 0,
         return np.zeros((n, 2), np.float32)
     if x.shape[1] < 2:  # a zero column changes no distance and gives PCA its second axis
         x = np.pad(x, ((0, 0), (0, 2 - x.shape[1])))
+    from threadpoolctl import threadpool_limits  # 0.2 s to import: not at the window's start
+
     with threadpool_limits(limits=max(1, threads)):
         if method == "tsne" and n >= 3:
             # imported on request only: a second of imports that holds the GIL against the
@@ -95,14 +97,25 @@ def project(features: np.ndarray, method: str = "pca", seed: int = 0,
             reducer = TSNE(2, init="pca", random_state=seed,
                            perplexity=min(30.0, max(2.0, (n - 1) / 3)))
             return reducer.fit_transform(x).astype(np.float32)
-        return _pca(x)
+        return _pca(x, seed)
 
 
-def _pca(x: np.ndarray) -> np.ndarray:
+def _pca(x: np.ndarray, seed: int = 0) -> np.ndarray:
     """The rows' coordinates on their first two principal axes, each axis signed so that
-    its largest loading is positive (as scikit-learn's PCA signs them)."""
+    its largest loading is positive (as scikit-learn's PCA signs them). Large inputs take
+    scikit-learn's route too: a randomized SVD (Halko et al.), seeded apart from torch's
+    generator so that the run's random numbers never move."""
     centred = x - x.mean(axis=0)
-    u, s, vt = np.linalg.svd(centred, full_matrices=False)
+    if min(centred.shape) <= EXACT_PCA:
+        u, s, vt = np.linalg.svd(centred, full_matrices=False)
+    else:
+        probe = np.random.default_rng(seed).standard_normal((centred.shape[1], 12))
+        y = centred @ probe.astype(centred.dtype)
+        for _ in range(4):  # power iterations sharpen the leading directions
+            y = centred @ (centred.T @ np.linalg.qr(y)[0])
+        basis = np.linalg.qr(y)[0]
+        small, s, vt = np.linalg.svd(basis.T @ centred, full_matrices=False)
+        u = basis @ small
     signs = np.sign(vt[:2][np.arange(2), np.abs(vt[:2]).argmax(axis=1)])
     return (u[:, :2] * (s[:2] * signs)).astype(np.float32)
 
