@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from .builtin import (DATASETS, dataset_folder, download_dataset, expected_files, get_info,
-                      is_downloaded, load_builtin)
+from .builtin import (DATASETS, dataset_folder, download_dataset, get_info, is_downloaded,
+                      load_builtin)
 from .bundle import DataBundle, DatasetError, DatasetInfo, ProgressFn
 
 
@@ -109,13 +109,6 @@ class DatasetSource(ABC):
         info = self.info(config)
         return info.num_classes if info is not None else None
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, DatasetSource) and (type(self), self.name) == (type(other),
-                                                                              other.name)
-
-    def __hash__(self) -> int:
-        return hash((type(self), self.name))
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
 
@@ -145,9 +138,6 @@ class BuiltinSource(DatasetSource):
             return f"{self._info.description} Present in {self.location(data_dir)}."
         return (f"{self._info.description} Not downloaded: press Download, or put the files "
                 f"in {self.location(data_dir)}.")
-
-    def missing_files(self) -> list[str]:
-        return expected_files(self._info)
 
     def info(self, config: TrainConfig | None = None) -> DatasetInfo:
         return self._info
