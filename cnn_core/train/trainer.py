@@ -356,10 +356,15 @@ class Trainer(Resumable):
         return share, total, hits.sum()
 
     def _stop_agreed(self) -> bool:
-        """Whether to stop before the next epoch: in a group, if any process was asked to."""
-        if self.group is not None and self.group.any(self._stop.is_set()):
+        """Whether to stop before the next epoch: in a group, if any process was asked to.
+        A group acts on the agreed answer only: a request arriving after the vote waits
+        for the next one, or this process would stop alone."""
+        if self.group is None:
+            return self._stop.is_set()
+        agreed = self.group.any(self._stop.is_set())
+        if agreed:
             self._stop.set()
-        return self._stop.is_set()
+        return agreed
 
     def _seed_rank_streams(self) -> None:
         """Give each process of a group its own dropout and augmentation draws (rank 0

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from cnn_core.cli import main as cli_main
 from cnn_core.runs.checkpoint import load_checkpoint
 from cnn_core.runs.store import read_summary
+from cnn_core.train.callbacks import RunStatus
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.distributed import Group, weighted_loss
 from cnn_core.train.trainer import Trainer
@@ -201,3 +202,32 @@ def test_two_gpus_train_one_model_with_nccl(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "x 2 processes (nccl)" in done.stdout and "device cuda:0" in done.stdout
     assert float(metrics(run)[-1]["test_acc"]) > 0.9
+
+
+class StopArrivesAfterTheVote(Group):
+    """A group whose stop request (a signal, say) lands just after each vote to stop."""
+
+    def __init__(self, trainer_box: list[Trainer]) -> None:
+        super().__init__(0, 1, 0, torch.device("cpu"))
+        object.__setattr__(self, "trainer_box", trainer_box)
+
+    def any(self, flag: bool) -> bool:
+        agreed = super().any(flag)
+        self.trainer_box[0].request_stop()
+        return agreed
+
+
+def test_a_stop_request_after_the_vote_waits_for_the_next_vote(small) -> None:
+    """The process that heard the request must train the batch the others, who voted
+    without it, go on to train; it stops at the next vote with them."""
+    dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+    try:
+        box: list[Trainer] = []
+        trainer = Trainer(TrainConfig(arch="lenet5", epochs=2, device="cpu"), data=small,
+                          group=StopArrivesAfterTheVote(box))
+        box.append(trainer)
+        result = trainer.fit()
+    finally:
+        dist.destroy_process_group()
+    assert result.status == RunStatus.STOPPED
+    assert trainer.global_step == 1
