@@ -93,7 +93,8 @@ class Bridge(Callback):
 
     def on_batch_end(self, trainer: Trainer, progress: BatchProgress) -> None:
         self.emit(progress)
-        if time.monotonic() - self._last_snapshot >= SNAPSHOT_INTERVAL:
+        last_batch = progress.batch == progress.num_batches  # the epoch's end takes one
+        if not last_batch and time.monotonic() - self._last_snapshot >= SNAPSHOT_INTERVAL:
             self.snapshot(trainer, progress.epoch - 1,
                           progress.epoch - 1 + progress.batch / progress.num_batches)
 
