@@ -45,3 +45,45 @@ def test_a_training_thread_gets_the_full_count_after_a_helper_lane() -> None:
     assert proc.returncode == 0, proc.stderr
     full, training = (int(part.split()[-1]) for part in proc.stdout.split(","))
     assert training == full, proc.stdout
+
+
+@pytest.mark.skipif(torch.get_num_threads() < 2, reason="one thread: nothing to lose")
+def test_a_helper_lane_runs_one_thread_even_when_training_started_before_its_first_op() -> None:
+    """The helper's first op comes after a training thread took the full count: it must
+    not start a second team of OpenMP workers beside training's."""
+    code = textwrap.dedent("""
+        import os, threading, torch
+        from PySide6.QtCore import QCoreApplication
+        from gui.runtime.torch_threads import (reserve_threads_for_training, use_one_thread,
+                                               use_training_threads)
+
+        app = QCoreApplication([])
+        reserve_threads_for_training()  # as the app does first, in the GUI thread
+        helper_ready, training_ready = threading.Event(), threading.Event()
+        seen = []
+
+        def helper():
+            use_one_thread()
+            helper_ready.set()
+            training_ready.wait(30)
+            before = len(os.listdir("/proc/self/task"))
+            torch.ones(1 << 22).exp_()  # large enough to run in parallel when allowed
+            seen.append((torch.get_num_threads(), len(os.listdir("/proc/self/task")) - before))
+
+        def train():
+            helper_ready.wait(30)
+            use_training_threads()
+            training_ready.set()
+
+        threads = [threading.Thread(target=helper), threading.Thread(target=train)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        print(f"helper threads {seen[0][0]}, new workers {seen[0][1]}")
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "helper threads 1, new workers 0", proc.stdout
