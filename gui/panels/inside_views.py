@@ -234,14 +234,14 @@ class InsideViews(QWidget):
         if not len(self.timelapse):
             return
         bar, rgb = self.timelapse_bar, self.info.dataset.in_channels == 3
-        self.filters_panel.set_filters(self.timelapse[bar.index].filters, rgb_input=rgb,
-                                       caption=self._moment_caption(bar.index))
+        compare = bar.compare_index
+        self.filters_panel.set_filters(
+            self.timelapse[bar.index].filters, rgb_input=rgb,
+            caption=self._moment_caption(bar.index),
+            compare=self.timelapse[compare].filters if compare >= 0 else None,
+            compare_caption=self._moment_caption(compare) if compare >= 0 else "")
         if self.filters_panel.showing_preferred:
             self.preferred.show(bar.index, bar.live)
-        compare = bar.compare_index
-        self.filters_panel.set_compare(
-            self.timelapse[compare].filters if compare >= 0 else None,
-            self._moment_caption(compare) if compare >= 0 else "")
 
     def _render_feature_maps(self) -> None:
         index = self.feature_maps_panel.current_index

@@ -99,8 +99,12 @@ class FiltersPanel(QWidget):
         return self.view.grid
 
     def set_filters(self, filters: dict[str, np.ndarray], rgb_input: bool = False,
-                    caption: str = "") -> None:
-        """Show new weights; keeps the chosen layer when the layers are unchanged."""
+                    caption: str = "", compare: dict[str, np.ndarray] | None = None,
+                    compare_caption: str = "") -> None:
+        """Show new weights, and ``compare`` (another moment's) beside them or none; keeps
+        the chosen layer when the layers are unchanged. Draws once."""
+        self.compare_filters, self.compare_caption = compare, compare_caption
+        self.compare_view.setVisible(compare is not None)
         layout_changed = (rgb_input != self.rgb_input or
                           [(n, w.shape) for n, w in filters.items()] !=
                           [(n, w.shape) for n, w in self.filters.items()])
@@ -131,12 +135,6 @@ class FiltersPanel(QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
         super().resizeEvent(event)
         self.redraw()  # the grid's columns follow the view's shape
-
-    def set_compare(self, filters: dict[str, np.ndarray] | None, caption: str = "") -> None:
-        """Show a second moment beside the first (None hides it)."""
-        self.compare_filters, self.compare_caption = filters, caption
-        self.compare_view.setVisible(filters is not None)
-        self.redraw()
 
     def current_layer(self) -> str | None:
         return self.layer_combo.currentData()
