@@ -14,9 +14,18 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def in_a_fresh_process(code: str) -> str:
+    """What ``code`` prints, run in a new interpreter: this one's counts were set by
+    earlier tests."""
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
 @pytest.mark.skipif(torch.get_num_threads() < 2, reason="one thread: nothing to lose")
 def test_a_training_thread_gets_the_full_count_after_a_helper_lane() -> None:
-    # A fresh process: this one's counts were set by earlier tests.
     code = textwrap.dedent("""
         import threading, torch
         from PySide6.QtCore import QCoreApplication
@@ -39,12 +48,9 @@ def test_a_training_thread_gets_the_full_count_after_a_helper_lane() -> None:
         lane.shutdown()
         print(f"full {full}, training thread {seen[0]}")
     """)
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120,
-                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
-    assert proc.returncode == 0, proc.stderr
-    full, training = (int(part.split()[-1]) for part in proc.stdout.split(","))
-    assert training == full, proc.stdout
+    printed = in_a_fresh_process(code)
+    full, training = (int(part.split()[-1]) for part in printed.split(","))
+    assert training == full, printed
 
 
 @pytest.mark.skipif(torch.get_num_threads() < 2, reason="one thread: nothing to lose")
@@ -59,7 +65,7 @@ def test_a_helper_lane_runs_one_thread_even_when_training_started_before_its_fir
 
         app = QCoreApplication([])
         reserve_threads_for_training()  # as the app does first, in the GUI thread
-        helper_ready, training_ready = threading.Event(), threading.Event()
+        helper_ready, training_ready, helper_done = (threading.Event() for _ in range(3))
         seen = []
 
         def helper():
@@ -69,11 +75,13 @@ def test_a_helper_lane_runs_one_thread_even_when_training_started_before_its_fir
             before = len(os.listdir("/proc/self/task"))
             torch.ones(1 << 22).exp_()  # large enough to run in parallel when allowed
             seen.append((torch.get_num_threads(), len(os.listdir("/proc/self/task")) - before))
+            helper_done.set()
 
         def train():
             helper_ready.wait(30)
             use_training_threads()
             training_ready.set()
+            helper_done.wait(30)  # the process's threads stay the same but for the helper's
 
         threads = [threading.Thread(target=helper), threading.Thread(target=train)]
         for thread in threads:
@@ -82,8 +90,5 @@ def test_a_helper_lane_runs_one_thread_even_when_training_started_before_its_fir
             thread.join()
         print(f"helper threads {seen[0][0]}, new workers {seen[0][1]}")
     """)
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120,
-                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "helper threads 1, new workers 0", proc.stdout
+    printed = in_a_fresh_process(code)
+    assert printed.strip() == "helper threads 1, new workers 0", printed
