@@ -20,8 +20,11 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QSpi
 from cnn_core.export.render import SEQUENTIAL
 from cnn_core.inspect.explain import MapPixel
 
+from ...session.inference import InferenceChannel, PixelAnswer
+from ...session.inside_state import InsideState, moment_caption
 from ...widgets.matrix_view import MatrixView, colours
 from ...widgets.panel_parts import empty_note, white_box
+from ...widgets.when_shown import WhenShown
 
 NO_CONV = ("This network has no conv layer, so there is no convolution to explain: it "
            "reads the pixels with linear layers only. Add a conv2d layer to see one at work.")
@@ -140,6 +143,45 @@ class ConvExplainerPanel(QWidget):
         layout.addWidget(self.note, 1)
         self.note.hide()
         self.equation.setStyleSheet("font-size: 13px;")
+
+    # -- following the run ---------------------------------------------------------------
+
+    def follow(self, state: InsideState, channel: InferenceChannel) -> None:
+        """Take apart a pixel of the image ``state`` inspects, with the weights of the
+        moment it chooses (the newest: the latest weights, at full precision), when shown."""
+        self._state, self._channel = state, channel
+        moment = WhenShown(self, self._show_moment)
+        ask = WhenShown(self, self._ask)
+        state.momentChosen.connect(lambda _choice: moment.due())
+        state.inspectedChanged.connect(lambda _inspected: ask.due())
+        self.requested.connect(ask.due)
+        channel.answered.connect(self._on_answer)
+        moment.due()
+
+    def _show_moment(self) -> None:
+        moment, info = self._state.moment, self._state.info
+        if moment is not None and info is not None:
+            self.set_layers(moment.filters, info.dataset.in_channels == 3)
+            self._ask()
+
+    def _ask(self) -> None:
+        state, query = self._state, self.query()
+        inspected = state.inspected_image()
+        if query is None or inspected is None:
+            return
+        weights = None if state.shows_latest else state.moment.features_state()
+        self._channel.ask_pixel(state.normalise(inspected[0]), query, weights)
+
+    def _on_answer(self, answer: PixelAnswer) -> None:
+        state = self._state
+        inspected = state.inspected_image()
+        if answer.error:
+            self.show_error(answer.error)
+        elif inspected is not None:
+            image, caption = inspected
+            weights = ("latest weights" if state.shows_latest else
+                       f"weights at {moment_caption(state.moment)} (time-lapse)")
+            self.show_pixel(image, answer.pixel, f"{caption}, {weights}")
 
     # -- what to explain -----------------------------------------------------------------
 

@@ -9,10 +9,13 @@ from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QPix
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from cnn_core.data import DatasetInfo
-from cnn_core.inspect.drawing import preprocess_drawing
+from cnn_core.inspect.drawing import fit_field, preprocess_drawing
 
+from ...session.inference import ImageAnswer, InferenceChannel
+from ...session.inside_state import Inspected, InsideState
 from ...widgets.panel_parts import white_box
 from ...widgets.probability_bars import ProbabilityBars
+from ...widgets.when_shown import WhenShown
 from .feature_maps import FeatureMapsPanel
 
 CANVAS = 280  # pixels of the drawing itself; MNIST's 28 x 10
@@ -180,6 +183,31 @@ class DrawingPanel(QWidget):
             "Draw a digit: the network reads it as you draw." if drawable else
             f"Drawing is for greyscale datasets (a pen draws one channel); "
             f"{dataset.display_name} is in colour. Try File > Predict image… instead.")
+
+    def follow(self, state: InsideState, channel: InferenceChannel) -> None:
+        """Read the drawing with the run's network as it is drawn, and again with newer
+        weights when shown; the drawing becomes the image ``state`` inspects."""
+        self._state, self._channel = state, channel
+        again = WhenShown(self, self.ask_again)
+        state.runStarted.connect(lambda info: self.set_dataset(info.dataset))
+        state.momentChosen.connect(lambda _choice: again.due())
+        self.inputChanged.connect(self._ask)
+        channel.answered.connect(self._on_answer)
+        if state.info is not None:
+            self.set_dataset(state.info.dataset)
+
+    def _ask(self, field: np.ndarray) -> None:
+        info = self._state.info
+        if info is None or info.dataset.in_channels != 1:
+            return
+        field = fit_field(field, info.dataset.input_size)
+        self._state.inspect(Inspected(field=field))
+        self._channel.ask(self._state.normalise(field[None]))
+
+    def _on_answer(self, answer: ImageAnswer) -> None:
+        if self._state.info is not None and not answer.error:
+            self.show_result(answer.maps, answer.saliency.probabilities,
+                             self._state.info.dataset.class_names)
 
     def ask_again(self) -> None:
         """Send the drawing again (new weights read it differently); nothing if empty."""

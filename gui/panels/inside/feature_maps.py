@@ -11,8 +11,11 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from cnn_core.export.render import SEQUENTIAL, Grid, grid_columns, render_grid
 
+from ...session.inference import ImageAnswer, InferenceChannel
+from ...session.inside_state import PROBE, Inspected, InsideState, moment_caption
 from ...widgets.panel_parts import empty_note, set_text, white_box
 from ...widgets.probability_bars import ProbabilityBars
+from ...widgets.when_shown import WhenShown
 
 INPUT_WIDTH = 150  # the input image and the probabilities below it
 PLACEHOLDER = "Press Start: a test image and what every layer makes of it appear here."
@@ -110,6 +113,47 @@ class FeatureMapsPanel(QWidget):
     @property
     def probabilities(self) -> np.ndarray | None:
         return self.bars.probabilities
+
+    # -- following the run (the browsing panel) ----------------------------------------
+
+    def follow(self, state: InsideState, channel: InferenceChannel) -> None:
+        """Browse the run's test set; the image chosen becomes the one ``state`` inspects,
+        shown at the moment it chooses (the probe image, whose maps each moment carries)
+        or with the latest weights, when shown."""
+        self._state, self._channel = state, channel
+        show = WhenShown(self, self._show_chosen)
+        state.runStarted.connect(
+            lambda info: self.set_test_set(info.test_labels, info.dataset.class_names))
+        state.momentChosen.connect(lambda _choice: show.due())
+        self.imageChosen.connect(lambda index: self._on_chosen(index, show))
+        channel.answered.connect(self._on_answer)
+        if state.info is not None:
+            self.set_test_set(state.info.test_labels, state.info.dataset.class_names)
+
+    def _on_chosen(self, index: int, show: WhenShown) -> None:
+        self._state.inspect(Inspected(index))
+        show.due()
+
+    def _show_chosen(self) -> None:
+        state, index = self._state, self.current_index
+        if state.info is None or not len(state.info.test_labels):
+            return
+        moment = state.moment
+        if index == PROBE and moment is not None:
+            self.set_maps(state.display(PROBE),
+                          {k: v.astype(np.float32) for k, v in moment.maps.items()},
+                          moment.probabilities, state.info.dataset.class_names,
+                          caption=f"test image #{PROBE}, {moment_caption(moment)}")
+        else:
+            self._channel.ask(state.normalise(state.display(index)))
+
+    def _on_answer(self, answer: ImageAnswer) -> None:
+        info = self._state.info
+        if info is None or answer.error:
+            return
+        index = self.current_index
+        self.set_maps(self._state.display(index), answer.maps, answer.saliency.probabilities,
+                      info.dataset.class_names, caption=f"test image #{index}, latest weights")
 
     # -- the browser -------------------------------------------------------------------
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout,
                                QWidget)
 
 from cnn_core.export.render import MEAN, Grid, filter_grid, grid_columns
 
+from ...session.inside_state import InsideState, moment_caption
 from ...widgets.grid_view import GridView
 from ...widgets.panel_parts import empty_note
+from ...widgets.when_shown import WhenShown
 from .preferred_inputs import PreferredInputsView
 
 NO_CONV = ("This network has no conv layer, so it has no filters to show: its linear "
@@ -45,6 +48,7 @@ class FiltersPanel(QWidget):
         self.compare_view.hide()
         self.compare_filters: dict[str, np.ndarray] | None = None
         self.compare_caption = ""
+        self._state: InsideState | None = None  # followed, once given
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Layer"))
         bar.addWidget(self.layer_combo)
@@ -78,6 +82,29 @@ class FiltersPanel(QWidget):
         self.channel_combo.currentIndexChanged.connect(self.redraw)
         self.scale_combo.currentIndexChanged.connect(self.redraw)
         self.show_combo.currentIndexChanged.connect(self._on_show_changed)
+
+    def follow(self, state: InsideState) -> None:
+        """Show the time-lapse moment ``state`` chooses (and the one compared with it),
+        drawn when shown."""
+        self._state = state
+        moment = WhenShown(self, self._show_moment)
+        state.momentChosen.connect(lambda _choice: moment.due())
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt naming
+        super().showEvent(event)
+        if self.showing_preferred:
+            self.preferredWanted.emit()
+
+    def _show_moment(self) -> None:
+        state = self._state
+        moment = state.moment
+        if moment is None or state.info is None:
+            return
+        compared = state.compared
+        self.set_filters(moment.filters, rgb_input=state.info.dataset.in_channels == 3,
+                         caption=moment_caption(moment),
+                         compare=None if compared is None else compared.filters,
+                         compare_caption="" if compared is None else moment_caption(compared))
 
     @property
     def showing_preferred(self) -> bool:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
 from cnn_core.data.bundle import denormalize
 from cnn_core.inspect.activation_max import maximize_activation
 
 from ...session.analysis_jobs import AnalysisClient, Pace, Weights
+from ...session.inside_state import InsideState
 from ...session.timelapse import TimeLapse
 from ...threads.tasks import TaskState
 from ...training.messages import RunInfo, Snapshot
@@ -27,41 +28,54 @@ KEY = "preferred"
 
 
 class PreferredFeed(QObject):
-    """Feeds ``filters``' preferred-inputs view; ``refreshDue``: following the run was held
-    back and may catch up now."""
+    """Feeds ``filters``' preferred-inputs view with the moment ``state`` chooses, while
+    that view is shown."""
 
-    refreshDue = Signal()
-
-    def __init__(self, filters: FiltersPanel, timelapse: TimeLapse, client: AnalysisClient,
+    def __init__(self, filters: FiltersPanel, state: InsideState, client: AnalysisClient,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.filters = filters
         self.view = filters.preferred
-        self.timelapse = timelapse
+        self.state = state
         self.client = client
-        self.info: RunInfo | None = None
         self.latest: Snapshot | None = None
         self.epoch_end: Snapshot | None = None  # the latest snapshot at an epoch's end
         self._asked: tuple[str, float] | None = None  # (layer, epochs) computing
         self._declined: tuple[str, float] | None = None  # ... and cancelled
         self._pace = Pace(LIVE_SHARE, self)
-        self._pace.due.connect(self.refreshDue)
+        self._pace.due.connect(self._follow)
         client.finished.connect(lambda _key, result: self._on_finished(result))
         client.failed.connect(lambda _key, message: self.view.clear(
             f"Could not find the preferred inputs: {message}"))
         client.progressed.connect(lambda _key, done, total: self.view.set_progress(done, total))
         self.view.cancelRequested.connect(self._cancel)
+        state.runStarted.connect(self._start)
+        state.momentAdded.connect(self._add_snapshot)
+        state.momentChosen.connect(lambda _choice: self._follow())
+        filters.preferredWanted.connect(self._follow)
 
-    def start(self, info: RunInfo) -> None:
+    @property
+    def info(self) -> RunInfo | None:
+        return self.state.info
+
+    @property
+    def timelapse(self) -> TimeLapse:
+        return self.state.timelapse
+
+    def _start(self, _info: RunInfo) -> None:
         self.client.cancel_all()
-        self.info, self.latest, self.epoch_end = info, None, None
+        self.latest, self.epoch_end = None, None
         self._asked = self._declined = None
         self.view.clear()
 
-    def add_snapshot(self, snap: Snapshot) -> None:
+    def _add_snapshot(self, snap: Snapshot) -> None:
         self.latest = snap
         if float(snap.progress).is_integer():
             self.epoch_end = snap
+
+    def _follow(self) -> None:
+        if self.filters.showing_preferred and self.filters.isVisible():
+            self.show(self.state.choice.index, self.state.choice.live)
 
     def _cancel(self) -> None:
         self.client.cancel(KEY)

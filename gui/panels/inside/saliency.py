@@ -10,8 +10,11 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from cnn_core.inspect.analysis import Saliency
 
+from ...session.inference import ImageAnswer, InferenceChannel
+from ...session.inside_state import InsideState
 from ...widgets.panel_parts import set_text, white_box
 from ...widgets.probability_bars import ProbabilityBars
+from ...widgets.when_shown import WhenShown
 
 HEAT = pg.colormap.get("inferno")
 PROBABILITIES_WIDTH = 190
@@ -79,6 +82,32 @@ class SaliencyPanel(QWidget):
         self.result: Saliency | None = None
         self.target_combo.currentIndexChanged.connect(
             lambda _i: self.targetChanged.emit(self.target_combo.currentData()))
+
+    def follow(self, state: InsideState, channel: InferenceChannel) -> None:
+        """Explain the image ``state`` inspects, with the latest weights, when shown: asked
+        again for another image, class or moment."""
+        self._state, self._channel = state, channel
+        ask = WhenShown(self, self._ask)
+        state.runStarted.connect(lambda info: self.set_classes(info.dataset.class_names))
+        state.inspectedChanged.connect(lambda _inspected: ask.due())
+        state.momentChosen.connect(lambda _choice: ask.due())
+        self.targetChanged.connect(lambda _target: ask.due())
+        channel.answered.connect(self._on_answer)
+        if state.info is not None:
+            self.set_classes(state.info.dataset.class_names)
+            ask.due()
+
+    def _ask(self) -> None:
+        inspected = self._state.inspected_image()
+        if inspected is not None:
+            self._channel.ask(self._state.normalise(inspected[0]), self.target)
+
+    def _on_answer(self, answer: ImageAnswer) -> None:
+        inspected = self._state.inspected_image()
+        if answer.error or inspected is None:
+            return
+        image, caption = inspected
+        self.set_result(image, answer.saliency, self._state.info.dataset.class_names, caption)
 
     @property
     def target(self) -> int | None:
