@@ -70,6 +70,28 @@ def test_time_lapse_scrubs_and_exports(qtbot, trained, tmp_path) -> None:
     assert len(series) == len(trained.inside.timelapse) and all(p.stat().st_size for p in series)
 
 
+def test_tabs_shown_later_explain_the_image_picked_and_the_moment_chosen(qtbot, trained) -> None:
+    """The panels follow the run's state while hidden: an image picked in Errors, then the
+    time-lapse moved back, are what Saliency and Convolution show when first opened."""
+    trained.tabs.setCurrentWidget(trained.inside.errors_panel)
+    table = find(trained, QTableWidget, "confusionMatrixView")
+    matrix = trained.inside.errors_panel.matrix
+    t, p = np.argwhere(matrix - np.diag(np.diag(matrix)) > 0)[0]
+    rect = table.visualItemRect(table.item(int(t), int(p)))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    lst = find(trained, QListWidget, "misclassifiedList")
+    lst.itemClicked.emit(lst.item(0))
+    index = trained.inside.errors_panel.listed[0]
+    find(trained, QSlider, "snapshotSlider").setValue(0)
+    trained.tabs.setCurrentWidget(trained.inside.saliency_panel)
+    caption = trained.inside.saliency_panel.caption
+    qtbot.waitUntil(lambda: f"test image #{index} " in caption.text(), timeout=10_000)
+    trained.tabs.setCurrentWidget(trained.inside.explainer_panel)
+    explained = find(trained, QLabel, "explainerCaption")
+    qtbot.waitUntil(lambda: f"test image #{index} " in explained.text(), timeout=10_000)
+    assert "weights at initial weights (time-lapse)" in explained.text()
+
+
 def test_feature_maps_of_a_chosen_test_image(qtbot, trained) -> None:
     trained.tabs.setCurrentWidget(trained.feature_maps_panel)
     panel = trained.feature_maps_panel
