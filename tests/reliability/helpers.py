@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +18,15 @@ def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 
 
 def popen_cli(*args: str) -> subprocess.Popen:
+    """The CLI as a terminal starts it: Ctrl+C interrupts it even when this runner was
+    started in the background (a shell's background jobs inherit SIGINT ignored)."""
     return subprocess.Popen([sys.executable, "-m", "cnn_core", *args], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_ctrl_c_interrupts)
+
+
+def _ctrl_c_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def assert_one_clean_line(stderr: str) -> None:
