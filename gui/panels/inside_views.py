@@ -5,8 +5,9 @@ embedding, ablation, saliency, layer health, the convolution explainer) and the 
 note in place of those that need pictures a run lacks) and the time-lapse bar, whose choice
 it hands to the run's :class:`InsideState`. Filters, Feature maps, Draw, Saliency and
 Convolution follow that state themselves, each asking the inference lane on a channel of its
-own; Predictions, Errors and Layer health follow the session. The deeper views (Embedding,
-Ablation) are fed the run by :class:`DeeperViews`, and the Errors tab's detail is asked here.
+own, and so does the Errors tab's detail (:class:`ErrorDetail`); Predictions, Errors and
+Layer health follow the session. The deeper views (Embedding, Ablation) are still fed the
+run, by :class:`DeeperViews`.
 """
 
 from __future__ import annotations
@@ -16,18 +17,17 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from cnn_core.data.datasets import DatasetInfo
 
 from ..widgets.png_export import export_frames
 from ..session.analysis import AnalysisService
-from ..session.inference import ImageAnswer
 from ..session.inside_state import Inspected, InsideState, MomentChoice
 from ..session.run_session import RunSession
 from ..session.timelapse import TimeLapse
 from ..training.messages import EpochDetails, RunInfo, Snapshot
-from .deeper import DeeperViews, ErrorsPanel
+from .deeper import DeeperViews, ErrorDetail, ErrorsPanel
 from .inside import (ConvExplainerPanel, DrawingPanel, FeatureMapsPanel, FiltersPanel,
                      LayerHealthPanel, PredictionsPanel, PreferredFeed, SaliencyPanel,
                      TabPages, TimeLapseBar, dropped_pictures)
@@ -44,16 +44,12 @@ class InsideViews(QWidget):
         self.filters_panel.follow(self.state)
         self.preferred = PreferredFeed(self.filters_panel, self.state, analysis.jobs(), self)
         self.deeper = DeeperViews(analysis.jobs(), self)
-        # the Errors tab's detail: the clicked image's saliency and feature maps
-        self.errors_saliency = SaliencyPanel(view_name="errorsSaliencyView", probabilities=False)
-        self.errors_maps = FeatureMapsPanel(view_name="errorsFeatureMaps", browser=False)
-        detail = QSplitter()
-        detail.setOrientation(detail.orientation().Vertical)
-        detail.addWidget(self.errors_saliency)
-        detail.addWidget(self.errors_maps)
-        QVBoxLayout(self.errors_panel.detail).addWidget(detail)
-
         self.inference = analysis.inference
+        self.error_detail = ErrorDetail()  # the clicked image's saliency and feature maps
+        self.error_detail.follow(self.errors_panel, self.state,
+                                 self.inference.channel(self.error_detail))
+        QVBoxLayout(self.errors_panel.detail).addWidget(self.error_detail)
+        self.errors_saliency, self.errors_maps = self.error_detail.saliency, self.error_detail.maps
         self.tabs = QTabWidget(objectName="panelTabs")
         # the panels that follow the session themselves are built now; the others the first
         # time they are shown, and then follow the InsideState (the deeper views are fed)
@@ -80,17 +76,12 @@ class InsideViews(QWidget):
         layout.addWidget(self.timelapse_bar)
         self.setAcceptDrops(True)  # picture files; the window takes checkpoints and folders
 
-        self._errors_channel = self.inference.channel(self)
-        self._errors_image: int | None = None  # the image the Errors detail shows
 
         self.tabs.currentChanged.connect(lambda _i: self.render())
         self.timelapse_bar.momentChanged.connect(lambda _i, _j: self._choose_moment())
         self.state.momentChosen.connect(lambda _choice: self.render())
         self.deeper.imageChosen.connect(self.inspect_test_image)
         self.deeper.refreshDue.connect(self.render)
-        self.errors_panel.imageSelected.connect(self._on_error_image)
-        self.errors_saliency.targetChanged.connect(lambda _t: self._request_errors_detail())
-        self._errors_channel.answered.connect(self._on_errors_answer)
         self.errors_panel.follow(session)  # they draw themselves when shown
         self.health_panel.follow(session)
         self.state.runStarted.connect(self._on_run_started)
@@ -106,8 +97,6 @@ class InsideViews(QWidget):
 
     def _on_run_started(self, info: RunInfo) -> None:
         self.timelapse_bar.set_moments([])
-        self.errors_saliency.set_classes(info.dataset.class_names)
-        self._errors_image = None
         self.pages.set_missing(info.missing_data or
                                ("" if info.has_pictures else "no test images"))
         self.deeper.start(info)
@@ -177,33 +166,13 @@ class InsideViews(QWidget):
         self.deeper.show_embedding(None if choice.live or self.state.moment is None
                                    else self.state.moment.progress)
 
-    # -- an image to inspect, from the embedding or the errors ---------------------------
+    # -- an image to inspect, from the embedding ------------------------------------------
 
     def inspect_test_image(self, index: int) -> None:
         """Show test image ``index`` in the feature maps (and the saliency view)."""
         self.state.inspect(Inspected(index))
         self.feature_maps_panel.show_index(index)
         self.tabs.setCurrentWidget(self.feature_maps_panel)
-
-    def _on_error_image(self, index: int) -> None:
-        self.state.inspect(Inspected(index))
-        self._errors_image = index
-        self._request_errors_detail()
-
-    def _request_errors_detail(self) -> None:
-        if self._errors_image is not None and self.info is not None:
-            image = self.state.display(self._errors_image)
-            self._errors_channel.ask(self.state.normalise(image), self.errors_saliency.target)
-
-    def _on_errors_answer(self, answer: ImageAnswer) -> None:
-        if self.info is None or answer.error or self._errors_image is None:
-            return
-        names, index = self.info.dataset.class_names, self._errors_image
-        caption = f"test image #{index} (a {names[self.info.test_labels[index]]})"
-        image = self.state.display(index)
-        self.errors_saliency.set_result(image, answer.saliency, names, caption)
-        self.errors_maps.set_maps(image, answer.maps, answer.saliency.probabilities, names,
-                                  caption)
 
     # -- pictures of a person's own ------------------------------------------------------
 

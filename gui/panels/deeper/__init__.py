@@ -5,8 +5,9 @@ from .ablation import AblationPanel
 from .class_report import ClassReportTable
 from .deeper_views import DeeperViews
 from .embedding import EmbeddingPanel
+from .error_detail import ErrorDetail
 from .errors import ErrorsPanel
 from .top_losses import TopLossesList
 
 __all__ = ["AblationPanel", "ClassReportTable", "DeeperViews", "EmbeddingPanel",
-           "ErrorsPanel", "TopLossesList"]
+           "ErrorDetail", "ErrorsPanel", "TopLossesList"]
