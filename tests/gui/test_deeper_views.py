@@ -80,7 +80,8 @@ def test_preferred_inputs_and_filters_switched_off(qtbot, trained) -> None:
     assert progress.isVisible()
     qtbot.mouseClick(find(trained, QPushButton, "activationMaxCancel"), Qt.MouseButton.LeftButton)
     assert not progress.isVisible()
-    inside.render()  # what every snapshot does: a cancelled search is not started again
+    # what every snapshot does; a search the person cancelled is not started again
+    inside.state.choose_moment(inside.state.choice)
     assert not progress.isVisible() and filters.preferred.shown_for[0] == "conv2"
 
     show_tab(inside, "Ablation")
