@@ -5,9 +5,9 @@ embedding, ablation, saliency, layer health, the convolution explainer) and the 
 note in place of those that need pictures a run lacks) and the time-lapse bar, whose choice
 it hands to the run's :class:`InsideState`. Filters, Feature maps, Draw, Saliency and
 Convolution follow that state themselves, each asking the inference lane on a channel of its
-own, and so does the Errors tab's detail (:class:`ErrorDetail`); Predictions, Errors and
-Layer health follow the session. The deeper views (Embedding, Ablation) are still fed the
-run, by :class:`DeeperViews`.
+own, and so does the Errors tab's detail (:class:`ErrorDetail`); :class:`DeeperViews`
+follows it for Embedding and Ablation, on the analysis lanes; Predictions, Errors and Layer
+health follow the session. Every one of them draws when shown.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class InsideViews(QWidget):
         self.state = InsideState(session, self)  # after the analysis service: see its note
         self.filters_panel.follow(self.state)
         self.preferred = PreferredFeed(self.filters_panel, self.state, analysis.jobs(), self)
-        self.deeper = DeeperViews(analysis.jobs(), self)
+        self.deeper = DeeperViews(analysis.jobs(), self.state, self)
         self.inference = analysis.inference
         self.error_detail = ErrorDetail()  # the clicked image's saliency and feature maps
         self.error_detail.follow(self.errors_panel, self.state,
@@ -67,8 +67,6 @@ class InsideViews(QWidget):
         pages.add("Saliency", lambda: self._following(SaliencyPanel()), needs_pictures=True)
         pages.add("Layer health", lambda: self.health_panel, needs_pictures=True, eager=True)
         pages.add("Convolution", lambda: self._following(ConvExplainerPanel()))
-        self._renders = {"Embedding": self._render_embedding,
-                         "Ablation": self.deeper.show_ablation}
         self.timelapse_bar = TimeLapseBar()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -77,16 +75,12 @@ class InsideViews(QWidget):
         self.setAcceptDrops(True)  # picture files; the window takes checkpoints and folders
 
 
-        self.tabs.currentChanged.connect(lambda _i: self.render())
         self.timelapse_bar.momentChanged.connect(lambda _i, _j: self._choose_moment())
-        self.state.momentChosen.connect(lambda _choice: self.render())
         self.deeper.imageChosen.connect(self.inspect_test_image)
-        self.deeper.refreshDue.connect(self.render)
         self.errors_panel.follow(session)  # they draw themselves when shown
         self.health_panel.follow(session)
         self.state.runStarted.connect(self._on_run_started)
         self.state.momentAdded.connect(self._on_snapshot)
-        self.state.detailsChanged.connect(self._on_details)
 
     def _following(self, panel: QWidget) -> QWidget:
         """A panel built when its tab is first shown, following the run from then on."""
@@ -99,21 +93,14 @@ class InsideViews(QWidget):
         self.timelapse_bar.set_moments([])
         self.pages.set_missing(info.missing_data or
                                ("" if info.has_pictures else "no test images"))
-        self.deeper.start(info)
 
     def _on_snapshot(self, snap: Snapshot) -> None:
         self.timelapse_bar.set_moments([f"epoch {m.progress:.2f}" for m in self.timelapse])
-        self.deeper.add_snapshot(snap)
         self._choose_moment()
 
     def _choose_moment(self) -> None:
         bar = self.timelapse_bar
         self.state.choose_moment(MomentChoice(bar.index, bar.compare_index, bar.live))
-
-    def _on_details(self, details: EpochDetails) -> None:
-        self.deeper.add_details(details)
-        if self.pages.current() == "Embedding":
-            self.render()  # the other panels do not show the details
 
     def preview(self, filters: dict[str, np.ndarray], info: DatasetInfo) -> None:
         """Untrained filters of the chosen architecture, while no run has started."""
@@ -152,19 +139,6 @@ class InsideViews(QWidget):
     @property
     def explainer_panel(self) -> ConvExplainerPanel:
         return self.pages.panel("Convolution")
-
-    # -- the deeper views, fed ------------------------------------------------------------
-
-    def render(self) -> None:
-        """Draw the deeper view shown (none while it shows a note in place of its panel)."""
-        draw = self._renders.get(self.pages.current())
-        if self.info is not None and draw is not None:
-            draw()
-
-    def _render_embedding(self) -> None:
-        choice = self.state.choice
-        self.deeper.show_embedding(None if choice.live or self.state.moment is None
-                                   else self.state.moment.progress)
 
     # -- an image to inspect, from the embedding ------------------------------------------
 

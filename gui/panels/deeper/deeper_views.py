@@ -24,8 +24,10 @@ from cnn_core.inspect.embedding import (align_signs, embedding_layers, embedding
 from cnn_core.nn.models import model_for_weights
 
 from ...session.analysis_jobs import AnalysisClient, Job, Pace, Weights
+from ...session.inside_state import InsideState
 from ...threads.tasks import TaskState
 from ...training.messages import EpochDetails, RunInfo, Snapshot
+from ...widgets.when_shown import WhenShown
 from .ablation import AblationPanel
 from .embedding import EmbeddingPanel
 
@@ -37,17 +39,19 @@ def _layer_title(layer: str | None) -> str:
 
 
 class DeeperViews(QObject):
-    """``imageChosen(index)``: a test image picked in a view, to be inspected;
-    ``refreshDue``: a view held back from following the run may catch up now."""
+    """Follows the run's :class:`InsideState` for the embedding and ablation panels, which
+    draw when shown; ``imageChosen(index)``: a test image picked in a view, to inspect."""
 
     imageChosen = Signal(int)
-    refreshDue = Signal()
 
-    def __init__(self, client: AnalysisClient, parent: QObject | None = None) -> None:
+    def __init__(self, client: AnalysisClient, state: InsideState,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._embedding: EmbeddingPanel | None = None  # built when first asked for
         self._ablation: AblationPanel | None = None
+        self._shown: list[WhenShown] = []  # each built panel's, to draw when shown
         self.client = client
+        self.state = state
         self.info: RunInfo | None = None
         self.images = torch.zeros(0)  # the test set, normalised (N, C, H, W)
         self.labels = torch.zeros(0, dtype=torch.int64)
@@ -64,11 +68,15 @@ class DeeperViews(QObject):
         self.evaluated: tuple[float, np.ndarray] | None = None  # the latest predictions
         self._paces = {"ablate": Pace(LIVE_SHARE, self)}
         for pace in self._paces.values():
-            pace.due.connect(self.refreshDue)
+            pace.due.connect(self._due)
 
         self.client.finished.connect(self._on_finished)
         self.client.failed.connect(self._on_failed)
         self.client.progressed.connect(self._on_progress)
+        state.runStarted.connect(self.start)
+        state.momentAdded.connect(self.add_snapshot)
+        state.detailsChanged.connect(self.add_details)
+        state.momentChosen.connect(lambda _choice: self._due())
 
     # -- the panels, built the first time they are asked for (their tab first shown) ----
 
@@ -83,6 +91,8 @@ class DeeperViews(QObject):
             panel.cancelRequested.connect(self._cancel_tsne)
             if self.info is not None:
                 self._start_embedding(self.info)
+            self._shown.append(WhenShown(panel, self._follow_embedding))
+            self._shown[-1].due()  # what the run has made so far, once shown
         return self._embedding
 
     @property
@@ -92,6 +102,8 @@ class DeeperViews(QObject):
             panel.selectionChanged.connect(lambda _layer, _channels: self._request_ablation())
             panel.importanceRequested.connect(self._request_importance)
             panel.cancelRequested.connect(lambda: self._cancel("importance"))
+            self._shown.append(WhenShown(panel, self.show_ablation))
+            self._shown[-1].due()
             if self.epoch_end is not None:
                 panel.set_filters(self.epoch_end.filters, self._rgb)
             elif self.info is not None:
@@ -144,6 +156,18 @@ class DeeperViews(QObject):
         self.predictions[float(details.epoch)] = details.predictions[self.embedded]
         if details.hidden is not None:
             self.hidden = (float(details.epoch), details.hidden)
+        self._due()
+
+    def _due(self) -> None:
+        """The views may have something new to show: now if shown, else when they are."""
+        for shown in self._shown:
+            shown.due()
+
+    def _follow_embedding(self) -> None:
+        """The embedding at the time-lapse moment chosen (the latest while it is live)."""
+        moment = self.state.moment
+        self.show_embedding(None if self.state.choice.live or moment is None
+                            else moment.progress)
 
     @property
     def _rgb(self) -> bool:
