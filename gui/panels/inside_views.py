@@ -32,6 +32,7 @@ from .inside import (ConvExplainerPanel, DrawingPanel, FeatureMapsPanel, Filters
                      LayerHealthPanel, PredictionsPanel, PreferredFeed, SaliencyPanel,
                      TabPages, TimeLapseBar, dropped_pictures)
 
+
 class InsideViews(QWidget):
     def __init__(self, session: RunSession, analysis: AnalysisService,
                  parent: QWidget | None = None) -> None:
@@ -52,7 +53,8 @@ class InsideViews(QWidget):
         self.errors_saliency, self.errors_maps = self.error_detail.saliency, self.error_detail.maps
         self.tabs = QTabWidget(objectName="panelTabs")
         # the panels that follow the session themselves are built now; the others the first
-        # time they are shown, and then follow the InsideState (the deeper views are fed)
+        # time they are shown, and then follow the InsideState (Embedding and Ablation
+        # through DeeperViews)
         self.pages = pages = TabPages(self.tabs)
         pages.add("Filters", lambda: self.filters_panel, eager=True)
         pages.add("Feature maps", lambda: self._following(FeatureMapsPanel()),
@@ -73,7 +75,6 @@ class InsideViews(QWidget):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.timelapse_bar)
         self.setAcceptDrops(True)  # picture files; the window takes checkpoints and folders
-
 
         self.timelapse_bar.momentChanged.connect(lambda _i, _j: self._choose_moment())
         self.deeper.imageChosen.connect(self.inspect_test_image)
