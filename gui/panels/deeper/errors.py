@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QShowEvent
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractScrollArea, QFileDialog, QHBoxLayout, QHeaderView,
                                QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
                                QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
@@ -23,6 +23,7 @@ from cnn_core.inspect.class_report import class_report
 from ...session.run_session import RunSession
 from ...training.messages import EpochDetails, RunInfo
 from ...widgets.thumbnails import ICON, thumbnail
+from ...widgets.when_shown import WhenShown
 from .class_report import ClassReportTable, row_label
 from .top_losses import TopLossesList
 
@@ -114,6 +115,7 @@ class ErrorsPanel(QWidget):
 
     def follow(self, session: RunSession) -> None:
         """Take each run's test set, and each epoch's predictions when shown."""
+        self._details_due = WhenShown(self, self._show_details)
         session.runStarted.connect(self._on_run_started)
         session.epochDetails.connect(self._on_details)
 
@@ -123,12 +125,7 @@ class ErrorsPanel(QWidget):
 
     def _on_details(self, details: EpochDetails) -> None:
         self._details = details
-        if self.isVisible():
-            self._show_details()
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt naming
-        super().showEvent(event)
-        self._show_details()
+        self._details_due.due()
 
     def _show_details(self) -> None:
         details = self._details

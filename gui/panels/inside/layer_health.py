@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout,
                                QWidget)
 
@@ -13,6 +12,7 @@ from cnn_core.inspect.analysis import LayerHealth
 
 from ...session.run_session import RunSession
 from ...training.messages import EpochDetails
+from ...widgets.when_shown import WhenShown
 
 # (title in the menu, key, log axis, axis label: short enough for a short axis)
 METRICS = (
@@ -76,17 +76,13 @@ class LayerHealthPanel(QWidget):
 
     def follow(self, session: RunSession) -> None:
         """Start afresh with each run and add each epoch's vital signs as they come."""
+        self._redraw_due = WhenShown(self, self.redraw)
         session.runStarted.connect(lambda _info: self.clear())
         session.epochDetails.connect(self._on_details)
 
     def _on_details(self, details: EpochDetails) -> None:
         self.add(details.epoch, details.health)
-        if self.isVisible():
-            self.redraw()
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt naming
-        super().showEvent(event)
-        self.redraw()
+        self._redraw_due.due()
 
     def clear(self) -> None:
         self.history = []
