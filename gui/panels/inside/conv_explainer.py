@@ -150,19 +150,19 @@ class ConvExplainerPanel(QWidget):
         """Take apart a pixel of the image ``state`` inspects, with the weights of the
         moment it chooses (the newest: the latest weights, at full precision), when shown."""
         self._state, self._channel = state, channel
-        moment = WhenShown(self, self._show_moment)
-        ask = WhenShown(self, self._ask)
-        state.momentChosen.connect(lambda _choice: moment.due())
-        state.inspectedChanged.connect(lambda _inspected: ask.due())
-        self.requested.connect(ask.due)
+        refresh = WhenShown(self, self._refresh)
+        state.momentChosen.connect(lambda _choice: refresh.due())
+        state.inspectedChanged.connect(lambda _inspected: refresh.due())
+        self.requested.connect(refresh.due)
         channel.answered.connect(self._on_answer)
-        moment.due()
+        refresh.due()
 
-    def _show_moment(self) -> None:
+    def _refresh(self) -> None:
+        """The layers of the moment chosen (kept while they stay), then one request."""
         moment, info = self._state.moment, self._state.info
         if moment is not None and info is not None:
             self.set_layers(moment.filters, info.dataset.in_channels == 3)
-            self._ask()
+        self._ask()
 
     def _ask(self) -> None:
         state, query = self._state, self.query()
