@@ -46,7 +46,10 @@ def test_pca_matches_scikit_learns(sample: DataBundle) -> None:
     from sklearn.decomposition import PCA
 
     rng = np.random.default_rng(0)
-    for x in (sample.test.images[:500].flatten(1).numpy(),
+    hidden = rng.normal(size=(1500, 84)).astype(np.float32) * np.linspace(4, 0.1, 84)
+    for x in (sample.test.images[:500].flatten(1).numpy(),  # many rows and columns
+              sample.test.images[:150].flatten(1).numpy(),  # few rows
+              hidden.astype(np.float32),  # few columns: a hidden layer
               rng.normal(size=(40, 3)).astype(np.float32) * [5, 2, 0.1]):
         ours, theirs = project(x), PCA(2).fit_transform(x)
         np.testing.assert_allclose(ours, theirs, atol=1e-3 * np.abs(theirs).max())
