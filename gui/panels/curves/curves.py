@@ -99,6 +99,8 @@ class CurvesWidget(QWidget):
                                               pen=pg.mkPen("#5d4037"), name="best test")
         ap.addItem(self.best_marker)  # the legend picks it up by its name
         self._best_text = ""  # said in the title, where it can cover no curve
+        self._lr_axis_shown: tuple | None = ()  # (ticks, lowest, highest) as last set
+        self._best_point: tuple[float, float] | None = (-1.0, -1.0)  # as last drawn
 
         # The learning rate on its own log axis at the right of the accuracy plot.
         self.lr_view = pg.ViewBox()
@@ -342,20 +344,37 @@ class CurvesWidget(QWidget):
         self._fit_loss_axis(max(filter(math.isfinite, losses), default=0.0))
         best = best_epoch(self._epochs)
         if best is not None:
-            self.best_marker.setData([best.epoch], [100 * best.test_acc])
+            self._set_best_marker((best.epoch, 100 * best.test_acc))
             # lr of epoch k applies over (k-1, k]; a step curve needs one more x than y
             lrs = [math.log10(m.lr) for m in self._epochs]
             self.lr_curve.setData(np.arange(len(lrs) + 1, dtype=float), lrs)
-            self.lr_view.setYRange(min(lrs) - 0.5, max(lrs) + 0.5, padding=0)
-            axis = self.acc_plot.getPlotItem().getAxis("right")
-            axis.setTicks([lr_ticks([m.lr for m in self._epochs]), []])
-            self.acc_plot.getPlotItem().showAxis("right")
+            self._set_lr_axis(lr_ticks([m.lr for m in self._epochs]), min(lrs), max(lrs))
             self._set_best_text(f"best test {best.test_acc:.1%} (epoch {best.epoch})")
         else:
-            self.best_marker.setData([])
+            self._set_best_marker(None)
             self.lr_curve.setData([])
-            self.acc_plot.getPlotItem().hideAxis("right")
+            self._set_lr_axis(None)
             self._set_best_text("")
+
+    def _set_best_marker(self, point: tuple[float, float] | None) -> None:
+        if point != self._best_point:  # a symbol's setData costs a millisecond or two
+            self._best_point = point
+            self.best_marker.setData(*([[point[0]], [point[1]]] if point else [[]]))
+
+    def _set_lr_axis(self, ticks: list | None, low: float = 0.0, high: float = 0.0) -> None:
+        """The learning-rate axis, hidden with ``ticks`` None; touched only on a change,
+        since each change relayouts and repaints the accuracy plot."""
+        shown = None if ticks is None else (ticks, low, high)
+        if shown == self._lr_axis_shown:
+            return
+        self._lr_axis_shown = shown
+        item = self.acc_plot.getPlotItem()
+        if ticks is None:
+            item.hideAxis("right")
+            return
+        self.lr_view.setYRange(low - 0.5, high + 0.5, padding=0)
+        item.getAxis("right").setTicks([ticks, []])
+        item.showAxis("right")
 
     def _set_best_text(self, text: str) -> None:
         if text != self._best_text:  # a new title relayouts the plot: only on a change
