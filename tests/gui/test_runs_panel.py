@@ -151,6 +151,23 @@ def test_refresh_keeps_ticks_and_selection_and_finds_new_runs(qtbot, panel: Runs
     assert panel.selected_run().name == "sgd"
 
 
+def test_an_epoch_recorded_updates_its_row_now_when_shown_and_on_showing_when_hidden(
+        panel: RunsPanel, runs_dir: Path) -> None:
+    def record_epochs(done: int) -> None:
+        summary = read_summary(runs_dir / "halted")
+        summary.epochs_done = done
+        write_summary(summary)
+        panel.model.epoch_recorded(runs_dir / "halted")
+
+    record_epochs(2)
+    assert item(panel, "halted").text(EPOCHS).startswith("2")
+    panel.hide()  # another tab of the dock in front: an epoch's end reads nothing
+    record_epochs(3)
+    assert item(panel, "halted").text(EPOCHS).startswith("2")
+    panel.show()
+    assert item(panel, "halted").text(EPOCHS).startswith("3")
+
+
 def test_rename_writes_the_summary_and_updates_the_row(qtbot, panel: RunsPanel, runs_dir: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Adam baseline", True))

@@ -12,16 +12,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QInputDialog, QLabel,
-                               QMenu, QMessageBox, QPushButton, QStackedWidget, QToolButton,
-                               QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QLabel, QMenu,
+                               QMessageBox, QPushButton, QStackedWidget, QToolButton,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from cnn_core.runs.store import RunError, RunSummary, shown_checkpoint
 
 from ...session.runs_model import RunsModel
 from ...widgets.config_diff import ConfigDiffDialog
-from .runs_rows import (COLUMNS, DATE, EMPTY_TEXT, KEY_ROLE, NAME, NAME_WIDTH, PathLabel,
-                        RunItem, fill_row, run_key)
+from ...widgets.when_shown import WhenShown
+from .runs_rows import (EMPTY_TEXT, KEY_ROLE, NAME, NAME_WIDTH, PathLabel, RunItem, fill_row,
+                        run_key, runs_tree)
 from .runs_writers import WritersWatch
 
 
@@ -48,20 +49,7 @@ class RunsPanel(QWidget):
         self.change_folder_button.setToolTip("Keep runs in another folder")
         self.change_folder_button.clicked.connect(self._on_change_folder_clicked)
 
-        self.tree = QTreeWidget(objectName="runsList")
-        self.tree.setColumnCount(len(COLUMNS))
-        self.tree.setHeaderLabels(COLUMNS)
-        self.tree.headerItem().setToolTip(NAME, "Tick runs to overlay their curves")
-        self.tree.setRootIsDecorated(False)
-        self.tree.setUniformRowHeights(True)
-        self.tree.setAlternatingRowColors(True)
-        self.tree.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
-        self.tree.setSortingEnabled(True)
-        self.tree.sortByColumn(DATE, Qt.SortOrder.DescendingOrder)
-        header = self.tree.header()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Interactive)
-        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree = runs_tree()
         self.tree.customContextMenuRequested.connect(self._on_context_menu_requested)
         self.tree.itemChanged.connect(self._on_item_changed)
         self.tree.itemSelectionChanged.connect(self._update_actions)
@@ -110,6 +98,8 @@ class RunsPanel(QWidget):
         layout.addWidget(hint)
         runs.folderChanged.connect(self._on_folder_changed)
         runs.runsChanged.connect(self.refresh)
+        self._updated: set[Path] = set()  # runs whose summaries changed while hidden
+        self._updates_due = WhenShown(self, self._update_rows)
         runs.runUpdated.connect(self._on_run_updated)
         runs.activeChanged.connect(self._on_active_changed)
         runs.curvesUnreadable.connect(self._on_curves_unreadable)
@@ -196,8 +186,19 @@ class RunsPanel(QWidget):
         self._emit_overlay_if_changed()
 
     def _on_run_updated(self, path: Path) -> None:
-        """Re-read one run's summary (the active run's, after each epoch): a few lines of
-        JSON, where :meth:`refresh` reads every run in the folder."""
+        """A run's summary changed (the active run's, after each epoch): its row is read
+        again now if the list is shown, else when it next is."""
+        self._updated.add(path)
+        self._updates_due.due()
+
+    def _update_rows(self) -> None:
+        updated, self._updated = self._updated, set()
+        for path in updated:
+            self._update_row(path)
+
+    def _update_row(self, path: Path) -> None:
+        """Re-read one run's summary: a few lines of JSON, where :meth:`refresh` reads every
+        run in the folder."""
         key = run_key(path)
         item = self._item(key)
         if item is None:

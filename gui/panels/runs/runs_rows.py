@@ -1,4 +1,4 @@
-"""The rows of the runs list: what each column shows and how it sorts."""
+"""The runs list and its rows: what each column shows and how it sorts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QDate, QDateTime, QLocale, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import QLabel, QTreeWidgetItem
+from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem
 
 from cnn_core.runs.store import RunSummary
 from cnn_core.train.callbacks import RunStatus
@@ -32,6 +32,25 @@ DAMAGED_GREY = "#757575"  # the name of a run whose record cannot be read
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter  # numbers
 NAME_WIDTH = 240  # pixels at most for the Name column (wider by hand)
 EMPTY_TEXT = "No runs yet: press Start, or change the runs folder"
+
+
+def runs_tree() -> QTreeWidget:
+    """The list (``runsList``): newest first, sortable, several rows selectable."""
+    tree = QTreeWidget(objectName="runsList")
+    tree.setColumnCount(len(COLUMNS))
+    tree.setHeaderLabels(COLUMNS)
+    tree.headerItem().setToolTip(NAME, "Tick runs to overlay their curves")
+    tree.setRootIsDecorated(False)
+    tree.setUniformRowHeights(True)
+    tree.setAlternatingRowColors(True)
+    tree.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
+    tree.setSortingEnabled(True)
+    tree.sortByColumn(DATE, Qt.SortOrder.DescendingOrder)
+    header = tree.header()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Interactive)
+    tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+    return tree
 
 
 def run_key(path: Path) -> str:
