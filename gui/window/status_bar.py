@@ -16,7 +16,7 @@ from ..training.controller import RunState
 from ..training.messages import RunInfo
 from ..training.watch_task import WatchProgress
 
-STATUS_INTERVAL = 0.2  # seconds between progress texts: read at a human pace
+STATUS_INTERVAL = 0.5  # seconds between progress texts: faster, numbers cannot be read
 AGE_INTERVAL_MS = 1000  # how often a watched run's "last update" age is rewritten
 
 
