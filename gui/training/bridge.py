@@ -22,11 +22,10 @@ from cnn_core.train.callbacks import BatchProgress, Callback, EpochMetrics, Sett
 from cnn_core.train.evaluation import evaluate
 from cnn_core.train.trainer import Trainer
 
-from .messages import EpochDetails, RunInfo, Snapshot
+from .messages import HEALTH_PROBE, EpochDetails, RunInfo, Snapshot
 
 REPORT_INTERVAL = 0.2  # five batch reports a second look live; each one wakes the GUI
 SNAPSHOT_INTERVAL = 1.5  # seconds between weight copies for the live views
-PROBE_BATCH = 64  # training images of the per-epoch health check (256 cost ~6% of an epoch)
 
 
 def take_snapshot(model: StudioModel, probe: torch.Tensor, epoch: int, progress: float,
@@ -116,8 +115,8 @@ class Bridge(Callback):
     def details(self, trainer: Trainer, epoch: int) -> None:
         """Every test prediction and the layers' vital signs, for the analysis panels."""
         probe = trainer.data.train
-        health = layer_health(trainer.model, probe.images[:PROBE_BATCH],
-                              probe.labels[:PROBE_BATCH])
+        health = layer_health(trainer.model, probe.images[:HEALTH_PROBE],
+                              probe.labels[:HEALTH_PROBE])
         hidden = trainer.test_hidden
         if hidden is not None:
             hidden = hidden[torch.from_numpy(embedding_sample(len(hidden))).to(hidden.device)]

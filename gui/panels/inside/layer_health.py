@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBo
 from cnn_core.inspect.analysis import LayerHealth
 
 from ...session.run_session import RunSession
-from ...training.messages import EpochDetails
+from ...training.messages import HEALTH_PROBE, EpochDetails
 from ...widgets.when_shown import WhenShown
 
 # (title in the menu, key, log axis, axis label: short enough for a short axis)
@@ -58,8 +58,9 @@ class LayerHealthPanel(QWidget):
         cells = self.plot.getPlotItem().layout
         cells.addItem(self.legend, 2, 3)
         cells.setAlignment(self.legend, Qt.AlignmentFlag.AlignTop)
-        self.warnings = QLabel("Layer health is measured after every epoch on 256 training "
-                               "images.", objectName="layerHealthWarnings", wordWrap=True)
+        self.warnings = QLabel(f"Layer health is measured after every epoch on {HEALTH_PROBE} "
+                               "training images.", objectName="layerHealthWarnings",
+                               wordWrap=True)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Show"))
         bar.addWidget(self.metric_combo)
