@@ -232,3 +232,16 @@ def test_the_learning_rate_axis_shows_the_rates_of_the_run(qtbot, curves: Curves
         text for _, text in lr_ticks([m.lr for m in history]))
     rects = [rect for rect, _ in labels]
     assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])
+
+
+def test_the_accuracy_plot_keeps_its_place_when_the_first_epoch_arrives(
+        qtbot, curves: CurvesWidget, runs: dict[str, Path]) -> None:
+    """The learning-rate axis is laid out before the first epoch: the plot does not shrink
+    under the person's eyes (and relayout every item) when its ticks come."""
+    view = curves.acc_plot.getPlotItem().vb
+    before = view.sceneBoundingRect()
+    curves.add_epoch(read_metrics(runs["short"])[0])
+    curves.refresh()
+    axis = curves.acc_plot.getPlotItem().getAxis("right")
+    qtbot.waitUntil(lambda: bool(drawn_labels(axis)))
+    assert view.sceneBoundingRect() == before

@@ -99,7 +99,7 @@ class CurvesWidget(QWidget):
                                               pen=pg.mkPen("#5d4037"), name="best test")
         ap.addItem(self.best_marker)  # the legend picks it up by its name
         self._best_text = ""  # said in the title, where it can cover no curve
-        self._lr_axis_shown: tuple | None = ()  # (ticks, lowest, highest) as last set
+        self._lr_axis_shown: tuple = ()  # (ticks, lowest, highest) as last set
         self._best_point: tuple[float, float] | None = (-1.0, -1.0)  # as last drawn
 
         # The learning rate on its own log axis at the right of the accuracy plot.
@@ -353,7 +353,7 @@ class CurvesWidget(QWidget):
         else:
             self._set_best_marker(None)
             self.lr_curve.setData([])
-            self._set_lr_axis(None)
+            self._set_lr_axis([])
             self._set_best_text("")
 
     def _set_best_marker(self, point: tuple[float, float] | None) -> None:
@@ -361,20 +361,16 @@ class CurvesWidget(QWidget):
             self._best_point = point
             self.best_marker.setData(*([[point[0]], [point[1]]] if point else [[]]))
 
-    def _set_lr_axis(self, ticks: list | None, low: float = 0.0, high: float = 0.0) -> None:
-        """The learning-rate axis, hidden with ``ticks`` None; touched only on a change,
-        since each change relayouts and repaints the accuracy plot."""
-        shown = None if ticks is None else (ticks, low, high)
+    def _set_lr_axis(self, ticks: list, low: float = 0.0, high: float = 0.0) -> None:
+        """The learning-rate axis's ticks (none before the first epoch), set only on a
+        change. The axis itself is always there, so the plot never shifts to make room."""
+        shown = (ticks, low, high)
         if shown == self._lr_axis_shown:
             return
         self._lr_axis_shown = shown
-        item = self.acc_plot.getPlotItem()
-        if ticks is None:
-            item.hideAxis("right")
-            return
-        self.lr_view.setYRange(low - 0.5, high + 0.5, padding=0)
-        item.getAxis("right").setTicks([ticks, []])
-        item.showAxis("right")
+        if ticks:
+            self.lr_view.setYRange(low - 0.5, high + 0.5, padding=0)
+        self.acc_plot.getPlotItem().getAxis("right").setTicks([ticks, []])
 
     def _set_best_text(self, text: str) -> None:
         if text != self._best_text:  # a new title relayouts the plot: only on a change
