@@ -79,7 +79,7 @@ class InsideViews(QWidget):
         self.timelapse_bar.momentChanged.connect(lambda _i, _j: self._choose_moment())
         self.deeper.imageChosen.connect(self.inspect_test_image)
         self.errors_panel.follow(session)  # they draw themselves when shown
-        self.health_panel.follow(session)
+        self.health_panel.follow(session, analysis.jobs(self))
         self.state.runStarted.connect(self._on_run_started)
         self.state.momentAdded.connect(self._on_snapshot)
 

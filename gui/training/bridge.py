@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from cnn_core.data import DatasetInfo, denormalize
-from cnn_core.inspect.analysis import conv_filters, feature_maps, layer_health, predict_proba
+from cnn_core.inspect.analysis import conv_filters, feature_maps, predict_proba
 from cnn_core.inspect.embedding import embedding_sample
 from cnn_core.nn.models import StudioModel, count_parameters
 from cnn_core.runs.store import Snapshot as SavedSnapshot
@@ -63,9 +63,11 @@ def probe(trainer: Trainer) -> torch.Tensor:
     return torch.zeros(trainer.info.input_shape, device=trainer.device)
 
 
-def run_info(trainer: Trainer, run_dir: Path | None, missing_data: str = "") -> RunInfo:
-    """What the window needs to know of a run before its first batch."""
-    test = trainer.data.test
+def run_info(trainer: Trainer, run_dir: Path | None, missing_data: str = "",
+             history: Path | None = None) -> RunInfo:
+    """What the window needs to know of a run before its first batch; ``history``: the
+    folder of its saved epochs when it records none itself (a run opened)."""
+    test, train = trainer.data.test, trainer.data.train
     return RunInfo(
         config=trainer.config, model_name=trainer.model.display_name,
         parameters=count_parameters(trainer.model), train_size=len(trainer.data.train),
@@ -74,7 +76,9 @@ def run_info(trainer: Trainer, run_dir: Path | None, missing_data: str = "") -> 
         probe_label=int(test.labels[0]) if len(test) else -1,
         test_images=_uint8_images(test.images, trainer.info),
         test_labels=test.labels.cpu().numpy(), model_meta=trainer.model_meta, run_dir=run_dir,
-        start_epoch=trainer.epoch, missing_data=missing_data)
+        start_epoch=trainer.epoch, missing_data=missing_data, history=history or run_dir,
+        health_probe=(train.images[:HEALTH_PROBE].cpu().numpy(),
+                      train.labels[:HEALTH_PROBE].cpu().numpy()) if len(train) else None)
 
 
 class Bridge(Callback):
@@ -113,16 +117,13 @@ class Bridge(Callback):
         self.details(trainer, trainer.epoch)
 
     def details(self, trainer: Trainer, epoch: int) -> None:
-        """Every test prediction and the layers' vital signs, for the analysis panels."""
-        probe = trainer.data.train
-        health = layer_health(trainer.model, probe.images[:HEALTH_PROBE],
-                              probe.labels[:HEALTH_PROBE])
+        """Every test prediction and the embedding's hidden layer, for the analysis panels."""
         hidden = trainer.test_hidden
         if hidden is not None:
             hidden = hidden[torch.from_numpy(embedding_sample(len(hidden))).to(hidden.device)]
         self.emit(EpochDetails(epoch, trainer.test_predictions.cpu().numpy(),
                                trainer.test_confidence.float().cpu().numpy(),
-                               trainer.test_losses.float().cpu().numpy(), health,
+                               trainer.test_losses.float().cpu().numpy(),
                                None if hidden is None else hidden.cpu().numpy()))
 
     def snapshot(self, trainer: Trainer, epoch: int, progress: float) -> None:

@@ -12,7 +12,6 @@ import numpy as np
 import torch
 
 from cnn_core.data import DatasetInfo
-from cnn_core.inspect.analysis import LayerHealth
 from cnn_core.train.config import TrainConfig
 
 
@@ -35,6 +34,9 @@ class RunInfo:
     run_dir: Path | None = None  # where the run is recorded (None when only inspecting)
     start_epoch: int = 0  # epochs already done when this run began (resume, branch, open)
     missing_data: str = ""  # why a checkpoint is shown without its pictures (none then)
+    history: Path | None = None  # the run folder whose snapshots are this run's epochs
+    # (images, labels): HEALTH_PROBE normalised training images, for layer health
+    health_probe: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def has_pictures(self) -> bool:
@@ -54,18 +56,17 @@ class Snapshot:
     state: dict[str, torch.Tensor]  # a CPU copy of the weights, for inference off the GUI
 
 
-HEALTH_PROBE = 64  # training images the vital signs are measured on (256 cost ~6% of an epoch)
+HEALTH_PROBE = 64  # training images layer health is measured on, from each saved epoch
 
 
 @dataclass(frozen=True)
 class EpochDetails:
-    """Per-epoch analysis: every test prediction, the layers' vital signs and the test
-    images' last hidden layer. Sent before the epoch's snapshot."""
+    """Per-epoch analysis: every test prediction and the test images' last hidden layer.
+    Sent before the epoch's snapshot."""
 
     epoch: int
     predictions: np.ndarray  # (N,) int64
     confidence: np.ndarray  # (N,) float32
     losses: np.ndarray  # (N,) float32, each image's cross-entropy
-    health: LayerHealth  # on the first HEALTH_PROBE training images
     # (M, D) the last hidden layer of the embedding's test images (embedding_sample)
     hidden: np.ndarray | None = None

@@ -91,8 +91,8 @@ def _show(trainer: Trainer, bridge: Bridge, continuation: Continuation | None,
           state: TaskState, missing_data: str) -> None:
     """Inspect without training: the run's saved snapshots up to the checkpoint, then the
     model as saved, evaluated once on the test set (when its pictures are there)."""
-    bridge.emit(run_info(trainer, bridge.run_dir, missing_data))
     run = continuation.source_run if continuation is not None else None
+    bridge.emit(run_info(trainer, bridge.run_dir, missing_data, history=run))
     if run is not None:
         _replay(trainer, run, bridge, state)
     if trainer.data.has_pictures:

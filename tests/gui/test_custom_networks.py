@@ -80,8 +80,9 @@ def test_every_panel_follows_a_custom_network_on_colour_images(qtbot, window,
     qtbot.waitUntil(lambda: saliency.result is not None, timeout=10_000)
     assert saliency.result.grad_cam.shape == (32, 32)
 
-    show(window, window.inside.health_panel)
-    assert len(window.inside.health_panel.plot.getPlotItem().listDataItems()) == 4
+    show(window, window.inside.health_panel)  # measured from the saved epochs, off the GUI
+    qtbot.waitUntil(lambda: len(
+        window.inside.health_panel.plot.getPlotItem().listDataItems()) == 4, timeout=30_000)
 
     show(window, window.inside.explainer_panel)
     panel = window.inside.explainer_panel

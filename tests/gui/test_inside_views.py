@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QSlider, QTableWid
 from cnn_core.data.datasets import load_dataset
 from cnn_core.inspect.analysis import layer_health
 from cnn_core.nn.models import MODELS, build_model
+from cnn_core.runs.checkpoint import load_checkpoint
 from cnn_core.train.config import TrainConfig
 from gui.panels.inside import LayerHealthPanel
 from gui.session.timelapse import TimeLapse
@@ -160,13 +161,19 @@ def test_saliency_has_the_input_size_for_any_class(qtbot, trained) -> None:
     qtbot.waitUntil(lambda: panel.result.target == 3, timeout=10_000)
 
 
-def test_layer_health_is_plotted_per_epoch(qtbot, trained) -> None:
-    trained.tabs.setCurrentWidget(trained.inside.health_panel)
+def test_layer_health_is_measured_from_every_saved_epoch_once_shown(qtbot, trained) -> None:
     panel = trained.inside.health_panel
-    assert [e for e, _ in panel.history] == [1, 2]
+    assert panel.history == []  # nothing spent on it while hidden
+    trained.tabs.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: [e for e, _ in panel.history] == [0, 1, 2], timeout=30_000)
     curves = panel.plot.getPlotItem().listDataItems()
     assert len(curves) == 4  # conv1, conv2, fc1, fc2
-    latest = trained.inside.details.health  # what the probe measured after the last epoch
+    final = load_checkpoint(trained.inside.state.info.history / "checkpoints" / "last.pt")
+    norms = [float(final["model"][f"{layer}.weight"].norm())
+             for layer in ("features.conv1", "features.conv2", "classifier.fc1",
+                           "classifier.fc2")]
+    assert panel.history[-1][1].weight_norm == pytest.approx(norms, rel=1e-3)  # float16
+    latest = panel.history[-1][1]
     shown = find(trained, QLabel, "layerHealthWarnings").text()
     if latest.warnings:
         assert shown == "\n".join(f"⚠ {w}" for w in latest.warnings)

@@ -65,6 +65,10 @@ def test_a_run_on_a_picture_folder_opens_whole(qtbot, window, folder_run) -> Non
     show_tab(window, "Errors")
     qtbot.waitUntil(lambda: matrix_classes(window) == list(SHAPES), timeout=10_000)
     assert window.session.run_info.config.dataset == str(pictures)
+    show_tab(window, "Layer health")  # every epoch the run saved, not only the one opened
+    health = window.inside.health_panel
+    qtbot.waitUntil(lambda: [epoch for epoch, _ in health.history] == [0, 1, 2],
+                    timeout=30_000)
 
 
 def pictures_gone(pictures: Path) -> str:

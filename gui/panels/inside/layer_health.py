@@ -10,8 +10,10 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBo
 
 from cnn_core.inspect.analysis import LayerHealth
 
+from ...session.analysis_jobs import AnalysisClient
+from ...session.health_history import measure_saved, saved_epochs
 from ...session.run_session import RunSession
-from ...training.messages import HEALTH_PROBE, EpochDetails
+from ...training.messages import HEALTH_PROBE, EpochDetails, RunInfo
 from ...widgets.when_shown import WhenShown
 
 # (title in the menu, key, log axis, axis label: short enough for a short axis)
@@ -24,6 +26,9 @@ METRICS = (
     ("BatchNorm mean |running mean|", "bn_mean", False, "BN |running mean|"),
 )
 MAX_EPOCH_TICKS = 10
+MEASURE = "measure"  # the key of the job measuring saved epochs
+INTRO = (f"Layer health is measured from the weights saved after every epoch, on "
+         f"{HEALTH_PROBE} training images.")
 COLOURS = ("#1e88e5", "#e53935", "#43a047", "#fb8c00", "#8e24aa", "#00897b", "#6d4c41",
            "#3949ab", "#c0ca33")
 
@@ -58,9 +63,7 @@ class LayerHealthPanel(QWidget):
         cells = self.plot.getPlotItem().layout
         cells.addItem(self.legend, 2, 3)
         cells.setAlignment(self.legend, Qt.AlignmentFlag.AlignTop)
-        self.warnings = QLabel(f"Layer health is measured after every epoch on {HEALTH_PROBE} "
-                               "training images.", objectName="layerHealthWarnings",
-                               wordWrap=True)
+        self.warnings = QLabel(INTRO, objectName="layerHealthWarnings", wordWrap=True)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Show"))
         bar.addWidget(self.metric_combo)
@@ -75,15 +78,61 @@ class LayerHealthPanel(QWidget):
         self._drawn: tuple = ()  # (epochs, metric) last drawn: redraw only on a change
         self.metric_combo.currentIndexChanged.connect(lambda _i: self.redraw())
 
-    def follow(self, session: RunSession) -> None:
-        """Start afresh with each run and add each epoch's vital signs as they come."""
-        self._redraw_due = WhenShown(self, self.redraw)
-        session.runStarted.connect(lambda _info: self.clear())
+    def follow(self, session: RunSession, client: AnalysisClient) -> None:
+        """Start afresh with each run; while shown, measure the epochs it has saved (all
+        of them the first time) on ``client``'s lane, and draw them."""
+        self._client = client
+        self._info: RunInfo | None = None
+        self._upto = -1  # the latest epoch whose details came: its weights are saved
+        self._again = False  # more epochs came while measuring
+        self._measure_due = WhenShown(self, self._measure)
+        session.runStarted.connect(self._on_run_started)
         session.epochDetails.connect(self._on_details)
+        session.runFinished.connect(lambda _status: self._measure_due.due())
+        client.finished.connect(self._on_measured)
+        client.failed.connect(lambda _key, message: self._say(
+            f"Could not measure layer health: {message}", error=True))
+        client.progressed.connect(lambda _key, done, total: self._say(
+            f"Measuring layer health from the saved weights: epoch {int(done) + 1} of "
+            f"{int(total)}…"))
+
+    def _on_run_started(self, info: RunInfo) -> None:
+        self._client.cancel_all()
+        self._info, self._upto, self._again = info, info.start_epoch, False
+        self.clear()
+        self._measure_due.due()
 
     def _on_details(self, details: EpochDetails) -> None:
-        self.add(details.epoch, details.health)
-        self._redraw_due.due()
+        self._upto = max(self._upto, details.epoch)
+        self._measure_due.due()
+
+    def _measure(self) -> None:
+        info = self._info
+        if info is None or info.history is None or info.health_probe is None:
+            return
+        if self._client.busy(MEASURE):
+            self._again = True
+            return
+        measured = {epoch for epoch, _ in self.history}
+        files = [path for epoch, path in saved_epochs(info.history, self._upto).items()
+                 if epoch not in measured]
+        if files:
+            images, labels = info.health_probe
+            self._client.submit(MEASURE, None, lambda _model, state: measure_saved(
+                files, info.model_meta, images, labels, state))
+
+    def _on_measured(self, _key: str, measured: list[tuple[int, LayerHealth]]) -> None:
+        for epoch, health in measured:
+            self.add(epoch, health)
+        self._drawn = ()  # the warnings say what was measured, not the progress any more
+        self.redraw()
+        if self._again:
+            self._again = False
+            self._measure()
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.warnings.setText(text)
+        self.warnings.setStyleSheet("color: #b71c1c;" if error else "")
 
     def clear(self) -> None:
         self.history = []
@@ -91,6 +140,7 @@ class LayerHealthPanel(QWidget):
 
     def add(self, epoch: int, health: LayerHealth) -> None:
         self.history.append((epoch, health))
+        self.history.sort(key=lambda entry: entry[0])
 
     def redraw(self) -> None:
         """Update the curves in place: one per layer, created once, updated with setData
@@ -134,3 +184,5 @@ class LayerHealthPanel(QWidget):
                 f"Epoch {epoch}: every layer looks healthy (no dead layers, no vanishing or "
                 "exploding gradients).")
             self.warnings.setStyleSheet("color: #b71c1c;" if latest.warnings else "")
+        else:
+            self._say(INTRO)
