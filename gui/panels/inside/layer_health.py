@@ -92,9 +92,7 @@ class LayerHealthPanel(QWidget):
         client.finished.connect(self._on_measured)
         client.failed.connect(lambda _key, message: self._say(
             f"Could not measure layer health: {message}", error=True))
-        client.progressed.connect(lambda _key, done, total: self._say(
-            f"Measuring layer health from the saved weights: epoch {int(done) + 1} of "
-            f"{int(total)}…"))
+        client.progressed.connect(self._on_progress)
 
     def _on_run_started(self, info: RunInfo) -> None:
         self._client.cancel_all()
@@ -128,7 +126,12 @@ class LayerHealthPanel(QWidget):
         self.redraw()
         if self._again:
             self._again = False
-            self._measure()
+            self._measure_due.due()
+
+    def _on_progress(self, _key: str, done: float, total: float) -> None:
+        if total > 1:  # a run's history read at once; one new epoch needs no word
+            self._say(f"Measuring layer health from the saved weights: epoch {int(done) + 1} "
+                      f"of {int(total)}…")
 
     def _say(self, text: str, error: bool = False) -> None:
         self.warnings.setText(text)
