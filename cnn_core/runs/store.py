@@ -312,11 +312,21 @@ def read_snapshots(run_dir: str | Path) -> Iterator[Snapshot]:
             yield snapshot
 
 
+def snapshot_epoch(path: str | Path) -> int:
+    """The epoch in a snapshot's name (``epoch-0003.npz``); -1 for a stray name."""
+    try:
+        return int(Path(path).stem.split("-")[1])
+    except (IndexError, ValueError):
+        return -1
+
+
 def read_snapshot(path: str | Path) -> Snapshot | None:
     """One ``snapshots/epoch-NNNN.npz``, or None if it is damaged or not yet complete."""
     path = Path(path)
+    epoch = snapshot_epoch(path)
+    if epoch < 0:
+        return None
     try:
-        epoch = int(path.stem.split("-")[1])
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except Exception:  # NumPy's and zipfile's readers fail in many ways on damage

@@ -14,7 +14,7 @@ import torch
 
 from cnn_core.inspect.analysis import LayerHealth, layer_health
 from cnn_core.nn.models import model_for_weights
-from cnn_core.runs.store import read_snapshot
+from cnn_core.runs.store import read_snapshot, snapshot_epoch
 
 from ..threads.tasks import TaskState
 
@@ -23,12 +23,8 @@ Measured = list[tuple[int, LayerHealth]]
 
 def saved_epochs(history: Path, upto: int) -> dict[int, Path]:
     """The snapshot file of each epoch up to ``upto`` saved in the run folder ``history``."""
-    files = {}
-    for path in (history / "snapshots").glob("epoch-*.npz"):
-        number = path.stem.partition("-")[2]
-        if number.isdigit() and int(number) <= upto:
-            files[int(number)] = path
-    return dict(sorted(files.items()))
+    files = {snapshot_epoch(path): path for path in (history / "snapshots").glob("epoch-*.npz")}
+    return {epoch: files[epoch] for epoch in sorted(files) if 0 <= epoch <= upto}
 
 
 def measure_saved(files: list[Path], meta: dict[str, Any], images: np.ndarray,

@@ -20,7 +20,8 @@ from cnn_core.nn.models import model_for_weights
 from cnn_core.runs.checkpoint import CheckpointError, load_checkpoint
 from cnn_core.runs.follow import FolderKind, RunFollower, RunUpdate, folder_kind
 from cnn_core.runs.lock import is_being_written
-from cnn_core.runs.store import BatchLog, RunError, read_config, read_snapshot
+from cnn_core.runs.store import (BatchLog, RunError, read_config, read_snapshot,
+                                 snapshot_epoch)
 from cnn_core.train.callbacks import BatchProgress, EpochMetrics, RunStatus
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.trainer import Trainer
@@ -247,7 +248,7 @@ class RunWatch:
 
     def _emit_snapshots(self, upto: int | None) -> None:
         """Time-lapse moments of the snapshots of epochs up to ``upto`` (all: None)."""
-        due = [p for p in self._snapshots if upto is None or _epoch_of(p) <= upto]
+        due = [p for p in self._snapshots if upto is None or snapshot_epoch(p) <= upto]
         self._snapshots = [p for p in self._snapshots if p not in due]
         model = self._snapshot_model
         for path in due:
@@ -258,11 +259,3 @@ class RunWatch:
                                   self._steps.get(saved.epoch, 0))
             if moment is not None:  # else not this model's snapshot
                 self.state.emit(moment)
-
-
-def _epoch_of(snapshot: Path) -> int:
-    """The epoch in a snapshot's name (``epoch-0003.npz``); -1 for a stray name."""
-    try:
-        return int(snapshot.stem.split("-")[1])
-    except (IndexError, ValueError):
-        return -1
