@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QTableWidget, QTreeWidget
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow,
+                               QMessageBox, QTableWidget, QTreeWidget)
 
 from cnn_core.train.callbacks import Callback, SettingsChange
 from cnn_core.train.config import TrainConfig
@@ -166,6 +167,35 @@ def test_an_epoch_recorded_updates_its_row_now_when_shown_and_on_showing_when_hi
     assert item(panel, "halted").text(EPOCHS).startswith("2")
     panel.show()
     assert item(panel, "halted").text(EPOCHS).startswith("3")
+
+
+def test_behind_another_docks_tab_an_epoch_updates_its_row_only_once_its_tab_is_raised(
+        qtbot, runs_dir: Path) -> None:
+    """As in the window: the Runs dock tabified behind Configuration is visible to Qt
+    (``isVisible``) but covered, and is not read until its tab is raised."""
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    panel = RunsPanel(RunsModel(runs_dir))
+    docks = [QDockWidget(title, window) for title in ("Configuration", "Runs")]
+    docks[0].setWidget(QLabel("settings"))
+    docks[1].setWidget(panel)
+    for dock in docks:
+        window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+    window.tabifyDockWidget(*docks)
+    window.setCentralWidget(QLabel("centre"))
+    window.resize(900, 500)
+    window.show()
+    qtbot.waitExposed(window)
+    docks[0].raise_()
+    qtbot.waitUntil(lambda: panel.visibleRegion().isEmpty())
+
+    summary = read_summary(runs_dir / "halted")
+    summary.epochs_done = 2
+    write_summary(summary)
+    panel.model.epoch_recorded(runs_dir / "halted")
+    assert panel.isVisible() and item(panel, "halted").text(EPOCHS).startswith("1")
+    docks[1].raise_()
+    qtbot.waitUntil(lambda: item(panel, "halted").text(EPOCHS).startswith("2"))
 
 
 def test_rename_writes_the_summary_and_updates_the_row(qtbot, panel: RunsPanel, runs_dir: Path,
