@@ -22,8 +22,8 @@ from .data.builtin import DATASETS
 from .data.bundle import DatasetError
 from .data.source import DatasetSource, builtins, from_text, resolve
 from .inspect.predict import ImageError, Predictor
-from .export.exporters import (ExportError, export_bundle, export_csv, export_onnx, export_tensorboard,
-                     resolve_source)
+from .export.exporters import (ExportError, check_target, export_bundle, export_csv, export_onnx,
+                               export_tensorboard, outside_runs, resolve_source)
 from .nn.models import MODELS, build_model, count_parameters, network_spec
 from .nn.spec import NetworkSpec, infer_shapes, load_spec, spec_text
 from .runs.store import RunError
@@ -134,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="TensorBoard logs, in DIR/<run folder name>")
     export.add_argument("--bundle", metavar="FILE.zip",
                         help="config, metrics, checkpoint, ONNX and plots in one zip")
+    export.add_argument("--force", action="store_true",
+                        help="replace files that exist (never a run's own files)")
     return parser
 
 
@@ -308,20 +310,27 @@ def _export(args: argparse.Namespace) -> int:
         raise UsageError("export: give at least one of --onnx, --csv, --tensorboard, --bundle")
     if len(args.sources) > 1 and not args.csv:
         raise UsageError("export: only --csv takes more than one run")
+    for target in filter(None, (args.csv, args.onnx, args.bundle)):
+        check_target(target, replace=args.force)  # all refused before anything is written
+    if args.tensorboard:
+        outside_runs(args.tensorboard)
     first = args.sources[0]
     if args.csv:
-        rows = export_csv([_export_run_dir(s, "--csv") for s in args.sources], args.csv)
+        rows = export_csv([_export_run_dir(s, "--csv") for s in args.sources], args.csv,
+                          replace=args.force)
         print(f"wrote {args.csv} ({rows} rows from {len(args.sources)} run"
               f"{'s' if len(args.sources) > 1 else ''})")
     if args.onnx:
-        difference = export_onnx(resolve_source(first)[1], args.onnx)
+        difference = export_onnx(resolve_source(first)[1], args.onnx, replace=args.force)
         print(f"wrote {args.onnx} (onnxruntime matches PyTorch within {difference:.1e})")
     if args.tensorboard:  # DIR/<run>: runs exported to one DIR compare side by side
         run_dir = _export_run_dir(first, "--tensorboard")
         folder = export_tensorboard(run_dir, Path(args.tensorboard) / run_dir.name)
         print(f"wrote {folder} (view with: tensorboard --logdir {args.tensorboard})")
     if args.bundle:
-        print(f"wrote {export_bundle(_export_run_dir(first, '--bundle'), args.bundle)}")
+        bundle = export_bundle(_export_run_dir(first, "--bundle"), args.bundle,
+                               replace=args.force)
+        print(f"wrote {bundle}")
     return 0
 
 

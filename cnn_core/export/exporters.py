@@ -4,7 +4,8 @@ one zip ("experiment bundle") with everything needed to look at or reuse the run
 ONNX and TensorBoard need packages that training does not (the ``export`` extra);
 :func:`missing_dependencies` says which are absent without importing them, so a menu can
 tell people what to install before they try. Every file is written atomically: a failed
-export leaves no half-written file behind.
+export leaves no half-written file behind. An export never writes into a run folder, and
+replaces an existing file only when asked to (:func:`check_target`).
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from ..runs.errors import first_line
 from ..inspect.analysis import conv_filters
 from ..nn.models import StudioModel, model_for_weights
 from .plots import curves_png, filter_grid, filters_png
-from ..runs.store import (METRIC_COLUMNS, RunError, is_run_dir, read_batches, read_metrics,
-                   read_snapshots, read_summary, run_of_checkpoint, shown_checkpoint)
+from ..runs.store import (METRIC_COLUMNS, RunError, enclosing_run, is_run_dir, read_batches,
+                          read_metrics, read_snapshots, read_summary, run_of_checkpoint,
+                          shown_checkpoint)
 
 INSTALL_HINT = "pip install onnx onnxruntime onnxscript tensorboard"
 # What each kind of export imports. onnxscript: torch's (default) dynamo ONNX exporter.
@@ -70,6 +72,32 @@ def _require(kind: str, what: str) -> None:
                           f"({INSTALL_HINT})")
 
 
+# -- targets ---------------------------------------------------------------------------
+
+
+def outside_runs(path: str | Path) -> Path:
+    """``path``, unless it is or lies in a run folder (this run's or another's: its
+    checkpoints, metrics, config), where an export never writes."""
+    path = Path(path)
+    run = enclosing_run(path)
+    if run is not None:
+        where = "is a run folder" if run == path.resolve() else f"is inside the run folder {run}"
+        raise ExportError(f"{path}: {where}; exports never write into a run: choose a place "
+                          "outside it")
+    return path
+
+
+def check_target(path: str | Path, *, replace: bool = False) -> Path:
+    """``path`` if an export may write that file there: outside every run, and over an
+    existing file only with ``replace``."""
+    path = outside_runs(path)
+    if path.is_dir():
+        raise ExportError(f"{path}: is a folder; give a file name")
+    if (path.exists() or path.is_symlink()) and not replace:
+        raise ExportError(f"{path}: exists; give --force to replace it")
+    return path
+
+
 # -- sources -----------------------------------------------------------------------------
 
 
@@ -98,9 +126,11 @@ def _run_folder(path: str | Path) -> Path:
 # -- CSV ---------------------------------------------------------------------------------
 
 
-def export_csv(run_dirs: Sequence[str | Path], path: str | Path) -> int:
+def export_csv(run_dirs: Sequence[str | Path], path: str | Path, *,
+               replace: bool = False) -> int:
     """Per-epoch metrics of one or many runs in one table (``run``, ``run_dir``, then
     :data:`METRIC_COLUMNS`), for a spreadsheet or pandas; returns the number of rows."""
+    check_target(path, replace=replace)
     if not run_dirs:
         raise ExportError("no run folders to export")
     folders = [_run_folder(d) for d in run_dirs]
@@ -214,8 +244,8 @@ def _verified_onnx(model: StudioModel, state: dict[str, Any], source: Path,
     return data, difference
 
 
-def export_onnx(checkpoint: str | Path, path: str | Path, *,
-                verify: bool = True) -> float | None:
+def export_onnx(checkpoint: str | Path, path: str | Path, *, verify: bool = True,
+                replace: bool = False) -> float | None:
     """Write the checkpoint's model as ONNX with a free batch dimension.
 
     With ``verify``, onnxruntime must reproduce PyTorch's logits within
@@ -223,6 +253,7 @@ def export_onnx(checkpoint: str | Path, path: str | Path, *,
     seen (None without ``verify``).
     """
     _require("onnx", "ONNX export")
+    check_target(path, replace=replace)
     checkpoint = Path(checkpoint)
     state = load_checkpoint(checkpoint)
     data, difference = _verified_onnx(_model_from_state(state, checkpoint), state, checkpoint,
@@ -267,7 +298,7 @@ def export_tensorboard(run_dir: str | Path, out_dir: str | Path) -> Path:
     """
     _require("tensorboard", "TensorBoard export")
     run_dir = _run_folder(run_dir)
-    target = Path(out_dir)
+    target = outside_runs(out_dir)
     if target.exists() and not (target.is_dir() and all(_is_event_file(p)
                                                          for p in target.iterdir())):
         raise ExportError(f"{target}: exists and holds more than TensorBoard logs; "
@@ -316,7 +347,7 @@ def _default_plots(run_dir: Path, model: StudioModel, title: str) -> dict[str, b
 
 
 def export_bundle(run_dir: str | Path, path: str | Path,
-                  images: Mapping[str, bytes] | None = None) -> Path:
+                  images: Mapping[str, bytes] | None = None, *, replace: bool = False) -> Path:
     """One zip with the run's config, summary, metrics, batch log and best checkpoint (in
     the run folder layout, so the unzipped bundle is itself a run folder), the model as
     ONNX when the packages for it are installed, and PNG plots under ``plots/``.
@@ -325,6 +356,7 @@ def export_bundle(run_dir: str | Path, path: str | Path,
     own charts; without them, loss/accuracy curves and the first conv layer's filters are
     drawn here.
     """
+    check_target(path, replace=replace)
     run_dir = _run_folder(run_dir)
     checkpoint = shown_checkpoint(run_dir)
     if not checkpoint.is_file():

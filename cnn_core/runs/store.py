@@ -90,6 +90,14 @@ def is_run_dir(path: str | Path) -> bool:
     return (path / SUMMARY).is_file() or (path / "config.json").is_file()
 
 
+def enclosing_run(path: str | Path) -> Path | None:
+    """The run folder that ``path`` is or lies in (links followed), or None: what must
+    never be written over from outside the run."""
+    resolved = Path(path).resolve()
+    return next((p for p in (resolved, *resolved.parents) if p.is_dir() and is_run_dir(p)),
+                None)
+
+
 def holds_files(folder: str | Path) -> bool:
     """Whether ``folder`` holds anything besides a writer's lock file."""
     folder = Path(folder)

@@ -96,9 +96,16 @@ class ExportMenu:
         return run
 
     def _ask(self, title: str, default: str, filters: str) -> Path | None:
+        """A file chosen outside every run; Qt's dialog has asked before replacing one."""
         path, _ = QFileDialog.getSaveFileName(self.parent, title,
                                               str(Path.home() / default), filters)
-        return Path(path) if path else None
+        if not path:
+            return None
+        try:
+            return export.check_target(path, replace=True)
+        except export.ExportError as refused:
+            self._failed(refused)
+            return None
 
     def export_csv(self) -> None:
         runs = self.ticked_runs()
@@ -109,14 +116,15 @@ class ExportMenu:
             runs = [run]
         path = self._ask("Export metrics", "metrics.csv", "CSV files (*.csv)")
         if path is not None:
-            self._run(lambda: export.export_csv(runs, path),
+            self._run(lambda: export.export_csv(runs, path, replace=True),
                       lambda rows: f"Saved {rows} rows ({len(runs)} run(s)) to {path}")
 
     def export_onnx(self) -> None:
         run = self._source()
         path = run and self._ask("Export ONNX", f"{_label(run)}.onnx", "ONNX models (*.onnx)")
         if run is not None and path is not None:
-            self._run(lambda: export.export_onnx(export.resolve_source(run)[1], path),
+            self._run(lambda: export.export_onnx(export.resolve_source(run)[1], path,
+                                                 replace=True),
                       lambda diff: f"Saved {path}; onnxruntime agrees with PyTorch to {diff:.1e}")
 
     def export_tensorboard(self) -> None:
@@ -145,7 +153,7 @@ class ExportMenu:
             panel = re.sub(r"[^a-z0-9]+", "-", tab.tabText(tab.currentIndex()).lower())
             images = {"curves.png": png_bytes(self.curves),
                       f"{panel.strip('-') or 'panel'}.png": png_bytes(tab.currentWidget())}
-        self._run(lambda: export.export_bundle(run, path, images),
+        self._run(lambda: export.export_bundle(run, path, images, replace=True),
                   lambda written: f"Saved the experiment bundle {written}")
 
     def _run(self, job: Callable[[], Any], done: Callable[[Any], str]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
+from cnn_core.export.exporters import outside_runs
 from cnn_core.nn.spec import SpecError, load_spec
 from cnn_core.runs.store import is_run_dir
 from cnn_core.train.launch import RunKind
@@ -145,7 +146,7 @@ class FileActions:
                                               "PNG images (*.png)")
         if path:
             try:
-                export_png(widget, path, scale)
+                export_png(widget, outside_runs(path), scale)
                 self.status.show(f"Saved {path}")
             except (OSError, ValueError) as exc:
                 self.banner.show_message(f"Could not export: {exc}")
@@ -155,7 +156,7 @@ class FileActions:
                                               "Animated GIF (*.gif);;PNG series (*.png)")
         if path:
             try:
-                paths = self.inside.export_timelapse(path)
+                paths = self.inside.export_timelapse(outside_runs(path))
                 self.status.show(f"Saved {len(paths)} file(s): {paths[0]}")
             except (OSError, ValueError) as exc:
                 self.banner.show_message(f"Could not export the time-lapse: {exc}")

@@ -338,3 +338,20 @@ def test_exporting_an_unreadable_run_says_it_failed(
     assert banner.text().startswith("Could not export: ") and "metrics.csv" in banner.text()
     assert find(odd_window, QLabel, "statusMessage").text() == "Could not export."
     assert not (tmp_path / "metrics.csv").exists()
+
+
+@pytest.mark.parametrize("action, chosen", [("csv_action", "metrics.csv"),
+                                            ("bundle_action", "checkpoints/best.pt")])
+def test_the_export_menu_refuses_a_runs_own_files(
+        qtbot, odd_window: MainWindow, odd_runs: Path, monkeypatch: pytest.MonkeyPatch,
+        action: str, chosen: str) -> None:
+    """Qt's dialog has asked before replacing; a file of a run is refused all the same."""
+    target = odd_runs / "good" / chosen
+    before = target.read_bytes()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    row(odd_window.runs_panel, "good").setSelected(True)
+    banner = find(odd_window, QLabel, "errorBanner")
+    getattr(odd_window.exports, action).trigger()
+    qtbot.waitUntil(banner.isVisible, timeout=10_000)
+    assert "exports never write into a run" in banner.text()
+    assert target.read_bytes() == before

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QAbstractScrollArea, QFileDialog, QHBoxLayout, QH
                                QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
                                QVBoxLayout, QWidget)
 
+from cnn_core.export.exporters import ExportError, outside_runs
 from cnn_core.inspect.analysis import confusion_from_predictions
 from cnn_core.inspect.class_report import class_report
 
@@ -246,7 +247,9 @@ class ErrorsPanel(QWidget):
                                               "CSV files (*.csv)")
         if path:
             try:
-                self.report.save_csv(path)
+                self.report.save_csv(outside_runs(path))
+            except ExportError as refused:
+                QMessageBox.warning(self, "Could not save the class report", str(refused))
             except OSError as exc:
                 QMessageBox.warning(self, "Could not save the class report",
                                     f"{path}: {exc.strerror or exc}")

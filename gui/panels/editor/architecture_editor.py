@@ -18,6 +18,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
                                QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
+from cnn_core.export.exporters import ExportError, outside_runs
 from cnn_core.nn.models import MODELS
 from cnn_core.nn.spec import LAYER_TYPES, SpecError, parse_spec, spec_text
 from cnn_core.runs.atomic import atomic_write_text
@@ -240,7 +241,10 @@ class ArchitectureEditor(QDialog):
         if not path:
             return
         try:
-            atomic_write_text(path, spec_text(spec))
+            atomic_write_text(outside_runs(path), spec_text(spec))
+        except ExportError as refused:
+            self._say(f"Could not save: {refused}")
+            return
         except OSError as exc:
             self._say(f"Could not save {Path(path).name}: {exc.strerror or exc}")
             return
