@@ -119,13 +119,35 @@ def read_image(path: str | Path, size: int) -> np.ndarray:
     """
     with Image.open(path) as image:
         image.draft("RGB", (size, size))  # JPEG: decode straight at a smaller scale
-        image = ImageOps.exif_transpose(image)
+        image = _eight_bit(ImageOps.exif_transpose(image))
         if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
             rgba = image.convert("RGBA")
             image = Image.new("RGBA", rgba.size, "white")
             image.alpha_composite(rgba)
         image = image.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
         return np.array(image, dtype=np.uint8)
+
+
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """16-bit, 32-bit integer and floating-point greyscale as 8-bit by their real range
+    (Pillow's own conversion clips them: a 16-bit picture turns white). Raises ValueError
+    for values outside that range."""
+    if image.mode.startswith("I;16"):
+        scaled = np.asarray(image, dtype=np.float32) * (255 / 65535)
+    elif image.mode == "I":
+        values = np.asarray(image)
+        if values.size and (values.min() < 0 or values.max() > 65535):
+            raise ValueError("a 32-bit integer picture with values outside 0-65535")
+        scaled = values.astype(np.float32) * (255 / 65535)
+    elif image.mode == "F":
+        values = np.asarray(image)
+        if values.size and not (np.isfinite(values).all() and 0 <= values.min()
+                                and values.max() <= 1):
+            raise ValueError("a floating-point picture with values outside 0-1")
+        scaled = values * 255
+    else:
+        return image
+    return Image.fromarray(np.round(scaled).astype(np.uint8))
 
 
 def has_colour(pictures: np.ndarray) -> bool:

@@ -1,0 +1,77 @@
+"""Pictures decode to what they show, whatever their mode: every Pillow mode with known
+pixel values, read as a folder's picture and as one picture to predict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnn_core.data.folders import load_image_folder, read_image
+
+SIZE = 8
+
+
+def picture(mode: str, value: float) -> Image.Image:
+    """A flat SIZE x SIZE picture of ``value`` in ``mode``'s own numbers."""
+    dtype = {"I;16": "<u2", "I;16B": ">u2", "I": "<i4", "F": "<f4", "L": "u1"}[mode]
+    return Image.frombytes(mode, (SIZE, SIZE), np.full((SIZE, SIZE), value, dtype).tobytes())
+
+
+# mode, value, file format, the 8-bit grey it shows
+READABLE = [
+    ("I;16", 0, "PNG", 0), ("I;16", 32768, "PNG", 128), ("I;16", 65535, "PNG", 255),
+    ("I;16B", 40000, "TIFF", 156),
+    ("I", 65535, "TIFF", 255), ("I", 1000, "TIFF", 4),
+    ("F", 0.5, "TIFF", 128), ("F", 1.0, "TIFF", 255),
+    ("L", 77, "PNG", 77),
+]
+REFUSED = [("I", 70000, "TIFF", "outside 0-65535"), ("I", -5, "TIFF", "outside 0-65535"),
+           ("F", 2.0, "TIFF", "outside 0-1"), ("F", float("nan"), "TIFF", "outside 0-1")]
+
+
+@pytest.mark.parametrize("mode, value, file_format, grey", READABLE)
+def test_each_mode_reads_as_the_grey_it_shows(tmp_path: Path, mode: str, value: float,
+                                               file_format: str, grey: int) -> None:
+    path = tmp_path / f"picture.{file_format.lower()}"
+    picture(mode, value).save(path, file_format)
+    assert Image.open(path).mode == mode
+    assert np.array_equal(read_image(path, SIZE), np.full((SIZE, SIZE, 3), grey, np.uint8))
+
+
+@pytest.mark.parametrize("mode, value, file_format, reason", REFUSED)
+def test_values_outside_a_modes_range_are_refused_with_the_reason(
+        tmp_path: Path, mode: str, value: float, file_format: str, reason: str) -> None:
+    path = tmp_path / f"picture.{file_format.lower()}"
+    picture(mode, value).save(path, file_format)
+    with pytest.raises(ValueError, match=reason):
+        read_image(path, SIZE)
+
+
+def test_a_folder_of_dark_and_bright_16_bit_pictures_keeps_them_apart(tmp_path: Path) -> None:
+    """The probe's case: 16-bit dark and bright classes that trained at chance, all white."""
+    root = tmp_path / "sixteen"
+    for name, value in (("dark", 6000), ("bright", 60000)):
+        (root / name).mkdir(parents=True)
+        for i in range(6):
+            picture("I;16", value + 100 * i).save(root / name / f"{i}.png")
+    bundle = load_image_folder(root, image_size=SIZE, cache_dir=tmp_path / "cache")
+    raw = bundle.train.images * bundle.info.std[0] + bundle.info.mean[0]  # back to 0-1
+    dark = raw[bundle.train.labels == bundle.info.class_names.index("dark")]
+    bright = raw[bundle.train.labels == bundle.info.class_names.index("bright")]
+    assert float(dark.max()) < 0.1 and float(bright.min()) > 0.9
+
+
+def test_a_folder_skips_a_picture_out_of_range_naming_it(tmp_path: Path) -> None:
+    root = tmp_path / "mixed"
+    for name in ("a", "b"):
+        (root / name).mkdir(parents=True)
+        for i in range(3):
+            picture("L", 40 if name == "a" else 200).save(root / name / f"{i}.png")
+    picture("F", 7.5).save(root / "a" / "hot.tiff", "TIFF")
+    bundle = load_image_folder(root, image_size=SIZE, cache_dir=tmp_path / "cache")
+    assert len(bundle.train) + len(bundle.test) == 6
+    assert bundle.warnings and "a/hot.tiff (a floating-point picture with values outside 0-1)" \
+        in bundle.warnings[0]
