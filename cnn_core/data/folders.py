@@ -50,8 +50,14 @@ class FolderScan:
         """Changes when any file is added, removed, resized or touched."""
         digest = hashlib.sha256()
         for (rel, label, test), (size, mtime) in zip(self.files, self.stats):
-            digest.update(f"{rel}\0{label}\0{test}\0{size}\0{mtime}\n".encode())
+            digest.update(os.fsencode(f"{rel}\0{label}\0{test}\0{size}\0{mtime}\n"))
         return digest.hexdigest()
+
+
+def shown_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (kept by ``os.fsdecode`` as
+    surrogates, so the file can still be opened) become replacement characters."""
+    return os.fsencode(name).decode("utf-8", "replace")
 
 
 def _visible_dirs(folder: Path) -> list[Path]:
@@ -195,9 +201,10 @@ def _decode(scan: FolderScan, size: int, channels: int, progress: ProgressFn | N
             return i, None
         except UnidentifiedImageError:
             kind = "damaged" if rel.lower().endswith(IMAGE_SUFFIXES) else "not a picture"
-            return i, f"{rel} ({kind})"
+            return i, f"{shown_name(rel)} ({kind})"
         except Exception as exc:  # Pillow raises many kinds for files it cannot read
-            return i, f"{rel} ({str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__})"
+            reason = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
+            return i, f"{shown_name(rel)} ({reason})"
 
     workers = max(1, min(8, os.cpu_count() or 1))
     with ThreadPoolExecutor(workers, thread_name_prefix="decode") as pool:
@@ -310,10 +317,11 @@ def folder_info(scan: FolderScan, train_images: torch.Tensor, counts: np.ndarray
         std.append(round(max(float(np.sqrt(counts_c @ (levels - m) ** 2 / counts_c.sum())),
                              1e-3), 4))
     kind = "colour" if channels == 3 else "greyscale"
-    return DatasetInfo(str(scan.root), scan.root.name,
+    return DatasetInfo(str(scan.root), shown_name(scan.root.name),
                        f"{int(counts.sum()):,} {kind} pictures in {len(scan.class_names)} classes "
-                       f"from {scan.root}, resized to {size}x{size}.",
-                       channels, size, scan.class_names, tuple(mean), tuple(std))
+                       f"from {shown_name(str(scan.root))}, resized to {size}x{size}.",
+                       channels, size, tuple(map(shown_name, scan.class_names)), tuple(mean),
+                       tuple(std))
 
 
 def skipped_warning(skipped: list[str]) -> tuple[str, ...]:

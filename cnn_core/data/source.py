@@ -180,9 +180,9 @@ class FolderSource(DatasetSource):
 
     def class_names(self) -> tuple[str, ...]:
         """The classes found in the folder now, without decoding anything."""
-        from .folders import scan_folder
+        from .folders import scan_folder, shown_name
 
-        return scan_folder(self.path).class_names
+        return tuple(map(shown_name, scan_folder(self.path).class_names))
 
     def info(self, config: TrainConfig | None = None) -> DatasetInfo | None:
         """Known from a run's record: the classes and channels it was read with (the

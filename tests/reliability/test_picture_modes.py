@@ -3,6 +3,7 @@ pixel values, read as a folder's picture and as one picture to predict."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from PIL import Image
 
 from cnn_core.data.folders import load_image_folder, read_image
+from cnn_core.data.source import resolve
 
 SIZE = 8
 
@@ -75,3 +77,22 @@ def test_a_folder_skips_a_picture_out_of_range_naming_it(tmp_path: Path) -> None
     assert len(bundle.train) + len(bundle.test) == 6
     assert bundle.warnings and "a/hot.tiff (a floating-point picture with values outside 0-1)" \
         in bundle.warnings[0]
+
+
+def test_names_that_are_not_utf8_are_read_and_shown_with_replacement_characters(
+        tmp_path: Path) -> None:
+    """One class folder and one file whose names are Latin-1 bytes, as an old archive
+    leaves them: the folder loads whole, and the class is named with a replacement
+    character instead of making the whole folder unusable."""
+    root = tmp_path / "latin"
+    for name, value in ((b"caf\xe9", 40), (b"plain", 200)):
+        folder = os.fsdecode(os.path.join(os.fsencode(root), name))
+        os.makedirs(folder)
+        for i in range(3):
+            picture("L", value).save(os.path.join(folder, f"{i}.png"))
+    odd_file = os.fsdecode(os.path.join(os.fsencode(root), b"plain", b"\xff.png"))
+    picture("L", 200).save(odd_file, "PNG")
+    bundle = load_image_folder(root, image_size=SIZE, cache_dir=tmp_path / "cache")
+    assert bundle.info.class_names == ("caf\ufffd", "plain")
+    assert len(bundle.train) + len(bundle.test) == 7 and not bundle.warnings
+    assert resolve(str(root)).class_names() == ("caf\ufffd", "plain")
