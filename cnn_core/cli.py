@@ -173,6 +173,8 @@ def _predict(args: argparse.Namespace) -> int:
     for prediction in predictor.predict(args.images):
         ranked = "  ".join(f"{name} {p:.1%}" for name, p in prediction.top(args.top))
         print(f"{prediction.path}  {ranked}")
+        for note in prediction.notes:
+            print(f"{PROG}: note: {note}", file=sys.stderr)
     return 0
 
 

@@ -25,9 +25,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .bundle import DataBundle, DatasetError, DatasetInfo, ProgressFn, Split, normalize
 from ..runs.atomic import atomic_write, make_folder
+from .pillow_notes import TOO_LARGE, PillowNotes, too_large_reason
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 _COLOUR_SPREAD = 8  # a picture whose channels differ by more than this anywhere has colour
 _NAMED_SKIPS = 5  # how many skipped files a warning names
 
@@ -182,6 +183,7 @@ class _Decoded:
     labels: np.ndarray  # (N,) int64
     is_test: np.ndarray  # (N,) bool
     skipped: list[str]  # "relative/path (reason)" of every file that could not be read
+    noted: list[str]  # "relative/path (what Pillow warned)" of pictures read all the same
 
 
 def _decode(scan: FolderScan, size: int, channels: int, progress: ProgressFn | None,
@@ -196,18 +198,21 @@ def _decode(scan: FolderScan, size: int, channels: int, progress: ProgressFn | N
             return i, None
         rel = scan.files[i][0]
         try:
-            pictures[i] = read_image(scan.root / rel, size)
+            with notes.reading(shown_name(rel)):
+                pictures[i] = read_image(scan.root / rel, size)
             readable[i] = True
             return i, None
         except UnidentifiedImageError:
             kind = "damaged" if rel.lower().endswith(IMAGE_SUFFIXES) else "not a picture"
             return i, f"{shown_name(rel)} ({kind})"
+        except TOO_LARGE:
+            return i, f"{shown_name(rel)} ({too_large_reason()})"
         except Exception as exc:  # Pillow raises many kinds for files it cannot read
             reason = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
             return i, f"{shown_name(rel)} ({reason})"
 
     workers = max(1, min(8, os.cpu_count() or 1))
-    with ThreadPoolExecutor(workers, thread_name_prefix="decode") as pool:
+    with PillowNotes() as notes, ThreadPoolExecutor(workers, thread_name_prefix="decode") as pool:
         for done, (_i, problem) in enumerate(pool.map(one, range(total)), 1):
             if problem is not None:
                 skipped.append(problem)
@@ -222,7 +227,7 @@ def _decode(scan: FolderScan, size: int, channels: int, progress: ProgressFn | N
     if channels == 0:
         channels = 3 if has_colour(pictures[keep]) else 1
     images = to_channels(pictures[keep], channels).numpy()
-    return _Decoded(images, labels, is_test, skipped)
+    return _Decoded(images, labels, is_test, skipped, sorted(notes.notes))
 
 
 def _cache_path(cache_dir: Path, scan: FolderScan, size: int, channels: int) -> Path:
@@ -230,21 +235,38 @@ def _cache_path(cache_dir: Path, scan: FolderScan, size: int, channels: int) -> 
     return cache_dir / "image-folders" / f"{key}.npz"
 
 
-def _read_cache(path: Path, fingerprint: str) -> _Decoded | None:
-    """The cached pictures, if the file is there, whole, and made from these files."""
+def _read_cache(path: Path, scan: FolderScan, size: int, channels: int) -> _Decoded | None:
+    """The cached pictures, if the file is there, whole, made from these files, and
+    shaped as they must be (anything else is decoded again)."""
     try:
         with np.load(path, allow_pickle=False) as npz:
             meta = json.loads(str(npz["meta"]))
-            if meta.get("version") != CACHE_VERSION or meta.get("fingerprint") != fingerprint:
+            if meta.get("version") != CACHE_VERSION or meta.get("fingerprint") != scan.fingerprint():
                 return None
-            return _Decoded(npz["images"], npz["labels"], npz["is_test"], list(meta["skipped"]))
+            decoded = _Decoded(npz["images"], npz["labels"], npz["is_test"],
+                               list(meta["skipped"]), list(meta["noted"]))
     except Exception:  # missing, stale or damaged: decode again
         return None
+    return decoded if _fits(decoded, scan, size, channels) else None
+
+
+def _fits(decoded: _Decoded, scan: FolderScan, size: int, channels: int) -> bool:
+    """Whether ``decoded`` can be ``scan``'s pictures: one label in range and one split
+    flag per picture, a picture per file not skipped, each (channels, size, size) uint8."""
+    images, labels, is_test = decoded.images, decoded.labels, decoded.is_test
+    n = len(labels)
+    return (images.dtype == np.uint8 and images.ndim == 4 and images.shape[0] == n
+            and images.shape[1] in ((1, 3) if channels == 0 else (channels,))
+            and images.shape[2:] == (size, size)
+            and labels.dtype == np.int64 and labels.shape == (n,)
+            and is_test.dtype == bool and is_test.shape == (n,)
+            and n + len(decoded.skipped) == len(scan.files)
+            and (n == 0 or (labels.min() >= 0 and labels.max() < len(scan.class_names))))
 
 
 def _write_cache(path: Path, fingerprint: str, decoded: _Decoded) -> None:
     meta = json.dumps({"version": CACHE_VERSION, "fingerprint": fingerprint,
-                       "skipped": decoded.skipped})
+                       "skipped": decoded.skipped, "noted": decoded.noted})
     buffer = io.BytesIO()
     np.savez(buffer, images=decoded.images, labels=decoded.labels, is_test=decoded.is_test,
              meta=np.array(meta))
@@ -281,11 +303,10 @@ def load_image_folder(root: str | Path, *, image_size: int = 32, channels: int =
     scan = scan_folder(root)
     cache = _cache_path(Path(cache_dir) if cache_dir else default_data_dir(), scan,
                         image_size, channels)
-    fingerprint = scan.fingerprint()
-    decoded = _read_cache(cache, fingerprint)
+    decoded = _read_cache(cache, scan, image_size, channels)
     if decoded is None:
         decoded = _decode(scan, image_size, channels, progress, cancel)
-        _write_cache(cache, fingerprint, decoded)
+        _write_cache(cache, scan.fingerprint(), decoded)
     counts = np.bincount(decoded.labels, minlength=len(scan.class_names))
     empty = [name for name, n in zip(scan.class_names, counts) if n == 0]
     if empty:
@@ -302,7 +323,7 @@ def load_image_folder(root: str | Path, *, image_size: int = 32, channels: int =
     info = folder_info(scan, train, counts)
     return DataBundle(info, Split(normalize(train, info), labels[train_idx]),
                       Split(normalize(test, info), labels[test_idx]),
-                      warnings=skipped_warning(decoded.skipped))
+                      warnings=picture_warnings(decoded.skipped, decoded.noted))
 
 
 def folder_info(scan: FolderScan, train_images: torch.Tensor, counts: np.ndarray) -> DatasetInfo:
@@ -324,11 +345,16 @@ def folder_info(scan: FolderScan, train_images: torch.Tensor, counts: np.ndarray
                        tuple(std))
 
 
-def skipped_warning(skipped: list[str]) -> tuple[str, ...]:
-    if not skipped:
-        return ()
-    named = "; ".join(skipped[:_NAMED_SKIPS])
-    more = f"; and {len(skipped) - _NAMED_SKIPS} more" if len(skipped) > _NAMED_SKIPS else ""
-    what = "1 file that is not a readable picture" if len(skipped) == 1 else \
-        f"{len(skipped)} files that are not readable pictures"
-    return (f"skipped {what}: {named}{more}",)
+def picture_warnings(skipped: list[str], noted: list[str]) -> tuple[str, ...]:
+    """What a person should know of the pictures: those skipped, and those read although
+    Pillow warned about them, each naming its first few files."""
+    said = []
+    for files, one, many in ((skipped, "skipped 1 file that is not a readable picture",
+                              "skipped {} files that are not readable pictures"),
+                             (noted, "read 1 picture that Pillow warned about",
+                              "read {} pictures that Pillow warned about")):
+        if files:
+            named = "; ".join(files[:_NAMED_SKIPS])
+            more = f"; and {len(files) - _NAMED_SKIPS} more" if len(files) > _NAMED_SKIPS else ""
+            said.append(f"{one if len(files) == 1 else many.format(len(files))}: {named}{more}")
+    return tuple(said)

@@ -15,6 +15,7 @@ from torch import Tensor
 
 from ..data.datasets import DatasetInfo, normalize
 from ..data.folders import read_image, to_channels
+from ..data.pillow_notes import TOO_LARGE, PillowNotes, too_large_reason
 from ..nn.models import StudioModel, model_for_weights
 from ..runs.checkpoint import checkpoint_dataset, load_checkpoint
 from ..runs.errors import first_line
@@ -30,6 +31,7 @@ class Prediction:
     path: str
     probabilities: np.ndarray  # (num_classes,), summing to 1
     class_names: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # what Pillow warned about the picture, which was read
 
     def top(self, k: int) -> list[tuple[str, float]]:
         """The ``k`` likeliest classes, likeliest first."""
@@ -37,10 +39,17 @@ class Prediction:
         return [(self.class_names[i], float(self.probabilities[i])) for i in order]
 
 
-def picture_tensor(path: str | Path, info: DatasetInfo) -> Tensor:
-    """(1, C, H, W) float: the picture as the model's training pictures were given to it."""
+def picture_tensor(path: str | Path, info: DatasetInfo, notes: list[str] | None = None
+                   ) -> Tensor:
+    """(1, C, H, W) float: the picture as the model's training pictures were given to it;
+    what Pillow warned about it is added to ``notes``."""
     try:
-        rgb = read_image(path, info.input_size)
+        with PillowNotes() as pillow, pillow.reading(str(path)):
+            rgb = read_image(path, info.input_size)
+        if notes is not None:
+            notes.extend(pillow.notes)
+    except TOO_LARGE:
+        raise ImageError(f"{path}: {too_large_reason()}") from None
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -86,7 +95,8 @@ class Predictor:
         that is not a readable picture."""
         if not paths:
             return []
-        images = torch.cat([picture_tensor(p, self.info) for p in paths])
+        notes: list[list[str]] = [[] for _ in paths]
+        images = torch.cat([picture_tensor(p, self.info, n) for p, n in zip(paths, notes)])
         probabilities = self.probabilities(images)
-        return [Prediction(str(p), row, self.info.class_names)
-                for p, row in zip(paths, probabilities)]
+        return [Prediction(str(p), row, self.info.class_names, tuple(n))
+                for p, row, n in zip(paths, probabilities, notes)]

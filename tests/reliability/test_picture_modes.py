@@ -7,11 +7,14 @@ import os
 from pathlib import Path
 
 import numpy as np
+import torch
 import pytest
 from PIL import Image
 
+from cnn_core.data.bundle import DatasetInfo
 from cnn_core.data.folders import load_image_folder, read_image
 from cnn_core.data.source import resolve
+from cnn_core.inspect.predict import picture_tensor
 
 SIZE = 8
 
@@ -96,3 +99,77 @@ def test_names_that_are_not_utf8_are_read_and_shown_with_replacement_characters(
     assert bundle.info.class_names == ("caf\ufffd", "plain")
     assert len(bundle.train) + len(bundle.test) == 7 and not bundle.warnings
     assert resolve(str(root)).class_names() == ("caf\ufffd", "plain")
+
+
+def picture_with_corrupt_exif(path: Path) -> None:
+    """A JPEG whose EXIF block claims more than it holds: Pillow warns, then reads it."""
+    exif = b"Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\x00\x05\x01\x12\x00\x03\x00\x00"
+    picture("L", 200).convert("RGB").save(path, "JPEG", exif=exif)
+
+
+def test_pillows_warnings_become_notes_naming_the_picture(tmp_path: Path, capfd,
+                                                          monkeypatch) -> None:
+    """Corrupt EXIF data: read, and named in the folder's warnings. More pixels than Pillow
+    trusts: skipped, and named. Nothing raw reaches the terminal."""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 40 * 40)
+    root = tmp_path / "noisy"
+    for name in ("a", "b"):
+        (root / name).mkdir(parents=True)
+        for i in range(3):
+            picture("L", 40 if name == "a" else 200).save(root / name / f"{i}.png")
+    picture_with_corrupt_exif(root / "b" / "exif.jpg")
+    Image.new("L", (50, 50)).save(root / "a" / "huge.png")  # over the (lowered) limit
+    Image.new("L", (90, 90)).save(root / "a" / "huger.png")  # over twice the limit
+    bundle = load_image_folder(root, image_size=SIZE, cache_dir=tmp_path / "cache")
+    assert len(bundle.train) + len(bundle.test) == 7
+    skipped, noted = bundle.warnings
+    assert "a/huge.png (too large to read safely: over 1,600 pixels)" in skipped
+    assert "a/huger.png (too large" in skipped
+    assert noted.startswith("read 1 picture that Pillow warned about: b/exif.jpg (Corrupt EXIF")
+    again = load_image_folder(root, image_size=SIZE, cache_dir=tmp_path / "cache")
+    assert again.warnings == bundle.warnings  # from the cache, the same words
+    captured = capfd.readouterr()
+    assert "Warning" not in captured.err + captured.out
+
+
+def test_predict_notes_what_pillow_warned_about_one_picture(tmp_path: Path, capfd) -> None:
+    path = tmp_path / "exif.jpg"
+    picture_with_corrupt_exif(path)
+    notes: list[str] = []
+    picture_tensor(path, DatasetInfo("x", "x", "", 1, SIZE, ("a", "b"), (0.5,), (0.5,)), notes)
+    assert len(notes) == 1 and notes[0].startswith(f"{path} (Corrupt EXIF data")
+    assert "Warning" not in capfd.readouterr().err
+
+
+def spoil_cache(cache_dir: Path, **arrays: np.ndarray) -> None:
+    """Rewrite the one cached folder with ``arrays`` in place of its own, keeping its
+    fingerprint: a cache that claims to be these files but is not what they hold."""
+    (path,) = (cache_dir / "image-folders").glob("*.npz")
+    with np.load(path) as npz:
+        contents = {key: npz[key] for key in npz.files}
+    contents.update(arrays)
+    with path.open("wb") as f:
+        np.savez(f, **contents)
+
+
+@pytest.mark.parametrize("spoil", ["labels out of range", "negative labels",
+                                   "pictures of another size", "one picture too few"])
+def test_a_cache_that_does_not_fit_its_files_is_rebuilt(tmp_path: Path, spoil: str) -> None:
+    root = tmp_path / "cached"
+    for name, value in (("dark", 30), ("bright", 220)):
+        (root / name).mkdir(parents=True)
+        for i in range(4):
+            picture("L", value).save(root / name / f"{i}.png")
+    cache = tmp_path / "cache"
+    first = load_image_folder(root, image_size=SIZE, cache_dir=cache)
+    with np.load(next((cache / "image-folders").glob("*.npz"))) as npz:
+        images, labels = npz["images"], npz["labels"]
+    spoil_cache(cache, **{
+        "labels out of range": {"labels": labels + 5},
+        "negative labels": {"labels": labels - 1},
+        "pictures of another size": {"images": np.zeros((8, 1, SIZE + 1, SIZE + 1), np.uint8)},
+        "one picture too few": {"images": images[:-1], "labels": labels[:-1]},
+    }[spoil])
+    again = load_image_folder(root, image_size=SIZE, cache_dir=cache)
+    assert torch.equal(again.train.images, first.train.images)
+    assert torch.equal(again.train.labels, first.train.labels)
