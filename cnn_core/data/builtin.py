@@ -73,7 +73,8 @@ def info_from_dict(data: dict) -> DatasetInfo:
     """The inverse of ``dataclasses.asdict`` on a :class:`DatasetInfo` (as checkpoints
     hold it)."""
     return DatasetInfo(**{**data, "class_names": tuple(data["class_names"]),
-                          "mean": tuple(data["mean"]), "std": tuple(data["std"])})
+                          "mean": tuple(data["mean"]), "std": tuple(data["std"]),
+                          "class_counts": tuple(data.get("class_counts", ()))})
 
 
 # --- the bundled sample ---------------------------------------------------------------

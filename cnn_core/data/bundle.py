@@ -30,6 +30,7 @@ class DatasetInfo:
     mean: tuple[float, ...]
     std: tuple[float, ...]
     torchvision_class: str | None = None  # None: bundled with the project
+    class_counts: tuple[int, ...] = ()  # a folder's pictures per class when read (): unknown
 
     @property
     def num_classes(self) -> int:

@@ -28,7 +28,7 @@ from ..runs.atomic import atomic_write, make_folder
 from .pillow_notes import TOO_LARGE, PillowNotes, too_large_reason
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 _COLOUR_SPREAD = 8  # a picture whose channels differ by more than this anywhere has colour
 _NAMED_SKIPS = 5  # how many skipped files a warning names
 
@@ -180,6 +180,7 @@ class _Decoded:
     """The cached result of decoding a scan: pictures of the files that could be read."""
 
     images: np.ndarray  # (N, C, S, S) uint8
+    files: np.ndarray  # (N,) int64: which of the scan's files each picture is
     labels: np.ndarray  # (N,) int64
     is_test: np.ndarray  # (N,) bool
     skipped: list[str]  # "relative/path (reason)" of every file that could not be read
@@ -227,7 +228,7 @@ def _decode(scan: FolderScan, size: int, channels: int, progress: ProgressFn | N
     if channels == 0:
         channels = 3 if has_colour(pictures[keep]) else 1
     images = to_channels(pictures[keep], channels).numpy()
-    return _Decoded(images, labels, is_test, skipped, sorted(notes.notes))
+    return _Decoded(images, keep.astype(np.int64), labels, is_test, skipped, sorted(notes.notes))
 
 
 def _cache_path(cache_dir: Path, scan: FolderScan, size: int, channels: int) -> Path:
@@ -243,7 +244,7 @@ def _read_cache(path: Path, scan: FolderScan, size: int, channels: int) -> _Deco
             meta = json.loads(str(npz["meta"]))
             if meta.get("version") != CACHE_VERSION or meta.get("fingerprint") != scan.fingerprint():
                 return None
-            decoded = _Decoded(npz["images"], npz["labels"], npz["is_test"],
+            decoded = _Decoded(npz["images"], npz["files"], npz["labels"], npz["is_test"],
                                list(meta["skipped"]), list(meta["noted"]))
     except Exception:  # missing, stale or damaged: decode again
         return None
@@ -251,11 +252,15 @@ def _read_cache(path: Path, scan: FolderScan, size: int, channels: int) -> _Deco
 
 
 def _fits(decoded: _Decoded, scan: FolderScan, size: int, channels: int) -> bool:
-    """Whether ``decoded`` can be ``scan``'s pictures: one label in range and one split
-    flag per picture, a picture per file not skipped, each (channels, size, size) uint8."""
-    images, labels, is_test = decoded.images, decoded.labels, decoded.is_test
+    """Whether ``decoded`` can be ``scan``'s pictures: one file (in order), one label in
+    range and one split flag per picture, a picture per file not skipped, each
+    (channels, size, size) uint8."""
+    images, labels, is_test, files = decoded.images, decoded.labels, decoded.is_test, decoded.files
     n = len(labels)
     return (images.dtype == np.uint8 and images.ndim == 4 and images.shape[0] == n
+            and files.dtype == np.int64 and files.shape == (n,)
+            and (n == 0 or (files[0] >= 0 and files[-1] < len(scan.files)
+                            and bool((np.diff(files) > 0).all())))
             and images.shape[1] in ((1, 3) if channels == 0 else (channels,))
             and images.shape[2:] == (size, size)
             and labels.dtype == np.int64 and labels.shape == (n,)
@@ -268,8 +273,8 @@ def _write_cache(path: Path, fingerprint: str, decoded: _Decoded) -> None:
     meta = json.dumps({"version": CACHE_VERSION, "fingerprint": fingerprint,
                        "skipped": decoded.skipped, "noted": decoded.noted})
     buffer = io.BytesIO()
-    np.savez(buffer, images=decoded.images, labels=decoded.labels, is_test=decoded.is_test,
-             meta=np.array(meta))
+    np.savez(buffer, images=decoded.images, files=decoded.files, labels=decoded.labels,
+             is_test=decoded.is_test, meta=np.array(meta))
     try:
         make_folder(path.parent)
         atomic_write(path, lambda f: f.write(buffer.getbuffer()))
@@ -277,10 +282,34 @@ def _write_cache(path: Path, fingerprint: str, decoded: _Decoded) -> None:
         pass  # a cache that cannot be written only costs the next load its speed
 
 
+def split_by_path(paths: list[str], labels: np.ndarray, fraction: float, seed: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of a train/test split where a picture is held out when a seeded hash of its
+    path (relative to the folder) falls below ``fraction``: adding or removing pictures
+    moves no other. A class of two or more keeps one picture on each side at least (its
+    lowest hash held out, its highest trained on)."""
+    key = seed.to_bytes(8, "little")
+    hashes = np.array([int.from_bytes(hashlib.blake2b(os.fsencode(p), digest_size=8,
+                                                      key=key).digest(), "little")
+                       for p in paths], np.uint64)
+    test = hashes / 2.0**64 < fraction
+    for cls in np.unique(labels):
+        idx = np.flatnonzero(labels == cls)
+        if len(idx) < 2:
+            test[idx] = False
+            continue
+        if not test[idx].any():
+            test[idx[np.argmin(hashes[idx])]] = True
+        if test[idx].all():
+            test[idx[np.argmax(hashes[idx])]] = False
+    return np.flatnonzero(~test), np.flatnonzero(test)
+
+
 def split_by_fraction(labels: np.ndarray, fraction: float, seed: int
                       ) -> tuple[np.ndarray, np.ndarray]:
     """Indices of a seeded train/test split holding out ``fraction`` of every class (at
-    least one picture of a class that has two or more)."""
+    least one picture of a class that has two or more): the rule of runs recorded before
+    :func:`split_by_path`, kept so that they go on with the split they began with."""
     rng = np.random.default_rng(seed)
     train, test = [], []
     for cls in np.unique(labels):
@@ -292,7 +321,7 @@ def split_by_fraction(labels: np.ndarray, fraction: float, seed: int
 
 
 def load_image_folder(root: str | Path, *, image_size: int = 32, channels: int = 0,
-                      test_fraction: float = 0.2, split_seed: int = 0,
+                      test_fraction: float = 0.2, split_seed: int = 0, split: str = "path",
                       cache_dir: str | Path | None = None, progress: ProgressFn | None = None,
                       cancel: threading.Event | None = None) -> DataBundle:
     """Load a folder of pictures, normalised with its own training pictures' mean and
@@ -314,8 +343,13 @@ def load_image_folder(root: str | Path, *, image_size: int = 32, channels: int =
                            + (f" (nor do {', '.join(empty[1:4])})" if len(empty) > 1 else ""))
     if scan.presplit:
         train_idx, test_idx = np.flatnonzero(~decoded.is_test), np.flatnonzero(decoded.is_test)
-    else:
+    elif split == "path":
+        train_idx, test_idx = split_by_path([scan.files[i][0] for i in decoded.files],
+                                            decoded.labels, test_fraction, split_seed)
+    elif split == "shuffle":
         train_idx, test_idx = split_by_fraction(decoded.labels, test_fraction, split_seed)
+    else:
+        raise DatasetError(f"unknown split rule {split!r} (this version knows path and shuffle)")
     if len(test_idx) == 0 or len(train_idx) == 0:
         raise DatasetError(f"{scan.root} has too few pictures to hold some out for testing")
     images, labels = torch.from_numpy(decoded.images), torch.from_numpy(decoded.labels)
@@ -342,7 +376,7 @@ def folder_info(scan: FolderScan, train_images: torch.Tensor, counts: np.ndarray
                        f"{int(counts.sum()):,} {kind} pictures in {len(scan.class_names)} classes "
                        f"from {shown_name(str(scan.root))}, resized to {size}x{size}.",
                        channels, size, tuple(map(shown_name, scan.class_names)), tuple(mean),
-                       tuple(std))
+                       tuple(std), class_counts=tuple(int(n) for n in counts))
 
 
 def picture_warnings(skipped: list[str], noted: list[str]) -> tuple[str, ...]:

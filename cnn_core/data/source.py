@@ -32,6 +32,7 @@ class TrainConfig(Protocol):
     image_size: int
     channels: int
     test_fraction: float
+    split: str
     class_names: list[str] | None
 
 
@@ -45,10 +46,11 @@ class PictureSettings:
     image_size: int = 32
     channels: int = 0  # 0: colour if any picture has colour, else greyscale
     test_fraction: float = 0.2
+    split: str = "path"  # see TrainConfig.split
 
     @classmethod
     def of(cls, config: TrainConfig) -> PictureSettings:
-        return cls(config.image_size, config.channels, config.test_fraction)
+        return cls(config.image_size, config.channels, config.test_fraction, config.split)
 
 
 class DatasetSource(ABC):
@@ -202,6 +204,7 @@ class FolderSource(DatasetSource):
         return load_image_folder(self.path, image_size=settings.image_size,
                                  channels=settings.channels,
                                  test_fraction=settings.test_fraction, split_seed=split_seed,
+                                 split=settings.split,
                                  cache_dir=data_dir, progress=progress, cancel=cancel)
 
     def recorded(self, config: Settings, bundle: DataBundle) -> Settings:

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 OPTIMIZERS = ("adam", "sgd")
+SPLIT_RULES = ("path", "shuffle")  # a folder without test/: see cnn_core.data.folders
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
@@ -37,6 +38,7 @@ class TrainConfig:
     image_size: int = 32  # pixels of the square every picture is resized to
     channels: int = 0  # 1 or 3; 0: 3 if any picture has colour, else 1 (set at load)
     test_fraction: float = 0.2  # held out per class when the folder has no test/ split
+    split: str = "path"  # how: "path" (by each picture's path) or "shuffle" (older runs)
     class_names: list[str] | None = None  # the folder's classes, recorded at load
     augment: str = ""  # e.g. "shift=2,flip,rotate=10" (see cnn_core.data.augment)
 
@@ -111,6 +113,9 @@ class TrainConfig:
             raise bad("channels", "must be 1 (greyscale), 3 (colour) or 0 (decide from the images)")
         if not (math.isfinite(self.test_fraction) and 0.05 <= self.test_fraction <= 0.5):
             raise bad("test_fraction", "must be between 0.05 and 0.5")
+        if self.split not in SPLIT_RULES:
+            raise bad("split", f"the rule {self.split!r} is not one this version knows "
+                               f"({', '.join(SPLIT_RULES)})")
         names = self.class_names
         if names is not None and (not isinstance(names, list) or len(names) < 2
                                   or not all(isinstance(n, str) and n for n in names)
@@ -137,12 +142,13 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        """Build from saved settings; unknown keys are an error, missing ones take defaults."""
+        """Build from saved settings; unknown keys are an error, missing ones take defaults
+        (but for ``split``: settings saved without one were split by shuffling)."""
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
-        return cls(**data)
+        return cls(**{"split": "shuffle", **data})
 
 
 def resolve_device(spec: str) -> torch.device:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,8 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
     Raises ``ValueError("field: reason")`` (a :class:`LaunchError` for a continuation that
     cannot go on as asked), :class:`CheckpointError`, or the loader's ``DatasetError``.
     """
+    if continuation is not None:  # its pictures are split by the rule it began with
+        config = replace(config, split=continuation.config().split)
     config.validate()
     if continuation is not None:
         continuation.check(config)
@@ -91,6 +93,7 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
         bundle, missing = ((data, "") if data is not None else
                            _data_for(config, continuation, progress, cancel))
         config = _as_loaded(config, bundle, continuation)
+        note = "\n".join(filter(None, (note, _data_changes(bundle, continuation))))
         if group is not None and not group.all(True):
             raise DistributedError("another process of this run could not start it "
                                    "(its message says why)")
@@ -143,6 +146,21 @@ def _as_loaded(config: TrainConfig, bundle: DataBundle,
                                          f"(it learnt {', '.join(saved)}; the folder now has "
                                          f"{', '.join(names)})")
     return resolve(config).recorded(config, bundle)
+
+
+def _data_changes(bundle: DataBundle, continuation: Continuation | None) -> str:
+    """What changed in a folder since the checkpoint ("12 more pictures of class1"), for
+    the person to know; the pictures it had keep their side of the split."""
+    if continuation is None:
+        return ""
+    saved = checkpoint_dataset(continuation.state).class_counts
+    now = bundle.info.class_counts
+    if not saved or len(saved) != len(now) or saved == now:
+        return ""
+    changes = "; ".join(f"{name}: {a:,} -> {b:,} pictures, {b - a:+,}"
+                        for name, a, b in zip(bundle.info.class_names, saved, now) if a != b)
+    return (f"the folder changed since the checkpoint ({changes}): pictures added join the "
+            "split by the run's rule, and the others stay on their side")
 
 
 def _claim(run_dir: Path, resumed: Continuation | None) -> RunLock:

@@ -57,13 +57,19 @@ def test_size_and_channels_are_as_asked(shapes, tmp_path) -> None:
     assert load(grey, tmp_path).info.in_channels == 1  # no colour anywhere: one channel
 
 
-def test_the_split_is_stratified_and_seeded(shapes, tmp_path) -> None:
-    a = load(shapes, tmp_path, test_fraction=0.2, split_seed=0)
-    assert torch.bincount(a.test.labels).tolist() == [6, 6, 6]
-    assert torch.bincount(a.train.labels).tolist() == [24, 24, 24]
-    again = load(shapes, tmp_path, test_fraction=0.2, split_seed=0)
+@pytest.mark.parametrize("split", ["path", "shuffle"])
+def test_the_split_holds_out_a_fraction_of_every_class_and_is_seeded(
+        shapes, tmp_path, split: str) -> None:
+    a = load(shapes, tmp_path, test_fraction=0.2, split_seed=0, split=split)
+    held_out = torch.bincount(a.test.labels).tolist()
+    if split == "shuffle":  # exactly a fifth of each class of 30
+        assert held_out == [6, 6, 6]
+    else:  # each picture by its own hash: about a fifth, at least one of each class
+        assert min(held_out) >= 1 and 9 <= sum(held_out) <= 27
+    assert len(a.train) + len(a.test) == 90
+    again = load(shapes, tmp_path, test_fraction=0.2, split_seed=0, split=split)
     assert torch.equal(a.test.images, again.test.images)
-    other = load(shapes, tmp_path, test_fraction=0.2, split_seed=1)
+    other = load(shapes, tmp_path, test_fraction=0.2, split_seed=1, split=split)
     assert not torch.equal(a.test.images, other.test.images)
 
 
@@ -145,7 +151,7 @@ def test_a_folder_is_named_by_its_full_path(shapes, tmp_path) -> None:
 @pytest.mark.parametrize("arch", ["simplecnn", "lenet5"])
 def test_networks_learn_the_shapes(tmp_path, arch) -> None:
     root = make_folder(tmp_path / "shapes", per_class=60, sizes=(32, 48))
-    config = TrainConfig(arch=arch, dataset=str(root), epochs=8, device="cpu",
+    config = TrainConfig(arch=arch, dataset=str(root), epochs=15, device="cpu",
                          data_dir=str(tmp_path / "cache"))
     run = launch(config, runs_dir=tmp_path / "runs")
     result = run.trainer.fit()

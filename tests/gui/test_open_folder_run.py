@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QLabel, QPushButton, QSlider, QTableWidget,
                                QTabWidget, QWidget)
 
+from cnn_core.runs.store import read_summary
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import launch
 from tests.gui.conftest import find
@@ -21,11 +22,12 @@ from tests.pictures import SHAPES, make_folder
 @pytest.fixture
 def folder_run(tmp_path) -> tuple[Path, Path]:
     """(the pictures, a 2-epoch LeNet-5 run trained on them)."""
-    pictures = make_folder(tmp_path / "shapes", per_class=16)
+    pictures = make_folder(tmp_path / "shapes", per_class=20)  # epoch 2 is the best
     config = TrainConfig(arch="lenet5", dataset=str(pictures), epochs=2, batch_size=16,
                          image_size=28, device="cpu", data_dir=str(tmp_path / "cache"))
     launched = launch(config, runs_dir=tmp_path / "runs")
     assert launched.trainer.fit().status == "completed"
+    assert read_summary(launched.run_dir).best_epoch == 2  # the run opens at its best epoch
     return pictures, launched.run_dir
 
 
