@@ -176,6 +176,8 @@ class RunRecorder(Callback):
             self.close()
 
     def _mark_failed(self, trainer: TrainerView) -> None:
+        if self.summary is not None and not self.run_dir.is_dir():
+            return  # removed: nothing to mark
         try:
             self._write_summary(trainer, status=RunStatus.FAILED)
             self._write_batches()
@@ -188,7 +190,12 @@ class RunRecorder(Callback):
             self.lock.release()
 
     def _saving(self, what: str, write: Callable[[], object]) -> None:
-        """Run ``write``; a failed write becomes a TrainingError that says what was kept."""
+        """Run ``write``; a failed write becomes a TrainingError that says what was kept,
+        and a run folder removed since the run began one that says so (it is not made
+        again)."""
+        if self.summary is not None and not self.run_dir.is_dir():
+            raise TrainingError(f"the run folder {self.run_dir} was removed while training; "
+                                "nothing more is written")
         try:
             write()
         except OSError as exc:

@@ -167,6 +167,8 @@ def _claim(run_dir: Path, resumed: Continuation | None) -> RunLock:
     """Take the run folder's writer lock; a new run (``resumed`` None) also needs the
     folder to hold nothing yet, so no run is ever overwritten. A resume refused for the
     lock says so as the window and the command line do before loading."""
+    lock_file = run_dir / WRITER_LOCK
+    had_lock_file = lock_file.exists()
     try:
         lock = RunLock.acquire(run_dir)
     except RunBusyError:
@@ -174,6 +176,8 @@ def _claim(run_dir: Path, resumed: Continuation | None) -> RunLock:
             raise
         raise RunBeingWritten(run_dir, resumed.name) from None
     if resumed is None and holds_files(run_dir):
+        if not had_lock_file:  # a refused folder is left as it was found
+            lock_file.unlink(missing_ok=True)
         lock.release()
         what = "a run" if is_run_dir(run_dir) else "other files"
         raise LaunchError("run_dir", f"{run_dir} already holds {what}; choose a new folder "
