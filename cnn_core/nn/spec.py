@@ -9,8 +9,10 @@ both raise :class:`SpecError` naming the 1-based layer number and the reason.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,9 @@ _FIELDS: dict[str, dict[str, bool]] = {
 LAYER_TYPES = tuple(_FIELDS)
 MAX_PARAMETERS = 50_000_000  # beyond this a "network" is a typo, not an experiment
 _MAX_SIZE = 4096  # channels, features and kernel sides
+MAX_FILE_BYTES = 10_000_000  # a spec is a few kilobytes; anything this large is not one
+BYTES_PER_VALUE = 4  # float32
+OPTIMIZER_COPIES = 3  # a parameter's gradient and Adam's two moments
 
 
 class SpecError(ValueError):
@@ -154,8 +159,21 @@ def _parse_layer(number: int, data: Any, counters: dict[str, int],
     default = _default_name(kind, counters, set() if "name" in data else taken)
     name = data.get("name", default)
     if not isinstance(name, str) or not all(part.isidentifier() for part in name.split(".")):
-        raise bad(f"name {name!r} must be letters, digits and '_' (dots nest blocks)")
+        raise bad(f"name {name!r:.60} must be letters, digits and '_' (dots nest blocks)")
+    taken_by_torch = [part for part in name.split(".") if part in _reserved_names()]
+    if taken_by_torch:
+        raise bad(f"name {name!r}: {taken_by_torch[0]!r} is a name PyTorch's modules use "
+                  "themselves; choose another")
     return LayerSpec(kind, name, settings)
+
+
+@functools.cache
+def _reserved_names() -> frozenset[str]:
+    """What a layer or block may not be called: the attributes of the module that holds
+    it (``train``, ``forward``, ``append``...)."""
+    from .models import CNNBlock
+
+    return frozenset(dir(CNNBlock))
 
 
 def _check_names(layers: list[LayerSpec]) -> None:
@@ -297,18 +315,46 @@ def load_spec(path: str | Path) -> NetworkSpec:
     """Read and check a spec file; raises :class:`SpecError` naming the file and why."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise SpecError(f"{path}: not a regular file (a folder or a device); give a "
+                            "network spec (.json)")
+        if info.st_size > MAX_FILE_BYTES:
+            raise SpecError(f"{path}: {info.st_size:,} bytes, too large to be a network spec "
+                            f"(at most {MAX_FILE_BYTES:,})")
+        data = spec_json(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise SpecError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
         raise SpecError(f"{path}: not a text file") from None
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                        f"{exc.msg})") from None
+    except SpecError as exc:
+        raise SpecError(f"{path}: {exc}") from None
     try:
         return parse_spec(data)
     except SpecError as exc:
         raise SpecError(f"{path}: {exc}") from None
+
+
+def spec_json(text: str) -> Any:
+    """JSON text as data, or :class:`SpecError` saying in one line why it is not: invalid,
+    nested too deeply, or with a number too long to be a size."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                        f"{exc.msg})") from None
+    except RecursionError:
+        raise SpecError("nested too deeply to be a network spec") from None
+    except ValueError:  # Python refuses integers of thousands of digits
+        raise SpecError("holds a number too long to be a size") from None
+
+
+def training_bytes(shapes: list[LayerShape], input_shape: Shape, batch_size: int) -> int:
+    """About the memory one training batch takes: every layer's output and its gradient
+    for ``batch_size`` inputs, and each parameter with its gradient and optimizer state."""
+    values = math.prod(input_shape) + sum(math.prod(s.output) for s in shapes)
+    parameters = sum(s.parameters for s in shapes)
+    return BYTES_PER_VALUE * (2 * batch_size * values + (1 + OPTIMIZER_COPIES) * parameters)
 
 
 def spec_text(spec: NetworkSpec) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
 from dataclasses import dataclass, fields
 from collections.abc import Callable
@@ -47,7 +48,7 @@ class TrainConfig:
         from ..data.augment import parse_augmentation
         from ..data.source import resolve
         from ..nn.models import MODELS, network_spec
-        from ..nn.spec import infer_shapes
+        from ..nn.spec import infer_shapes, training_bytes
 
         def bad(name: str, reason: str) -> ValueError:
             return ValueError(f"{name}: {reason}")
@@ -77,8 +78,7 @@ class TrainConfig:
             try:
                 spec = network_spec(self.arch, self.network)
                 shape = self.input_shape
-                if shape is not None:
-                    infer_shapes(spec, shape, self.num_classes or 2)
+                shapes = infer_shapes(spec, shape, self.num_classes or 2) if shape else None
             except ValueError as exc:
                 raise bad("network", str(exc)) from None
             if spec.name != self.arch:
@@ -87,6 +87,13 @@ class TrainConfig:
             raise bad("epochs", "must be between 1 and 10000")
         if not 1 <= self.batch_size <= 65_536:
             raise bad("batch_size", "must be between 1 and 65536")
+        if self.network is not None and shapes is not None:
+            needed = training_bytes(shapes, shape, self.batch_size)
+            free = available_memory(self.device)
+            if free is not None and needed > free:
+                raise bad("network", f"one training batch of {self.batch_size} needs about "
+                                     f"{needed / 1e9:,.1f} GB, more than the {free / 1e9:,.1f} GB "
+                                     "free for it; make the network or the batch smaller")
         if self.optimizer not in OPTIMIZERS:
             raise bad("optimizer", f"must be one of {', '.join(OPTIMIZERS)}")
         if not (math.isfinite(self.lr) and 0 < self.lr <= 10):
@@ -149,6 +156,28 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
         return cls(**{"split": "shuffle", **data})
+
+
+def available_memory(device: str) -> int | None:
+    """Bytes a run on ``device`` may use: a GPU's memory, else the memory the system has
+    free (None where neither can be told, or for a device that is not there)."""
+    try:
+        resolved = resolve_device(device)
+    except ValueError:
+        return None
+    if resolved.type == "cuda":
+        return torch.cuda.get_device_properties(resolved).total_memory
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def resolve_device(spec: str) -> torch.device:

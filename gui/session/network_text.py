@@ -123,7 +123,7 @@ def _value(text: str) -> Any:
         return [int(pair.group(1)), int(pair.group(2))]
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
 
 

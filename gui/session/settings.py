@@ -11,6 +11,8 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from cnn_core.nn.spec import SpecError, parse_spec
+from cnn_core.runs.errors import first_line
 from cnn_core.train.config import TrainConfig
 from cnn_core.paths import default_runs_dir
 
@@ -24,15 +26,33 @@ class Settings:
     def last_config(self) -> TrainConfig | None:
         """The configuration of the last session, or None if there is none or it is unusable
         (another version's fields, a GPU that is gone): the defaults are better than an error."""
+        return self._last_config()[0]
+
+    def _last_config(self) -> tuple[TrainConfig | None, str]:
         text = self._store.value("config")
         if not isinstance(text, str):
-            return None
+            return None, ""
         try:
             config = TrainConfig.from_dict(json.loads(text))
             config.validate()
-        except (TypeError, ValueError):
-            return None
-        return config
+        except (TypeError, ValueError, RecursionError) as exc:
+            return None, first_line(exc)
+        return config, ""
+
+    def problems(self) -> list[str]:
+        """What was remembered and no longer passes the checks, one line each: the last
+        settings (then not restored), and one's own networks (kept, to be mended)."""
+        said = []
+        reason = self._last_config()[1]
+        if reason:
+            said.append(f"the last session's settings were not restored ({reason})")
+        for spec in self.networks():
+            try:
+                parse_spec(spec)
+            except SpecError as exc:
+                said.append(f"your network {spec['name']!r} does not pass the checks ({exc}); "
+                            "mend it with Edit…")
+        return said
 
     def set_last_config(self, config: TrainConfig) -> None:
         self._store.setValue("config", json.dumps(config.to_dict()))
@@ -43,7 +63,7 @@ class Settings:
         text = self._store.value("networks")
         try:
             saved = json.loads(text) if isinstance(text, str) else []
-        except ValueError:
+        except (ValueError, RecursionError):
             return []
         return [spec for spec in saved if isinstance(spec, dict)
                 and isinstance(spec.get("name"), str) and isinstance(spec.get("layers"), list)

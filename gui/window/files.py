@@ -13,7 +13,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from cnn_core.export.exporters import outside_runs
-from cnn_core.nn.spec import SpecError, load_spec
+from cnn_core.nn.spec import load_spec
 from cnn_core.runs.store import is_run_dir
 from cnn_core.train.launch import RunKind
 
@@ -29,19 +29,11 @@ from .status_bar import StatusBarView
 CHECKPOINTS = "Checkpoints (*.pt);;All files (*)"
 PICTURES = ("Pictures (*.png *.jpg *.jpeg *.bmp *.gif *.webp "
             "*.PNG *.JPG *.JPEG *.BMP *.GIF *.WEBP);;All files (*)")
-MAX_SPEC_BYTES = 1_000_000  # a spec is a few kilobytes; a bigger file was picked by mistake
 
 
 def read_spec(path: str | Path) -> dict[str, Any]:
     """A network spec file's JSON as written (unnamed layers stay unnamed, left-out settings
     left out), once checked; raises SpecError naming the file and what is wrong."""
-    try:
-        size = Path(path).stat().st_size
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    if size > MAX_SPEC_BYTES:
-        raise SpecError(f"{path}: {size / 1e6:.0f} MB is far too big for a network spec "
-                        "(a JSON file of a few kilobytes)")
     spec = load_spec(path)
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))

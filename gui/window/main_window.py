@@ -70,6 +70,9 @@ class MainWindow(QMainWindow):
         self.runs_panel = RunsPanel(self.runs)
         self.buttons = RunButtons(self.session, self.config_panel)
         self.error_banner = ErrorBanner(self.session)
+        remembered = self.settings.problems()
+        if remembered:
+            self.error_banner.show_message(f"From the last session: {'; '.join(remembered)}.")
         self.continuation_banner = ContinuationBanner(self.session)
         self.pictures_banner = PicturesBanner(
             self.session, lambda folder: self.session.relocate(folder, self.config_panel.data_dir))

@@ -261,3 +261,43 @@ def test_arch_on_the_command_line_wins_over_a_remembered_network() -> None:
     """)
     assert proc.returncode == 0, proc.stderr
     assert "chosen lenet5 None" in proc.stdout
+
+
+def test_a_remembered_network_that_fails_the_checks_now_is_named_at_launch() -> None:
+    """A network with a layer named ``train`` passed the old checks and then crashed in
+    training, with a traceback from the model preview at every later launch."""
+    from cnn_core.train.config import TrainConfig
+    from gui.session.settings import Settings
+
+    spec = {"name": "trainnet", "layers": [
+        {"type": "conv2d", "out_channels": 4, "kernel_size": 3, "name": "train"},
+        {"type": "relu"}, {"type": "flatten"}, {"type": "linear"}]}
+    settings = Settings()
+    settings.set_networks([spec])
+    settings.set_last_config(TrainConfig(arch="trainnet", network=spec))  # as before
+    settings.sync()
+    proc = run_python("""
+        import sys
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication, QLabel
+        import gui.app
+
+        app = QApplication(sys.argv[:1])
+
+        def check():
+            window = next(w for w in app.topLevelWidgets() if w.objectName() == "mainWindow")
+            banner = window.findChild(QLabel, "errorBanner")
+            print("banner", banner.isVisible(), banner.text(), flush=True)
+            print("networks", [window.networks.label(i)
+                               for i in range(len(window.networks.networks))], flush=True)
+            window.close()
+
+        QTimer.singleShot(0, check)
+        sys.exit(gui.app.main([]))
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "banner True From the last session: the last session's settings were not " \
+           "restored (network: layer 1: name 'train'" in proc.stdout
+    assert "your network 'trainnet' does not pass the checks" in proc.stdout
+    assert "'trainnet'" in proc.stdout.split("networks", 1)[1]  # kept, to be mended
