@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     from cnn_core.train.config import TrainConfig
 
     from .runtime import startup_times
+    from .runtime.interrupt import EXIT_STATUS, CloseOnInterrupt
     from .runtime.warmup import warm_up_once_on_screen
     from .window.main_window import MainWindow
 
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     startup_times.record("window built")
     startup_times.watch(window)
     window.show()
+    interrupt = CloseOnInterrupt(window)
     warm_up_once_on_screen(window)
     if args.watch:
         QTimer.singleShot(0, lambda: window.watch_run(args.watch))
@@ -132,4 +134,5 @@ def main(argv: list[str] | None = None) -> int:
                     panel.validityChanged.disconnect(start_once)
                     window.start_training()
             panel.validityChanged.connect(start_once)
-    return app.exec()
+    status = app.exec()
+    return EXIT_STATUS if interrupt.interrupted else status

@@ -301,3 +301,34 @@ def test_a_remembered_network_that_fails_the_checks_now_is_named_at_launch() -> 
            "restored (network: layer 1: name 'train'" in proc.stdout
     assert "your network 'trainnet' does not pass the checks" in proc.stdout
     assert "'trainnet'" in proc.stdout.split("networks", 1)[1]  # kept, to be mended
+
+
+def test_ctrl_c_in_the_terminal_closes_the_window_as_its_close_button_does(tmp_path) -> None:
+    """The run is stopped and saved, the settings remembered, and the process ends with
+    130, the status a shell gives a program Ctrl+C ended; no traceback."""
+    import json
+    import signal
+    import time
+
+    runs, settings = tmp_path / "runs", tmp_path / "settings.ini"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CNN_STUDIO_RUNS": str(runs),
+           "CNN_STUDIO_SETTINGS": str(settings)}
+    process = subprocess.Popen(
+        [sys.executable, "main.py", "--start", "--arch", "lenet5", "--epochs", "50",
+         "--device", "cpu"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 120
+        while not list(runs.glob("*/snapshots/epoch-0001.npz")):
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    (run,) = runs.iterdir()
+    assert json.loads((run / "summary.json").read_text())["status"] == "stopped"
+    assert settings.is_file()
