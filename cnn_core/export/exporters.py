@@ -34,8 +34,8 @@ from ..inspect.analysis import conv_filters
 from ..nn.models import StudioModel, model_for_weights
 from .plots import curves_png, filter_grid, filters_png
 from ..runs.store import (METRIC_COLUMNS, RunError, enclosing_run, is_run_dir, read_batches,
-                          read_metrics, read_snapshots, read_summary, run_of_checkpoint,
-                          shown_checkpoint)
+                          read_config, read_metrics, read_snapshots, read_summary,
+                          run_of_checkpoint, shown_checkpoint)
 
 INSTALL_HINT = "pip install onnx onnxruntime onnxscript tensorboard"
 # What each kind of export imports. onnxscript: torch's (default) dynamo ONNX exporter.
@@ -358,6 +358,7 @@ def export_bundle(run_dir: str | Path, path: str | Path,
     """
     check_target(path, replace=replace)
     run_dir = _run_folder(run_dir)
+    read_config(run_dir)  # a damaged config is refused, not packed
     checkpoint = shown_checkpoint(run_dir)
     if not checkpoint.is_file():
         raise ExportError(f"{run_dir}: the run has no checkpoint yet (no finished epoch)")

@@ -17,7 +17,7 @@ from ..data.datasets import DatasetInfo, normalize
 from ..data.folders import read_image, to_channels
 from ..data.pillow_notes import TOO_LARGE, PillowNotes, too_large_reason
 from ..nn.models import StudioModel, model_for_weights
-from ..runs.checkpoint import checkpoint_dataset, load_checkpoint
+from ..runs.checkpoint import CheckpointError, checkpoint_dataset, load_checkpoint
 from ..runs.errors import first_line
 from ..runs.store import is_run_dir, shown_checkpoint
 
@@ -80,7 +80,11 @@ class Predictor:
         """A checkpoint file, or a run folder (its shown checkpoint: the best epoch).
         Raises :class:`cnn_core.runs.checkpoint.CheckpointError` for an unusable one."""
         path = Path(path)
-        if path.is_dir() and is_run_dir(path):
+        if path.is_dir():
+            if not is_run_dir(path):
+                raise CheckpointError(f"{path}: a folder that is not a run's (it has no "
+                                      "config.json or summary.json); give a run's folder or "
+                                      "a checkpoint file")
             path = shown_checkpoint(path)
         return cls.from_state(load_checkpoint(path))
 

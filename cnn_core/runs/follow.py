@@ -173,11 +173,14 @@ class FolderKind(str, Enum):
     EMPTY = "empty"  # missing, or nothing yet but a writer's lock and temp files
     RUNS = "runs"  # a runs folder: runs, each in a folder of its own
     OTHER = "other"  # holds files that are not a run's
+    FILE = "file"  # not a folder at all
 
 
 def folder_kind(folder: str | Path) -> FolderKind:
     """What ``folder`` holds, for a watcher that waits for a run to start in it."""
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        return FolderKind.FILE
     if is_run_dir(folder):
         return FolderKind.RUN
     try:

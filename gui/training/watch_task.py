@@ -104,6 +104,9 @@ def _wait_for_run(state: TaskState, run_dir: Path,
         kind = folder_kind(run_dir)
         if kind == FolderKind.RUNS:
             raise ValueError("it holds runs, each in a folder of its own: choose one of them")
+        if kind == FolderKind.FILE:
+            raise ValueError("it is a file, not a run's folder: choose the folder of a run, "
+                             "or an empty one to wait for a run to start in it")
         if kind == FolderKind.OTHER:
             raise ValueError("it holds files that are not a run's: choose a run "
                              "folder, or an empty one to wait for a run to start in it")

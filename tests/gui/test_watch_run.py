@@ -186,3 +186,13 @@ def test_file_events_in_the_run_folder_wake_the_watch(qtbot, tmp_path: Path) -> 
     assert sorted(watch.watched) == [str(run), str(run / "snapshots")]
     watch.stop()
     assert watch.watched == []
+
+
+def test_a_file_is_refused_as_a_file(qtbot, window, tmp_path, monkeypatch) -> None:
+    picture = tmp_path / "beach.jpg"
+    picture.write_bytes(b"not a run")
+    with qtbot.waitSignal(window.session.watchFinished) as finished:
+        watch(window, picture, monkeypatch)
+    assert finished.args[1] is None
+    banner = find(window, QLabel, "errorBanner")
+    assert banner.isVisible() and "it is a file, not a run's folder" in banner.text()

@@ -4,6 +4,7 @@ the run's checkpoints, metrics and config survive every export aimed at them."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,15 @@ def test_one_refused_target_means_nothing_is_written(runs, tmp_path) -> None:
     assert_one_clean_line(result.stderr)
     assert not (tmp_path / "new.csv").exists()
     assert occupied.read_bytes() == b"someone's zip"
+
+
+def test_a_bundle_of_a_run_with_a_damaged_config_is_refused(runs, tmp_path, capsys) -> None:
+    this, _ = runs
+    damaged = tmp_path / "damaged"
+    shutil.copytree(this, damaged)
+    (damaged / "config.json").write_text('{"arch": 7}')
+    assert cli.main(["export", str(damaged), "--bundle", str(tmp_path / "b.zip")]) == 1
+    err = capsys.readouterr().err
+    assert_one_clean_line(err)
+    assert "config.json" in err and not (tmp_path / "b.zip").exists()
+
