@@ -65,6 +65,7 @@ class FileActions:
         self.status, self.banner = status, banner
         self.open_architecture = open_architecture
         self.show_config = show_config
+        config.picturesRead.connect(self._on_pictures_read)
 
     def open_path(self, path: str | Path) -> None:
         """Inspect a checkpoint or run folder in every panel, without training."""
@@ -103,6 +104,13 @@ class FileActions:
             return
         self.show_config()
         self.status.show(f"Reading the pictures in {path}…")
+
+    def _on_pictures_read(self, folder: str, problem: str) -> None:
+        """The status bar said the pictures were being read: now say how that ended."""
+        if problem:
+            self.status.show(f"Could not read the pictures in {folder}: {problem}", error=True)
+        else:
+            self.status.show(f"Read the pictures in {folder}.")
 
     def watch_dialog(self) -> None:
         path = QFileDialog.getExistingDirectory(self.parent, "Watch run folder",

@@ -47,6 +47,7 @@ def test_an_opened_folder_is_chosen_and_shown(qtbot, window, shapes, monkeypatch
     assert "Skipped 1 file that is not a readable picture: square/notes.txt" in status
     assert window.config_panel.valid
     assert window.config_panel.dataset_info.input_shape == (3, 32, 32)
+    assert find(window, QLabel, "statusMessage").text() == f"Read the pictures in {shapes}."
 
 
 def test_training_on_a_folder_names_its_classes(qtbot, window, shapes, monkeypatch) -> None:
@@ -105,3 +106,16 @@ def test_a_folder_with_one_class_is_refused_with_its_reason(qtbot, window, tmp_p
     error = find(window, QLabel, "datasetError")
     qtbot.waitUntil(lambda: "needs at least two" in error.text(), timeout=30_000)
     assert not window.config_panel.valid
+
+
+def test_a_folder_that_fails_to_read_says_so_in_the_status_bar(qtbot, window, tmp_path,
+                                                               monkeypatch) -> None:
+    """Where it stayed on "Reading the pictures…" for good."""
+    empty_class = make_folder(tmp_path / "odd", per_class=3, classes=("cat", "dog"))
+    for picture in (empty_class / "dog").iterdir():
+        picture.write_bytes(b"not a picture")
+    open_folder(window, empty_class, monkeypatch)
+    status = find(window, QLabel, "statusMessage")
+    qtbot.waitUntil(lambda: status.text().startswith("Could not read the pictures in "),
+                    timeout=30_000)
+    assert "the class 'dog'" in status.text() and "no readable image" in status.text()

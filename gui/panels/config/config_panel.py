@@ -32,6 +32,7 @@ class ConfigPanel(QWidget):
 
     validityChanged = Signal(bool)
     configChanged = Signal()
+    picturesRead = Signal(str, str)  # see DataGroup.picturesRead
 
     def __init__(self, datasets: DatasetService, parent: QWidget | None = None,
                  data_dir: Path | None = None, networks: Networks | None = None,
@@ -128,6 +129,7 @@ class ConfigPanel(QWidget):
         self.networks.currentChanged.connect(self.revalidate)
         self.networks.edited.connect(self.revalidate)
         self.data.changed.connect(self._on_dataset_changed)
+        self.data.picturesRead.connect(self.picturesRead)
         self.data.previewChanged.connect(
             lambda preview: self.augmentation.set_source(
                 None if preview is None else preview.samples,

@@ -35,6 +35,7 @@ class DataGroup(QGroupBox):
     changed = Signal()  # the choice, a folder setting, or what is known about them
     previewChanged = Signal(object)  # DatasetPreview of the chosen dataset, or None
     foldersChanged = Signal(list)  # the image folders in the list, to remember
+    picturesRead = Signal(str, str)  # a folder's reading ended: (its path, "" or why not)
 
     def __init__(self, data_dir: Path, datasets: DatasetService, folders: Sequence[str] = (),
                  parent: QWidget | None = None) -> None:
@@ -281,6 +282,7 @@ class DataGroup(QGroupBox):
             self.load_cancel.hide()
             self._refresh_status()
             self.changed.emit()
+            self.picturesRead.emit(self.dataset, self._problem or "")
 
     # -- status and downloads -------------------------------------------------------------
 
