@@ -48,7 +48,7 @@ class TrainConfig:
         from ..data.augment import parse_augmentation
         from ..data.source import resolve
         from ..nn.models import MODELS, network_spec
-        from ..nn.spec import infer_shapes, training_bytes
+        from ..nn.spec import infer_shapes
 
         def bad(name: str, reason: str) -> ValueError:
             return ValueError(f"{name}: {reason}")
@@ -72,6 +72,7 @@ class TrainConfig:
             parse_augmentation(self.augment)
         except ValueError as exc:
             raise bad("augment", str(exc)) from None
+        shapes = None
         if self.network is not None:
             if not isinstance(self.network, dict):
                 raise bad("network", f"expected a network spec, got {self.network!r:.40}")
@@ -87,13 +88,7 @@ class TrainConfig:
             raise bad("epochs", "must be between 1 and 10000")
         if not 1 <= self.batch_size <= 65_536:
             raise bad("batch_size", "must be between 1 and 65536")
-        if self.network is not None and shapes is not None:
-            needed = training_bytes(shapes, shape, self.batch_size)
-            free = available_memory(self.device)
-            if free is not None and needed > free:
-                raise bad("network", f"one training batch of {self.batch_size} needs about "
-                                     f"{needed / 1e9:,.1f} GB, more than the {free / 1e9:,.1f} GB "
-                                     "free for it; make the network or the batch smaller")
+        self._validate_memory(bad, shapes)
         if self.optimizer not in OPTIMIZERS:
             raise bad("optimizer", f"must be one of {', '.join(OPTIMIZERS)}")
         if not (math.isfinite(self.lr) and 0 < self.lr <= 10):
@@ -112,6 +107,29 @@ class TrainConfig:
             resolve_device(self.device)
         except ValueError as exc:
             raise bad("device", str(exc)) from None
+
+    def _validate_memory(self, bad: Callable[[str, str], ValueError],
+                         shapes: list[Any] | None) -> None:
+        """One training batch must fit in the memory free for it (``shapes``: a custom
+        network's layers, already inferred; a built-in's are inferred here)."""
+        from ..nn.models import network_spec
+        from ..nn.spec import infer_shapes, training_bytes
+
+        shape = self.input_shape
+        if shape is None:
+            return
+        if shapes is None:
+            try:
+                shapes = infer_shapes(network_spec(self.arch), shape, self.num_classes or 2)
+            except ValueError:
+                return  # said where the network is built
+        needed = training_bytes(shapes, shape, self.batch_size)
+        free = available_memory(self.device)
+        if free is not None and needed > free:
+            raise bad("network" if self.network is not None else "batch_size",
+                      f"one training batch of {self.batch_size} needs about "
+                      f"{needed / 1e9:,.1f} GB, more than the {free / 1e9:,.1f} GB free for it; "
+                      "make the network or the batch smaller")
 
     def _validate_folder_settings(self, bad: Callable[[str, str], ValueError]) -> None:
         if not 8 <= self.image_size <= 256:

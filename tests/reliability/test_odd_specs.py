@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from cnn_core import cli
-from cnn_core.nn.models import build_model
-from cnn_core.nn.spec import SpecError, load_spec, parse_spec
-from cnn_core.train.config import TrainConfig
+from cnn_core.nn.models import build_model, network_spec
+from cnn_core.nn.spec import SpecError, infer_shapes, load_spec, parse_spec, training_bytes
+from cnn_core.train.config import TrainConfig, available_memory
 from tests.reliability.helpers import assert_one_clean_line
 
 TINY = [{"type": "conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "relu"},
@@ -76,4 +76,14 @@ def test_a_network_too_large_for_memory_is_refused_with_the_figure() -> None:
     config = TrainConfig(arch="huge", network=huge, device="cpu")
     with pytest.raises(ValueError, match=r"network: one training batch of 64 needs about "
                                          r"[\d,.]+ GB, more than the [\d,.]+ GB"):
+        config.validate()
+
+
+def test_a_built_in_network_with_a_batch_too_large_for_memory_is_refused() -> None:
+    config = TrainConfig(arch="deepcnn", dataset="cifar10", batch_size=65_536, device="cpu")
+    needed = training_bytes(infer_shapes(network_spec("deepcnn"), (3, 32, 32), 10),
+                            (3, 32, 32), 65_536)
+    if needed <= (available_memory("cpu") or 0):
+        pytest.skip(f"this machine has {needed / 1e9:.0f} GB free")
+    with pytest.raises(ValueError, match=r"batch_size: one training batch of 65536 needs about"):
         config.validate()
