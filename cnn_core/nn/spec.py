@@ -170,10 +170,10 @@ def _parse_layer(number: int, data: Any, counters: dict[str, int],
 @functools.cache
 def _reserved_names() -> frozenset[str]:
     """What a layer or block may not be called: the attributes of the module that holds
-    it (``train``, ``forward``, ``append``...)."""
-    from .models import CNNBlock
+    it, an ``nn.Sequential`` (``train``, ``forward``, ``append``...)."""
+    from torch import nn
 
-    return frozenset(dir(CNNBlock))
+    return frozenset(dir(nn.Sequential))
 
 
 def _check_names(layers: list[LayerSpec]) -> None:

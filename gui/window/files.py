@@ -65,6 +65,7 @@ class FileActions:
         self.status, self.banner = status, banner
         self.open_architecture = open_architecture
         self.show_config = show_config
+        self._reading: str | None = None  # the folder the status bar says is being read
         config.picturesRead.connect(self._on_pictures_read)
 
     def open_path(self, path: str | Path) -> None:
@@ -103,10 +104,14 @@ class FileActions:
                                      "paused or about to resume.")
             return
         self.show_config()
+        self._reading = str(path)
         self.status.show(f"Reading the pictures in {path}…")
 
     def _on_pictures_read(self, folder: str, problem: str) -> None:
         """The status bar said the pictures were being read: now say how that ended."""
+        if self._reading is None or Path(folder).resolve() != Path(self._reading).resolve():
+            return
+        self._reading = None
         if problem:
             self.status.show(f"Could not read the pictures in {folder}: {problem}", error=True)
         else:

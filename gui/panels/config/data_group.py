@@ -282,7 +282,8 @@ class DataGroup(QGroupBox):
             self.load_cancel.hide()
             self._refresh_status()
             self.changed.emit()
-            self.picturesRead.emit(self.dataset, self._problem or "")
+            if self.source.has_picture_settings:
+                self.picturesRead.emit(self.dataset, self._problem or "")
 
     # -- status and downloads -------------------------------------------------------------
 
