@@ -42,16 +42,21 @@ class Settings:
     def problems(self) -> list[str]:
         """What was remembered and no longer passes the checks, one line each: the last
         settings (then not restored), and one's own networks (kept, to be mended)."""
-        said = []
-        reason = self._last_config()[1]
-        if reason:
-            said.append(f"the last session's settings were not restored ({reason})")
+        failing = {}
         for spec in self.networks():
             try:
                 parse_spec(spec)
             except SpecError as exc:
-                said.append(f"your network {spec['name']!r} does not pass the checks ({exc}); "
-                            "mend it with Edit…")
+                failing[spec["name"]] = str(exc)
+        reason = self._last_config()[1]
+        said = []
+        if reason and reason not in {f"network: {why}" for why in failing.values()}:
+            said.append(f"the last session's settings were not restored ({reason})")
+        for name, why in failing.items():
+            then = (", so the last session's settings were not restored"
+                    if reason == f"network: {why}" else "")
+            said.append(f"your network {name!r} does not pass the checks ({why}){then}; mend "
+                        "it in the editor (Edit…)")
         return said
 
     def set_last_config(self, config: TrainConfig) -> None:

@@ -297,9 +297,10 @@ def test_a_remembered_network_that_fails_the_checks_now_is_named_at_launch() -> 
     """)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
-    assert "banner True From the last session: the last session's settings were not " \
-           "restored (network: layer 1: name 'train'" in proc.stdout
-    assert "your network 'trainnet' does not pass the checks" in proc.stdout
+    assert "banner True From the last session: your network 'trainnet' does not pass the " \
+           "checks (layer 1: name 'train': 'train' is a name PyTorch's modules use " \
+           "themselves; choose another), so the last session's settings were not restored; " \
+           "mend it in the editor (Edit…)." in proc.stdout
     assert "'trainnet'" in proc.stdout.split("networks", 1)[1]  # kept, to be mended
 
 
