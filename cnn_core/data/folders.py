@@ -242,7 +242,8 @@ def _read_cache(path: Path, scan: FolderScan, size: int, channels: int) -> _Deco
     try:
         with np.load(path, allow_pickle=False) as npz:
             meta = json.loads(str(npz["meta"]))
-            if meta.get("version") != CACHE_VERSION or meta.get("fingerprint") != scan.fingerprint():
+            if (meta.get("version") != CACHE_VERSION
+                    or meta.get("fingerprint") != scan.fingerprint()):
                 return None
             decoded = _Decoded(npz["images"], npz["files"], npz["labels"], npz["is_test"],
                                list(meta["skipped"]), list(meta["noted"]))

@@ -92,10 +92,15 @@ def is_run_dir(path: str | Path) -> bool:
 
 def enclosing_run(path: str | Path) -> Path | None:
     """The run folder that ``path`` is or lies in (links followed), or None: what must
-    never be written over from outside the run."""
+    never be written over from outside the run. A folder counts by its summary, or by a
+    config with a run's checkpoints or metrics beside it (a home folder holding some other
+    tool's config.json is not a run)."""
+    def is_run(folder: Path) -> bool:
+        return (folder / SUMMARY).is_file() or ((folder / "config.json").is_file() and (
+            (folder / "checkpoints").is_dir() or (folder / "metrics.csv").is_file()))
+
     resolved = Path(path).resolve()
-    return next((p for p in (resolved, *resolved.parents) if p.is_dir() and is_run_dir(p)),
-                None)
+    return next((p for p in (resolved, *resolved.parents) if is_run(p)), None)
 
 
 def holds_files(folder: str | Path) -> bool:

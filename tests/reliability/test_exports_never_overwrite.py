@@ -92,3 +92,13 @@ def test_a_bundle_of_a_run_with_a_damaged_config_is_refused(runs, tmp_path, caps
     assert_one_clean_line(err)
     assert "config.json" in err and not (tmp_path / "b.zip").exists()
 
+
+
+def test_a_folder_with_some_other_tools_config_is_not_a_run(runs, tmp_path, capsys) -> None:
+    """A home folder may hold a config.json of its own: exports below it go ahead."""
+    this, _ = runs
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.json").write_text('{"theme": "dark"}')
+    assert cli.main(["export", str(this), "--csv", str(home / "metrics.csv")]) == 0
+    assert (home / "metrics.csv").read_text().startswith("run,run_dir,epoch")
