@@ -1,4 +1,5 @@
-"""Headless command line: ``python -m cnn_core train|predict|list|download|export|arch``.
+"""Headless command line: ``python -m cnn_core train|lr-find|predict|list|download|export|
+arch`` (the arguments: :mod:`cnn_core.cli_parser`).
 
 Expected failures (bad arguments, missing data, unusable checkpoints, diverged training)
 print one line on stderr and exit non-zero; tracebacks are for bugs only.
@@ -11,14 +12,15 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any
+
+import numpy as np
 
 from .console import ConsoleReporter, progress_bar
 from .train.callbacks import RunStatus
 from .runs.checkpoint import CheckpointError
-from .train.config import OPTIMIZERS, TrainConfig
+from .train.config import TrainConfig
 from .data.augment import parse_augmentation
-from .data.builtin import DATASETS
 from .data.bundle import DatasetError
 from .data.source import DatasetSource, builtins, from_text, resolve
 from .inspect.predict import ImageError, Predictor
@@ -30,113 +32,9 @@ from .runs.store import RunError
 from .train.distributed import DistributedError, Group, dist_backend, join, leave, under_torchrun
 from .train.launch import (Continuation, Launch, LaunchError, RunBeingWritten, RunKind,
                            check_resumable, launch, open_continuation)
+from .train.lr_find import find_lr
 from .train.trainer import TrainingError
-
-PROG = "cnn_core"
-# Flags that map one-to-one onto TrainConfig fields (flag dest == field name).
-_CONFIG_FLAGS = ("arch", "dataset", "epochs", "batch_size", "lr", "optimizer", "momentum",
-                 "weight_decay", "step_size", "gamma", "seed", "device", "data_dir",
-                 "image_size", "channels", "test_fraction", "augment")
-
-
-class UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # one line, not usage + message
-        raise UsageError(message)
-
-
-def _whole_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    return value
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="CNN Studio's training engine, without the window.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    train = sub.add_parser(
-        "train", help="train a model and record the run",
-        epilog="Started by torchrun (torchrun --nproc-per-node N -m cnn_core train ...), the "
-               "N processes train one model with DistributedDataParallel: --batch-size is "
-               "the global batch, each process on cuda:LOCAL_RANK (or the CPU), and only "
-               "rank 0 prints and writes the run folder.")
-    train.add_argument("--arch", metavar="NAME_OR_SPEC.json",
-                       help=f"architecture: {', '.join(MODELS)} (default simplecnn), or a "
-                            "network spec file")
-    train.add_argument("--dataset", metavar="NAME_OR_FOLDER",
-                       help=f"{', '.join(DATASETS)} (default mnist-sample), or a folder of "
-                            "pictures laid out ROOT/<class>/<image>")
-    train.add_argument("--image-size", dest="image_size", type=_whole_number,
-                       help="a folder's pictures are resized to this square (default 32)")
-    train.add_argument("--channels", type=_whole_number, choices=(1, 3),
-                       help="a folder's pictures as greyscale (1) or colour (3); default: "
-                            "colour if any picture has colour")
-    train.add_argument("--test-fraction", dest="test_fraction", type=float,
-                       help="held out for testing when the folder has no test/ (default 0.2)")
-    train.add_argument("--augment", metavar="LIST",
-                       help="random changes to every training batch, e.g. "
-                            "shift=2,flip,rotate=10,scale=10,brightness=20,contrast=20")
-    train.add_argument("--epochs", type=_whole_number, help="epochs in total (default 5)")
-    train.add_argument("--batch-size", dest="batch_size", type=_whole_number)
-    train.add_argument("--lr", type=float, help="learning rate (default 1e-3)")
-    train.add_argument("--optimizer", choices=OPTIMIZERS)
-    train.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
-    train.add_argument("--weight-decay", dest="weight_decay", type=float)
-    train.add_argument("--step-size", dest="step_size", type=_whole_number,
-                       help="StepLR: epochs between learning-rate cuts (default 5)")
-    train.add_argument("--gamma", type=float, help="StepLR: factor of each cut (default 0.5)")
-    train.add_argument("--seed", type=_whole_number)
-    train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    train.add_argument("--data-dir", dest="data_dir", help="folder of downloaded datasets")
-    train.add_argument("--download", action="store_true",
-                       help="download the dataset first if it is not in the data folder")
-    train.add_argument("--out", help="run folder (default: a new folder under the runs folder)")
-    train.add_argument("--resume", metavar="CHECKPOINT",
-                       help="continue a run from its checkpoint up to --epochs in total")
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
-
-    predict = sub.add_parser("predict", help="what a trained model says about picture files")
-    predict.add_argument("model", metavar="RUN_OR_CHECKPOINT",
-                         help="a run folder (its best epoch) or a checkpoint file")
-    predict.add_argument("images", nargs="+", metavar="IMAGE")
-    predict.add_argument("--top", type=_whole_number, default=3,
-                         help="how many classes to show per picture (default 3)")
-
-    sub.add_parser("list", help="list architectures and datasets")
-
-    arch = sub.add_parser("arch", help="show or export a network spec")
-    arch_sub = arch.add_subparsers(dest="arch_command", required=True, parser_class=_Parser)
-    show = arch_sub.add_parser("show", help="the layer table: output shapes and parameters")
-    show.add_argument("network", metavar="NAME_OR_SPEC.json")
-    show.add_argument("--dataset", choices=list(DATASETS), default="mnist-sample",
-                      help="the input shape and classes to show it for (default mnist-sample)")
-    spec_export = arch_sub.add_parser("export", help="print a network's spec as JSON")
-    spec_export.add_argument("network", metavar="NAME_OR_SPEC.json")
-
-    dl = sub.add_parser("download", help="download a dataset into the data folder")
-    dl.add_argument("dataset", choices=[s.name for s in builtins() if s.downloadable])
-    dl.add_argument("--data-dir", dest="data_dir")
-
-    export = sub.add_parser("export", help="export runs: metrics CSV, ONNX model, "
-                                           "TensorBoard logs, a zip bundle")
-    export.add_argument("sources", nargs="+", metavar="RUN_DIR_OR_CHECKPOINT",
-                        help="a run folder or checkpoint; --csv takes several run folders")
-    export.add_argument("--onnx", metavar="FILE", help="the model as ONNX (checked with "
-                                                       "onnxruntime against PyTorch)")
-    export.add_argument("--csv", metavar="FILE", help="per-epoch metrics of every run given")
-    export.add_argument("--tensorboard", metavar="DIR",
-                        help="TensorBoard logs, in DIR/<run folder name>")
-    export.add_argument("--bundle", metavar="FILE.zip",
-                        help="config, metrics, checkpoint, ONNX and plots in one zip")
-    export.add_argument("--force", action="store_true",
-                        help="replace files that exist (never a run's own files)")
-    return parser
+from .cli_parser import CONFIG_FLAGS, PROG, UsageError, build_parser
 
 
 def _network(name_or_file: str, flag: str = "") -> NetworkSpec:
@@ -178,8 +76,9 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
-    given = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k) is not None}
+def _given(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given on the command line, as a TrainConfig takes them."""
+    given = {k: getattr(args, k) for k in CONFIG_FLAGS if getattr(args, k) is not None}
     if "dataset" in given:
         try:
             given["dataset"] = from_text(given["dataset"]).name
@@ -193,6 +92,11 @@ def _train(args: argparse.Namespace) -> int:
     if "arch" in given and given["arch"] not in MODELS:
         spec = _network(given["arch"], "--arch: ")
         given.update(arch=spec.name, network=spec.to_json())
+    return given
+
+
+def _train(args: argparse.Namespace) -> int:
+    given = _given(args)
     continuation = _continuation(args)
     config = continuation.next_config(given) if continuation else TrainConfig(**given)
     config.validate()  # ValueError names the field
@@ -201,6 +105,24 @@ def _train(args: argparse.Namespace) -> int:
         return _run(args, config, continuation, group)
     finally:
         leave()
+
+
+def _lr_find(args: argparse.Namespace) -> int:
+    config = TrainConfig(**_given(args))
+    config.validate()
+    source = resolve(config)
+    if args.download and source.downloadable and not source.is_available(config.data_dir):
+        _download(source, config.data_dir)
+    finding = find_lr(config, source.load_for(config), start_lr=args.start_lr,
+                      end_lr=args.end_lr, steps=args.steps)
+    print(f"{'learning rate':>14}  {'loss (smoothed)':>15}")
+    for i in np.unique(np.linspace(0, len(finding.lrs) - 1, 12).round().astype(int)):
+        print(f"{finding.lrs[i]:>14.2e}  {finding.losses[i]:>15.4f}")
+    stopped = len(finding.lrs) < args.steps
+    print(f"{len(finding.lrs)} of {args.steps} steps"
+          + (" (stopped: the loss diverged)" if stopped else ""))
+    print(f"suggested learning rate: {finding.suggestion:.2e} (--lr {finding.suggestion:.2g})")
+    return 0
 
 
 def _continuation(args: argparse.Namespace) -> Continuation | None:
@@ -372,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
             return _arch(args)
         if args.command == "predict":
             return _predict(args)
+        if args.command == "lr-find":
+            return _lr_find(args)
         return _train(args)
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""

@@ -1,0 +1,136 @@
+"""The command line's arguments: ``python -m cnn_core train|lr-find|predict|list|download|
+export|arch``, parsed into one line of error for anything wrong (:class:`UsageError`)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+from .data.builtin import DATASETS
+from .data.source import builtins
+from .nn.models import MODELS
+from .train.config import OPTIMIZERS
+
+PROG = "cnn_core"
+# Flags that map one-to-one onto TrainConfig fields (flag dest == field name).
+CONFIG_FLAGS = ("arch", "dataset", "epochs", "batch_size", "lr", "optimizer", "momentum",
+                "weight_decay", "step_size", "gamma", "seed", "device", "data_dir",
+                "image_size", "channels", "test_fraction", "augment")
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, not usage + message
+        raise UsageError(message)
+
+
+def _whole_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    return value
+
+
+def _add_config_options(parser: argparse.ArgumentParser) -> None:
+    """The settings of a run, as ``train`` and ``lr-find`` take them."""
+    parser.add_argument("--arch", metavar="NAME_OR_SPEC.json",
+                        help=f"architecture: {', '.join(MODELS)} (default simplecnn), or a "
+                             "network spec file")
+    parser.add_argument("--dataset", metavar="NAME_OR_FOLDER",
+                        help=f"{', '.join(DATASETS)} (default mnist-sample), or a folder of "
+                             "pictures laid out ROOT/<class>/<image>")
+    parser.add_argument("--image-size", dest="image_size", type=_whole_number,
+                        help="a folder's pictures are resized to this square (default 32)")
+    parser.add_argument("--channels", type=_whole_number, choices=(1, 3),
+                        help="a folder's pictures as greyscale (1) or colour (3); default: "
+                             "colour if any picture has colour")
+    parser.add_argument("--test-fraction", dest="test_fraction", type=float,
+                        help="held out for testing when the folder has no test/ (default 0.2)")
+    parser.add_argument("--augment", metavar="LIST",
+                        help="random changes to every training batch, e.g. "
+                             "shift=2,flip,rotate=10,scale=10,brightness=20,contrast=20")
+    parser.add_argument("--epochs", type=_whole_number, help="epochs in total (default 5)")
+    parser.add_argument("--batch-size", dest="batch_size", type=_whole_number)
+    parser.add_argument("--lr", type=float, help="learning rate (default 1e-3)")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS)
+    parser.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
+    parser.add_argument("--weight-decay", dest="weight_decay", type=float)
+    parser.add_argument("--step-size", dest="step_size", type=_whole_number,
+                        help="StepLR: epochs between learning-rate cuts (default 5)")
+    parser.add_argument("--gamma", type=float, help="StepLR: factor of each cut (default 0.5)")
+    parser.add_argument("--seed", type=_whole_number)
+    parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    parser.add_argument("--data-dir", dest="data_dir", help="folder of downloaded datasets")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="CNN Studio's training engine, without the window.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = sub.add_parser(
+        "train", help="train a model and record the run",
+        epilog="Started by torchrun (torchrun --nproc-per-node N -m cnn_core train ...), the "
+               "N processes train one model with DistributedDataParallel: --batch-size is "
+               "the global batch, each process on cuda:LOCAL_RANK (or the CPU), and only "
+               "rank 0 prints and writes the run folder.")
+    _add_config_options(train)
+    train.add_argument("--download", action="store_true",
+                       help="download the dataset first if it is not in the data folder")
+    train.add_argument("--out", help="run folder (default: a new folder under the runs folder)")
+    train.add_argument("--resume", metavar="CHECKPOINT",
+                       help="continue a run from its checkpoint up to --epochs in total")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    finder = sub.add_parser(
+        "lr-find", help="try learning rates on a fresh copy of the model and suggest one",
+        epilog="Trains a fresh model (same seed) for --steps batches with the learning rate "
+               "growing exponentially from --start-lr to --end-lr, stopping once the loss "
+               "diverges, and suggests the rate halfway down the longest fall of the loss "
+               "(fastai's valley rule). Nothing is recorded.")
+    _add_config_options(finder)
+    finder.add_argument("--start-lr", dest="start_lr", type=float, default=1e-7)
+    finder.add_argument("--end-lr", dest="end_lr", type=float, default=10.0)
+    finder.add_argument("--steps", type=_whole_number, default=100)
+    finder.add_argument("--download", action="store_true",
+                        help="download the dataset first if it is not in the data folder")
+
+    predict = sub.add_parser("predict", help="what a trained model says about picture files")
+    predict.add_argument("model", metavar="RUN_OR_CHECKPOINT",
+                         help="a run folder (its best epoch) or a checkpoint file")
+    predict.add_argument("images", nargs="+", metavar="IMAGE")
+    predict.add_argument("--top", type=_whole_number, default=3,
+                         help="how many classes to show per picture (default 3)")
+
+    sub.add_parser("list", help="list architectures and datasets")
+
+    arch = sub.add_parser("arch", help="show or export a network spec")
+    arch_sub = arch.add_subparsers(dest="arch_command", required=True, parser_class=_Parser)
+    show = arch_sub.add_parser("show", help="the layer table: output shapes and parameters")
+    show.add_argument("network", metavar="NAME_OR_SPEC.json")
+    show.add_argument("--dataset", choices=list(DATASETS), default="mnist-sample",
+                      help="the input shape and classes to show it for (default mnist-sample)")
+    spec_export = arch_sub.add_parser("export", help="print a network's spec as JSON")
+    spec_export.add_argument("network", metavar="NAME_OR_SPEC.json")
+
+    dl = sub.add_parser("download", help="download a dataset into the data folder")
+    dl.add_argument("dataset", choices=[s.name for s in builtins() if s.downloadable])
+    dl.add_argument("--data-dir", dest="data_dir")
+
+    export = sub.add_parser("export", help="export runs: metrics CSV, ONNX model, "
+                                           "TensorBoard logs, a zip bundle")
+    export.add_argument("sources", nargs="+", metavar="RUN_DIR_OR_CHECKPOINT",
+                        help="a run folder or checkpoint; --csv takes several run folders")
+    export.add_argument("--onnx", metavar="FILE", help="the model as ONNX (checked with "
+                                                       "onnxruntime against PyTorch)")
+    export.add_argument("--csv", metavar="FILE", help="per-epoch metrics of every run given")
+    export.add_argument("--tensorboard", metavar="DIR",
+                        help="TensorBoard logs, in DIR/<run folder name>")
+    export.add_argument("--bundle", metavar="FILE.zip",
+                        help="config, metrics, checkpoint, ONNX and plots in one zip")
+    export.add_argument("--force", action="store_true",
+                        help="replace files that exist (never a run's own files)")
+    return parser

@@ -1,0 +1,59 @@
+"""The learning-rate finder: a short run on a fresh model with a growing learning rate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from cnn_core import cli
+from cnn_core.train.config import TrainConfig
+from cnn_core.train.lr_find import find_lr, valley
+from cnn_core.train.trainer import Trainer
+
+
+def test_it_suggests_a_sensible_rate_for_simplecnn_with_adam(sample) -> None:
+    finding = find_lr(TrainConfig(arch="simplecnn", optimizer="adam", device="cpu"), sample)
+    assert 1e-4 <= finding.suggestion <= 1e-1
+    assert len(finding.lrs) == len(finding.losses) == len(finding.raw_losses) > 10
+    for values in (finding.lrs, finding.losses, finding.raw_losses):
+        assert np.isfinite(values).all()
+    assert (np.diff(finding.lrs) > 0).all() and finding.lrs[0] == pytest.approx(1e-7)
+
+
+def test_it_is_deterministic_for_a_seed_and_stops_when_the_loss_diverges(sample) -> None:
+    config = TrainConfig(arch="lenet5", device="cpu")
+    first, again = find_lr(config, sample), find_lr(config, sample)
+    assert np.array_equal(first.raw_losses, again.raw_losses)
+    assert first.suggestion == again.suggestion
+    other = find_lr(TrainConfig(arch="lenet5", device="cpu", seed=1), sample)
+    assert not np.array_equal(first.raw_losses, other.raw_losses)
+    assert len(first.lrs) < 100  # up to 10, LeNet-5's loss blows up before the end
+    assert first.losses[-1] > 4 * first.losses.min()
+
+
+def test_it_touches_nothing_a_run_uses(sample) -> None:
+    """No global random state drawn (a run's dropout draws from it), and a run of the
+    same settings starts from the same weights as without the finder."""
+    config = TrainConfig(arch="simplecnn", device="cpu")
+    before = Trainer(config, data=sample).model.state_dict()
+    torch.manual_seed(1234)
+    state = torch.get_rng_state()
+    find_lr(config, sample, steps=20)
+    assert torch.equal(torch.get_rng_state(), state)
+    after = Trainer(config, data=sample).model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_the_valley_is_halfway_down_the_longest_fall() -> None:
+    lrs = np.logspace(-7, 1, 100)
+    losses = np.concatenate([np.full(30, 2.3), np.linspace(2.3, 0.5, 40), np.linspace(0.5, 9, 30)])
+    suggestion = valley(lrs, losses)
+    assert lrs[40] <= suggestion <= lrs[60]
+
+
+def test_the_command_line_prints_the_table_and_the_suggestion(capsys) -> None:
+    assert cli.main(["lr-find", "--arch", "lenet5", "--device", "cpu", "--steps", "30"]) == 0
+    out = capsys.readouterr().out
+    assert "learning rate" in out and "suggested learning rate: " in out
+    assert cli.main(["lr-find", "--start-lr", "1", "--end-lr", "0.1"]) == 2
