@@ -236,14 +236,14 @@ def _cache_path(cache_dir: Path, scan: FolderScan, size: int, channels: int) -> 
     return cache_dir / "image-folders" / f"{key}.npz"
 
 
-def _read_cache(path: Path, scan: FolderScan, size: int, channels: int) -> _Decoded | None:
+def _read_cache(path: Path, fingerprint: str, scan: FolderScan, size: int,
+                channels: int) -> _Decoded | None:
     """The cached pictures, if the file is there, whole, made from these files, and
     shaped as they must be (anything else is decoded again)."""
     try:
         with np.load(path, allow_pickle=False) as npz:
             meta = json.loads(str(npz["meta"]))
-            if (meta.get("version") != CACHE_VERSION
-                    or meta.get("fingerprint") != scan.fingerprint()):
+            if meta.get("version") != CACHE_VERSION or meta.get("fingerprint") != fingerprint:
                 return None
             decoded = _Decoded(npz["images"], npz["files"], npz["labels"], npz["is_test"],
                                list(meta["skipped"]), list(meta["noted"]))
@@ -333,10 +333,11 @@ def load_image_folder(root: str | Path, *, image_size: int = 32, channels: int =
     scan = scan_folder(root)
     cache = _cache_path(Path(cache_dir) if cache_dir else default_data_dir(), scan,
                         image_size, channels)
-    decoded = _read_cache(cache, scan, image_size, channels)
+    fingerprint = scan.fingerprint()
+    decoded = _read_cache(cache, fingerprint, scan, image_size, channels)
     if decoded is None:
         decoded = _decode(scan, image_size, channels, progress, cancel)
-        _write_cache(cache, scan.fingerprint(), decoded)
+        _write_cache(cache, fingerprint, decoded)
     counts = np.bincount(decoded.labels, minlength=len(scan.class_names))
     empty = [name for name, n in zip(scan.class_names, counts) if n == 0]
     if empty:
