@@ -175,9 +175,14 @@ class RunRecorder(Callback):
         finally:
             self.close()
 
+    @property
+    def _folder_removed(self) -> bool:
+        """The run began, and its folder is gone since: it is not made again."""
+        return self.summary is not None and not self.run_dir.is_dir()
+
     def _mark_failed(self, trainer: TrainerView) -> None:
-        if self.summary is not None and not self.run_dir.is_dir():
-            return  # removed: nothing to mark
+        if self._folder_removed:
+            return  # nothing to mark
         try:
             self._write_summary(trainer, status=RunStatus.FAILED)
             self._write_batches()
@@ -191,9 +196,8 @@ class RunRecorder(Callback):
 
     def _saving(self, what: str, write: Callable[[], object]) -> None:
         """Run ``write``; a failed write becomes a TrainingError that says what was kept,
-        and a run folder removed since the run began one that says so (it is not made
-        again)."""
-        if self.summary is not None and not self.run_dir.is_dir():
+        and a run folder removed since the run began one that says so."""
+        if self._folder_removed:
             raise TrainingError(f"the run folder {self.run_dir} was removed while training; "
                                 "nothing more is written")
         try:

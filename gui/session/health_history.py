@@ -17,6 +17,7 @@ from cnn_core.nn.models import model_for_weights
 from cnn_core.runs.store import read_snapshot, snapshot_epoch
 
 from ..threads.tasks import TaskState
+from ..training.bridge import load_saved
 
 Measured = list[tuple[int, LayerHealth]]
 
@@ -39,11 +40,6 @@ def measure_saved(files: list[Path], meta: dict[str, Any], images: np.ndarray,
             break
         state.progress(done, len(files), f"epoch {done + 1} of {len(files)}")
         saved = read_snapshot(path)
-        if saved is None:
-            continue
-        try:
-            model.load_state_dict({k: torch.from_numpy(v) for k, v in saved.state.items()})
-        except (RuntimeError, KeyError):
-            continue
-        measured.append((saved.epoch, layer_health(model, probe, targets)))
+        if saved is not None and load_saved(model, saved):
+            measured.append((saved.epoch, layer_health(model, probe, targets)))
     return measured

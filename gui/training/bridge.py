@@ -37,13 +37,21 @@ def take_snapshot(model: StudioModel, probe: torch.Tensor, epoch: int, progress:
                     predict_proba(model, probe)[0], state)
 
 
+def load_saved(model: StudioModel, saved: SavedSnapshot) -> bool:
+    """Put the weights of a snapshot saved in a run folder into ``model``; False (and the
+    model unusable until loaded again) if they are not this model's."""
+    try:
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in saved.state.items()})
+    except (RuntimeError, KeyError):
+        return False
+    return True
+
+
 def saved_moment(model: StudioModel, saved: SavedSnapshot, probe: torch.Tensor,
                  step: int) -> Snapshot | None:
     """A snapshot saved in a run folder, as the views show it, through ``model`` (its
     weights are replaced); None if they are not this model's."""
-    try:
-        model.load_state_dict({k: torch.from_numpy(v) for k, v in saved.state.items()})
-    except (RuntimeError, KeyError):
+    if not load_saved(model, saved):
         return None
     return take_snapshot(model, probe, saved.epoch, float(saved.epoch), step)
 

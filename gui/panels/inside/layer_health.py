@@ -182,10 +182,8 @@ class LayerHealthPanel(QWidget):
             step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 10**9)
                         if epoch / s <= MAX_EPOCH_TICKS)
             self.plot.getAxis("bottom").setTickSpacing(step, step)  # whole epochs only
-            self.warnings.setText(
-                "\n".join(f"⚠ {w}" for w in latest.warnings) if latest.warnings else
-                f"Epoch {epoch}: every layer looks healthy (no dead layers, no vanishing or "
-                "exploding gradients).")
-            self.warnings.setStyleSheet("color: #b71c1c;" if latest.warnings else "")
+            self._say("\n".join(f"⚠ {w}" for w in latest.warnings) if latest.warnings else
+                      f"Epoch {epoch}: every layer looks healthy (no dead layers, no vanishing "
+                      "or exploding gradients).", error=bool(latest.warnings))
         else:
             self._say(INTRO)
