@@ -58,6 +58,7 @@ def find_lr(config: TrainConfig, data: DataBundle, *, start_lr: float = 1e-7,
     augmentation = parse_augmentation(config.augment)
     lrs = start_lr * (end_lr / start_lr) ** (np.arange(steps) / (steps - 1))
     raw: list[float] = []
+    smoothed: list[float] = []  # debiased exponential moving average of ``raw``
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         torch.manual_seed(config.seed)
         model = build_model(config.arch, network=config.network, in_channels=info.in_channels,
@@ -69,7 +70,7 @@ def find_lr(config: TrainConfig, data: DataBundle, *, start_lr: float = 1e-7,
         augment_rng = torch.Generator().manual_seed(config.seed + 1)
         batches = _batches(len(train), config.batch_size, order)
         model.train()
-        best, smooth = float("inf"), 0.0
+        best, average = float("inf"), 0.0
         for step, lr in enumerate(lrs):
             if cancel is not None and cancel.is_set():
                 break
@@ -83,17 +84,15 @@ def find_lr(config: TrainConfig, data: DataBundle, *, start_lr: float = 1e-7,
             optimizer.step()
             value = float(loss.detach())
             raw.append(value)
-            smooth = SMOOTHING * smooth + (1 - SMOOTHING) * value
-            smoothed = smooth / (1 - SMOOTHING ** (step + 1))
+            average = SMOOTHING * average + (1 - SMOOTHING) * value
+            smoothed.append(average / (1 - SMOOTHING ** (step + 1)))
             if progress is not None:
                 progress(step + 1, steps)
-            if not np.isfinite(smoothed) or smoothed > DIVERGED * best:
+            if not np.isfinite(smoothed[-1]) or smoothed[-1] > DIVERGED * best:
                 break
-            best = min(best, smoothed)
-    raw_losses = np.array(raw)
-    losses = _smoothed(raw_losses)
-    tried = lrs[:len(raw_losses)]
-    return LrFinding(tried, losses, raw_losses, valley(tried, losses))
+            best = min(best, smoothed[-1])
+    tried, losses = lrs[:len(raw)], np.array(smoothed)
+    return LrFinding(tried, losses, np.array(raw), valley(tried, losses))
 
 
 def _batches(n: int, batch_size: int, order: torch.Generator):
@@ -101,15 +100,6 @@ def _batches(n: int, batch_size: int, order: torch.Generator):
     while True:
         for batch in torch.randperm(n, generator=order).split(batch_size):
             yield batch
-
-
-def _smoothed(raw: np.ndarray) -> np.ndarray:
-    """The debiased exponential moving average of ``raw``."""
-    out, average = np.empty_like(raw), 0.0
-    for i, value in enumerate(raw):
-        average = SMOOTHING * average + (1 - SMOOTHING) * value
-        out[i] = average / (1 - SMOOTHING ** (i + 1))
-    return out
 
 
 def valley(lrs: np.ndarray, losses: np.ndarray) -> float:
