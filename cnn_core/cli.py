@@ -189,6 +189,8 @@ def _run(args: argparse.Namespace, config: TrainConfig, continuation: Continuati
     if result.status == RunStatus.STOPPED:
         print(f"stopped after {trainer.epoch} complete epoch(s); they are saved in "
               f"{run.run_dir}")
+    elif result.status == RunStatus.STOPPED_EARLY:
+        print(f"{result.note}; run saved in {run.run_dir}")
     elif best is not None:
         print(f"best test_acc {best.test_acc:.2%} at epoch {best.epoch}; run saved in "
               f"{run.run_dir}")

@@ -9,12 +9,13 @@ from typing import NoReturn
 from .data.builtin import DATASETS
 from .data.source import builtins
 from .nn.models import MODELS
-from .train.config import OPTIMIZERS
+from .train.config import MONITORS, OPTIMIZERS, SCHEDULES
 
 PROG = "cnn_core"
 # Flags that map one-to-one onto TrainConfig fields (flag dest == field name).
 CONFIG_FLAGS = ("arch", "dataset", "epochs", "batch_size", "lr", "optimizer", "momentum",
-                "weight_decay", "step_size", "gamma", "seed", "device", "data_dir",
+                "weight_decay", "step_size", "gamma", "schedule", "warmup_epochs",
+                "early_stop", "monitor", "min_delta", "seed", "device", "data_dir",
                 "image_size", "channels", "test_fraction", "augment")
 
 
@@ -62,6 +63,22 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--step-size", dest="step_size", type=_whole_number,
                         help="StepLR: epochs between learning-rate cuts (default 5)")
     parser.add_argument("--gamma", type=float, help="StepLR: factor of each cut (default 0.5)")
+    parser.add_argument("--schedule", choices=SCHEDULES,
+                        help="how the learning rate moves: step (cut by --gamma every "
+                             "--step-size epochs; the default), onecycle (up to --lr over the "
+                             "first 30%% of the run, then down), cosine (down to 0 along a "
+                             "cosine) or constant; onecycle and cosine move every batch")
+    parser.add_argument("--warmup-epochs", dest="warmup_epochs", type=float,
+                        help="cosine: epochs rising linearly to --lr first (default 0)")
+    parser.add_argument("--early-stop", dest="early_stop", type=_whole_number,
+                        metavar="PATIENCE",
+                        help="stop when --monitor has not improved for PATIENCE epochs "
+                             "(default 0: never)")
+    parser.add_argument("--monitor", choices=MONITORS,
+                        help="what --early-stop watches (default test_acc)")
+    parser.add_argument("--min-delta", dest="min_delta", type=float,
+                        help="the least improvement that counts: a fraction of accuracy "
+                             "(0.001 = 0.1 point) or of loss (default 0)")
     parser.add_argument("--seed", type=_whole_number)
     parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     parser.add_argument("--data-dir", dest="data_dir", help="folder of downloaded datasets")

@@ -107,7 +107,7 @@ class RunRecorder(Callback):
                                  arch=config.arch, dataset=config.dataset, created=_now(),
                                  parent=parent)
         summary.class_names = list(trainer.info.class_names)
-        summary.device, summary.status = str(trainer.device), RunStatus.RUNNING
+        summary.device, summary.status, summary.note = str(trainer.device), RunStatus.RUNNING, ""
         summary.epochs = config.epochs
         summary.changes = list(trainer.changes)
         self.summary = summary
@@ -132,7 +132,7 @@ class RunRecorder(Callback):
         self._steps.extend(range(first, first + len(p.losses)))
         self._epochs.extend([p.epoch] * len(p.losses))
         self._losses.extend(p.losses)
-        self._lrs.extend([p.lr] * len(p.losses))
+        self._lrs.extend(p.lrs if len(p.lrs) == len(p.losses) else [p.lr] * len(p.losses))
 
     def on_settings_changed(self, trainer: TrainerView, change: SettingsChange) -> None:
         def write() -> None:
@@ -161,8 +161,9 @@ class RunRecorder(Callback):
 
     def on_train_end(self, trainer: TrainerView, result: FitResult) -> None:
         try:
-            self._saving("finish the run", lambda: (self._write_summary(trainer, result.status),
-                                                    self._write_batches()))
+            self._saving("finish the run", lambda: (
+                self._write_summary(trainer, result.status, note=result.note),
+                self._write_batches()))
         except TrainingError:
             self._mark_failed(trainer)
             raise
@@ -237,7 +238,8 @@ class RunRecorder(Callback):
         # DeepCNN epoch from training
         atomic_write(self._snapshot_path(trainer), lambda f: np.savez(f, **arrays))
 
-    def _write_summary(self, trainer: TrainerView, status: RunStatus | None = None) -> None:
+    def _write_summary(self, trainer: TrainerView, status: RunStatus | None = None,
+                       note: str = "") -> None:
         summary = self.summary
         assert summary is not None
         saved = [m for m in trainer.history if m.epoch <= self._saved_epoch]
@@ -249,7 +251,7 @@ class RunRecorder(Callback):
         summary.train_seconds = sum(m.seconds for m in saved)
         summary.updated = _now()
         if status is not None:
-            summary.status = status
+            summary.status, summary.note = status, note
         write_summary(summary)
 
 

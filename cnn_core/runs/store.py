@@ -65,6 +65,7 @@ class RunSummary:
     parent: dict[str, Any] | None = None  # {"run": folder name, "epoch": k} for a branch
     changes: list[SettingsChange] = field(default_factory=list)  # see Trainer.changes
     class_names: list[str] = field(default_factory=list)  # what the model tells apart
+    note: str = ""  # how the run ended, where that needs saying (an early stop)
     problem: str = ""  # why the run's record is unreadable (its checkpoints may still open)
 
     @property
@@ -187,7 +188,7 @@ _SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
     "updated": (str,), "status": (str,), "epochs_done": (int,), "epochs": (int,),
     "best_test_acc": (float, int, type(None)), "best_epoch": (int, type(None)),
     "train_seconds": (float, int), "parent": (dict, type(None)), "changes": (list,),
-    "class_names": (list,),
+    "class_names": (list,), "note": (str,),
 }
 
 

@@ -33,6 +33,7 @@ class BatchProgress:
     lr: float = 0.0
     images_per_sec: float = 0.0
     elapsed: float = 0.0  # seconds since this fit() began, pauses excluded
+    lrs: list[float] = field(default_factory=list)  # the learning rate of each of ``losses``
 
     @property
     def first_step(self) -> int:
@@ -68,6 +69,7 @@ class RunStatus(str, Enum):
     RUNNING = "running"
     COMPLETED = "completed"
     STOPPED = "stopped"
+    STOPPED_EARLY = "stopped_early"  # early stopping: no improvement for its patience
     FAILED = "failed"
     INSPECTED = "inspected"  # a checkpoint shown in the window, not trained
 
@@ -100,6 +102,7 @@ class FitResult:
     status: RunStatus
     epochs_done: int
     history: list[EpochMetrics] = field(default_factory=list)
+    note: str = ""  # why it ended so, where that needs saying (an early stop)
 
     @property
     def best(self) -> EpochMetrics | None:

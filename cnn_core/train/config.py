@@ -13,6 +13,8 @@ from typing import Any
 import torch
 
 OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("step", "onecycle", "cosine", "constant")  # see cnn_core.train.schedules
+MONITORS = ("test_acc", "test_loss")  # what early stopping watches
 SPLIT_RULES = ("path", "shuffle")  # a folder without test/: see cnn_core.data.folders
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
@@ -31,6 +33,11 @@ class TrainConfig:
     weight_decay: float = 0.0
     step_size: int = 5  # StepLR: multiply the lr by gamma every step_size epochs
     gamma: float = 0.5
+    schedule: str = "step"  # how the lr moves: one of SCHEDULES
+    warmup_epochs: float = 0.0  # cosine: epochs of linear warm-up before the cosine
+    early_stop: int = 0  # stop after this many epochs without improvement (0: never)
+    monitor: str = "test_acc"  # what early stopping watches: one of MONITORS
+    min_delta: float = 0.0  # the least change that counts as an improvement (acc: 0..1)
     seed: int = 0
     device: str = "auto"
     data_dir: str | None = None
@@ -101,6 +108,7 @@ class TrainConfig:
             raise bad("step_size", "must be between 1 and 10000")
         if not (math.isfinite(self.gamma) and 0 < self.gamma <= 1):
             raise bad("gamma", "must be greater than 0 and at most 1")
+        self._validate_schedule(bad)
         if not 0 <= self.seed < 2**63:
             raise bad("seed", "must be a non-negative integer")
         try:
@@ -130,6 +138,18 @@ class TrainConfig:
                       f"one training batch of {self.batch_size} needs about "
                       f"{needed / 1e9:,.1f} GB, more than the {free / 1e9:,.1f} GB free for it; "
                       "make the network or the batch smaller")
+
+    def _validate_schedule(self, bad: Callable[[str, str], ValueError]) -> None:
+        if self.schedule not in SCHEDULES:
+            raise bad("schedule", f"must be one of {', '.join(SCHEDULES)}")
+        if not (math.isfinite(self.warmup_epochs) and 0 <= self.warmup_epochs < self.epochs):
+            raise bad("warmup_epochs", "must be at least 0 and fewer than the epochs")
+        if not 0 <= self.early_stop <= 10_000:
+            raise bad("early_stop", "must be between 0 (off) and 10000 epochs")
+        if self.monitor not in MONITORS:
+            raise bad("monitor", f"must be one of {', '.join(MONITORS)}")
+        if not (math.isfinite(self.min_delta) and 0 <= self.min_delta <= 1):
+            raise bad("min_delta", "must be between 0 and 1")
 
     def _validate_folder_settings(self, bad: Callable[[str, str], ValueError]) -> None:
         if not 8 <= self.image_size <= 256:

@@ -14,14 +14,15 @@ from typing import Any
 
 from .config import TrainConfig
 from ..data.source import from_text, resolve
-from .trainer import EDITABLE
+from .live_edits import EDITABLE
 from ..runs.checkpoint import CheckpointError, checkpoint_lr, load_checkpoint
 from ..runs.lock import is_being_written
 from ..runs.store import (RunError, is_run_dir, read_summary, run_of_checkpoint,
                           shown_checkpoint)
 
 # What makes a run that run: a continuation keeps them, whatever else is edited.
-FIXED = ("arch", "network", "dataset", "seed", "image_size", "channels", "test_fraction")
+FIXED = ("arch", "network", "dataset", "seed", "image_size", "channels", "test_fraction",
+         "schedule", "warmup_epochs")
 BRANCH_EPOCHS = 5  # the epochs a branch offers beyond its checkpoint
 
 

@@ -16,7 +16,8 @@ from .config import TrainConfig
 from .continuation import (FIXED, Continuation, LaunchError, RunBeingWritten, RunKind,
                            check_resumable, open_continuation, run_name, run_of)
 from .distributed import DistributedError, Group
-from .trainer import EDITABLE, REPORT_INTERVAL, Trainer
+from .live_edits import EDITABLE
+from .trainer import REPORT_INTERVAL, Trainer
 from ..data.bundle import DataBundle, ProgressFn
 from ..data.source import resolve
 from ..paths import default_runs_dir

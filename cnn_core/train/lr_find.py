@@ -22,7 +22,7 @@ from ..data.augment import augment_batch, parse_augmentation
 from ..data.bundle import DataBundle
 from ..nn.models import build_model
 from .config import TrainConfig, resolve_device
-from .trainer import make_optimizer
+from .optimizers import make_optimizer
 
 SMOOTHING = 0.98  # the exponential moving average of the loss, as fastai's
 DIVERGED = 4.0  # stop once the smoothed loss is this many times its best

@@ -9,6 +9,8 @@ from typing import Any
 import torch
 
 from .callbacks import EpochMetrics, SettingsChange
+from .config import TrainConfig
+from .schedules import SHAPE, rescaled_peak
 
 
 class Resumable:
@@ -40,7 +42,8 @@ class Resumable:
             "global_step": self.global_step,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
+            "scheduler": {"schedule": self.config.schedule, "peak_lr": self.peak_lr,
+                          "stopped_early_at": self.stopped_early_at},
             "history": [m.as_dict() for m in self.history],
             "changes": [c.to_dict() for c in self.changes],
             "rng": rng,
@@ -50,12 +53,12 @@ class Resumable:
         """Continue from a checkpoint made by :meth:`state_dict` (same architecture)."""
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
         self.epoch = int(state["epoch"])
         self.global_step = int(state.get("global_step", 0))
         self.history = [EpochMetrics(**m) for m in state["history"]]
         self.changes = [SettingsChange.from_dict(c) for c in state.get("changes", [])]
         self._progress = float(self.epoch)
+        self._load_schedule(state)
         rng = state["rng"]
         torch.set_rng_state(rng["torch"])
         self.shuffle.set_state(rng["shuffle"])
@@ -64,3 +67,17 @@ class Resumable:
         if "cuda" in rng and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(rng["cuda"])
         self._seed_rank_streams()
+
+    def _load_schedule(self, state: dict[str, Any]) -> None:
+        """Go on with the checkpoint's schedule: its own peak rate where the run's length and
+        schedule are as they were (the same rates, to the bit), else rescaled to go on from
+        the rate it had reached. Checkpoints of older versions (a ``StepLR``) hold only that
+        rate."""
+        saved = state["scheduler"]
+        self.stopped_early_at = int(saved.get("stopped_early_at", 0))
+        reached = float(state["optimizer"]["param_groups"][0]["lr"])
+        as_saved = TrainConfig.from_dict(state["config"])
+        same = all(getattr(as_saved, k) == getattr(self.config, k) for k in SHAPE)
+        self.peak_lr = (float(saved["peak_lr"]) if "peak_lr" in saved and same
+                        else rescaled_peak(self.config, self.epoch, reached))
+        self.follow_schedule(float(self.epoch))

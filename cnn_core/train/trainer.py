@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import threading
 import time
@@ -16,34 +15,25 @@ from torch.nn.parallel import DistributedDataParallel
 from .callbacks import (BatchProgress, Callback, EpochMetrics, FitResult, RunStatus,
                         SettingsChange)
 from .config import TrainConfig, resolve_device
+from .early_stop import EarlyStop, plateau
 from .distributed import Group, collective, weighted_loss
 from .errors import TrainingError
+from .live_edits import LiveEdits
+from .optimizers import make_optimizer
 from .resumable import Resumable
+from .schedules import lr_factor
 from .evaluation import EvalResult, evaluate
 from ..data.augment import Augmentation, augment_batch, parse_augmentation
 from ..data.bundle import Split
 from ..data.datasets import DataBundle
 from ..nn.models import StudioModel, build_model
 
-# Settings that may change while a run is paused; everything else fixes what the run is.
-EDITABLE = ("lr", "optimizer", "batch_size", "epochs", "step_size", "gamma", "momentum",
-            "weight_decay")
 REPORT_INTERVAL = 0.05  # seconds between batch reports, unless the caller asks otherwise
 
 
-def make_optimizer(config: TrainConfig, params: Iterable[nn.Parameter],
-                   device: torch.device) -> torch.optim.Optimizer:
-    """Adam or SGD, with the multi-tensor (fused where supported) kernels."""
-    params = list(params)
-    fast: dict[str, bool] = {"fused": True} if device.type in ("cuda", "cpu") else {"foreach": True}
-    if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, **fast)
-    return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
-                           weight_decay=config.weight_decay, **fast)
-
-
-class Trainer(Resumable):
-    """Builds model, optimizer and scheduler from a config and trains them on ``data``
+class Trainer(LiveEdits, Resumable):
+    """Builds model and optimizer from a config, follows its learning-rate schedule
+    (:mod:`cnn_core.train.schedules`) and trains them on ``data``
     (loaded by the caller: :func:`cnn_core.train.launch.launch` does it for a run).
 
     Thread-safe controls (``request_stop``, ``pause``, ``resume``) may be called from any
@@ -88,8 +78,7 @@ class Trainer(Resumable):
         self.ddp = None if group is None else DistributedDataParallel(
             self.model, device_ids=[self.device] if self.device.type == "cuda" else None)
         self.optimizer = make_optimizer(config, self.model.parameters(), self.device)
-        self.scheduler = torch.optim.lr_scheduler.StepLR(
-            self.optimizer, step_size=config.step_size, gamma=config.gamma)
+        self.peak_lr = config.lr  # the schedule's rate times this is the rate
         self.criterion = nn.CrossEntropyLoss()
         self.shuffle = torch.Generator().manual_seed(config.seed)
         # a generator of its own, so augmenting never changes the batch order; seeded apart
@@ -104,12 +93,15 @@ class Trainer(Resumable):
         self._next_epoch: dict[str, Any] = {}  # a batch size waiting for the next epoch
         self._pending_lock = threading.Lock()
         self._progress = 0.0  # epochs done, with the fraction of the current one
+        self.stopped_early_at = 0  # the last epoch early stopping ended a fit at
+        self.early_stop: EarlyStop | None = None  # why this fit is stopping early
         # the last evaluation's prediction and confidence for every test image
         self.test_predictions: Tensor | None = None
         self.test_confidence: Tensor | None = None
         self.test_losses: Tensor | None = None
         self.test_hidden: Tensor | None = None  # kept when keep_hidden: (N, D)
         self.keep_hidden = False  # evaluations keep every test image's last hidden layer
+        self.follow_schedule(0.0)
         self._seed_rank_streams()
 
     # -- controls (any thread) -----------------------------------------------------------
@@ -136,57 +128,6 @@ class Trainer(Resumable):
     def lr(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
 
-    def request_changes(self, **changes: Any) -> None:
-        """Queue edits of the :data:`EDITABLE` settings (any thread); they apply before the
-        next batch. ``lr`` is the learning rate from now on (the schedule goes on from it).
-
-        Raises ``ValueError("field: reason")`` at once for a bad edit; nothing is queued then.
-        """
-        unknown = sorted(set(changes) - set(EDITABLE))
-        if unknown:
-            raise ValueError(f"{unknown[0]}: cannot change during a run")
-        with self._pending_lock:
-            merged = {**self._next_epoch, **self._pending, **changes}
-            dataclasses.replace(self.config, **merged).validate()
-            if merged.get("epochs", self.config.epochs) <= self.epoch:
-                raise ValueError(f"epochs: must be more than the {self.epoch} already done")
-            self._pending = {**self._pending, **changes}
-
-    def apply_pending_changes(self, epoch_start: bool = True) -> None:
-        """Apply queued edits now (``fit`` does so before every batch). A new batch size
-        waits for the start of an epoch: an epoch is one pass over a shuffled order, in
-        batches of one size, so its progress and curves stay in step."""
-        with self._pending_lock:
-            pending, self._pending = self._pending, {}
-            if epoch_start:
-                pending, self._next_epoch = {**self._next_epoch, **pending}, {}
-            elif "batch_size" in pending:
-                self._next_epoch["batch_size"] = pending.pop("batch_size")
-        old = self.config
-        current = {**dataclasses.asdict(old), "lr": self.lr}
-        edits = {k: v for k, v in pending.items() if current[k] != v}
-        if not edits:
-            return
-        self.config = dataclasses.replace(old, **edits)
-        if "optimizer" in edits:  # a new optimizer: its state (momentum, Adam moments) starts afresh
-            last_epoch = self.scheduler.last_epoch
-            self.optimizer = make_optimizer(dataclasses.replace(self.config, lr=edits.get("lr", self.lr)),
-                                            self.model.parameters(), self.device)
-            self.scheduler = torch.optim.lr_scheduler.StepLR(
-                self.optimizer, step_size=self.config.step_size, gamma=self.config.gamma)
-            self.scheduler.last_epoch = last_epoch
-        for group in self.optimizer.param_groups:
-            for key in ("lr", "momentum", "weight_decay"):
-                if key in edits and key in group:
-                    group[key] = edits[key]
-        if "lr" in edits:
-            self.scheduler.base_lrs = [edits["lr"]] * len(self.optimizer.param_groups)
-        self.scheduler.step_size, self.scheduler.gamma = self.config.step_size, self.config.gamma
-        change = SettingsChange(self.global_step, round(self._progress, 4),
-                                {k: (current[k], v) for k, v in edits.items()})
-        self.changes.append(change)
-        self._emit("on_settings_changed", self, change)
-
     # -- the loop ------------------------------------------------------------------------
 
     def fit(self) -> FitResult:
@@ -198,6 +139,7 @@ class Trainer(Resumable):
         self._fit_started = time.monotonic()
         self._paused_total = 0.0  # seconds spent paused in this fit, left out of timings
         good_state = self._copy_state()
+        self.early_stop = None
         try:
             self._emit("on_train_start", self)
             while True:
@@ -209,6 +151,8 @@ class Trainer(Resumable):
                 if not finished:
                     break
                 good_state = self._copy_state()
+                if self.early_stop is not None:
+                    break
         except TrainingError as exc:
             self._restore_state(good_state)
             self._emit("on_exception", self, exc)
@@ -227,8 +171,13 @@ class Trainer(Resumable):
         except Exception as exc:
             self._emit("on_exception", self, exc)
             raise
-        status = RunStatus.COMPLETED if self.epoch >= self.config.epochs else RunStatus.STOPPED
-        result = FitResult(status, self.epoch, list(self.history))
+        if self.early_stop is not None:
+            result = FitResult(RunStatus.STOPPED_EARLY, self.epoch, list(self.history),
+                               note=self.early_stop.describe())
+        else:
+            status = (RunStatus.COMPLETED if self.epoch >= self.config.epochs
+                      else RunStatus.STOPPED)
+            result = FitResult(status, self.epoch, list(self.history))
         self._emit("on_train_end", self, result)
         return result
 
@@ -250,6 +199,7 @@ class Trainer(Resumable):
         start = last_report = time.monotonic()
         paused_before = self._paused_total
         order = torch.randperm(n, generator=self.shuffle).to(train.labels.device)
+        lrs: list[float] = []  # each batch's learning rate
         # processes of a group report at batches they agree on, when they compare notes
         compare_at, agreed_stop = 1, False
 
@@ -263,6 +213,8 @@ class Trainer(Resumable):
                 return False
             if self._pending:
                 self.apply_pending_changes(epoch_start=False)
+            self.follow_schedule(self.epoch + seen / n)
+            lrs.append(self.lr)
             idx = order[seen:seen + bs]
             share, total, hits = self._step(train, idx, augmentation)
             batch_losses[i] = share
@@ -300,7 +252,7 @@ class Trainer(Resumable):
             in_epoch = now - start - (self._paused_total - paused_before)
             self._emit("on_batch_end", self, BatchProgress(
                 epoch=epoch, epochs=self.config.epochs, batch=i, num_batches=num_batches,
-                global_step=self.global_step, losses=losses,
+                global_step=self.global_step, losses=losses, lrs=lrs[reported:i],
                 accuracy=hits_so_far / seen, lr=self.lr,
                 images_per_sec=seen / max(in_epoch, 1e-9),
                 elapsed=now - self._fit_started - self._paused_total))
@@ -318,14 +270,26 @@ class Trainer(Resumable):
         test_loss, test_acc = result.loss, result.accuracy
         self.keep_evaluation(result)
         lr = self.lr
-        self.scheduler.step()
         self.epoch = epoch
+        self.follow_schedule(float(epoch))  # the rate a checkpoint goes on with
         metrics = EpochMetrics(epoch=epoch, train_loss=train_loss, train_acc=hits_so_far / seen,
                                test_loss=test_loss, test_acc=test_acc, lr=lr,
                                seconds=train_seconds, images_per_sec=seen / max(train_seconds, 1e-9))
         self.history.append(metrics)
+        # decided before the checkpoint is made, so a resume knows where the stop was
+        self.early_stop = (plateau(self.history, self.config, after=self.stopped_early_at)
+                           if epoch < self.config.epochs else None)
+        if self.early_stop is not None:
+            self.stopped_early_at = epoch
         self._emit("on_epoch_end", self, metrics)
         return True
+
+    def follow_schedule(self, progress: float) -> None:
+        """Set the learning rate the schedule has at ``progress`` epochs into the run."""
+        lr = self.peak_lr * lr_factor(self.config, progress)
+        if lr != self.lr:
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
 
     def _step(self, train: Split, batch: Tensor,
               augmentation: Augmentation) -> tuple[Tensor, Tensor, Tensor]:

@@ -233,7 +233,8 @@ class RunWatch:
         return BatchProgress(epoch, self.epochs, len(steps), count, int(steps[-1]),
                              losses.tolist(), m.train_acc if m else 0.0, float(lrs[-1]),
                              m.images_per_sec if m else 0.0,
-                             sum(x.seconds for e, x in self._metrics.items() if e <= epoch))
+                             sum(x.seconds for e, x in self._metrics.items() if e <= epoch),
+                             lrs.tolist())
 
     def _show_checkpoint(self, path: Path) -> None:
         """The latest checkpoint, evaluated as an opened one is: the analysis panels'

@@ -9,7 +9,7 @@ from typing import Any
 
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import Continuation
-from cnn_core.train.trainer import EDITABLE
+from cnn_core.train.live_edits import EDITABLE
 
 from ..panels.config import ConfigPanel
 from ..session.run_session import RunSession

@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
+from cnn_core.runs.store import RunError, read_summary
 from cnn_core.train.callbacks import BatchProgress, RunStatus, best_epoch
 
 from ..session.describe import epochs_text, format_duration
@@ -124,6 +125,8 @@ class StatusBarView:
             self.show(f"Finished {n} in {elapsed}.{summary}")
         elif status == RunStatus.STOPPED:
             self.show(f"Stopped after {n} ({elapsed}).{summary}")
+        elif status == RunStatus.STOPPED_EARLY:
+            self.show(f"{_note(self.session.last_run, 'Stopped early')} ({elapsed}).")
         else:
             self.show(f"Run failed after {n}.{summary}", error=True)
 
@@ -162,5 +165,18 @@ class StatusBarView:
             self.show(f"The run {name} finished: {n}{summary}.")
         elif status == RunStatus.STOPPED:
             self.show(f"The run {name} was stopped after {n}{summary}.")
+        elif status == RunStatus.STOPPED_EARLY:
+            self.show(f"The run {name}: {_note(run, 'stopped early')}.")
         else:
             self.show(f"The run {name} failed after {n}{summary}.", error=True)
+
+
+def _note(run: Path | None, fallback: str) -> str:
+    """What a run's summary says of how it ended ("stopped early at epoch 9: ..."), as a
+    sentence."""
+    try:
+        note = read_summary(run).note if run is not None else ""
+    except RunError:
+        note = ""
+    note = note or fallback
+    return note[0].upper() + note[1:]

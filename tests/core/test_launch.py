@@ -18,7 +18,7 @@ from cnn_core.train.config import TrainConfig
 from cnn_core.runs.lock import RunLock
 from cnn_core.train.launch import (FIXED, Continuation, LaunchError, RunBeingWritten, RunKind,
                                    check_resumable, launch, open_continuation, run_name)
-from cnn_core.train.trainer import EDITABLE
+from cnn_core.train.live_edits import EDITABLE
 
 
 def cfg(**kw) -> TrainConfig:

@@ -25,6 +25,10 @@ from .augmentation_group import AugmentationGroup
 from ...session.datasets import DatasetService
 from .data_group import DataGroup
 from .model_group import ModelGroup, error_label
+from .schedule_fields import ScheduleFields
+
+# Fields checked with others they depend on (each field is otherwise checked alone).
+CHECKED_WITH = {"warmup_epochs": ("epochs", "schedule")}
 
 
 class ConfigPanel(QWidget):
@@ -63,8 +67,8 @@ class ConfigPanel(QWidget):
         self.weight_decay_spin = ScientificSpinBox(objectName="weightDecaySpin")
         self.batch_spin = QSpinBox(objectName="batchSizeSpin", minimum=1, maximum=65_536)
         self.epochs_spin = QSpinBox(objectName="epochsSpin", minimum=1, maximum=10_000)
-        self.step_spin = QSpinBox(objectName="stepSizeSpin", minimum=1, maximum=10_000)
-        self.gamma_spin = ScientificSpinBox(objectName="gammaSpin")
+        self.schedule = ScheduleFields(self)
+        self.step_spin, self.gamma_spin = self.schedule.step_spin, self.schedule.gamma_spin
         self.seed_spin = QSpinBox(objectName="seedSpin", minimum=0, maximum=2**31 - 1)
 
         # field name -> (widget, error label)
@@ -110,10 +114,18 @@ class ConfigPanel(QWidget):
                   "Images per update.")
         self._row(form, "&Epochs", "epochs", self.epochs_spin,
                   "Passes over the training set.")
+        schedule = self.schedule
+        self._row(form, "Sc&hedule", "schedule", schedule.schedule_combo,
+                  "How the learning rate moves during the run.")
         self._row(form, "LR step (epochs)", "step_size", self.step_spin,
-                  "StepLR: the learning rate is multiplied by gamma every this many epochs.")
+                  "Step schedule: the learning rate is multiplied by gamma every this many "
+                  "epochs.")
         self._row(form, "LR gamma", "gamma", self.gamma_spin,
-                  "StepLR: the factor applied at each step (0 < gamma <= 1).")
+                  "Step schedule: the factor applied at each step (0 < gamma <= 1).")
+        self._row(form, "Warm-up (epochs)", "warmup_epochs", schedule.warmup_spin,
+                  "Cosine schedule: epochs rising linearly to the learning rate first.")
+        self._row(form, "", "early_stop", schedule.early_stop_row,
+                  schedule.early_stop_row.toolTip())
         self._row(form, "&Seed", "seed", self.seed_spin,
                   "Same seed on the CPU gives the same numbers, run after run.")
 
@@ -138,10 +150,11 @@ class ConfigPanel(QWidget):
         self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer_changed)
         for combo in (self.device_combo, self.optimizer_combo):
             combo.currentIndexChanged.connect(self.revalidate)
-        for spin in (self.lr_spin, self.momentum_spin, self.weight_decay_spin, self.gamma_spin):
+        for spin in (self.lr_spin, self.momentum_spin, self.weight_decay_spin):
             spin.lineEdit().textChanged.connect(self.revalidate)
-        for spin in (self.batch_spin, self.epochs_spin, self.step_spin, self.seed_spin):
+        for spin in (self.batch_spin, self.epochs_spin, self.seed_spin):
             spin.valueChanged.connect(self.revalidate)
+        self.schedule.changed.connect(self.revalidate)
 
     # -- reading and writing the config --------------------------------------------------
 
@@ -158,8 +171,7 @@ class ConfigPanel(QWidget):
             "weight_decay": self.weight_decay_spin.text_value(),
             "batch_size": self.batch_spin.value(),
             "epochs": self.epochs_spin.value(),
-            "step_size": self.step_spin.value(),
-            "gamma": self.gamma_spin.text_value(),
+            **self.schedule.values(),
             "seed": self.seed_spin.value(),
             "augment": self.augmentation.text(),
         }
@@ -169,16 +181,16 @@ class ConfigPanel(QWidget):
         errors: dict[str, str] = {}
         if self.networks.report.error is not None:
             errors["arch"] = self.networks.report.error
-        for name, value in self.values().items():
+        values = self.values()
+        for name, value in values.items():
             if name in ("arch", "network"):
                 continue  # the network, checked against the dataset, is the networks' report
             if value is None:
                 errors[name] = "not a number"
                 continue
-            try:
-                TrainConfig(**{name: value}).validate()
-            except ValueError as exc:
-                errors[name] = str(exc).split(": ", 1)[-1]
+            reason = field_error(name, values)
+            if reason is not None:
+                errors[name] = reason
         problem = self.data.problem()
         if "dataset" not in errors and problem is not None:
             errors["dataset"] = problem
@@ -199,12 +211,8 @@ class ConfigPanel(QWidget):
         network = {"arch": values.pop("arch"), "network": values.pop("network")}
         good = network if self.networks.report.error is None else {}
         for name, value in values.items():
-            try:
-                if value is not None:
-                    TrainConfig(**{name: value}).validate()
-                    good[name] = value
-            except ValueError:
-                continue
+            if value is not None and field_error(name, values) is None:
+                good[name] = value
         return TrainConfig.from_dict({**base.to_dict(), **good, "data_dir": str(self.data_dir)})
 
     def set_config(self, config: TrainConfig) -> None:
@@ -224,8 +232,7 @@ class ConfigPanel(QWidget):
         self.weight_decay_spin.setValue(config.weight_decay)
         self.batch_spin.setValue(config.batch_size)
         self.epochs_spin.setValue(config.epochs)
-        self.step_spin.setValue(config.step_size)
-        self.gamma_spin.setValue(config.gamma)
+        self.schedule.set_config(config)
         self.seed_spin.setValue(config.seed)
         self.revalidate()
 
@@ -236,6 +243,7 @@ class ConfigPanel(QWidget):
         for name, (widget, _label) in self._fields.items():
             widget.setEnabled(self._editable is None or name in self._editable)
         self.data.download_button.setEnabled(self._editable is None)
+        self.schedule.set_editable(self._editable)
         self._on_optimizer_changed()
         self._lock_network()
 
@@ -307,3 +315,15 @@ class ConfigPanel(QWidget):
     def _on_optimizer_changed(self) -> None:
         self.momentum_spin.setEnabled(self.optimizer_combo.currentData() == "sgd" and (
             self._editable is None or "momentum" in self._editable))
+
+
+def field_error(name: str, values: dict[str, object]) -> str | None:
+    """The engine's reason ``values[name]`` is bad, checked alone or with the fields it
+    depends on (:data:`CHECKED_WITH`); None if it is good."""
+    together = {k: values[k] for k in CHECKED_WITH.get(name, ()) if values.get(k) is not None}
+    try:
+        TrainConfig(**together, **{name: values[name]}).validate()
+    except ValueError as exc:
+        return str(exc).split(": ", 1)[-1]
+    return None
+

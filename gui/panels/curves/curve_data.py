@@ -13,6 +13,7 @@ from cnn_core.runs.store import BatchLog
 from cnn_core.train.callbacks import EpochMetrics
 
 SMOOTHING = 0.9  # weight of the past in the smoothed batch loss (TensorBoard-style, debiased)
+LR_HAIR = 0.005  # decades: a smaller move of the learning rate adds no point to its curve
 
 
 @dataclass
@@ -40,6 +41,39 @@ class Smoother:
             self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * loss
             out.append(self._ema / (1 - SMOOTHING**self._n))
         return out
+
+
+class LrTrace:
+    """The learning rate batch by batch, on a log axis (``ys`` are log10 of the rate),
+    with a point only where it moved by more than a hair: a per-batch schedule costs a few
+    hundred points, a step schedule a few. The last batch's point closes the curve."""
+
+    def __init__(self) -> None:
+        self.xs: list[float] = []
+        self.ys: list[float] = []
+        self._tail: tuple[float, float] | None = None
+
+    def extend(self, xs: Iterable[float], lrs: Iterable[float]) -> None:
+        for x, lr in zip(xs, lrs):
+            if not (lr > 0 and math.isfinite(lr)):
+                continue
+            y = math.log10(lr)
+            if not self.ys or abs(y - self.ys[-1]) >= LR_HAIR:
+                if self._tail is not None and self._tail[0] != self.xs[-1]:
+                    self.xs.append(self._tail[0])  # the old rate held until here
+                    self.ys.append(self.ys[-1])
+                self.xs.append(x)
+                self.ys.append(y)
+            self._tail = (x, y)
+
+    def curve(self) -> tuple[list[float], list[float]]:
+        """(x, log10 rate) to draw."""
+        if self._tail is None or self._tail[0] == self.xs[-1]:
+            return self.xs, self.ys
+        return [*self.xs, self._tail[0]], [*self.ys, self.ys[-1]]
+
+    def __len__(self) -> int:
+        return len(self.xs)
 
 
 def batch_positions(epochs: np.ndarray) -> np.ndarray:

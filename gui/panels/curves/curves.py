@@ -31,7 +31,8 @@ from cnn_core.train.callbacks import BatchProgress, EpochMetrics
 
 from ...widgets.hover_readout import HoverReadout
 from ...widgets.panel_parts import cache_as_pixmap
-from .curve_data import Overlay, Smoother, batch_positions, best_epoch, lr_ticks, nice_ceiling
+from .curve_data import (LrTrace, Overlay, Smoother, batch_positions, best_epoch, lr_ticks,
+                         nice_ceiling)
 from .run_overlays import DASH, RunOverlays, sample
 
 __all__ = ["CurvesWidget", "Overlay"]  # Overlay: what callers hand to set_overlays
@@ -112,8 +113,7 @@ class CurvesWidget(QWidget):
         self.lr_view.setXLink(ap)
         self.lr_view.enableAutoRange(y=False)
         self.lr_curve = pg.PlotDataItem(pen=pg.mkPen(LR_COLOUR, width=1.5,
-                                                     style=pg.QtCore.Qt.PenStyle.DotLine),
-                                        stepMode="center")
+                                                     style=pg.QtCore.Qt.PenStyle.DotLine))
         self.lr_view.addItem(self.lr_curve)
         ap.legend.addItem(self.lr_curve, "learning rate")
         ap.vb.sigResized.connect(self._sync_lr_view)
@@ -162,6 +162,7 @@ class CurvesWidget(QWidget):
         self._batch_max = 0.0
         self._smooth: list[float] = []
         self._smoother = Smoother()
+        self._lrs = LrTrace()  # each batch's rate, where the batches say
         self._epochs: list[EpochMetrics] = []
         for plot, line in self._markers:
             plot.removeItem(line)
@@ -185,8 +186,9 @@ class CurvesWidget(QWidget):
         if batches is not None and len(batches):
             last = history[-1].epoch if history else 0
             keep = batches.epoch <= last
-            self._append_batches(batch_positions(batches.epoch)[keep].tolist(),
-                                 batches.loss[keep].tolist())
+            xs = batch_positions(batches.epoch)[keep].tolist()
+            self._append_batches(xs, batches.loss[keep].tolist())
+            self._lrs.extend(xs, batches.lr[keep].tolist())
         self._epochs.extend(history)
         self._fit_axes()
         self.refresh()
@@ -269,8 +271,9 @@ class CurvesWidget(QWidget):
 
     def add_batch(self, p: BatchProgress) -> None:
         first_batch = p.batch - len(p.losses)  # batches of this epoch before this report
-        self._append_batches([p.epoch - 1 + (first_batch + j + 1) / p.num_batches
-                              for j in range(len(p.losses))], p.losses)
+        xs = [p.epoch - 1 + (first_batch + j + 1) / p.num_batches for j in range(len(p.losses))]
+        self._append_batches(xs, p.losses)
+        self._lrs.extend(xs, p.lrs)
         self._request_refresh()
 
     def _append_batches(self, xs: list[float], losses: list[float]) -> None:
@@ -307,6 +310,9 @@ class CurvesWidget(QWidget):
             self.smooth_loss.setData(self._batch_x, self._smooth)
             self._fit_loss_axis(self._batch_max)
             changed.append(self.loss_plot)
+            if len(self._lrs):
+                self._draw_lr(*self._lrs.curve())
+                changed.append(self.acc_plot)
         if self._epochs_dirty:
             self._epochs_dirty = False
             self._refresh_epochs()
@@ -345,10 +351,10 @@ class CurvesWidget(QWidget):
         best = best_epoch(self._epochs)
         if best is not None:
             self._set_best_marker((best.epoch, 100 * best.test_acc))
-            # lr of epoch k applies over (k-1, k]; a step curve needs one more x than y
-            lrs = [math.log10(m.lr) for m in self._epochs]
-            self.lr_curve.setData(np.arange(len(lrs) + 1, dtype=float), lrs)
-            self._set_lr_axis(lr_ticks([m.lr for m in self._epochs]), min(lrs), max(lrs))
+            if not len(self._lrs):  # no batches: epoch k's rate over (k-1, k]
+                logs = [math.log10(m.lr) for m in self._epochs]
+                self._draw_lr([x for k in range(len(logs)) for x in (k, k + 1)],
+                              [y for y in logs for _ in (0, 1)])
             self._set_best_text(f"best test {best.test_acc:.1%} (epoch {best.epoch})")
         else:
             self._set_best_marker(None)
@@ -360,6 +366,11 @@ class CurvesWidget(QWidget):
         if point != self._best_point:  # a symbol's setData costs a millisecond or two
             self._best_point = point
             self.best_marker.setData(*([[point[0]], [point[1]]] if point else [[]]))
+
+    def _draw_lr(self, xs: list[float], logs: list[float]) -> None:
+        """The learning-rate curve (``logs``: log10 of the rate) and its axis."""
+        self.lr_curve.setData(xs, logs)
+        self._set_lr_axis(lr_ticks([10 ** y for y in logs]), min(logs), max(logs))
 
     def _set_lr_axis(self, ticks: list, low: float = 0.0, high: float = 0.0) -> None:
         """The learning-rate axis's ticks (none before the first epoch), set only on a

@@ -17,7 +17,8 @@ COLUMNS = ("Name", "Best acc.", "Epochs", "Architecture", "Dataset", "Date", "St
 NAME, BEST, EPOCHS, ARCH, DATASET, DATE, STATUS = range(len(COLUMNS))
 KEY_ROLE = Qt.ItemDataRole.UserRole  # the run folder, as a string
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # what a column sorts by
-STATUS_COLOURS = {"completed": "#2e7d32", "stopped": "#ef6c00", "failed": "#c62828",
+STATUS_COLOURS = {"completed": "#2e7d32", "stopped early": "#558b2f", "stopped": "#ef6c00",
+                  "failed": "#c62828",
                   "training": "#1565c0", "running elsewhere": "#00838f",
                   "interrupted": "#6d4c41", "damaged": "#6a1b9a"}
 # What a status means, where the word alone does not say enough (the Status cell's tooltip).
@@ -105,7 +106,7 @@ def shown_status(run: RunSummary, active: bool, elsewhere: bool) -> str:
         return "damaged"
     if run.status == RunStatus.RUNNING:  # recorded as running, yet nobody is writing it
         return "interrupted"
-    return str(run.status.value)
+    return str(run.status.value).replace("_", " ")
 
 
 def fill_row(item: QTreeWidgetItem, run: RunSummary, names: dict[str, str], *,
@@ -121,7 +122,7 @@ def fill_row(item: QTreeWidgetItem, run: RunSummary, names: dict[str, str], *,
         branch = f"↳ from {parent} @ epoch {run.parent.get('epoch', '?')}"
         name = f"↳ {run.name}"
         tip.insert(1, html.escape(branch))
-    status_tip = STATUS_TIPS.get(status, "")
+    status_tip = STATUS_TIPS.get(status, "") or html.escape(run.note)
     if run.damaged:
         status_tip = (f"This run's record cannot be read: {html.escape(run.problem)}<br>"
                       "Its checkpoints can still be opened or branched from.")
