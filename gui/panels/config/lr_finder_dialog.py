@@ -97,7 +97,8 @@ class LrFinderDialog(QDialog):
         plot.setLabel("bottom", "learning rate (log scale)")
         plot.setLabel("left", "cross-entropy loss")
         plot.setMouseEnabled(x=False, y=False)
-        plot.setXRange(math.log10(START_LR), math.log10(END_LR), padding=0.06)  # log10; room for end labels
+        # the axis is in log10; padded so the end labels fit
+        plot.setXRange(math.log10(START_LR), math.log10(END_LR), padding=0.06)
         # bottom left: the loss is high at the smallest rates, so nothing is drawn there
         plot.addLegend(offset=(10, -10), brush=(255, 255, 255, 190))
         self.raw_curve = plot.plot(name="loss of each batch",
@@ -150,8 +151,8 @@ class LrFinderDialog(QDialog):
         self.about.setText(
             f"{network} with {optimizer}, batch {config.batch_size}, seed {config.seed}: a "
             "fresh copy of the network trains one batch per step while the learning rate "
-            f"grows from {rate_text(START_LR)} to {rate_text(END_LR)}. Where the loss falls fastest, training "
-            "goes fastest. Nothing of your runs changes.")
+            f"grows from {rate_text(START_LR)} to {rate_text(END_LR)}. Where the loss falls "
+            "fastest, training goes fastest. Nothing of your runs changes.")
         task = self._task = Task(find_learning_rate, config, self.steps_spin.value())
         self._answered = False  # a find cancelled before it began neither succeeds nor fails
         task.progressed.connect(self._on_progress)
