@@ -216,11 +216,25 @@ def _decades(lo: float, hi: float) -> list[int]:
     return list(range(first, max(last, first + 1) + 1))
 
 
+def lr_loss_range(finding: LrFinding) -> tuple[float, float]:
+    """The loss axis of the finder's curve: down to the lowest loss seen (smoothed or of a
+    batch), up to a quarter above the smoothed loss's top before its lowest point, so that
+    where it falls fills the picture and the divergence at the end leaves through the top
+    instead of squashing the rest."""
+    smoothed = np.where(np.isfinite(finding.losses), finding.losses, np.inf)
+    raw = finding.raw_losses[np.isfinite(finding.raw_losses)]
+    lowest = int(np.argmin(smoothed))
+    before = smoothed[:lowest + 1]
+    top = float(before[np.isfinite(before)].max(initial=smoothed[lowest]))
+    bottom = float(min(smoothed[lowest], raw.min(initial=np.inf)))
+    finite = smoothed[np.isfinite(smoothed)]
+    return bottom, max(min(float(finite.max()), 1.25 * top), bottom + 1e-6)
+
+
 def lr_curve_png(finding: LrFinding, title: str = "") -> bytes:
     """The finder's loss against the learning rate on a log axis: smoothed, with the loss
-    of each batch faint behind it, and the suggested rate marked. The loss axis reaches up
-    to the smoothed curve's top; a wild batch above it is cut off at the edge rather than
-    squashing the rest."""
+    of each batch faint behind it, and the suggested rate marked (the loss axis:
+    :func:`lr_loss_range`)."""
     if len(finding.lrs) < 2:
         raise ValueError("the finder tried fewer than two learning rates: nothing to plot")
     s, width, height = _SS, 900, 480
@@ -231,10 +245,7 @@ def lr_curve_png(finding: LrFinding, title: str = "") -> bytes:
 
     decades = _decades(float(finding.lrs[0]), float(finding.lrs[-1]))
     xlo, xhi = decades[0], decades[-1]
-    smoothed = finding.losses[np.isfinite(finding.losses)]
-    raw = finding.raw_losses[np.isfinite(finding.raw_losses)]
-    ylo, yhi, yticks = nice_ticks(float(min(smoothed.min(), raw.min(initial=np.inf))),
-                                  float(smoothed.max()))
+    ylo, yhi, yticks = nice_ticks(*lr_loss_range(finding))
 
     def px(lr: float, loss: float) -> tuple[float, float]:
         return (left + (math.log10(lr) - xlo) / (xhi - xlo) * (right - left),

@@ -8,9 +8,10 @@ import torch
 from PIL import Image
 
 from cnn_core import cli
+from cnn_core.export.plots import lr_loss_range
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import launch
-from cnn_core.train.lr_find import find_lr, valley
+from cnn_core.train.lr_find import LrFinding, find_lr, valley
 from cnn_core.train.trainer import Trainer
 
 
@@ -59,6 +60,15 @@ def test_the_command_line_prints_the_table_and_the_suggestion(capsys) -> None:
     out = capsys.readouterr().out
     assert "learning rate" in out and "suggested learning rate: " in out
     assert cli.main(["lr-find", "--start-lr", "1", "--end-lr", "0.1"]) == 2
+
+
+def test_the_plots_loss_axis_shows_the_fall_not_the_divergence() -> None:
+    lrs = np.logspace(-7, 1, 60)
+    losses = np.concatenate([np.full(30, 2.3), np.linspace(2.3, 0.8, 20),
+                             np.geomspace(1, 1000, 10)])  # falls, then blows up
+    raw = losses - 0.3
+    low, high = lr_loss_range(LrFinding(lrs, losses, raw, 1e-3))
+    assert low == pytest.approx(0.5) and high == pytest.approx(1.25 * 2.3)
 
 
 FIND = ["lr-find", "--arch", "lenet5", "--device", "cpu", "--steps", "30"]

@@ -13,12 +13,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from cnn_core.export.plots import lr_loss_range
 from cnn_core.nn.models import MODELS
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.lr_find import LrFinding
@@ -226,10 +226,7 @@ class LrFinderDialog(QDialog):
             return
         self.raw_curve.setData(finding.lrs, finding.raw_losses)
         self.curve.setData(finding.lrs, finding.losses)
-        smoothed = finding.losses[np.isfinite(finding.losses)]
-        raw = finding.raw_losses[np.isfinite(finding.raw_losses)]
-        # up to the smoothed curve's top: a wild batch past it must not squash the rest
-        self.plot.setYRange(min(smoothed.min(), raw.min(initial=np.inf)), smoothed.max())
+        self.plot.setYRange(*lr_loss_range(finding))  # the range the --plot PNG shows
         self.marker.show()  # first: a hidden line's label does not take new text
         self.marker.setPos(math.log10(rounded(finding.suggestion)))  # the axis is log10
         self.marker.label.setFormat(f"suggested {rounded(finding.suggestion):g}")
