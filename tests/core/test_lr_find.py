@@ -90,11 +90,11 @@ def test_the_command_line_draws_the_curve_into_a_png(tmp_path, capsys) -> None:
     assert target.read_bytes().startswith(b"\x89PNG")
 
 
-def test_a_plot_into_a_run_folder_is_refused_before_anything_trains(tmp_path, sample,
+def test_a_plot_into_a_run_folder_is_refused_before_anything_trains(tmp_path, small,
                                                                      capsys) -> None:
     run = tmp_path / "run"
     launch(TrainConfig(arch="lenet5", epochs=1, device="cpu"), run_dir=run,
-           data=sample).trainer.fit()
+           data=small).trainer.fit()
     before = sorted(p.relative_to(run) for p in run.rglob("*"))
     for target in (run / "lr.png", run / "checkpoints" / "best.png"):
         assert cli.main([*FIND, "--plot", str(target), "--force"]) == 1
