@@ -18,6 +18,7 @@ import numpy as np
 
 from .console import ConsoleReporter, progress_bar
 from .train.callbacks import RunStatus
+from .runs.atomic import atomic_write
 from .runs.checkpoint import CheckpointError
 from .train.config import TrainConfig
 from .data.augment import parse_augmentation
@@ -26,6 +27,7 @@ from .data.source import DatasetSource, builtins, from_text, resolve
 from .inspect.predict import ImageError, Predictor
 from .export.exporters import (ExportError, check_target, export_bundle, export_csv, export_onnx,
                                export_tensorboard, outside_runs, resolve_source)
+from .export.plots import lr_curve_png
 from .nn.models import MODELS, build_model, count_parameters, network_spec
 from .nn.spec import NetworkSpec, infer_shapes, load_spec, spec_text
 from .runs.store import RunError
@@ -110,6 +112,10 @@ def _train(args: argparse.Namespace) -> int:
 def _lr_find(args: argparse.Namespace) -> int:
     config = TrainConfig(**_given(args))
     config.validate()
+    if args.plot:  # refused before anything trains, as an export's target is
+        if Path(args.plot).suffix.lower() != ".png":
+            raise UsageError(f"--plot: {args.plot} is not a .png file name")
+        check_target(args.plot, replace=args.force)
     source = resolve(config)
     if args.download and source.downloadable and not source.is_available(config.data_dir):
         _download(source, config.data_dir)
@@ -122,6 +128,12 @@ def _lr_find(args: argparse.Namespace) -> int:
     print(f"{len(finding.lrs)} of {args.steps} steps"
           + (" (stopped: the loss diverged)" if stopped else ""))
     print(f"suggested learning rate: {finding.suggestion:.2e} (--lr {finding.suggestion:.2g})")
+    if args.plot:
+        title = (f"Learning-rate finder: {config.arch} on {source.display_name} "
+                 f"({config.optimizer}, batch {config.batch_size}, seed {config.seed})")
+        png = lr_curve_png(finding, title)
+        atomic_write(args.plot, lambda f: f.write(png))
+        print(f"wrote {args.plot}")
     return 0
 
 

@@ -114,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     finder.add_argument("--steps", type=_whole_number, default=100)
     finder.add_argument("--download", action="store_true",
                         help="download the dataset first if it is not in the data folder")
+    finder.add_argument("--plot", metavar="FILE.png",
+                        help="also draw the loss against the learning rate into this PNG")
+    finder.add_argument("--force", action="store_true",
+                        help="replace the --plot file if it exists (never a run's own files)")
 
     predict = sub.add_parser("predict", help="what a trained model says about picture files")
     predict.add_argument("model", metavar="RUN_OR_CHECKPOINT",

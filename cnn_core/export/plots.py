@@ -1,4 +1,5 @@
-"""Training curves and filter grids as PNG bytes, drawn with Pillow alone.
+"""Training curves, filter grids and the learning-rate finder's curve as PNG bytes, drawn
+with Pillow alone.
 
 The experiment bundle made from the command line has no window to render, and
 ``cnn_core`` never imports Qt, so its pictures are drawn here: plain axes, ticks, labels
@@ -16,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ..train.callbacks import EpochMetrics
+from ..train.lr_find import LrFinding
 from . import render
 
 TRAIN_COLOUR = (30, 136, 229)  # the window's curve colours
@@ -201,3 +203,115 @@ def curves_png(metrics: Sequence[EpochMetrics], title: str = "") -> bytes:
            [("train", TRAIN_COLOUR, [100 * m.train_acc for m in metrics]),
             ("test", TEST_COLOUR, [100 * m.test_acc for m in metrics])])
     return _png(image.resize((width, height + header), Image.Resampling.LANCZOS))
+
+
+# -- the learning-rate finder ------------------------------------------------------------
+
+RAW_COLOUR = (170, 205, 240)  # the loss of each batch: the smoothed curve's colour, faint
+
+
+def _decades(lo: float, hi: float) -> list[int]:
+    """The powers of ten that bracket ``lo..hi``."""
+    first, last = math.floor(math.log10(lo) + 1e-9), math.ceil(math.log10(hi) - 1e-9)
+    return list(range(first, max(last, first + 1) + 1))
+
+
+def lr_loss_range(finding: LrFinding) -> tuple[float, float]:
+    """The loss axis of the finder's curve: down to the lowest loss seen (smoothed or of a
+    batch), up to a quarter above the smoothed loss's top before its lowest point, so that
+    where it falls fills the picture and the divergence at the end leaves through the top
+    instead of squashing the rest."""
+    smoothed = np.where(np.isfinite(finding.losses), finding.losses, np.inf)
+    raw = finding.raw_losses[np.isfinite(finding.raw_losses)]
+    lowest = int(np.argmin(smoothed))
+    before = smoothed[:lowest + 1]
+    top = float(before[np.isfinite(before)].max(initial=smoothed[lowest]))
+    bottom = float(min(smoothed[lowest], raw.min(initial=np.inf)))
+    finite = smoothed[np.isfinite(smoothed)]
+    return bottom, max(min(float(finite.max()), 1.25 * top), bottom + 1e-6)
+
+
+def lr_curve_png(finding: LrFinding, title: str = "") -> bytes:
+    """The finder's loss against the learning rate on a log axis: smoothed, with the loss
+    of each batch faint behind it, and the suggested rate marked (the loss axis:
+    :func:`lr_loss_range`)."""
+    if len(finding.lrs) < 2:
+        raise ValueError("the finder tried fewer than two learning rates: nothing to plot")
+    s, width, height = _SS, 900, 480
+    image = Image.new("RGB", (width * s, height * s), "white")
+    draw = ImageDraw.Draw(image)
+    font, small = _font(14), _font(11)
+    left, right, top, bottom = 70 * s, (width - 24) * s, 64 * s, (height - 52) * s
+
+    decades = _decades(float(finding.lrs[0]), float(finding.lrs[-1]))
+    xlo, xhi = decades[0], decades[-1]
+    ylo, yhi, yticks = nice_ticks(*lr_loss_range(finding))
+
+    def px(lr: float, loss: float) -> tuple[float, float]:
+        return (left + (math.log10(lr) - xlo) / (xhi - xlo) * (right - left),
+                bottom - (loss - ylo) / (yhi - ylo) * (bottom - top))
+
+    for t in yticks:
+        _, y = px(10.0 ** xlo, t)
+        draw.line([(left, y), (right, y)], fill=_GRID, width=s)
+        w, h = _text_size(small, f"{t:g}")
+        draw.text((left - 8 * s - w, y - h / 2), f"{t:g}", font=small, fill=_INK)
+    for k in decades:
+        x, _ = px(10.0 ** k, ylo)
+        draw.line([(x, top), (x, bottom)], fill=_GRID, width=s)
+        draw.line([(x, bottom), (x, bottom + 6 * s)], fill=_INK, width=s)
+        label = f"1e{k:+d}"
+        w, _ = _text_size(small, label)
+        draw.text((x - w / 2, bottom + 9 * s), label, font=small, fill=_INK)
+        for m in range(2, 10):  # minor ticks inside the decade
+            if k < xhi:
+                mx, _ = px(m * 10.0 ** k, ylo)
+                draw.line([(mx, bottom), (mx, bottom + 3 * s)], fill=_INK, width=s)
+    draw.line([(left, top), (left, bottom), (right, bottom)], fill=_INK, width=s)
+    w, _ = _text_size(small, "learning rate (log scale)")
+    draw.text(((left + right) / 2 - w / 2, bottom + 28 * s), "learning rate (log scale)",
+              font=small, fill=_INK)
+    _vertical_text(image, "cross-entropy loss", small, (16 * s, (top + bottom) // 2))
+    draw.text((left, 12 * s), title or "Learning-rate finder", font=font, fill=_INK)
+
+    # the curves, drawn on a layer of the plot area alone so that nothing crosses the axes
+    layer = Image.new("RGBA", (right - left, bottom - top), (255, 255, 255, 0))
+    ink = ImageDraw.Draw(layer)
+
+    def line(values: np.ndarray, colour: tuple[int, int, int], thickness: int) -> None:
+        points = [(x - left, y - top) for x, y in
+                  (px(lr, v) for lr, v in zip(finding.lrs, values) if math.isfinite(v))]
+        if len(points) > 1:
+            ink.line(points, fill=colour, width=thickness * s, joint="curve")
+
+    line(finding.raw_losses, RAW_COLOUR, 1)
+    line(finding.losses, TRAIN_COLOUR, 2)
+    image.paste(layer, (left, top), layer)
+
+    legend = [("loss (smoothed)", TRAIN_COLOUR), ("loss of each batch", RAW_COLOUR),
+              ("suggestion", TEST_COLOUR)]
+    x = right
+    for name, colour in reversed(legend):  # right-aligned under the title
+        w, h = _text_size(small, name)
+        x -= w
+        draw.text((x, 38 * s), name, font=small, fill=_INK)
+        x -= 24 * s
+        mid = 38 * s + h / 2 + s
+        draw.line([(x, mid), (x + 18 * s, mid)], fill=colour, width=3 * s)
+        x -= 14 * s
+
+    suggestion = finding.suggestion
+    if math.isfinite(suggestion) and suggestion > 0:
+        sx, _ = px(suggestion, ylo)
+        for y in range(top, bottom, 8 * s):  # dashed
+            draw.line([(sx, y), (sx, min(y + 4 * s, bottom))], fill=TEST_COLOUR, width=2 * s)
+        at = int(np.argmin(np.abs(np.log(finding.lrs / suggestion))))
+        _, sy = px(suggestion, float(finding.losses[at]))
+        r = 4 * s
+        if top <= sy <= bottom:
+            draw.ellipse([sx - r, sy - r, sx + r, sy + r], fill=TEST_COLOUR)
+        label = f"suggested {suggestion:.2g}"
+        w, h = _text_size(font, label)
+        lx = sx + 6 * s if sx + 6 * s + w <= right else sx - 6 * s - w  # inside the plot
+        draw.text((lx, top + 4 * s), label, font=font, fill=TEST_COLOUR)
+    return _png(image.resize((width, height), Image.Resampling.LANCZOS))

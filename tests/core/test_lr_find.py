@@ -5,10 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from cnn_core import cli
+from cnn_core.export.plots import lr_loss_range
 from cnn_core.train.config import TrainConfig
-from cnn_core.train.lr_find import find_lr, valley
+from cnn_core.train.launch import launch
+from cnn_core.train.lr_find import LrFinding, find_lr, valley
 from cnn_core.train.trainer import Trainer
 
 
@@ -57,3 +60,46 @@ def test_the_command_line_prints_the_table_and_the_suggestion(capsys) -> None:
     out = capsys.readouterr().out
     assert "learning rate" in out and "suggested learning rate: " in out
     assert cli.main(["lr-find", "--start-lr", "1", "--end-lr", "0.1"]) == 2
+
+
+def test_the_plots_loss_axis_shows_the_fall_not_the_divergence() -> None:
+    lrs = np.logspace(-7, 1, 60)
+    losses = np.concatenate([np.full(30, 2.3), np.linspace(2.3, 0.8, 20),
+                             np.geomspace(1, 1000, 10)])  # falls, then blows up
+    raw = losses - 0.3
+    low, high = lr_loss_range(LrFinding(lrs, losses, raw, 1e-3))
+    assert low == pytest.approx(0.5) and high == pytest.approx(1.25 * 2.3)
+
+
+FIND = ["lr-find", "--arch", "lenet5", "--device", "cpu", "--steps", "30"]
+
+
+def test_the_command_line_draws_the_curve_into_a_png(tmp_path, capsys) -> None:
+    target = tmp_path / "plots" / "lr.png"
+    assert cli.main([*FIND, "--plot", str(target)]) == 0
+    assert f"wrote {target}" in capsys.readouterr().out
+    with Image.open(target) as picture:
+        assert picture.format == "PNG" and picture.size == (900, 480)
+        colours = picture.convert("RGB").getcolors(maxcolors=1 << 16)
+    assert colours is not None and len(colours) > 50  # axes, text and curves, not a blank
+
+    assert cli.main([*FIND, "--plot", str(target)]) == 1  # exists: only with --force
+    assert "exists; give --force to replace it" in capsys.readouterr().err
+    target.write_bytes(b"a person's file")
+    assert cli.main([*FIND, "--plot", str(target), "--force"]) == 0
+    assert target.read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_plot_into_a_run_folder_is_refused_before_anything_trains(tmp_path, small,
+                                                                     capsys) -> None:
+    run = tmp_path / "run"
+    launch(TrainConfig(arch="lenet5", epochs=1, device="cpu"), run_dir=run,
+           data=small).trainer.fit()
+    before = sorted(p.relative_to(run) for p in run.rglob("*"))
+    for target in (run / "lr.png", run / "checkpoints" / "best.png"):
+        assert cli.main([*FIND, "--plot", str(target), "--force"]) == 1
+        out, err = capsys.readouterr()
+        assert "exports never write into a run" in err and "learning rate" not in out
+    assert sorted(p.relative_to(run) for p in run.rglob("*")) == before
+    assert cli.main([*FIND, "--plot", str(tmp_path / "lr.txt")]) == 2
+    assert "not a .png file name" in capsys.readouterr().err

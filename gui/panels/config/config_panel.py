@@ -11,19 +11,21 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Signal
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QLabel, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from cnn_core.train.config import TrainConfig, available_devices
 from cnn_core.data.datasets import DatasetInfo
 from cnn_core.nn.models import StudioModel
 from cnn_core.paths import default_data_dir
 
+from ...session.lr_finder import LrFinderService
 from ...session.networks import Networks
 from ...widgets.spinboxes import ScientificSpinBox
 from .augmentation_group import AugmentationGroup
 from ...session.datasets import DatasetService
 from .data_group import DataGroup
+from .lr_finder_dialog import LrFinderDialog
 from .model_group import ModelGroup, error_label
 from .schedule_fields import ScheduleFields
 
@@ -40,9 +42,11 @@ class ConfigPanel(QWidget):
 
     def __init__(self, datasets: DatasetService, parent: QWidget | None = None,
                  data_dir: Path | None = None, networks: Networks | None = None,
-                 folders: Sequence[str] = ()) -> None:
+                 folders: Sequence[str] = (), lr_finder: LrFinderService | None = None) -> None:
         super().__init__(parent)
         self.networks = networks or Networks(parent=self)
+        self.lr_finder = lr_finder or LrFinderService(self)
+        self._lr_finder_dialog: LrFinderDialog | None = None
         self._valid = True
         self._editable: set[str] | None = None  # None: every field
 
@@ -64,6 +68,11 @@ class ConfigPanel(QWidget):
         self.optimizer_combo.addItem("SGD with momentum", "sgd")
         self.momentum_spin = ScientificSpinBox(objectName="momentumSpin")
         self.lr_spin = ScientificSpinBox(objectName="learningRateSpin")
+        self.lr_find_button = QPushButton("Find…", objectName="lrFindButton")
+        self.lr_find_button.setToolTip(
+            "Find a learning rate: a short run on a fresh copy of the network, the rate "
+            "growing step by step, and the rate where the loss falls fastest.\nNot while a "
+            "run trains (it would change the run's random draws): pause or stop it first.")
         self.weight_decay_spin = ScientificSpinBox(objectName="weightDecaySpin")
         self.batch_spin = QSpinBox(objectName="batchSizeSpin", minimum=1, maximum=65_536)
         self.epochs_spin = QSpinBox(objectName="epochsSpin", minimum=1, maximum=10_000)
@@ -82,9 +91,16 @@ class ConfigPanel(QWidget):
     # -- layout --------------------------------------------------------------------------
 
     def _row(self, form: QFormLayout, label: str, field: str | None, widget: QWidget,
-             tip: str) -> None:
+             tip: str, beside: QWidget | None = None) -> None:
         widget.setToolTip(tip)
-        form.addRow(label, widget)
+        if beside is None:
+            form.addRow(label, widget)
+        else:  # on the field's line, e.g. the learning-rate finder's button
+            line = QHBoxLayout()
+            line.addWidget(widget, 1)
+            line.addWidget(beside)
+            form.addRow(label, line)
+            form.labelForField(line).setBuddy(widget)
         if field is not None:
             error = error_label()
             error.setObjectName(f"{field}Error")
@@ -105,7 +121,8 @@ class ConfigPanel(QWidget):
         self._row(form, "&Optimizer", "optimizer", self.optimizer_combo,
                   "Adam adapts each weight's step; SGD uses one step size with momentum.")
         self._row(form, "&Learning rate", "lr", self.lr_spin,
-                  "Step size of each update, e.g. 1e-3 for Adam or 0.05 for SGD.")
+                  "Step size of each update, e.g. 1e-3 for Adam or 0.05 for SGD.",
+                  beside=self.lr_find_button)
         self._row(form, "&Momentum", "momentum", self.momentum_spin,
                   "SGD only: how much of the previous step carries over (0 to <1).")
         self._row(form, "&Weight decay", "weight_decay", self.weight_decay_spin,
@@ -147,6 +164,7 @@ class ConfigPanel(QWidget):
                 None if preview is None else preview.samples,
                 None if preview is None else preview.info))
         self.augmentation.changed.connect(self.revalidate)
+        self.lr_find_button.clicked.connect(self.show_lr_finder)
         self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer_changed)
         for combo in (self.device_combo, self.optimizer_combo):
             combo.currentIndexChanged.connect(self.revalidate)
@@ -196,13 +214,16 @@ class ConfigPanel(QWidget):
             errors["dataset"] = problem
         return errors
 
-    def config(self) -> TrainConfig:
-        """The current settings; raises ValueError naming the first bad field."""
+    def config(self, ignoring: Collection[str] = ()) -> TrainConfig:
+        """The current settings; raises ValueError naming the first bad field. A bad field
+        in ``ignoring`` takes its default instead (the finder sweeps the learning rate)."""
         errors = self.errors()
-        if errors:
-            field, reason = next(iter(errors.items()))
+        blocking = {name: reason for name, reason in errors.items() if name not in ignoring}
+        if blocking:
+            field, reason = next(iter(blocking.items()))
             raise ValueError(f"{field}: {reason}")
-        return TrainConfig(**self.values(), data_dir=str(self.data_dir))
+        defaults = {name: getattr(TrainConfig(), name) for name in errors}  # ignored ones
+        return TrainConfig(**{**self.values(), **defaults}, data_dir=str(self.data_dir))
 
     def valid_fields(self, base: TrainConfig) -> TrainConfig:
         """``base`` with every field that is valid as typed (what is worth remembering
@@ -244,6 +265,7 @@ class ConfigPanel(QWidget):
             widget.setEnabled(self._editable is None or name in self._editable)
         self.data.download_button.setEnabled(self._editable is None)
         self.schedule.set_editable(self._editable)
+        self.lr_find_button.setEnabled(self._editable is None or "lr" in self._editable)
         self._on_optimizer_changed()
         self._lock_network()
 
@@ -308,9 +330,23 @@ class ConfigPanel(QWidget):
         """The untrained model of the chosen network (None until one can be built)."""
         return self.model_group.preview_model
 
+    def show_lr_finder(self) -> None:
+        """Open the learning-rate finder on the settings as they are, and start a find."""
+        if self._lr_finder_dialog is None:
+            self._lr_finder_dialog = LrFinderDialog(
+                self.lr_finder, lambda: self.config(ignoring=("lr",)), self.lr_spin.setValue,
+                self)
+        dialog = self._lr_finder_dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        dialog.start()
+
     def shutdown(self, timeout_ms: int = 5000) -> None:
-        """Cancel a download or a folder being read, and wait (bounded) for its thread."""
+        """Cancel a download, a folder being read or a find, and wait (bounded) for their
+        threads."""
         self.data.shutdown(timeout_ms)
+        self.lr_finder.shutdown(timeout_ms)
 
     def _on_optimizer_changed(self) -> None:
         self.momentum_spin.setEnabled(self.optimizer_combo.currentData() == "sgd" and (
