@@ -12,7 +12,7 @@ from pathlib import Path
 
 FIRST_EPOCH = 1
 LAST_EPOCH = 6  # runs are launched with --epochs LAST_EPOCH
-ENDED = ("completed", "stopped", "failed")
+ENDED = ("completed", "stopped", "stopped_early", "pruned", "failed")
 
 
 class BenchError(RuntimeError):
