@@ -70,6 +70,7 @@ class RunStatus(str, Enum):
     STOPPED = "stopped"
     FAILED = "failed"
     INSPECTED = "inspected"  # a checkpoint shown in the window, not trained
+    PRUNED = "pruned"  # a sweep's trial stopped by its pruner: its results were hopeless
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ class TrainerView(Protocol):
 
     def state_dict(self) -> dict[str, Any]: ...
 
-    def request_stop(self) -> None: ...
+    def request_stop(self, status: RunStatus = RunStatus.STOPPED) -> None: ...
 
     def pause(self) -> None: ...
 
