@@ -149,9 +149,9 @@ def _add_sweep_parser(sub: argparse._SubParsersAction) -> None:
                "command goes on with the same study until it has N finished trials.")
     sweep.add_argument("name", metavar="NAME", help="the sweep's name (or: show NAME)")
     sweep.add_argument("shown", nargs="?", metavar="NAME", help=argparse.SUPPRESS)
-    sweep.add_argument("--trials", type=_whole_number,
+    sweep.add_argument("--trials", type=_whole_number, metavar="N",
                        help="finished (complete or pruned) trials to reach")
-    sweep.add_argument("--jobs", type=_whole_number, default=1,
+    sweep.add_argument("--jobs", type=_whole_number, default=1, metavar="J",
                        help="workers on this machine, one process each (default 1)")
     sweep.add_argument("--space", metavar="FILE.json",
                        help="the settings to vary and their ranges (default: lr log "

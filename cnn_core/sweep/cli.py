@@ -77,7 +77,7 @@ def sweep_command(args: argparse.Namespace, given: Mapping[str, Any]) -> int:
 def _introduce(settings: SweepSettings, url: str, jobs: int) -> None:
     base = settings.base
     varied = ", ".join(_range(p.to_json(), p.key) for p in settings.space.varied) or "nothing"
-    print(f"sweep {settings.name}: {settings.trials} trials of {base.arch} on {base.dataset}, "
+    print(f"sweep {settings.name}: {settings.trials} trial(s) of {base.arch} on {base.dataset}, "
           f"varying {varied}")
     print(f"objective {settings.objective} ({settings.direction}), pruner {settings.pruner}, "
           f"{jobs} worker{'s' if jobs > 1 else ''}; study {shown(url)}; runs in "

@@ -46,7 +46,7 @@ class TrialRow:
 class SweepReport:
     settings: SweepSettings
     storage: str
-    trials: list[TrialRow]  # best first: finished by objective, then running, then failed
+    trials: list[TrialRow]  # best first: complete, pruned, running, failed
     importances: dict[str, float] = field(default_factory=dict)  # parameter -> share
     importance_note: str = ""  # why there are none
 
@@ -75,10 +75,11 @@ def read_sweep(name: str, storage: str | None = None,
     rows = [_row(t) for t in study.get_trials(deepcopy=False)]
 
     def order(row: TrialRow) -> tuple[int, float, int]:
-        rank = 0 if row.finished and row.value is not None else (
-            1 if row.state in ("running", "waiting") else 2)
+        """Complete trials by objective, then pruned ones (by their last epoch's), then
+        those running, then the failed."""
+        rank = {"complete": 0, "pruned": 1, "running": 2, "waiting": 2}.get(row.state, 3)
         value = row.value if row.value is not None and math.isfinite(row.value) else math.inf
-        return rank, -value if maximize and rank == 0 else value, row.number
+        return rank, -value if maximize and rank < 2 else value, row.number
 
     rows.sort(key=order)
     importances, note = _importances(study, rows)

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import optuna
@@ -144,7 +145,6 @@ class SweepRunner:
             study_name=settings.name, storage=storage, pruner=settings.make_pruner(),
             sampler=optuna.samplers.TPESampler(seed=self._sampler_seed(done),
                                                constant_liar=True))
-        self._tell_orphans(study)
         data = self.data if self.data is not None else resolve(settings.base).load_for(
             settings.base)
         threads, verbosity = torch.get_num_threads(), optuna.logging.get_verbosity()
@@ -162,7 +162,7 @@ class SweepRunner:
         if started and not outcome.stopped:  # what the other workers added
             finished = counts(study)[0]
             outcome = dataclasses.replace(outcome, finished=finished, reason=(
-                f"the study has {finished} finished trials (of {settings.trials})"))
+                f"the study has {finished} finished trial(s) of {settings.trials}"))
         return outcome
 
     def _work(self, study: optuna.Study, data: DataBundle) -> SweepOutcome:
@@ -176,19 +176,19 @@ class SweepRunner:
                              worker=self.worker, callbacks=self.callbacks)
 
         while True:
+            self._tell_orphans(study)
             finished, running = counts(study)
             if finished >= target:
                 return SweepOutcome(finished, target, ran, reason=f"the study has {finished} "
-                                    f"finished trials (of {target})")
+                                    f"finished trial(s) of {target}")
             if self._stop.is_set():
                 return SweepOutcome(finished, target, ran, stopped=True, reason="stopped")
             if deadline is not None and time.monotonic() >= deadline:
                 return SweepOutcome(finished, target, ran, reason="the time given ran out")
             if finished + running >= target:
                 return SweepOutcome(finished, target, ran, reason=(
-                    f"the study has {finished} finished trials and {running} running in "
+                    f"the study has {finished} finished trial(s) and {running} running in "
                     "other workers"))
-            self._tell_orphans(study)
             try:
                 study.optimize(objective, n_trials=1, catch=(TrialFailed,))
             except SweepStopped:
@@ -211,6 +211,11 @@ class SweepRunner:
                                 "worker is gone, the trial is marked failed", self.worker))
 
     def _tell_orphans(self, study: optuna.Study) -> None:
+        """Mark failed the trials whose worker died: on this machine at once, elsewhere
+        once their heartbeat is overdue (SQL storages; this calls :meth:`_stale`)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)
         for trial in fail_orphans(study):
             self.on_event(SweepNote(f"trial {trial.number}: its worker (process "
                                     f"{trial.user_attrs.get('pid')}) is gone; the trial is "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
 from pathlib import Path
 
 import optuna
@@ -179,3 +180,22 @@ def test_a_restart_takes_the_studys_settings_and_refuses_other_ones(tiny: DataBu
             prepare_sweep(request, url)
     with pytest.raises(SweepError, match="no sweep"):
         read_sweep("other")
+
+
+def test_a_trial_whose_worker_on_another_machine_died_is_failed_by_its_heartbeat(
+        tiny: DataBundle) -> None:
+    runner, url = sweep("beat", tiny, trials=1, space={"lr": {"log": [1e-3, 1e-2]},
+                                                       "epochs": 1},
+                        on_event=(notes := []).append)
+    study = optuna.load_study(study_name="beat", storage=url)
+    lost = study.ask()  # a worker elsewhere took it, beat a while ago, and died
+    lost.set_user_attr("host", "another-machine")
+    lost.set_user_attr("pid", 1)
+    with sqlite3.connect(url[len("sqlite:///"):]) as db:  # its last heartbeat: long ago
+        db.execute("INSERT INTO trial_heartbeats (trial_id, heartbeat) SELECT trial_id, "
+                   "'2000-01-01 00:00:00' FROM trials WHERE number = 0")
+    outcome = runner.run()
+    assert outcome.finished == 1 and outcome.ran == [1]
+    states = [t.state for t in optuna.load_study(study_name="beat", storage=url).trials]
+    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.COMPLETE]
+    assert any("trial 0 had no heartbeat" in getattr(n, "text", "") for n in notes)

@@ -83,7 +83,7 @@ def test_two_workers_on_one_storage_never_share_a_trial_or_a_run_folder(
         assert first.wait(timeout=120) == 0, first.stderr.read()
     finally:
         first.kill()
-    assert "\ntrial 0 complete" in out and "the study has 3 finished trials" in out
+    assert "\ntrial 0 complete" in out and "the study has 3 finished trial(s) of 3" in out
     study = optuna.load_study(study_name="pair",
                               storage=JournalStorage(JournalFileBackend(str(journal))))
     trials = study.trials
