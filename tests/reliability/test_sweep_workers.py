@@ -22,7 +22,7 @@ from cnn_core.paths import default_runs_dir
 from cnn_core.runs.store import read_summary
 from cnn_core.sweep import storage_url
 from tests.pictures import make_folder
-from tests.reliability.helpers import assert_coherent, cli
+from tests.reliability.helpers import assert_coherent, cli, popen_cli
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,24 @@ def test_a_worker_killed_mid_trial_and_started_again_finishes_the_sweep(shapes: 
     assert states[0] == TrialState.FAIL and TrialState.RUNNING not in states
     assert states.count(TrialState.COMPLETE) + states.count(TrialState.PRUNED) == 2
     assert read_summary(run).status == "running"  # its run keeps what it saved: interrupted
+
+
+def test_ctrl_c_stops_the_running_trial_cleanly(shapes: Path) -> None:
+    worker = popen_cli("sweep", "halted", "--trials", "3", *base(shapes, epochs=3))
+    try:
+        for line in worker.stdout:
+            if line.startswith("  trial 0 epoch 1/3"):
+                worker.send_signal(signal.SIGINT)
+                break
+        out, err = worker.communicate(timeout=120)
+    finally:
+        worker.kill()
+    assert worker.returncode == 130 and "Traceback" not in err, err
+    assert "trial 0 stopped" in out and "trial 1" not in out
+    [trial] = optuna.load_study(study_name="halted", storage=storage_url("halted")).trials
+    assert trial.state == TrialState.FAIL  # a restart runs another in its place
+    run = Path(trial.user_attrs["run_dir"])
+    assert read_summary(run).status == "stopped" and assert_coherent(run) >= 1
 
 
 def test_two_workers_on_one_storage_never_share_a_trial_or_a_run_folder(
