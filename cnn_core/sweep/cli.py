@@ -17,7 +17,7 @@ import optuna
 from .errors import SweepError
 from .events import SweepEvent, SweepNote, TrialEpoch, TrialFinished, TrialStarted
 from .report import SweepReport, read_sweep
-from .runner import SweepRunner, prepare_sweep
+from .runner import SweepRunner, check_run_options, prepare_sweep
 from .settings import SweepRequest, SweepSettings
 from .storage import check_name, shown, storage_url, sweep_folder
 from ..data.source import resolve
@@ -37,6 +37,7 @@ def sweep_command(args: argparse.Namespace, given: Mapping[str, Any]) -> int:
         raise SweepError(f"sweep: unexpected {args.shown!r} (sweep NAME --trials N ..., or "
                          "sweep show NAME)")
     name = check_name(args.name)
+    check_run_options(args.jobs, args.timeout)
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the lines below say it all
     url = storage_url(name, args.storage)
     request = SweepRequest(name, args.trials, Path(args.space) if args.space else None,

@@ -15,6 +15,7 @@ on until the study has that many.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import signal
 import subprocess
@@ -92,6 +93,14 @@ def counts(study: optuna.Study) -> tuple[int, int]:
     return len(trials) - running, running
 
 
+def check_run_options(jobs: int, timeout: float | None) -> None:
+    """Refuse a number of workers or a timeout that cannot be (before anything is made)."""
+    if not 1 <= jobs <= 64:
+        raise SweepError("--jobs: must be between 1 and 64")
+    if timeout is not None and not (timeout > 0 and math.isfinite(timeout)):
+        raise SweepError("--timeout: must be a number of seconds above 0")
+
+
 class SweepRunner:
     """One worker of a sweep (``worker`` 0, with ``jobs`` > 1, starts the others).
 
@@ -106,10 +115,7 @@ class SweepRunner:
                  timeout: float | None = None, data: DataBundle | None = None,
                  callbacks: CallbacksFn | None = None, on_event: EventFn | None = None,
                  echo_workers: bool = False) -> None:
-        if not 1 <= jobs <= 64:
-            raise SweepError("--jobs: must be between 1 and 64")
-        if timeout is not None and not timeout > 0:
-            raise SweepError("--timeout: must be a number of seconds above 0")
+        check_run_options(jobs, timeout)
         self.settings, self.storage, self.jobs, self.worker = settings, storage, jobs, worker
         self.folder = sweep_folder(settings.name, runs_dir)
         self.timeout, self.data, self.callbacks = timeout, data, callbacks
@@ -225,7 +231,7 @@ class SweepRunner:
     def _start_workers(self) -> None:
         """The ``jobs - 1`` other workers, each a process of the command line."""
         base = self.settings.base
-        for k in range(1, self.jobs):
+        for k in range(1, self.jobs if not self.stopping else 1):
             command = [sys.executable, "-m", "cnn_core", "sweep", self.settings.name,
                        "--storage", self.storage, "--worker", str(k), "--jobs", str(self.jobs),
                        "--device", base.device]
@@ -239,8 +245,10 @@ class SweepRunner:
 
     def _join_workers(self) -> int:
         """Wait for the workers started here; returns how many there were."""
-        for process in self._workers:
-            process.wait()
+        for k, process in enumerate(self._workers, 1):
+            if process.wait() not in (0, 130):  # 130: stopped
+                self.on_event(SweepNote(f"worker {k} ended with exit status "
+                                        f"{process.returncode} (its lines say why)"))
         started = len(self._workers)
         self._workers.clear()
         return started

@@ -21,7 +21,7 @@ from cnn_core.nn.spec import spec_text
 from cnn_core.paths import default_runs_dir
 from cnn_core.runs.store import list_runs, read_config, read_summary
 from cnn_core.sweep import (SweepError, SweepRequest, SweepRunner, TrialFinished,
-                            load_space, prepare_sweep, read_sweep, storage_url)
+                            list_sweeps, load_space, prepare_sweep, read_sweep, storage_url)
 from cnn_core.train.callbacks import RunStatus
 from cnn_core.train.launch import RunKind, launch, open_continuation
 
@@ -92,6 +92,24 @@ def test_a_bad_space_is_refused_in_one_line_before_anything_trains(
     assert not default_runs_dir().exists()  # no study, no folder, no run
 
 
+@pytest.mark.parametrize("args, needle", [
+    (["sweep", "x"], "--trials: a new sweep (x) needs"),
+    (["sweep", "x", "--trials", "2", "--jobs", "0"], "--jobs:"),
+    (["sweep", "x", "--trials", "2", "--timeout", "-1"], "--timeout:"),
+    (["sweep", "x", "--trials", "2", "--storage", "nowhere"], "--storage:"),
+    (["sweep", "a/b", "--trials", "2"], "sweep name 'a/b'"),
+    (["sweep", "x", "--trials", "2", "--lr", "20"], "lr:"),
+    (["sweep", "show"], "sweep show: give"),
+    (["sweep", "show", "x"], "there is no sweep x"),
+])
+def test_a_bad_sweep_command_is_one_line_and_makes_nothing(
+        capsys: pytest.CaptureFixture[str], args: list[str], needle: str) -> None:
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and needle in err, err
+    assert not default_runs_dir().exists()
+
+
 def test_a_four_trial_sweep_is_four_runs_that_open_resume_and_optuna_reads(
         tiny: DataBundle, capsys: pytest.CaptureFixture[str]) -> None:
     events: list[object] = []
@@ -123,7 +141,13 @@ def test_a_four_trial_sweep_is_four_runs_that_open_resume_and_optuna_reads(
     assert [(e.number, e.state) for e in finished] == [(n, "complete") for n in range(4)]
     assert {r.path for r in list_runs(default_runs_dir())} == set(runs)  # in the Runs panel
 
+    assert list_sweeps() == [folder]
     report = read_sweep("four")
+    assert report.log_params == ("lr",)
+    for row in report.trials:
+        trial = study.trials[row.number]
+        assert row.values == trial.intermediate_values and row.epochs == 1
+        assert row.run_dir == Path(trial.user_attrs["run_dir"]) and row.seconds > 0
     values = [t.value for t in report.trials]
     assert values == sorted(values, reverse=True) and report.best.value == study.best_value
     assert cli.main(["sweep", "show", "four"]) == 0
