@@ -3,10 +3,10 @@ works on it until it has enough finished trials.
 
 Several workers share one study through its storage, each in its own process: on one
 machine (``jobs``: the runner starts ``jobs - 1`` more processes of ``python -m cnn_core
-sweep NAME --storage URL --worker K``) or on several. Processes rather than threads: two
-trainings in one process share its PyTorch threads and the interpreter's lock, and on this
-2-core machine two processes of one thread each finish more trials an hour (the README's
-sweep measurements). A worker starts another trial only while the study's finished trials,
+sweep NAME --storage URL --worker K``) or on several. Processes rather than Optuna's
+threads: two trainings in one process share its PyTorch thread pool and the interpreter's
+lock (on 2 cores, two threads finished 9% fewer trials an hour than one worker, two
+processes as many), and a process is what another machine adds anyway. A worker starts another trial only while the study's finished trials,
 with those running in other workers, fall short of the target, so the sweep overshoots it
 by at most a trial per worker racing for the last place, and a restart after a kill goes
 on until the study has that many.

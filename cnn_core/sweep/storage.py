@@ -9,12 +9,19 @@ The folder ``RUNS/NAME`` holds the trials' run folders and ``sweep.json``, which
 the study is (a server's password is never written there), so that a sweep can be found
 and opened again from its folder.
 
-A trial whose worker died must not stay "running" forever. SQL studies keep Optuna's
-heartbeat: a running trial's worker writes a beat every :data:`HEARTBEAT_INTERVAL` s, and
-a trial without one for :data:`GRACE_PERIOD` s is marked failed by the next worker to start
-a trial, on any machine. Optuna's journal has no heartbeat; there, and for SQL studies at
-once, a worker starting on a machine marks failed the running trials whose worker process,
-recorded by host and process id (:mod:`.objective`), is gone from that machine.
+A trial whose worker died must not stay "running" forever; two checks, as a worker looks
+at the study before each trial:
+
+* SQL studies keep Optuna's heartbeat: a running trial's worker writes a beat every
+  :data:`HEARTBEAT_INTERVAL` s, and a trial without one for :data:`GRACE_PERIOD` s is
+  marked failed, whichever machine its worker was on.
+* On every storage, the running trials whose worker process, recorded by host and process
+  id (:mod:`.objective`), is gone from this machine are marked failed at once.
+
+The heartbeat alone would leave a trial killed a moment ago "running" for its grace period
+(a restart would count it as another worker's), and Optuna's journal has no heartbeat; the
+process check alone cannot see other machines. (A journal study's trial whose worker died
+on another machine is freed when a worker next starts on that machine.)
 """
 
 from __future__ import annotations
