@@ -1,5 +1,5 @@
-"""Headless command line: ``python -m cnn_core train|lr-find|predict|list|download|export|
-arch`` (the arguments: :mod:`cnn_core.cli_parser`).
+"""Headless command line: ``python -m cnn_core train|lr-find|sweep|predict|list|download|
+export|arch`` (the arguments: :mod:`cnn_core.cli_parser`; sweeps: :mod:`cnn_core.sweep.cli`).
 
 Expected failures (bad arguments, missing data, unusable checkpoints, diverged training)
 print one line on stderr and exit non-zero; tracebacks are for bugs only.
@@ -310,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
             return _predict(args)
         if args.command == "lr-find":
             return _lr_find(args)
+        if args.command == "sweep":
+            from .sweep.cli import sweep_command  # Optuna is loaded for sweeps only
+            return sweep_command(args, _given(args))
         return _train(args)
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""

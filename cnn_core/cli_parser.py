@@ -119,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     finder.add_argument("--force", action="store_true",
                         help="replace the --plot file if it exists (never a run's own files)")
 
+    _add_sweep_parser(sub)
+
     predict = sub.add_parser("predict", help="what a trained model says about picture files")
     predict.add_argument("model", metavar="RUN_OR_CHECKPOINT",
                          help="a run folder (its best epoch) or a checkpoint file")
@@ -155,3 +157,36 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--force", action="store_true",
                         help="replace files that exist (never a run's own files)")
     return parser
+
+
+def _add_sweep_parser(sub: argparse._SubParsersAction) -> None:
+    """``sweep NAME --trials N ...`` and ``sweep show NAME``."""
+    sweep = sub.add_parser(
+        "sweep", help="search for good settings: many runs chosen by Optuna",
+        usage=f"{PROG} sweep NAME --trials N [options] | {PROG} sweep show NAME [--storage URL]",
+        epilog="Each trial is an ordinary run in RUNS/NAME/trial-NNNN-..., its settings the "
+               "train options with those the space varies drawn by Optuna's TPE sampler. "
+               "Started again (after a kill, or on another machine sharing --storage), the "
+               "command goes on with the same study until it has N finished trials.")
+    sweep.add_argument("name", metavar="NAME", help="the sweep's name (or: show NAME)")
+    sweep.add_argument("shown", nargs="?", metavar="NAME", help=argparse.SUPPRESS)
+    sweep.add_argument("--trials", type=_whole_number, metavar="N",
+                       help="finished (complete or pruned) trials to reach")
+    sweep.add_argument("--jobs", type=_whole_number, default=1, metavar="J",
+                       help="workers on this machine, one process each (default 1)")
+    sweep.add_argument("--space", metavar="FILE.json",
+                       help="the settings to vary and their ranges (default: lr log "
+                            "[1e-4, 1e-1] and batch_size choice [32, 64, 128])")
+    sweep.add_argument("--objective", choices=("test_acc", "test_loss"),
+                       help="maximise test_acc (default) or minimise test_loss")
+    sweep.add_argument("--pruner", choices=("median", "hyperband", "none"),
+                       help="stop hopeless trials early (default median)")
+    sweep.add_argument("--storage", metavar="URL",
+                       help="the study: sqlite:///FILE, postgresql://USER@HOST/DB or "
+                            "journal:FILE (default: RUNS/NAME/study.db)")
+    sweep.add_argument("--timeout", type=float, metavar="SECONDS",
+                       help="start no trial after this long")
+    sweep.add_argument("--download", action="store_true",
+                       help="download the dataset first if it is not in the data folder")
+    sweep.add_argument("--worker", type=_whole_number, default=0, help=argparse.SUPPRESS)
+    _add_config_options(sweep)

@@ -44,6 +44,8 @@ def default_name(trainer: TrainerView, parent: dict[str, Any] | None = None) -> 
     """What a run is called until renamed: what sets it apart at a glance."""
     c = trainer.config
     name = f"{c.arch} {c.optimizer} lr {c.lr:g}"
+    if c.sweep is not None:
+        name = f"{c.sweep['name']} trial {c.sweep['trial']}: {name}"
     return f"{name} (branch @ {parent['epoch']})" if parent else name
 
 
@@ -110,6 +112,7 @@ class RunRecorder(Callback):
         summary.device, summary.status, summary.note = str(trainer.device), RunStatus.RUNNING, ""
         summary.epochs = config.epochs
         summary.changes = list(trainer.changes)
+        summary.sweep = config.sweep
         self.summary = summary
         # Keep what was logged up to the point this run continues from.
         source = self.run_dir if (self.run_dir / "batches.csv").is_file() else self.parent

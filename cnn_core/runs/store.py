@@ -43,6 +43,7 @@ METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "
                   "images_per_sec")
 BATCH_COLUMNS = ("step", "epoch", "loss", "lr")
 SUMMARY = "summary.json"
+SWEEP_FILE = "sweep.json"  # marks a sweep's folder: its trials' runs (cnn_core.sweep)
 
 
 @dataclass
@@ -66,6 +67,7 @@ class RunSummary:
     changes: list[SettingsChange] = field(default_factory=list)  # see Trainer.changes
     class_names: list[str] = field(default_factory=list)  # what the model tells apart
     note: str = ""  # how the run ended, where that needs saying (an early stop)
+    sweep: dict[str, Any] | None = None  # a sweep's trial: {"name": sweep, "trial": number}
     problem: str = ""  # why the run's record is unreadable (its checkpoints may still open)
 
     @property
@@ -188,7 +190,7 @@ _SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
     "updated": (str,), "status": (str,), "epochs_done": (int,), "epochs": (int,),
     "best_test_acc": (float, int, type(None)), "best_epoch": (int, type(None)),
     "train_seconds": (float, int), "parent": (dict, type(None)), "changes": (list,),
-    "class_names": (list,), "note": (str,),
+    "class_names": (list,), "note": (str,), "sweep": (dict, type(None)),
 }
 
 
@@ -217,11 +219,14 @@ def write_summary(summary: RunSummary) -> None:
 
 
 def list_runs(runs_dir: str | Path) -> list[RunSummary]:
-    """Every run under ``runs_dir``, newest first; one whose record cannot be read is
-    listed as damaged (``problem`` says why), so it is never silently hidden."""
+    """Every run under ``runs_dir`` (a sweep's trials, in ``runs_dir/NAME``, included),
+    newest first; one whose record cannot be read is listed as damaged (``problem`` says
+    why), so it is never silently hidden."""
     runs_dir = Path(runs_dir)
     try:
         folders = [p for p in runs_dir.iterdir() if p.is_dir() and is_run_dir(p)]
+        for sweep in (p for p in runs_dir.iterdir() if (p / SWEEP_FILE).is_file()):
+            folders += [p for p in sweep.iterdir() if p.is_dir() and is_run_dir(p)]
     except OSError:
         return []
     runs = []

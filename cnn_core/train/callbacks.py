@@ -72,6 +72,7 @@ class RunStatus(str, Enum):
     STOPPED_EARLY = "stopped_early"  # early stopping: no improvement for its patience
     FAILED = "failed"
     INSPECTED = "inspected"  # a checkpoint shown in the window, not trained
+    PRUNED = "pruned"  # a sweep's trial stopped by its pruner: its results were hopeless
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ class TrainerView(Protocol):
 
     def state_dict(self) -> dict[str, Any]: ...
 
-    def request_stop(self) -> None: ...
+    def request_stop(self, status: RunStatus = RunStatus.STOPPED) -> None: ...
 
     def pause(self) -> None: ...
 

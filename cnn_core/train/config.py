@@ -49,6 +49,7 @@ class TrainConfig:
     split: str = "path"  # how: "path" (by each picture's path) or "shuffle" (older runs)
     class_names: list[str] | None = None  # the folder's classes, recorded at load
     augment: str = ""  # e.g. "shift=2,flip,rotate=10" (see cnn_core.data.augment)
+    sweep: dict[str, Any] | None = None  # a sweep's trial: {"name": sweep, "trial": number}
 
     def validate(self) -> None:
         """Raise ``ValueError("field: reason")`` for the first bad field."""
@@ -111,6 +112,10 @@ class TrainConfig:
         self._validate_schedule(bad)
         if not 0 <= self.seed < 2**63:
             raise bad("seed", "must be a non-negative integer")
+        if self.sweep is not None and not (
+                isinstance(self.sweep, dict) and isinstance(self.sweep.get("name"), str)
+                and type(self.sweep.get("trial")) is int and self.sweep["trial"] >= 0):
+            raise bad("sweep", f"expected {{\"name\": ..., \"trial\": N}}, got {self.sweep!r:.60}")
         try:
             resolve_device(self.device)
         except ValueError as exc:

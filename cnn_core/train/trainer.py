@@ -59,6 +59,7 @@ class Trainer(LiveEdits, Resumable):
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed input shapes: let cuDNN pick kernels
         self._stop = threading.Event()
+        self._stop_status = RunStatus.STOPPED
         self._unpaused = threading.Event()
         self._unpaused.set()
 
@@ -106,7 +107,9 @@ class Trainer(LiveEdits, Resumable):
 
     # -- controls (any thread) -----------------------------------------------------------
 
-    def request_stop(self) -> None:
+    def request_stop(self, status: RunStatus = RunStatus.STOPPED) -> None:
+        """``status``: what the run ends as if this stop cuts it short (a pruned trial)."""
+        self._stop_status = status
         self._stop.set()
         self._unpaused.set()  # a paused run must wake up to stop
 
@@ -176,7 +179,7 @@ class Trainer(LiveEdits, Resumable):
                                note=self.early_stop.describe())
         else:
             status = (RunStatus.COMPLETED if self.epoch >= self.config.epochs
-                      else RunStatus.STOPPED)
+                      else self._stop_status)
             result = FitResult(status, self.epoch, list(self.history))
         self._emit("on_train_end", self, result)
         return result

@@ -196,7 +196,8 @@ def test_a_checkpoint_outside_a_run_resumes_into_a_new_folder(tmp_path, trained,
 def test_every_setting_is_kept_or_editable_on_a_continuation(run: Path) -> None:
     every = {f.name for f in dataclasses.fields(TrainConfig)}
     recorded_at_load = {"data_dir", "class_names"}  # this machine's, or found in the data
-    the_runs_own = {"split"}  # whatever is asked, the run goes on with its own
+    # whatever is asked, the run goes on with its own (a sweep's trial stays that trial)
+    the_runs_own = {"split", "sweep"}
     for kind in (RunKind.RESUME, RunKind.BRANCH):
         editable = open_continuation(run, kind).editable
         assert set(editable) == {*EDITABLE, "device", "augment"}
