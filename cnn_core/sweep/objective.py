@@ -152,7 +152,7 @@ def run_trial(trial: optuna.Trial, settings: SweepSettings, *, folder: Path, dat
         finished("pruned", reporter.values[-1], f"at epoch {reporter.pruned_at}")
         raise optuna.TrialPruned(f"pruned at epoch {reporter.pruned_at}")
     best = reporter.best()
-    if result.status != RunStatus.COMPLETED or best is None:
+    if result.status not in (RunStatus.COMPLETED, RunStatus.STOPPED_EARLY) or best is None:
         trial.set_user_attr("error", "stopped")
         finished("stopped", best)
         raise SweepStopped(f"trial {trial.number} stopped")

@@ -198,7 +198,9 @@ class SweepRunner:
             try:
                 study.optimize(objective, n_trials=1, catch=(TrialFailed,))
             except SweepStopped:
-                continue  # the loop says it stopped
+                if self._stop.is_set():
+                    continue  # the loop says it stopped
+                # stopped by something else: a failure, counted as one
             mine = next(t for t in study.get_trials(deepcopy=False) if t.number == ran[-1])
             fails = fails + 1 if mine.state == TrialState.FAIL else 0
             if fails >= FAILS_IN_A_ROW:

@@ -174,6 +174,18 @@ def test_pruning_stops_a_hopeless_trial_and_its_run_says_pruned(tiny: DataBundle
     assert read_sweep("prune").trials[-1].state == "pruned"
 
 
+def test_a_trial_that_stops_early_is_complete_with_its_best_epoch(tiny: DataBundle) -> None:
+    runner, url = sweep("early", tiny, trials=2, pruner="none", space={
+        "lr": {"log": [1e-10, 1e-9]}, "epochs": 6},
+        given={"early_stop": 1, "schedule": "constant"})
+    outcome = runner.run()
+    assert outcome.finished == 2 and not outcome.stopped
+    for trial in optuna.load_study(study_name="early", storage=url).trials:
+        assert trial.state == optuna.trial.TrialState.COMPLETE
+        summary = read_summary(trial.user_attrs["run_dir"])
+        assert summary.status == RunStatus.STOPPED_EARLY and summary.epochs_done == 2
+
+
 def test_stop_records_the_running_trial_as_stopped_and_the_study_trial_failed(
         tiny: DataBundle) -> None:
     class StopAfterAnEpoch(Callback):
@@ -188,6 +200,22 @@ def test_stop_records_the_running_trial_as_stopped_and_the_study_trial_failed(
     [trial] = optuna.load_study(study_name="stop", storage=url).trials
     assert trial.state == optuna.trial.TrialState.FAIL
     assert read_summary(trial.user_attrs["run_dir"]).status == RunStatus.STOPPED
+
+
+def test_trials_stopped_by_something_else_are_failures_and_the_worker_gives_up(
+        tiny: DataBundle) -> None:
+    """A run that ends short of its epochs, not by the sweep's Stop, does not send the
+    worker round and round: after three in a row it gives up, saying why."""
+    class StopTheRun(Callback):
+        def on_epoch_end(self, trainer, metrics) -> None:  # noqa: ANN001
+            trainer.request_stop()
+
+    runner, url = sweep("elsewhere", tiny, trials=5, space={"lr": {"log": [1e-3, 1e-2]},
+                                                            "epochs": 2},
+                        callbacks=lambda started: [StopTheRun()])
+    outcome = runner.run()
+    assert outcome.ran == [0, 1, 2] and outcome.finished == 0
+    assert outcome.reason.startswith("3 trials failed in a row")
 
 
 def test_a_restart_takes_the_studys_settings_and_refuses_other_ones(tiny: DataBundle) -> None:
