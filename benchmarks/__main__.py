@@ -14,6 +14,8 @@
    1..N GPUs on CUDA), with the share of time spent all-reducing gradients.
 7. cold-start: seconds from launching ``python main.py`` (first-launch settings) to the
    window mapped on an X server and to Start enabled, median of fresh processes.
+8. sweep: a sweep's trial against a CLI run, pruning's savings, time to 98% with lr-find and
+   one-cycle, one sweep worker against two (see benchmarks/sweep.py).
 
 Sections 2 and 3 time epochs 1 -> 6 from the run folder's snapshot mtimes, so evaluation and
 epoch-end work are included, and nothing runs before Start.
@@ -32,11 +34,12 @@ import torch
 
 from cnn_core.nn.models import MODELS
 
-from . import cold_start, deeper, distributed, engine, folders, launch
+from . import cold_start, deeper, distributed, engine, folders, launch, sweep
 from .gui_overhead import LIMIT, Comparison, compare
 from .run_folder import FIRST_EPOCH, LAST_EPOCH, BenchError
 
-SECTIONS = ("engine", "window", "panels", "folders", "deeper", "distributed", "cold-start")
+SECTIONS = ("engine", "window", "panels", "folders", "deeper", "distributed", "cold-start",
+            "sweep")
 PANELS = ("Filters", "Preferred inputs", "Feature maps", "Draw", "Errors", "Embedding",
           "Ablation", "Saliency", "Layer health")
 STALL_EPOCHS = 2  # the stall probe's own run: start-up, an epoch end and the run's end
@@ -100,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         distributed.section(args.rounds, args.timeout)
     if "cold-start" in sections:
         ok &= cold_start.section(args.launches, min(args.timeout, cold_start.TIMEOUT_S))
+    if "sweep" in sections:
+        ok &= sweep.section(args.rounds, args.timeout)
     return 0 if ok else 1
 
 

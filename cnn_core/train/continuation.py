@@ -123,12 +123,13 @@ class Continuation:
 
     def config(self) -> TrainConfig:
         """The settings to offer for the next run: the checkpoint's, with the learning rate
-        it had reached and room for more epochs (a resume at least one, a branch five)."""
+        it had reached and room for more epochs (a resume at least one, a branch five). A
+        branch of a sweep's trial is a run of its own, not that trial."""
         config = TrainConfig.from_dict({**self.state["config"], "lr": checkpoint_lr(self.state)})
         if self.kind == RunKind.RESUME:
             config.epochs = max(config.epochs, self.epoch + 1)
         elif self.kind == RunKind.BRANCH:
-            config.epochs = self.epoch + BRANCH_EPOCHS
+            config.epochs, config.sweep = self.epoch + BRANCH_EPOCHS, None
         return config
 
     def next_config(self, given: Mapping[str, Any]) -> TrainConfig:

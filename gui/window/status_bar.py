@@ -167,6 +167,9 @@ class StatusBarView:
             self.show(f"The run {name} was stopped after {n}{summary}.")
         elif status == RunStatus.STOPPED_EARLY:
             self.show(f"The run {name}: {_note(run, 'stopped early')}.")
+        elif status == RunStatus.PRUNED:
+            self.show(f"The sweep pruned the run {name} after {n}{summary}: it was "
+                      "behind the other trials at that epoch.")
         else:
             self.show(f"The run {name} failed after {n}{summary}.", error=True)
 

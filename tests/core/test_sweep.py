@@ -218,6 +218,17 @@ def test_trials_stopped_by_something_else_are_failures_and_the_worker_gives_up(
     assert outcome.reason.startswith("3 trials failed in a row")
 
 
+def test_a_resumed_trial_stays_that_trial_and_a_branch_is_a_run_of_its_own(
+        tiny: DataBundle) -> None:
+    runner, url = sweep("kin", tiny, trials=1, pruner="none",
+                        space={"lr": {"log": [1e-3, 1e-2]}, "epochs": 1})
+    runner.run()
+    [trial] = read_sweep("kin").trials
+    assert open_continuation(trial.run_dir, RunKind.RESUME).config().sweep == {
+        "name": "kin", "trial": 0}
+    assert open_continuation(trial.run_dir, RunKind.BRANCH).config().sweep is None
+
+
 def test_a_restart_takes_the_studys_settings_and_refuses_other_ones(tiny: DataBundle) -> None:
     space = {"lr": {"log": [1e-3, 1e-2]}, "epochs": 1}
     url = storage_url("same")

@@ -18,6 +18,7 @@ NAME, BEST, EPOCHS, ARCH, DATASET, DATE, STATUS = range(len(COLUMNS))
 KEY_ROLE = Qt.ItemDataRole.UserRole  # the run folder, as a string
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # what a column sorts by
 STATUS_COLOURS = {"completed": "#2e7d32", "stopped early": "#558b2f", "stopped": "#ef6c00",
+                  "pruned": "#8d6e63",
                   "failed": "#c62828",
                   "training": "#1565c0", "running elsewhere": "#00838f",
                   "interrupted": "#6d4c41", "damaged": "#6a1b9a"}
@@ -26,6 +27,8 @@ STATUS_TIPS = {
     "running elsewhere": "Another process (e.g. <code>python -m cnn_core train</code>) is "
                          "writing this run. Open it or branch from it meanwhile; resume, "
                          "rename or delete it once that has finished.",
+    "pruned": "A sweep stopped this trial: its objective after an epoch was worse than "
+              "the other trials' at that epoch (Optuna's pruner).",
     "interrupted": "The process that wrote this run ended without finishing. Resume "
                    "continues it from its last checkpoint, if it saved one.",
 }
