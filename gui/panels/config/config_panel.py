@@ -27,7 +27,7 @@ from ...session.datasets import DatasetService
 from .data_group import DataGroup
 from .lr_finder_dialog import LrFinderDialog
 from .model_group import ModelGroup, error_label
-from .schedule_fields import ScheduleFields
+from .schedule_fields import EARLY_STOP_TIP, ScheduleFields
 
 # Fields checked with others they depend on (each field is otherwise checked alone).
 CHECKED_WITH = {"warmup_epochs": ("epochs", "schedule")}
@@ -90,7 +90,7 @@ class ConfigPanel(QWidget):
 
     # -- layout --------------------------------------------------------------------------
 
-    def _row(self, form: QFormLayout, label: str, field: str | None, widget: QWidget,
+    def _row(self, form: QFormLayout, label: str | QWidget, field: str | None, widget: QWidget,
              tip: str, beside: QWidget | None = None) -> None:
         widget.setToolTip(tip)
         if beside is None:
@@ -141,8 +141,10 @@ class ConfigPanel(QWidget):
                   "Step schedule: the factor applied at each step (0 < gamma <= 1).")
         self._row(form, "Warm-up (epochs)", "warmup_epochs", schedule.warmup_spin,
                   "Cosine schedule: epochs rising linearly to the learning rate first.")
-        self._row(form, "", "early_stop", schedule.early_stop_row,
-                  schedule.early_stop_row.toolTip())
+        self._row(form, schedule.early_stop_check, "early_stop", schedule.patience_spin,
+                  EARLY_STOP_TIP)
+        self._row(form, "", "monitor", schedule.monitor_combo,
+                  "What early stopping watches.")
         self._row(form, "&Seed", "seed", self.seed_spin,
                   "Same seed on the CPU gives the same numbers, run after run.")
 

@@ -6,8 +6,7 @@ may end before its last epoch (``earlyStopCheck``, ``earlyStopPatienceSpin``,
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel,
-                               QSpinBox, QWidget)
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QSpinBox, QWidget
 
 from cnn_core.train.config import TrainConfig
 
@@ -23,7 +22,11 @@ SCHEDULE_TIPS = {
               "warm-up; moves every batch.",
     "constant": "The learning rate stays as set.",
 }
-MONITOR_NAMES = {"test_acc": "test accuracy", "test_loss": "test loss"}
+MONITOR_NAMES = {"test_acc": "without better test accuracy",
+                 "test_loss": "without lower test loss"}
+EARLY_STOP_TIP = ("End the run when the test accuracy (or loss) has not improved for this "
+                  "many epochs; the best epoch stays the run's best checkpoint, and a resume "
+                  "can go on.")
 
 
 class ScheduleFields(QWidget):
@@ -44,22 +47,13 @@ class ScheduleFields(QWidget):
         self.warmup_spin = QDoubleSpinBox(objectName="warmupEpochsSpin", minimum=0,
                                           maximum=10_000, decimals=1, singleStep=0.5)
 
-        self.early_stop_check = QCheckBox("Stop early after", objectName="earlyStopCheck")
+        self.early_stop_check = QCheckBox("Stop ea&rly after", objectName="earlyStopCheck")
         self.patience_spin = QSpinBox(objectName="earlyStopPatienceSpin", minimum=1,
                                       maximum=10_000, value=3, suffix=" epochs")
         self.monitor_combo = QComboBox(objectName="earlyStopMonitorCombo")
         for value, name in MONITOR_NAMES.items():
             self.monitor_combo.addItem(name, value)
-        self.early_stop_row = QWidget(objectName="earlyStopRow")
-        row = QHBoxLayout(self.early_stop_row)
-        row.setContentsMargins(0, 0, 0, 0)
-        without = QLabel("without better")
-        for widget in (self.early_stop_check, self.patience_spin, without, self.monitor_combo):
-            row.addWidget(widget)
-        row.addStretch(1)
-        self.early_stop_row.setToolTip(
-            "End the run when the test accuracy (or loss) has not improved for this many "
-            "epochs; the best epoch stays the run's best checkpoint, and a resume can go on.")
+        self.early_stop_check.setToolTip(EARLY_STOP_TIP)
         self._min_delta = 0.0  # kept from the settings shown (set on the command line)
         self._editable: set[str] | None = None  # the fields that may change; None: all
 
