@@ -333,3 +333,10 @@ def test_ctrl_c_in_the_terminal_closes_the_window_as_its_close_button_does(tmp_p
     (run,) = runs.iterdir()
     assert json.loads((run / "summary.json").read_text())["status"] == "stopped"
     assert settings.is_file()
+
+
+def test_the_window_fits_a_laptop_screen_of_1280x800(window) -> None:
+    """Every panel and field may grow the window's minimum size; it must stay on a small
+    laptop's screen (the height less a task bar)."""
+    least = window.minimumSizeHint()
+    assert least.width() <= 1280 and least.height() <= 760, least
