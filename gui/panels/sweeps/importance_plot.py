@@ -33,7 +33,7 @@ class ImportancePlot(QWidget):
                              "(Optuna's fANOVA over the complete trials)")
         self.plot.setMinimumWidth(170)
         item.showGrid(x=True, alpha=0.2)
-        item.setXRange(0, 1, padding=0.02)
+        item.setXRange(-0.03, 1.08, padding=0)  # room for the end labels
         item.getAxis("bottom").setTicks([[(0, "0"), (0.5, "0.5"), (1, "1")]])
         self.bars = pg.BarGraphItem(x0=[], y=[], width=[], height=0.6, brush=BAR_COLOUR,
                                     pen=pg.mkPen(None))

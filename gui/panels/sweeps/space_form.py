@@ -138,7 +138,7 @@ class SpaceForm(QWidget):
         for rng in (self.lr, self.weight_decay):
             line = QHBoxLayout()
             line.addWidget(rng.low, 1)
-            line.addWidget(QLabel("to"))
+            line.addWidget(QLabel(" to "))
             line.addWidget(rng.high, 1)
             form.addRow(rng.check, line)
         line = QHBoxLayout()
