@@ -120,6 +120,7 @@ class SweepDock:
         panel.trainLongerRequested.connect(
             lambda c: self.follower.when_free(lambda: self._train_longer(c)))
         panel.titleChanged.connect(self.dock.setWindowTitle)
+        panel.progressed.connect(self._show_progress)
         self.service.ended.connect(lambda _outcome: self.follower.sweep_ended())
         self.service.event.connect(self._on_event)
         self.service.trialReport.connect(self._on_trial_report)
@@ -157,6 +158,12 @@ class SweepDock:
         """Stop a sweep under way (its trial's run recorded as stopped); True if its
         threads have ended."""
         return self.service.shutdown(timeout_ms)
+
+    def _show_progress(self, text: str) -> None:
+        """In the status bar, unless it tells of a run the session shows (a watched
+        trial's status says how far it is)."""
+        if not self.session.busy:
+            self.status.show(text)
 
     def _on_event(self, event: object) -> None:
         if isinstance(event, TrialStarted):

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QLabel, QPushButton, QSpinB
 
 from cnn_core.data.datasets import DataBundle, Split
 from cnn_core.paths import default_runs_dir
-from cnn_core.runs.store import read_summary
+from cnn_core.nn.models import network_spec
+from cnn_core.runs.store import read_config, read_summary
 from cnn_core.sweep import (SweepRequest, SweepRunner, TrialEpoch, prepare_sweep, read_sweep,
                             storage_url)
 from cnn_core.train.callbacks import RunStatus
@@ -96,6 +97,7 @@ def test_a_three_trial_sweep_fills_the_table_draws_its_lines_and_opens_the_best(
     colours = {t.number: plot.line_colour(t.number).name() for t in report.trials}
     assert len(set(colours.values())) == 3  # each coloured by its own objective
     assert "3 of 3 trials finished" in find(panel, QLabel, "sweepProgressLabel").text()
+    assert find(window, QLabel, "statusMessage").text().startswith("Sweep three: Done")
     importance = find(panel, pg.PlotWidget, "sweepImportancePlot")
     note = find(panel, QLabel, "sweepImportanceNote")
     assert importance.isVisible() and (panel.importance.importances or note.text())
@@ -116,6 +118,20 @@ def test_a_three_trial_sweep_fills_the_table_draws_its_lines_and_opens_the_best(
     config = window.config_panel.config()
     assert config.lr == pytest.approx(best.params["lr"], rel=1e-5)  # as the field shows it
     assert config.epochs == 3 and config.sweep is None and config.arch == "lenet5"
+
+
+def test_a_sweep_trains_the_persons_own_network(qtbot, window) -> None:
+    spec = {**network_spec("lenet5").to_json(), "name": "my net"}
+    window.networks.add(spec)
+    panel = set_up_sweep(qtbot, window, "own", trials=1, epochs=1)
+    panel.form.tick_networks("my net")
+    with qtbot.waitSignal(window.sweeps.service.ended, timeout=SWEEP_TIMEOUT) as ended:
+        click(qtbot, panel, "sweepStartButton")
+    assert ended.args[0].finished == 1
+    [trial] = read_sweep("own").trials
+    config = read_config(trial.run_dir)
+    assert config.arch == "my net" and config.network["layers"] == spec["layers"]
+    assert trial.run_dir.name.startswith("trial-0000-")
 
 
 def test_stop_in_the_middle_of_a_trial_leaves_no_trial_running(qtbot, window) -> None:
@@ -158,9 +174,17 @@ def test_no_run_starts_beside_a_sweep_and_closing_the_window_stops_it(qtbot, win
     assert read_summary(study.trials[0].user_attrs["run_dir"]).status == RunStatus.STOPPED
 
 
-def test_a_bad_range_is_one_line_and_starts_nothing(qtbot, window) -> None:
-    panel = set_up_sweep(qtbot, window, "backwards", trials=2, epochs=1, low="0.1",
-                         high="0.001")
+def test_the_view_is_a_key_away_and_a_bad_range_is_one_line_that_starts_nothing(
+        qtbot, window) -> None:
+    window.config_dock.raise_()
+    panel = find(window, QWidget, "sweepPanel")
+    qtbot.waitUntil(lambda: panel.visibleRegion().isEmpty())
+    qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: not panel.visibleRegion().isEmpty())
+    assert window.sweeps.action in window.menus.view_menu.actions()
+
+    set_up_sweep(qtbot, window, "backwards", trials=2, epochs=1, low="0.1", high="0.001")
     click(qtbot, panel, "sweepStartButton")
     message = find(panel, QLabel, "sweepMessage").text()
     assert "lr: low must be below high" in message and "\n" not in message

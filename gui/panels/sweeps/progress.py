@@ -63,12 +63,12 @@ def tab_text(report: SweepReport | None, running_here: bool) -> str:
     return f"Sweeps · {finished(report)}/{report.settings.trials}"
 
 
-def outcome_text(outcome: SweepOutcome | None, report: SweepReport | None) -> str:
-    """What the view says once the sweep it ran has ended."""
+def outcome_text(outcome: SweepOutcome | None) -> str:
+    """What the view says once the sweep it ran has ended (the progress line, read again
+    then, says which trial is best)."""
     if outcome is None:
         return "The sweep stopped before its first trial."
-    best = f"; {best_text(report)}" if report is not None and report.best else ""
     if outcome.stopped:
         return (f"Stopped: the running trial's run is recorded as stopped; "
-                f"{outcome.finished} of {outcome.trials} trials finished{best}.")
-    return f"Done: {outcome.reason}{best}."
+                f"{outcome.finished} of {outcome.trials} trials finished.")
+    return f"Done: {outcome.reason}."

@@ -50,6 +50,7 @@ class SweepPanel(QWidget):
     trainLongerRequested = Signal(TrainConfig)  # the best trial's settings, as a fresh run
     trialRunning = Signal(Path)  # the run folder of the trial training now
     titleChanged = Signal(str)  # for the dock's tab
+    progressed = Signal(str)  # how far the sweep running here is, or how it ended
 
     def __init__(self, service: SweepService, networks: Networks,
                  base_config: BaseConfig) -> None:
@@ -248,7 +249,8 @@ class SweepPanel(QWidget):
         name, self._running, self._live = self._running, None, None
         self._update_buttons()
         if outcome is not None or not self.message.property("error"):
-            self._say(outcome_text(outcome, self.report if self.shown == name else None))
+            self._say(outcome_text(outcome))
+        self.progressed.emit(f"Sweep {name}: {self.message.text()}")
         self.refresh_list()
         self._read()
 
@@ -313,8 +315,11 @@ class SweepPanel(QWidget):
 
     def _show_progress(self) -> None:
         here = self._running is not None and self.shown == self._running
-        self.progress.setText(progress_text(self.report, self._epoch, here))
+        text = progress_text(self.report, self._epoch, here)
+        self.progress.setText(text)
         self.titleChanged.emit(tab_text(self.report, here))
+        if here and text:
+            self.progressed.emit(f"Sweep {self._running}: {text}")
 
     def _announce(self, run_dir: Path) -> None:
         if run_dir != self._followed:
