@@ -33,8 +33,9 @@ class RunCommands:
 
 
 class Menus:
-    """Builds ``host``'s menus; the actions are attributes (``start_action``, ...), and
-    ``export_menu`` is File > Export, for the run exports to be added to."""
+    """Builds ``host``'s menus; the actions are attributes (``start_action``, ...),
+    ``export_menu`` is File > Export, for the run exports to be added to, and ``view_menu``
+    the View menu, for views that bring their own action (the Sweeps view)."""
 
     def __init__(self, host: QMainWindow, files: FileActions, commands: RunCommands,
                  curves: QWidget, docks: Sequence[QDockWidget]) -> None:
