@@ -123,6 +123,7 @@ class SweepDock:
         panel.progressed.connect(self._show_progress)
         self.service.ended.connect(lambda _outcome: self.follower.sweep_ended())
         self.service.event.connect(self._on_event)
+        runs.folderChanged.connect(lambda _folder: panel.refresh_list())
         self.service.trialReport.connect(self._on_trial_report)
         self.dock.visibilityChanged.connect(self._on_visibility)
 

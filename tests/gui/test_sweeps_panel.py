@@ -222,3 +222,25 @@ def test_a_sweep_of_the_command_line_is_listed_and_its_trials_show(qtbot, window
     qtbot.waitUntil(lambda: table.rowCount() == 2 and plot.trial_lines() == 2, timeout=10_000)
     assert set(column(table, "optimizer")) <= {"adam", "sgd"}
     assert find(panel, QPushButton, "openBestTrialButton").isEnabled()
+
+
+def test_a_sweep_of_another_process_is_followed_while_its_trials_run(qtbot, window) -> None:
+    url = storage_url("elsewhere")
+    prepare_sweep(SweepRequest("elsewhere", 2, {"lr": {"log": [1e-3, 1e-2]}, "epochs": 1},
+                               {"device": "cpu", "arch": "lenet5"}, pruner="none"), url)
+    study = optuna.load_study(study_name="elsewhere", storage=url)
+    trial = study.ask()  # as another process's worker takes one
+    trial.suggest_float("lr", 1e-3, 1e-2, log=True)
+    window.sweeps.show()
+    panel = find(window, QWidget, "sweepPanel")
+    assert find(panel, QCheckBox, "sweepFollowCheck").isChecked()
+    click(qtbot, panel, "sweepRefreshButton")
+    combo = find(panel, QComboBox, "sweepCombo")
+    combo.setCurrentIndex(combo.findText("elsewhere"))
+    table = find(panel, QTableWidget, "sweepTrialsTable")
+    qtbot.waitUntil(lambda: table.rowCount() == 1 and column(table, "State") == ["running"],
+                    timeout=10_000)
+    study.tell(trial, 0.9)  # it ends there: the view reads the study again by itself
+    qtbot.waitUntil(lambda: column(table, "State") == ["complete"], timeout=10_000)
+    assert column(table, "Test accuracy") == ["90.00%"]
+    assert find(panel, pg.PlotWidget, "sweepParallelPlot").trial_lines() == 1

@@ -159,6 +159,7 @@ class SweepPanel(QWidget):
         self.refresh_button.clicked.connect(self.refresh_list)
         self.sweep_combo.currentIndexChanged.connect(self._on_sweep_chosen)
         self.follow_check.toggled.connect(lambda on: on and self._read())
+        self.watch_check.toggled.connect(self._on_watch_toggled)
         self.open_best_button.clicked.connect(self._open_best)
         self.train_longer_button.clicked.connect(self._train_longer)
         self.table.openRequested.connect(self.openRequested)
@@ -326,6 +327,12 @@ class SweepPanel(QWidget):
             self._followed = run_dir
             if self.watch_check.isChecked():
                 self.trialRunning.emit(run_dir)
+
+    def _on_watch_toggled(self, on: bool) -> None:
+        """Ticked while a trial trains: follow it now, not from the next one on."""
+        running = self.report is not None and self.report.count("running")
+        if on and self._followed is not None and (running or self._live is not None):
+            self.trialRunning.emit(self._followed)
 
     def _update_buttons(self) -> None:
         running = self.running
