@@ -38,6 +38,7 @@ from .export_menu import ExportMenu
 from .files import FileActions, dropped_path, read_spec
 from .menus import Menus, RunCommands
 from .status_bar import StatusBarView
+from .sweeps import SweepDock
 
 PREFERRED_SIZE = (1440, 900)  # shrunk to fit smaller screens
 
@@ -83,9 +84,14 @@ class MainWindow(QMainWindow):
         self.files = FileActions(self, self.session, self.runs, self.config_panel, self.inside,
                                  self.status, self.error_banner, self.open_architecture,
                                  self.config_dock.raise_)
+        self.sweeps = SweepDock(self, self.session, self.runs, self.networks, self.config_panel,
+                                (self.config_dock, self.runs_dock), self.status, self.open_path,
+                                self.curves)
         self.menus = Menus(self, self.files, RunCommands(
             self.start_training, self.toggle_pause, self.stop_training,
-            self.show_architecture_editor), self.curves, (self.config_dock, self.runs_dock))
+            self.show_architecture_editor), self.curves,
+            (self.config_dock, self.runs_dock, self.sweeps.dock))
+        self.sweeps.add_to(self.menus.view_menu)
         self.exports = ExportMenu(self, self.menus.export_menu, self.session, self.runs_panel,
                                   self.curves, self.tabs, self.status, self.error_banner)
         self.buttons.bind_actions(self.menus.start_action, self.menus.pause_action,
@@ -178,7 +184,7 @@ class MainWindow(QMainWindow):
 
     def start_training(self) -> None:
         """Start a fresh run, or continue from the checkpoint chosen with Resume / Branch."""
-        if self.session.busy:
+        if self.session.busy or self.sweeps.blocks_start():
             return
         try:
             config = self.config_panel.config()
@@ -280,9 +286,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
         if self.session.busy:
             self.status.show("Stopping the run before closing…")
-        if not self.session.shutdown():
-            self.error_banner.show_message("The run or an export did not finish in time; "
-                                           "try closing again in a moment.")
+        if not (self.sweeps.shutdown() and self.session.shutdown()):
+            self.error_banner.show_message("The run, a sweep or an export did not finish in "
+                                           "time; try closing again in a moment.")
             event.ignore()
             return
         self.save_settings()

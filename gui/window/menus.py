@@ -16,7 +16,7 @@ SHORTCUTS = ("Ctrl+Return  Start\nCtrl+P  Pause / Resume\nEsc  Stop\n"
              "Ctrl+Shift+W  Watch a run folder written by another process\n"
              "Ctrl+I  Ask the model about picture files (or drop them on the views)\n"
              "Ctrl+Shift+N  The network editor (Insert, Delete, Ctrl+D, Alt+Up/Down, "
-             "Ctrl+S in it)\nCtrl+B  Branch from a checkpoint\n"
+             "Ctrl+S in it)\nCtrl+Shift+S  The Sweeps view\nCtrl+B  Branch from a checkpoint\n"
              "F2 / Del  Rename / delete the selected run (Runs)\n"
              "Ctrl+E  Export the current panel as PNG\nCtrl+Shift+E  Export the curves as PNG\n"
              "Ctrl+Z  Undo a stroke (Draw tab)\nCtrl+Q  Quit")
@@ -33,8 +33,9 @@ class RunCommands:
 
 
 class Menus:
-    """Builds ``host``'s menus; the actions are attributes (``start_action``, ...), and
-    ``export_menu`` is File > Export, for the run exports to be added to."""
+    """Builds ``host``'s menus; the actions are attributes (``start_action``, ...),
+    ``export_menu`` is File > Export, for the run exports to be added to, and ``view_menu``
+    the View menu, for views that bring their own action (the Sweeps view)."""
 
     def __init__(self, host: QMainWindow, files: FileActions, commands: RunCommands,
                  curves: QWidget, docks: Sequence[QDockWidget]) -> None:
@@ -99,7 +100,7 @@ class Menus:
             train_menu.addAction(act)
         train_menu.addSeparator()
         train_menu.addAction(self.branch_action)
-        view_menu = bar.addMenu("&View")
+        self.view_menu = view_menu = bar.addMenu("&View")
         for dock in docks:
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addAction(self.editor_action)
