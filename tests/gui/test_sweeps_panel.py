@@ -11,8 +11,8 @@ import optuna
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QLabel, QPushButton, QSpinBox,
-                               QTableWidget, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QLabel, QPushButton,
+                               QSpinBox, QTableWidget, QWidget)
 
 from cnn_core.data.datasets import DataBundle, Split
 from cnn_core.paths import default_runs_dir
@@ -143,6 +143,9 @@ def test_stop_in_the_middle_of_a_trial_leaves_no_trial_running(qtbot, window) ->
     with qtbot.waitSignal(service.event, timeout=SWEEP_TIMEOUT,
                           check_params_cb=lambda e: isinstance(e, TrialEpoch)):
         click(qtbot, panel, "sweepStartButton")
+    progress = find(panel, QLabel, "sweepProgressLabel").text()
+    assert progress.startswith("Trial 1 of 3 (#0) · epoch 1/3"), progress
+    assert find(window, QDockWidget, "sweepDock").windowTitle() == "Sweeps · 0/3"
     with qtbot.waitSignal(service.ended, timeout=30_000) as ended:
         click(qtbot, panel, "sweepStopButton")
     assert ended.args[0].stopped

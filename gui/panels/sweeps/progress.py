@@ -35,21 +35,17 @@ def progress_text(report: SweepReport | None, epoch: TrialEpoch | None,
         return "Training the first trial…" if running_here else ""
     total = report.settings.trials
     done = finished(report)
-    parts = []
     running = [t for t in report.trials if t.state == "running"]
-    if running_here or running:
-        shown = min(done + 1, total) if running_here else done
-        current = f"Trial {shown} of {total}"
-        if epoch is not None and running_here:
+    if running_here:
+        current = f"Trial {min(done + 1, total)} of {total}"
+        if epoch is not None:
             current += f" (#{epoch.number}) · epoch {epoch.epoch}/{epoch.epochs}"
-        elif running:
-            trial = min(running, key=lambda t: t.number)
-            current = (f"{done} of {total} finished · trial #{trial.number} at epoch "
-                       f"{trial.epochs}")
-        parts.append(current)
+    elif running:
+        trial = min(running, key=lambda t: t.number)
+        current = f"{done} of {total} finished · trial #{trial.number} at epoch {trial.epochs}"
     else:
-        parts.append(f"{done} of {total} trials finished")
-    parts.append(counts_text(report))
+        current = f"{done} of {total} trials finished"
+    parts = [current, counts_text(report)]
     best = best_text(report)
     if best:
         parts.append(best)
