@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.importance import FanovaImportanceEvaluator, get_param_importances
 from optuna.trial import FrozenTrial, TrialState
 
 from .errors import SweepError
@@ -121,6 +120,8 @@ def _importances(study: optuna.Study, rows: list[TrialRow]) -> tuple[dict[str, f
         return {}, "importances need complete trials whose parameters differ"
     if len({r.value for r in complete}) < 2:
         return {}, "importances need complete trials whose objectives differ"
+    from optuna.importance import FanovaImportanceEvaluator, get_param_importances
+
     try:
         found = get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=0))
     except (ValueError, RuntimeError) as exc:
