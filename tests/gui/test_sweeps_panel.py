@@ -245,5 +245,5 @@ def test_a_sweep_of_another_process_is_followed_while_its_trials_run(qtbot, wind
                     timeout=10_000)
     study.tell(trial, 0.9)  # it ends there: the view reads the study again by itself
     qtbot.waitUntil(lambda: column(table, "State") == ["complete"], timeout=10_000)
-    assert column(table, "Test accuracy") == ["90.00%"]
+    assert column(table, "Test acc.") == ["90.00%"]
     assert find(panel, pg.PlotWidget, "sweepParallelPlot").trial_lines() == 1

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QResizeEvent
 
 from cnn_core.sweep import SweepReport, TrialRow
 
@@ -25,6 +25,7 @@ TEXT_COLOUR = "#333"
 STRIP = 0.045  # the objective's colour strip, in axis spacings
 LABEL_FILL = (255, 255, 255, 200)  # tick labels stay readable over the lines
 TOP, BOTTOM = 1.16, -0.05  # room for the titles above the axes
+MARGIN = 56  # pixels left of the first axis and right of the last, for their labels
 
 
 class ParallelPlot(pg.PlotWidget):
@@ -32,6 +33,7 @@ class ParallelPlot(pg.PlotWidget):
     drawn. Clicking a line emits ``trialClicked`` with the trial's number."""
 
     trialClicked = Signal(int)
+    _axes = 0  # how many axes are drawn (a class default: Qt resizes before __init__ ends)
 
     def __init__(self) -> None:
         super().__init__()
@@ -140,6 +142,7 @@ class ParallelPlot(pg.PlotWidget):
             plot.removeItem(item)
         self._decor = []
         self._strip.setVisible(bool(axes))
+        self._axes = len(axes)
         if not axes:
             return
         font = QFont()
@@ -166,7 +169,21 @@ class ParallelPlot(pg.PlotWidget):
                 self._add(tick)
                 self._add(label)
         self._colour_strip(len(axes) - 1, objective)
-        plot.setRange(xRange=(-0.45, len(axes) - 1 + 0.45), yRange=(BOTTOM, TOP), padding=0)
+        self._fit_width()
+
+    def _fit_width(self) -> None:
+        """Keep :data:`MARGIN` pixels either side of the outer axes, whatever the width,
+        for the first axis's tick labels and the objective's."""
+        if not self._axes:
+            return
+        span = max(self._axes - 1, 1)
+        unit = max(self.getPlotItem().vb.width() - 2 * MARGIN, 40) / span  # pixels per axis
+        self.getPlotItem().setRange(xRange=(-MARGIN / unit, self._axes - 1 + MARGIN / unit),
+                                    yRange=(BOTTOM, TOP), padding=0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        self._fit_width()
 
     def _add(self, item: pg.GraphicsObject) -> None:
         self.getPlotItem().addItem(item)

@@ -59,8 +59,9 @@ class TrialsTable(QTableWidget):
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(22)
         self.setMinimumHeight(110)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.horizontalHeader().setStretchLastSection(True)
+        # the columns share the view's width (no sideways scrolling in a narrow dock)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.horizontalHeader().setMinimumSectionSize(36)
         self.setToolTip("Click a header to sort by it; double-click a trial to open its run "
                         "in every panel.")
         self._columns: tuple[str, ...] = ()
@@ -83,13 +84,16 @@ class TrialsTable(QTableWidget):
         trials = report.trials if report is not None else []
         keys = [p.key for p in report.settings.space.varied] if report is not None else []
         objective = report.settings.objective if report is not None else "test_acc"
-        columns = ("Trial", "State", *keys,
-                   "Test accuracy" if objective == "test_acc" else "Test loss", "Epochs")
+        columns = ("Trial", "State", *(k.replace("_", " ") for k in keys),
+                   "Test acc." if objective == "test_acc" else "Test loss", "Epochs")
         self.setSortingEnabled(False)
         if columns != self._columns:
             self._columns = columns
             self.setColumnCount(len(columns))
             self.setHorizontalHeaderLabels(list(columns))
+            for column in (0, 1):  # the trial's number and state: as wide as they need
+                self.horizontalHeader().setSectionResizeMode(
+                    column, QHeaderView.ResizeMode.ResizeToContents)
             best_first = (Qt.SortOrder.DescendingOrder if objective == "test_acc"
                           else Qt.SortOrder.AscendingOrder)
             self.horizontalHeader().setSortIndicator(len(columns) - 2, best_first)
@@ -99,8 +103,6 @@ class TrialsTable(QTableWidget):
             for column, item in enumerate(self._cells(trial, keys, objective)):
                 self.setItem(row, column, item)
         self.setSortingEnabled(True)  # sorts by the header's column and order
-        if len(columns) != self.columnCount() or self.rowCount():
-            self.resizeColumnsToContents()
         for number in selected:
             self.select_trial(number)
 
