@@ -122,6 +122,9 @@ class SweepDock:
         panel.titleChanged.connect(self.dock.setWindowTitle)
         panel.progressed.connect(self._show_progress)
         self.service.ended.connect(lambda _outcome: self.follower.sweep_ended())
+        # the finder would reseed the random draws the trial's dropout takes
+        self.service.begun.connect(lambda _begun: self._hold_lr_finder(True))
+        self.service.ended.connect(lambda _outcome: self._hold_lr_finder(False))
         self.service.event.connect(self._on_event)
         runs.folderChanged.connect(lambda _folder: panel.refresh_list())
         self.service.trialReport.connect(self._on_trial_report)
@@ -147,6 +150,9 @@ class SweepDock:
         self.config_dock.raise_()
         self.status.show(f"The best trial's settings are in the Configuration, with "
                          f"{config.epochs} epochs: press Start (Ctrl+Return) to train them.")
+
+    def _hold_lr_finder(self, held: bool) -> None:
+        self.config.lr_find_button.setEnabled(not held and self.config.lr_spin.isEnabled())
 
     def blocks_start(self) -> bool:
         """True (and it says so) while a sweep trains: a run would share its cores."""

@@ -160,6 +160,7 @@ def test_stop_in_the_middle_of_a_trial_leaves_no_trial_running(qtbot, window) ->
     table = find(panel, QTableWidget, "sweepTrialsTable")
     qtbot.waitUntil(lambda: column(table, "State") == ["failed"], timeout=10_000)
     assert find(panel, QPushButton, "sweepStartButton").isEnabled()
+    assert find(window, QPushButton, "lrFindButton").isEnabled()
 
 
 def test_no_run_starts_beside_a_sweep_and_closing_the_window_stops_it(qtbot, window) -> None:
@@ -169,6 +170,7 @@ def test_no_run_starts_beside_a_sweep_and_closing_the_window_stops_it(qtbot, win
         click(qtbot, panel, "sweepStartButton")
     window.start_training()  # a run would share the cores and the random draws
     assert "A sweep is training" in find(window, QLabel, "statusMessage").text()
+    assert not find(window, QPushButton, "lrFindButton").isEnabled()  # so would the finder
     assert not window.session.busy
     assert window.close()
     assert not window.sweeps.service.running
