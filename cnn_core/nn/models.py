@@ -8,7 +8,7 @@ the input shape, so one spec works for 1x28x28 digits and 3x32x32 CIFAR images.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import torch
@@ -33,6 +33,7 @@ class StudioModel(nn.Module):
     description = ""
     features: nn.Sequential
     classifier: nn.Sequential
+    frozen: tuple[str, ...] = ()  # the spec's layers that keep their weights: see freeze
 
     def __init__(self, spec: NetworkSpec, num_classes: int, in_channels: int,
                  input_size: int) -> None:
@@ -51,6 +52,30 @@ class StudioModel(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(x))
+
+    def freeze(self, layers: Iterable[str]) -> None:
+        """Keep the spec's ``layers`` as they are while the rest trains: their parameters
+        get no gradient, and their batch norm stays in eval mode (see :meth:`train`), so
+        that its running statistics do not move either."""
+        self.frozen = tuple(layers)
+        for name in self.frozen:
+            for parameter in self._frozen_module(name).parameters():
+                parameter.requires_grad_(False)
+        self.train(self.training)
+
+    def train(self, mode: bool = True) -> StudioModel:
+        """As ``nn.Module.train``, but a frozen layer's batch norm keeps normalising with
+        the statistics it was given, and keeps them."""
+        super().train(mode)
+        for name in self.frozen:
+            for module in self._frozen_module(name).modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
+        return self
+
+    def _frozen_module(self, name: str) -> nn.Module:
+        part = "features" if name in dict(self.features.named_modules()) else "classifier"
+        return self.get_submodule(f"{part}.{name}")
 
     def conv_layers(self) -> list[tuple[str, Conv2D]]:
         """Every ``Conv2D`` in forward order, with a readable name (``conv1``, ``block2.conv``)."""

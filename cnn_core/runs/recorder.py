@@ -113,6 +113,7 @@ class RunRecorder(Callback):
         summary.epochs = config.epochs
         summary.changes = list(trainer.changes)
         summary.sweep = config.sweep
+        summary.init_from = config.init_from if isinstance(config.init_from, dict) else None
         self.summary = summary
         # Keep what was logged up to the point this run continues from.
         source = self.run_dir if (self.run_dir / "batches.csv").is_file() else self.parent

@@ -37,7 +37,7 @@ import numpy as np
 from .errors import RunError  # also imported from here, as it always was
 from .lock import WRITER_LOCK, RunLock
 from ..train.callbacks import EpochMetrics, RunStatus, SettingsChange
-from ..train.config import TrainConfig
+from ..train.config import TrainConfig, is_start_record
 
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds",
                   "images_per_sec")
@@ -68,6 +68,8 @@ class RunSummary:
     class_names: list[str] = field(default_factory=list)  # what the model tells apart
     note: str = ""  # how the run ended, where that needs saying (an early stop)
     sweep: dict[str, Any] | None = None  # a sweep's trial: {"name": sweep, "trial": number}
+    # a fine-tuned run's start, as its config records it: {"path", "sha256", "copied", "fresh"}
+    init_from: dict[str, Any] | None = None
     problem: str = ""  # why the run's record is unreadable (its checkpoints may still open)
 
     @property
@@ -191,6 +193,7 @@ _SUMMARY_TYPES: dict[str, tuple[type, ...]] = {
     "best_test_acc": (float, int, type(None)), "best_epoch": (int, type(None)),
     "train_seconds": (float, int), "parent": (dict, type(None)), "changes": (list,),
     "class_names": (list,), "note": (str,), "sweep": (dict, type(None)),
+    "init_from": (dict, type(None)),
 }
 
 
@@ -210,6 +213,9 @@ def _check_field(key: str, value: Any) -> None:
             number = value.get(part, missing)
             if not isinstance(number, int) or isinstance(number, bool) or number < 0:
                 raise ValueError(f"parent: {part} must be a whole number, got {number!r:.40}")
+    if key == "init_from" and value is not None and not is_start_record(value):
+        raise ValueError(f"init_from: expected {{path, sha256, copied, fresh}}, got "
+                         f"{value!r:.60}")
 
 
 def write_summary(summary: RunSummary) -> None:

@@ -16,6 +16,9 @@ OPTIMIZERS = ("adam", "sgd")
 SCHEDULES = ("step", "onecycle", "cosine", "constant")  # see cnn_core.train.schedules
 MONITORS = ("test_acc", "test_loss")  # what early stopping watches
 SPLIT_RULES = ("path", "shuffle")  # a folder without test/: see cnn_core.data.folders
+# what a fine-tuned run keeps as it was: see cnn_core.train.init_from
+FREEZE_MODES = ("none", "features", "all-but-head")
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
@@ -50,6 +53,11 @@ class TrainConfig:
     class_names: list[str] | None = None  # the folder's classes, recorded at load
     augment: str = ""  # e.g. "shift=2,flip,rotate=10" (see cnn_core.data.augment)
     sweep: dict[str, Any] | None = None  # a sweep's trial: {"name": sweep, "trial": number}
+    # the run folder or checkpoint whose weights a new run starts from; once started, what
+    # it started from: {"path", "sha256", "copied": [layers], "fresh": [layers]}
+    init_from: str | dict[str, Any] | None = None
+    freeze: str = "none"  # layers that keep the weights they started with: FREEZE_MODES
+    backbone_lr_scale: float = 1.0  # the copied layers' share of the learning rate
 
     def validate(self) -> None:
         """Raise ``ValueError("field: reason")`` for the first bad field."""
@@ -110,6 +118,7 @@ class TrainConfig:
         if not (math.isfinite(self.gamma) and 0 < self.gamma <= 1):
             raise bad("gamma", "must be greater than 0 and at most 1")
         self._validate_schedule(bad)
+        self._validate_start(bad)
         if not 0 <= self.seed < 2**63:
             raise bad("seed", "must be a non-negative integer")
         if self.sweep is not None and not (
@@ -156,6 +165,32 @@ class TrainConfig:
         if not (math.isfinite(self.min_delta) and 0 <= self.min_delta <= 1):
             raise bad("min_delta", "must be between 0 and 1")
 
+    def _validate_start(self, bad: Callable[[str, str], ValueError]) -> None:
+        """What a run starts from: another run's weights, and what of them it keeps."""
+        start = self.init_from
+        if isinstance(start, str):
+            if not start.strip():
+                raise bad("init_from", "give a run folder or a checkpoint file")
+            if not os.path.exists(start):
+                raise bad("init_from", f"there is no run folder or checkpoint at {start}")
+        elif isinstance(start, dict):
+            if not is_start_record(start):
+                raise bad("init_from", f"expected {{\"path\", \"sha256\", \"copied\", "
+                                       f"\"fresh\"}}, got {start!r:.60}")
+        elif start is not None:
+            raise bad("init_from", f"expected a run folder or a checkpoint, got {start!r:.40}")
+        if self.freeze not in FREEZE_MODES:
+            raise bad("freeze", f"must be one of {', '.join(FREEZE_MODES)}")
+        # above 1 the copied layers would learn faster than the fresh head they feed; at 0
+        # they would not learn at all, which is what freeze says
+        if not (math.isfinite(self.backbone_lr_scale) and 0 < self.backbone_lr_scale <= 1):
+            raise bad("backbone_lr_scale", "must be greater than 0 and at most 1")
+        if start is None and self.freeze != "none":
+            raise bad("freeze", "only for a run that starts from another's weights (init_from)")
+        if start is None and self.backbone_lr_scale != 1:
+            raise bad("backbone_lr_scale", "only for a run that starts from another's weights "
+                                           "(init_from)")
+
     def _validate_folder_settings(self, bad: Callable[[str, str], ValueError]) -> None:
         if not 8 <= self.image_size <= 256:
             raise bad("image_size", "must be between 8 and 256 pixels")
@@ -199,6 +234,17 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
         return cls(**{"split": "shuffle", **data})
+
+
+def is_start_record(record: Any) -> bool:
+    """Whether ``record`` is what a fine-tuned run records of its start: ``{"path",
+    "sha256", "copied": [layer names], "fresh": [layer names]}``."""
+    lists = ("copied", "fresh")
+    return (isinstance(record, dict) and set(record) == {"path", "sha256", *lists}
+            and isinstance(record["path"], str) and isinstance(record["sha256"], str)
+            and _SHA256_RE.match(record["sha256"]) is not None
+            and all(isinstance(record[k], list) and all(isinstance(n, str) for n in record[k])
+                    for k in lists))
 
 
 def available_memory(device: str) -> int | None:

@@ -22,7 +22,7 @@ from ..runs.store import (RunError, is_run_dir, read_summary, run_of_checkpoint,
 
 # What makes a run that run: a continuation keeps them, whatever else is edited.
 FIXED = ("arch", "network", "dataset", "seed", "image_size", "channels", "test_fraction",
-         "schedule", "warmup_epochs")
+         "schedule", "warmup_epochs", "init_from", "freeze", "backbone_lr_scale")
 BRANCH_EPOCHS = 5  # the epochs a branch offers beyond its checkpoint
 
 
@@ -168,7 +168,10 @@ class Continuation:
         saved = self.config()
         for key in FIXED:
             if getattr(config, key) != getattr(saved, key):
-                was = "another network" if key == "network" else getattr(saved, key)
+                was = {"network": "another network",  # these two: too long to show
+                       "init_from": "a run started from " + (
+                           "another's weights" if saved.init_from else "scratch"),
+                       }.get(key, getattr(saved, key))
                 raise LaunchError(key, f"cannot change when {self.kind.verb} "
                                        f"(the checkpoint is {was})")
         if self.kind != RunKind.INSPECT and config.epochs <= self.epoch:

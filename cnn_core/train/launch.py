@@ -16,6 +16,7 @@ from .config import TrainConfig
 from .continuation import (FIXED, Continuation, LaunchError, RunBeingWritten, RunKind,
                            check_resumable, open_continuation, run_name, run_of)
 from .distributed import DistributedError, Group
+from .init_from import copy_weights
 from .live_edits import EDITABLE
 from .trainer import REPORT_INTERVAL, Trainer
 from ..data.bundle import DataBundle, ProgressFn
@@ -102,6 +103,8 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
         if continuation is None:
             trainer = Trainer(config, hooks, data=bundle, report_interval=interval,
                               group=group)
+            if config.init_from is not None:  # fine-tuning: another run's weights to start
+                trainer.start_from(copy_weights(trainer.model, config.init_from))
         else:
             trainer = trainer_from_checkpoint(continuation.state, hooks, data=bundle,
                                               report_interval=interval, group=group,

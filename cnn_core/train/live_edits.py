@@ -58,11 +58,13 @@ class LiveEdits:
         lr = edits.get("lr", current["lr"])
         if "optimizer" in edits:  # a new optimizer: its state (momentum, Adam moments) starts afresh
             self.optimizer = make_optimizer(dataclasses.replace(self.config, lr=lr),
-                                            self.model.parameters(), self.device)
+                                            self.model, self.device)
         for group in self.optimizer.param_groups:
-            for key in ("lr", "momentum", "weight_decay"):
+            for key in ("momentum", "weight_decay"):
                 if key in edits and key in group:
                     group[key] = edits[key]
+            if "lr" in edits:  # each group at its share of the run's rate
+                group["lr"] = edits["lr"] * group.get("lr_scale", 1.0)
         if any(k in edits for k in RESCHEDULING):
             self.peak_lr = rescaled_peak(self.config, self._progress, lr)
         change = SettingsChange(self.global_step, round(self._progress, 4),

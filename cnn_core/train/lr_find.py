@@ -22,6 +22,7 @@ from ..data.augment import augment_batch, parse_augmentation
 from ..data.bundle import DataBundle
 from ..nn.models import build_model
 from .config import TrainConfig, resolve_device
+from .init_from import copy_weights, frozen_layers
 from .optimizers import make_optimizer
 
 SMOOTHING = 0.98  # the exponential moving average of the loss, as fastai's
@@ -44,7 +45,8 @@ def find_lr(config: TrainConfig, data: DataBundle, *, start_lr: float = 1e-7,
             progress: Callable[[int, int], None] | None = None,
             cancel: threading.Event | None = None) -> LrFinding:
     """Try ``steps`` learning rates from ``start_lr`` to ``end_lr`` (one batch each) on a
-    fresh model built as ``config``'s run would build it (same seed), stopping early once
+    fresh model built as ``config``'s run would build it (same seed; the weights it starts
+    from, its frozen layers and their groups' shares of the rate), stopping early once
     the loss diverges. Touches nothing of any run: not its model, not the global random
     state (dropout draws from a forked one)."""
     if not (0 < start_lr < end_lr) or steps < 2:
@@ -63,8 +65,10 @@ def find_lr(config: TrainConfig, data: DataBundle, *, start_lr: float = 1e-7,
         torch.manual_seed(config.seed)
         model = build_model(config.arch, network=config.network, in_channels=info.in_channels,
                             num_classes=info.num_classes, input_size=info.input_size).to(device)
-        optimizer = make_optimizer(dataclasses.replace(config, lr=float(lrs[0])),
-                                   model.parameters(), device)
+        model.freeze(frozen_layers(model.spec, config.freeze))
+        if config.init_from is not None:  # the weights, and the groups, the run starts with
+            config = dataclasses.replace(config, init_from=copy_weights(model, config.init_from))
+        optimizer = make_optimizer(dataclasses.replace(config, lr=float(lrs[0])), model, device)
         criterion = nn.CrossEntropyLoss()
         order = torch.Generator().manual_seed(config.seed)
         augment_rng = torch.Generator().manual_seed(config.seed + 1)
@@ -75,7 +79,7 @@ def find_lr(config: TrainConfig, data: DataBundle, *, start_lr: float = 1e-7,
             if cancel is not None and cancel.is_set():
                 break
             for group in optimizer.param_groups:
-                group["lr"] = float(lr)
+                group["lr"] = float(lr) * group["lr_scale"]
             idx = next(batches).to(device)
             x = augment_batch(train.images[idx], augmentation, info, augment_rng)
             loss = criterion(model(x), train.labels[idx])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -23,6 +24,7 @@ from .optimizers import make_optimizer
 from .resumable import Resumable
 from .schedules import lr_factor
 from .evaluation import EvalResult, evaluate
+from .init_from import Record, frozen_layers
 from ..data.augment import Augmentation, augment_batch, parse_augmentation
 from ..data.bundle import Split
 from ..data.datasets import DataBundle
@@ -75,10 +77,11 @@ class Trainer(LiveEdits, Resumable):
             config.arch, network=config.network, in_channels=self.info.in_channels,
             num_classes=self.info.num_classes,
             input_size=self.info.input_size).to(self.device, memory_format=layout)
+        self.model.freeze(frozen_layers(self.model.spec, config.freeze))  # before DDP sees it
         # the processes start from rank 0's weights, and average their gradients
         self.ddp = None if group is None else DistributedDataParallel(
             self.model, device_ids=[self.device] if self.device.type == "cuda" else None)
-        self.optimizer = make_optimizer(config, self.model.parameters(), self.device)
+        self.optimizer = make_optimizer(config, self.model, self.device)
         self.peak_lr = config.lr  # the schedule's rate times this is the rate
         self.criterion = nn.CrossEntropyLoss()
         self.shuffle = torch.Generator().manual_seed(config.seed)
@@ -129,7 +132,16 @@ class Trainer(LiveEdits, Resumable):
 
     @property
     def lr(self) -> float:
+        """The run's learning rate (the first group's: see ``param_groups``)."""
         return float(self.optimizer.param_groups[0]["lr"])
+
+    def start_from(self, record: Record) -> None:
+        """Before a fresh run trains: record the weights it was given
+        (:func:`~cnn_core.train.init_from.copy_weights`), and give the layers copied the
+        optimizer group of their own that ``backbone_lr_scale`` sets the rate of."""
+        self.config = dataclasses.replace(self.config, init_from=record)
+        self.optimizer = make_optimizer(self.config, self.model, self.device)
+        self.follow_schedule(0.0)
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -292,7 +304,7 @@ class Trainer(LiveEdits, Resumable):
         lr = self.peak_lr * lr_factor(self.config, progress)
         if lr != self.lr:
             for group in self.optimizer.param_groups:
-                group["lr"] = lr
+                group["lr"] = lr * group.get("lr_scale", 1.0)  # older checkpoints: no scale
 
     def _step(self, train: Split, batch: Tensor,
               augmentation: Augmentation) -> tuple[Tensor, Tensor, Tensor]:
