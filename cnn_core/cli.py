@@ -34,6 +34,7 @@ from .runs.store import RunError
 from .train.distributed import DistributedError, Group, dist_backend, join, leave, under_torchrun
 from .train.launch import (Continuation, Launch, LaunchError, RunBeingWritten, RunKind,
                            check_resumable, launch, open_continuation)
+from .train.init_from import describe
 from .train.lr_find import find_lr
 from .train.trainer import TrainingError
 from .cli_parser import CONFIG_FLAGS, PROG, UsageError, build_parser
@@ -142,6 +143,9 @@ def _continuation(args: argparse.Namespace) -> Continuation | None:
     is writing the run it would go on in."""
     if not args.resume:
         return None
+    if args.init_from:
+        raise UsageError("--init-from: a resumed run goes on with its own weights; start a "
+                         "new run to fine-tune from another")
     try:
         check_resumable(args.resume, Path(args.out) if args.out else None)
     except LaunchError as exc:
@@ -225,6 +229,10 @@ def _introduce(run: Launch, continuation: Continuation | None, resume: str | Non
     print(f"{trainer.model.display_name} ({count_parameters(trainer.model):,} parameters) on "
           f"{trainer.info.display_name}, {len(trainer.data.train):,} train / "
           f"{len(trainer.data.test):,} test images, device {trainer.device}{processes}")
+    start = trainer.config.init_from
+    if continuation is None and isinstance(start, dict):
+        print(f"starting from {start['path']}: "
+              f"{describe(start, list(trainer.model.frozen))}")
 
 
 def _download(source: DatasetSource, data_dir: str | None) -> None:

@@ -9,14 +9,15 @@ from typing import NoReturn
 from .data.builtin import DATASETS
 from .data.source import builtins
 from .nn.models import MODELS
-from .train.config import MONITORS, OPTIMIZERS, SCHEDULES
+from .train.config import FREEZE_MODES, MONITORS, OPTIMIZERS, SCHEDULES
 
 PROG = "cnn_core"
 # Flags that map one-to-one onto TrainConfig fields (flag dest == field name).
 CONFIG_FLAGS = ("arch", "dataset", "epochs", "batch_size", "lr", "optimizer", "momentum",
                 "weight_decay", "step_size", "gamma", "schedule", "warmup_epochs",
                 "early_stop", "monitor", "min_delta", "seed", "device", "data_dir",
-                "image_size", "channels", "test_fraction", "augment")
+                "image_size", "channels", "test_fraction", "augment", "init_from", "freeze",
+                "backbone_lr_scale")
 
 
 class UsageError(Exception):
@@ -79,6 +80,18 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-delta", dest="min_delta", type=float,
                         help="the least improvement that counts: a fraction of accuracy "
                              "(0.001 = 0.1 point) or of loss (default 0)")
+    parser.add_argument("--init-from", dest="init_from", metavar="RUN_OR_CHECKPOINT",
+                        help="start from another run's weights (a run folder: its best "
+                             "checkpoint): every layer whose name and shape match is copied, "
+                             "the rest (a head for other classes) starts fresh")
+    parser.add_argument("--freeze", choices=FREEZE_MODES,
+                        help="with --init-from, layers that keep the weights they start with: "
+                             "features (every layer before the first linear), all-but-head "
+                             "(all but the last linear) or none (the default)")
+    parser.add_argument("--backbone-lr-scale", dest="backbone_lr_scale", type=float,
+                        metavar="F", help="with --init-from, the copied layers that train "
+                                          "get F times the learning rate (0 < F <= 1; "
+                                          "default 1)")
     parser.add_argument("--seed", type=_whole_number)
     parser.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     parser.add_argument("--data-dir", dest="data_dir", help="folder of downloaded datasets")

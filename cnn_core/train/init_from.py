@@ -68,7 +68,8 @@ def copy_weights(model: StudioModel, given: str | Record) -> Record:
     layer matches, and :class:`~cnn_core.runs.checkpoint.CheckpointError` for a file that
     is not a usable checkpoint.
     """
-    path = source_checkpoint(given["path"] if isinstance(given, dict) else given)
+    named = given["path"] if isinstance(given, dict) else given
+    path = source_checkpoint(named)
     with path.open("rb") as f:
         digest = hashlib.file_digest(f, "sha256").hexdigest()
     state = load_checkpoint(path)
@@ -83,8 +84,8 @@ def copy_weights(model: StudioModel, given: str | Record) -> Record:
         same = all(k in source and source[k].shape == target[k].shape for k in keys)
         (copied if same else fresh).append(layer)
     if not copied:
-        raise ValueError(f"init_from: no layer of {path.name} ({meta['arch']}) has the name "
-                         f"and shape of one of this network's{_first_difference(source, target)}")
+        raise ValueError(f"init_from: no layer of {named} ({meta['arch']}) has the name and "
+                         f"shape of one of this network's{_first_difference(source, target)}")
     with torch.no_grad():
         for layer in copied:
             for key in layer_tensors(model)[layer]:
