@@ -59,7 +59,7 @@ class MainWindow(QMainWindow):
         self.filters_panel = self.inside.filters_panel
         self.networks = Networks(self.settings.networks(), self)
         self.config_panel = ConfigPanel(DatasetService(self), networks=self.networks,
-                                        folders=self.settings.image_folders())
+                                        folders=self.settings.image_folders(), runs=self.runs)
         self.config_panel.modelPreviewed.connect(self._on_model_previewed)
         self._on_model_previewed(self.config_panel.preview_model)
         config = config or self.settings.last_config()

@@ -21,6 +21,7 @@ from cnn_core.paths import default_data_dir
 
 from ...session.lr_finder import LrFinderService
 from ...session.networks import Networks
+from ...session.runs_model import RunsModel
 from ...widgets.spinboxes import ScientificSpinBox
 from .augmentation_group import AugmentationGroup
 from ...session.datasets import DatasetService
@@ -30,7 +31,9 @@ from .model_group import ModelGroup, error_label
 from .schedule_fields import EARLY_STOP_TIP, ScheduleFields
 
 # Fields checked with others they depend on (each field is otherwise checked alone).
-CHECKED_WITH = {"warmup_epochs": ("epochs", "schedule")}
+CHECKED_WITH = {"warmup_epochs": ("epochs", "schedule"), "freeze": ("init_from",),
+                "backbone_lr_scale": ("init_from",)}
+MAY_BE_NONE = ("init_from",)  # None is a value (from scratch), not text that is no number
 
 
 class ConfigPanel(QWidget):
@@ -42,7 +45,8 @@ class ConfigPanel(QWidget):
 
     def __init__(self, datasets: DatasetService, parent: QWidget | None = None,
                  data_dir: Path | None = None, networks: Networks | None = None,
-                 folders: Sequence[str] = (), lr_finder: LrFinderService | None = None) -> None:
+                 folders: Sequence[str] = (), lr_finder: LrFinderService | None = None,
+                 runs: RunsModel | None = None) -> None:
         super().__init__(parent)
         self.networks = networks or Networks(parent=self)
         self.lr_finder = lr_finder or LrFinderService(self)
@@ -50,7 +54,8 @@ class ConfigPanel(QWidget):
         self._valid = True
         self._editable: set[str] | None = None  # None: every field
 
-        self.model_group = ModelGroup(self.networks)
+        self.model_group = ModelGroup(self.networks, runs)
+        self._lr_scale = 1.0  # a fine-tuned run's, kept as set: the window has no field for it
         self.modelPreviewed = self.model_group.modelPreviewed
         self.editArchitectureRequested = self.model_group.editRequested
 
@@ -108,7 +113,10 @@ class ConfigPanel(QWidget):
             self._fields[field] = (widget, error)
 
     def _build_layout(self) -> None:
-        self._fields["arch"] = (self.model_group.combo, self.model_group.error)
+        group = self.model_group
+        self._fields["arch"] = (group.combo, group.error)
+        self._fields["init_from"] = (group.init_combo, group.init_error)
+        self._fields["freeze"] = (group.freeze_combo, group.freeze_error)
 
         self._fields.update(self.data.fields)
         augment_error = error_label()
@@ -159,6 +167,7 @@ class ConfigPanel(QWidget):
     def _connect(self) -> None:
         self.networks.currentChanged.connect(self.revalidate)
         self.networks.edited.connect(self.revalidate)
+        self.model_group.startChanged.connect(self.revalidate)
         self.data.changed.connect(self._on_dataset_changed)
         self.data.picturesRead.connect(self.picturesRead)
         self.data.previewChanged.connect(
@@ -183,6 +192,9 @@ class ConfigPanel(QWidget):
         return {
             "arch": self.networks.arch,
             "network": self.networks.network,
+            "init_from": self.model_group.start,
+            "freeze": self.model_group.freeze,
+            "backbone_lr_scale": 1.0 if self.model_group.start is None else self._lr_scale,
             **self.data.values(),
             "device": self.device_combo.currentData(),
             "optimizer": self.optimizer_combo.currentData(),
@@ -205,7 +217,7 @@ class ConfigPanel(QWidget):
         for name, value in values.items():
             if name in ("arch", "network"):
                 continue  # the network, checked against the dataset, is the networks' report
-            if value is None:
+            if value is None and name not in MAY_BE_NONE:
                 errors[name] = "not a number"
                 continue
             reason = field_error(name, values)
@@ -234,7 +246,7 @@ class ConfigPanel(QWidget):
         network = {"arch": values.pop("arch"), "network": values.pop("network")}
         good = network if self.networks.report.error is None else {}
         for name, value in values.items():
-            if value is not None and field_error(name, values) is None:
+            if (value is not None or name in MAY_BE_NONE) and field_error(name, values) is None:
                 good[name] = value
         return TrainConfig.from_dict({**base.to_dict(), **good, "data_dir": str(self.data_dir)})
 
@@ -245,6 +257,8 @@ class ConfigPanel(QWidget):
                 combo.setCurrentIndex(index)
 
         self.networks.choose_config(config.arch, config.network)
+        self._lr_scale = config.backbone_lr_scale
+        self.model_group.set_start(config.init_from, config.freeze)
         self.data.set_config(config)
         self.augmentation.set_text(config.augment)
         select(self.device_combo, config.device if config.device != "auto"
@@ -268,6 +282,8 @@ class ConfigPanel(QWidget):
         self.data.download_button.setEnabled(self._editable is None)
         self.schedule.set_editable(self._editable)
         self.lr_find_button.setEnabled(self._editable is None or "lr" in self._editable)
+        self.model_group.set_start_editable(self._editable is None
+                                            or "init_from" in self._editable)
         self._on_optimizer_changed()
         self._lock_network()
 

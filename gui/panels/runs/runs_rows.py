@@ -112,6 +112,16 @@ def shown_status(run: RunSummary, active: bool, elsewhere: bool) -> str:
     return str(run.status.value).replace("_", " ")
 
 
+def origin(init_from: dict, names: dict[str, str]) -> str:
+    """What a fine-tuned run started from: its run's name (``names``: folder -> name), or
+    the checkpoint file outside any run."""
+    checkpoint = Path(init_from["path"])
+    if checkpoint.parent.name != "checkpoints":
+        return checkpoint.name
+    folder = checkpoint.parent.parent.name
+    return names.get(folder, folder)
+
+
 def fill_row(item: QTreeWidgetItem, run: RunSummary, names: dict[str, str], *,
              active: bool = False, elsewhere: bool = False) -> None:
     """One run's cells, sort keys, tooltips and colours (``names``: folder -> run name;
@@ -125,6 +135,9 @@ def fill_row(item: QTreeWidgetItem, run: RunSummary, names: dict[str, str], *,
         branch = f"↳ from {parent} @ epoch {run.parent.get('epoch', '?')}"
         name = f"↳ {run.name}"
         tip.insert(1, html.escape(branch))
+    if run.init_from:
+        name = f"↳ {run.name}"
+        tip.insert(1, html.escape(f"↳ fine-tuned from {origin(run.init_from, names)}"))
     status_tip = STATUS_TIPS.get(status, "") or html.escape(run.note)
     if run.damaged:
         status_tip = (f"This run's record cannot be read: {html.escape(run.problem)}<br>"
