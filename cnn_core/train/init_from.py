@@ -22,7 +22,7 @@ import torch
 
 from ..nn.models import StudioModel
 from ..nn.spec import NetworkSpec
-from ..runs.checkpoint import load_checkpoint
+from ..runs.checkpoint import CheckpointError, load_checkpoint
 from ..runs.store import is_run_dir, shown_checkpoint
 
 Record = dict[str, Any]  # {"path", "sha256", "copied": [layer, ...], "fresh": [layer, ...]}
@@ -72,7 +72,10 @@ def copy_weights(model: StudioModel, given: str | Record) -> Record:
     path = source_checkpoint(named)
     with path.open("rb") as f:
         digest = hashlib.file_digest(f, "sha256").hexdigest()
-    state = load_checkpoint(path)
+    try:
+        state = load_checkpoint(path)
+    except CheckpointError as exc:
+        raise CheckpointError(f"init_from: {exc}") from None
     meta = state["model_meta"]
     channels = int(meta["in_channels"])
     if channels != model.in_channels:

@@ -13,7 +13,7 @@ from cnn_core.data.datasets import DataBundle
 from cnn_core.runs.checkpoint import load_checkpoint
 from cnn_core.runs.store import read_config, read_summary
 from cnn_core.train.config import TrainConfig
-from cnn_core.train.launch import launch
+from cnn_core.train.launch import RunKind, launch
 from gui.panels.runs.runs_rows import NAME
 
 from .conftest import find
@@ -73,3 +73,28 @@ def test_start_trains_from_the_run_chosen_and_records_it(qtbot, window, source: 
     row = next(tree.topLevelItem(i) for i in range(2)
                if tree.topLevelItem(i).text(NAME).startswith("↳ "))
     assert f"fine-tuned from {read_summary(source).name}" in row.toolTip(NAME)
+
+
+def test_a_fine_tuned_run_resumes_with_its_start_and_its_frozen_layers(
+        qtbot, window, source: Path, small: DataBundle) -> None:
+    tuned = source.parent / "tuned"
+    launch(TrainConfig(arch="lenet5", epochs=1, device="cpu", init_from=str(source),
+                       freeze="all-but-head", backbone_lr_scale=0.5), run_dir=tuned,
+           data=small).trainer.fit()
+    window.runs.set_folder(source.parent)
+    with qtbot.waitSignal(window.session.continuationChanged, timeout=30_000):
+        window.session.prepare_continuation(RunKind.RESUME, tuned)
+    starts = find(window, QComboBox, "initFromCombo")
+    freeze = find(window, QComboBox, "freezeCombo")
+    assert starts.currentText() == f"{read_summary(source).name} (as recorded)"
+    assert freeze.currentData() == "all-but-head"
+    assert not starts.isEnabled() and not freeze.isEnabled()  # what makes the run that run
+    window.session.continuation.check(window.config_panel.config())  # as the run has them
+    with qtbot.waitSignal(window.session.runFinished, timeout=120_000):
+        window.start_training()
+    assert read_summary(tuned).epochs_done == 2
+    given = load_checkpoint(source / "checkpoints" / "best.pt")["model"]
+    after = load_checkpoint(tuned / "checkpoints" / "last.pt")["model"]
+    for key in ("features.conv1.weight", "classifier.fc2.weight"):  # frozen
+        assert torch.equal(after[key], given[key]), key
+    assert read_config(tuned).backbone_lr_scale == 0.5

@@ -125,8 +125,7 @@ class ModelGroup(QGroupBox):
         self.init_combo.currentIndexChanged.connect(self._on_start_chosen)
         self.freeze_combo.currentIndexChanged.connect(self.startChanged)
         if runs is not None:
-            runs.runsChanged.connect(lambda: self._fill_starts(self.start))
-            runs.folderChanged.connect(lambda _folder: self._fill_starts(self.start))
+            runs.runsChanged.connect(self._on_runs_changed)  # a new runs folder too
 
     # -- the model's changes ------------------------------------------------------------
 
@@ -254,9 +253,9 @@ class ModelGroup(QGroupBox):
             keep = next((s for s in starts[1:] if Path(s).resolve() == Path(keep).resolve()),
                         keep)
         if keep not in starts:
-            names = {str(run.path): run.name for run in runs}
+            names = {str(run.path.resolve()): run.name for run in runs}
             path = Path(keep["path"]).parent.parent if isinstance(keep, dict) else Path(keep)
-            name = names.get(str(path), path.name)
+            name = names.get(str(path.resolve()), path.name)
             starts.append(keep)
             labels.append(f"{name} (as recorded)" if isinstance(keep, dict) else name)
             tips.append(keep["path"] if isinstance(keep, dict) else str(keep))
@@ -270,6 +269,10 @@ class ModelGroup(QGroupBox):
         self.init_combo.setCurrentIndex(starts.index(keep))
         self.init_combo.blockSignals(False)
         self._update_freeze()
+
+    def _on_runs_changed(self) -> None:
+        self._fill_starts(self.start)
+        self.startChanged.emit()  # the run chosen may be gone: checked again
 
     def _on_start_chosen(self) -> None:
         self._update_freeze()
