@@ -55,8 +55,8 @@ class StudioModel(nn.Module):
 
     def freeze(self, layers: Iterable[str]) -> None:
         """Keep the spec's ``layers`` as they are while the rest trains: their parameters
-        get no gradient, and their batch norm stays in eval mode (see :meth:`train`), so
-        that its running statistics do not move either."""
+        get no gradient, and they stay in eval mode (see :meth:`train`), so that batch
+        norm's running statistics do not move either."""
         self.frozen = tuple(layers)
         for name in self.frozen:
             for parameter in self._frozen_module(name).parameters():
@@ -64,13 +64,14 @@ class StudioModel(nn.Module):
         self.train(self.training)
 
     def train(self, mode: bool = True) -> StudioModel:
-        """As ``nn.Module.train``, but a frozen layer's batch norm keeps normalising with
-        the statistics it was given, and keeps them."""
+        """As ``nn.Module.train``, but frozen layers stay in eval mode: batch norm keeps
+        normalising with the statistics it was given, and keeps them. A frozen dropout
+        (it has no weights) goes on dropping: it regularises what follows."""
         super().train(mode)
         for name in self.frozen:
             for module in self._frozen_module(name).modules():
-                if isinstance(module, nn.modules.batchnorm._BatchNorm):
-                    module.eval()
+                if not isinstance(module, nn.modules.dropout._DropoutNd):
+                    module.training = False
         return self
 
     def _frozen_module(self, name: str) -> nn.Module:

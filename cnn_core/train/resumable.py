@@ -1,5 +1,6 @@
-"""What a checkpoint holds of a trainer, and how a trainer goes on from one: a part of
-:class:`~cnn_core.train.trainer.Trainer` in a module of its own."""
+"""What a checkpoint holds of a trainer, how a trainer goes on from one, and how a fresh
+one starts from another run's: a part of :class:`~cnn_core.train.trainer.Trainer` in a
+module of its own."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import torch
 
 from .callbacks import EpochMetrics, SettingsChange
 from .config import TrainConfig
+from .init_from import Record
+from .optimizers import make_optimizer
 from .schedules import SHAPE, rescaled_peak
 
 
@@ -81,3 +84,11 @@ class Resumable:
         self.peak_lr = (float(saved["peak_lr"]) if "peak_lr" in saved and same
                         else rescaled_peak(self.config, self.epoch, reached))
         self.follow_schedule(float(self.epoch))
+
+    def start_from(self, record: Record) -> None:
+        """Before a fresh run trains: record the weights it was given
+        (:func:`~cnn_core.train.init_from.copy_weights`), and give the layers copied the
+        optimizer group of their own that ``backbone_lr_scale`` sets the rate of."""
+        self.config = dataclasses.replace(self.config, init_from=record)
+        self.optimizer = make_optimizer(self.config, self.model, self.device)
+        self.follow_schedule(0.0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import threading
 import time
@@ -24,7 +23,7 @@ from .optimizers import make_optimizer
 from .resumable import Resumable
 from .schedules import lr_factor
 from .evaluation import EvalResult, evaluate
-from .init_from import Record, frozen_layers
+from .init_from import frozen_layers
 from ..data.augment import Augmentation, augment_batch, parse_augmentation
 from ..data.bundle import Split
 from ..data.datasets import DataBundle
@@ -132,16 +131,7 @@ class Trainer(LiveEdits, Resumable):
 
     @property
     def lr(self) -> float:
-        """The run's learning rate (the first group's: see ``param_groups``)."""
-        return float(self.optimizer.param_groups[0]["lr"])
-
-    def start_from(self, record: Record) -> None:
-        """Before a fresh run trains: record the weights it was given
-        (:func:`~cnn_core.train.init_from.copy_weights`), and give the layers copied the
-        optimizer group of their own that ``backbone_lr_scale`` sets the rate of."""
-        self.config = dataclasses.replace(self.config, init_from=record)
-        self.optimizer = make_optimizer(self.config, self.model, self.device)
-        self.follow_schedule(0.0)
+        return float(self.optimizer.param_groups[0]["lr"])  # the run's: see param_groups
 
     # -- the loop ------------------------------------------------------------------------
 
