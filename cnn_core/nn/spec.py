@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import backbone_specs
+
 Shape = tuple[int, ...]
 Pair = tuple[int, int]
 
@@ -32,6 +34,7 @@ _FIELDS: dict[str, dict[str, bool]] = {
     "dropout": {"p": False},
     "flatten": {},
     "linear": {"out_features": False},
+    "pretrained": backbone_specs.FIELDS,  # an ImageNet backbone: see .backbone_specs
 }
 LAYER_TYPES = tuple(_FIELDS)
 MAX_PARAMETERS = 50_000_000  # beyond this a "network" is a typo, not an experiment
@@ -155,6 +158,13 @@ def _parse_layer(number: int, data: Any, counters: dict[str, int],
     if kind == "linear":
         out = data.get("out_features")
         settings["out_features"] = None if out is None else _size(out, "out_features", bad)
+    if kind == "pretrained":
+        if number != 1:
+            raise bad("a pretrained backbone must be the first layer: it reads the pictures")
+        try:
+            settings.update(backbone_specs.check_settings(data))
+        except ValueError as exc:
+            raise bad(str(exc)) from None
     # a named layer still counts (as it always has), so other layers keep their names
     default = _default_name(kind, counters, set() if "name" in data else taken)
     name = data.get("name", default)
@@ -204,11 +214,13 @@ def _default_name(kind: str, counters: dict[str, int], taken: set[str]) -> str:
     """``conv1``, ``relu1``, ``pool1``, ``fc1``...: the names the built-ins use, skipping
     those other layers are given (a layer inserted before ``conv1`` becomes ``conv2``)."""
     stem = {"conv2d": "conv", "maxpool2d": "pool", "avgpool2d": "pool", "batchnorm2d": "bn",
-            "linear": "fc", "leaky_relu": "lrelu"}.get(kind, kind)
+            "linear": "fc", "leaky_relu": "lrelu",
+            "pretrained": "backbone"}.get(kind, kind)
     while True:
         counters[stem] = counters.get(stem, 0) + 1
         count = counters[stem]
-        name = "flatten" if kind == "flatten" and count == 1 else f"{stem}{count}"
+        name = (stem if kind in ("flatten", "pretrained") and count == 1
+                else f"{stem}{count}")
         if name not in taken:
             return name
 
@@ -273,7 +285,7 @@ def _layer_shape(number: int, layer: LayerSpec, shape: Shape,
 
     kind, s = layer.type, layer.settings
     image = len(shape) == 3
-    if kind in ("conv2d", "batchnorm2d", *POOLS) and not image:
+    if kind in ("conv2d", "batchnorm2d", "pretrained", *POOLS) and not image:
         raise bad(f"needs an image-shaped input (channels, height, width), but gets a flat "
                   f"one of {shape[0]} values; put it before the flatten")
     if kind == "conv2d" or kind in POOLS:
@@ -291,6 +303,12 @@ def _layer_shape(number: int, layer: LayerSpec, shape: Shape,
         return (out, out_h, out_w), channels * out * kh * kw + out
     if kind == "batchnorm2d":
         return shape, 2 * shape[0]
+    if kind == "pretrained":
+        try:
+            output = backbone_specs.output_shape(s, shape)
+        except ValueError as exc:
+            raise bad(str(exc)) from None
+        return output, backbone_specs.BACKBONES[s["model"]].parameters
     if kind == "flatten":
         if not image:
             raise bad("its input is already flat")

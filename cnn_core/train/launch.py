@@ -20,6 +20,7 @@ from .live_edits import EDITABLE
 from .trainer import REPORT_INTERVAL, Trainer
 from ..data.bundle import DataBundle, ProgressFn
 from ..data.source import resolve
+from ..nn.weights import load_backbone_weights
 from ..paths import default_runs_dir
 from ..runs.checkpoint import CheckpointError, checkpoint_dataset
 from ..runs.errors import first_line
@@ -102,6 +103,8 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
         if continuation is None:
             trainer = Trainer(config, hooks, data=bundle, report_interval=interval,
                               group=group)
+            load_backbone_weights(trainer.model, config.data_dir, progress=progress,
+                                  cancel=cancel)
         else:
             trainer = trainer_from_checkpoint(continuation.state, hooks, data=bundle,
                                               report_interval=interval, group=group,
