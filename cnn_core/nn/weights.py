@@ -14,6 +14,7 @@ import os
 import threading
 import urllib.error
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -59,11 +60,20 @@ def download_weights(name: str, data_dir: str | Path | None = None, *,
         make_folder(target.parent)
         fetch(url, target, hashlib.sha256, hash_prefix, progress, cancel)
     except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", None) or exc.strerror or exc
+        reason = getattr(exc, "reason", exc)
+        reason = getattr(reason, "strerror", None) or reason
         raise WeightsError(
             f"{target.name} is not in {target.parent} and could not be downloaded ({reason}): "
             f"get it from {url} and put it in {target.parent}") from None
     return target
+
+
+def missing_weights(spec: Any, data_dir: str | Path | None = None) -> list[str]:
+    """The backbones of ``spec`` (a NetworkSpec) whose ImageNet weights a fresh run would
+    have to download first."""
+    return [layer.settings["model"] for layer in spec.layers
+            if layer.type == "pretrained" and layer.settings["weights"] == "imagenet"
+            and not weights_file(BACKBONES[layer.settings["model"]], data_dir).is_file()]
 
 
 def load_backbone_weights(model: torch.nn.Module, data_dir: str | Path | None = None, *,
