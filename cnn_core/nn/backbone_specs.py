@@ -20,6 +20,7 @@ class Backbone:
     features: int  # channels of its pooled output
     parameters: int  # of the layers kept (its own classifier is dropped)
     weights_enum: str  # torchvision.models' enum of its weights
+    values_per_pixel: int  # what its layers output for each input pixel, summed
 
     def imagenet_weights(self) -> Any:
         """torchvision's ``IMAGENET1K_V1`` entry: its URL, file name and hash."""
@@ -29,10 +30,11 @@ class Backbone:
 
 
 BACKBONES: dict[str, Backbone] = {b.name: b for b in (
-    Backbone("resnet18", "ResNet-18", 512, 11_176_512, "ResNet18_Weights"),
+    Backbone("resnet18", "ResNet-18", 512, 11_176_512, "ResNet18_Weights", 149),
     Backbone("mobilenet_v3_small", "MobileNetV3-Small", 576, 927_008,
-             "MobileNet_V3_Small_Weights"),
-    Backbone("efficientnet_b0", "EfficientNet-B0", 1280, 4_007_548, "EfficientNet_B0_Weights"),
+             "MobileNet_V3_Small_Weights", 82),
+    Backbone("efficientnet_b0", "EfficientNet-B0", 1280, 4_007_548, "EfficientNet_B0_Weights",
+             396),
 )}
 FIELDS = {"model": True, "weights": False, "trainable": False, "size": False}
 
@@ -60,6 +62,14 @@ def seen_size(settings: dict[str, Any], input_size: int) -> int:
     brought into 64..224 (digits of 28 pixels are seen at 64)."""
     size = settings.get("size")
     return int(size) if size is not None else min(max(input_size, MIN_SIZE), MAX_SIZE)
+
+
+def kept_values(settings: dict[str, Any], input_size: int) -> int:
+    """The values a trainable backbone keeps for the backward pass, per picture (a frozen
+    one keeps none: nothing before it needs a gradient)."""
+    if not settings["trainable"]:
+        return 0
+    return BACKBONES[settings["model"]].values_per_pixel * seen_size(settings, input_size) ** 2
 
 
 def output_shape(settings: dict[str, Any], input_shape: tuple[int, ...]) -> tuple[int, int, int]:

@@ -88,6 +88,7 @@ class LayerShape:
     type: str
     output: Shape  # without the batch dimension
     parameters: int
+    inside: int = 0  # values computed inside the layer and kept for training (a backbone)
 
 
 def layer_fields(kind: str) -> dict[str, bool]:
@@ -252,7 +253,9 @@ def infer_shapes(spec: NetworkSpec, input_shape: Shape, num_classes: int) -> lis
         if total > MAX_PARAMETERS:
             raise SpecError(f"layer {number}: the network passes {MAX_PARAMETERS:,} "
                             "parameters here; make it smaller")
-        shapes.append(LayerShape(number, layer.name, layer.type, shape, params))
+        inside = (backbone_specs.kept_values(layer.settings, input_shape[1])
+                  if layer.type == "pretrained" else 0)
+        shapes.append(LayerShape(number, layer.name, layer.type, shape, params, inside))
     return shapes
 
 
@@ -370,7 +373,7 @@ def spec_json(text: str) -> Any:
 def training_bytes(shapes: list[LayerShape], input_shape: Shape, batch_size: int) -> int:
     """About the memory one training batch takes: every layer's output and its gradient
     for ``batch_size`` inputs, and each parameter with its gradient and optimizer state."""
-    values = math.prod(input_shape) + sum(math.prod(s.output) for s in shapes)
+    values = math.prod(input_shape) + sum(math.prod(s.output) + s.inside for s in shapes)
     parameters = sum(s.parameters for s in shapes)
     return BYTES_PER_VALUE * (2 * batch_size * values + (1 + OPTIMIZER_COPIES) * parameters)
 

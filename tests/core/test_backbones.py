@@ -205,3 +205,15 @@ def test_a_run_opens_resumes_and_predicts_without_the_weights_file(
     assert resumed.trainer.fit().epochs_done == 2
     assert torch.equal(resumed.trainer.model.features.backbone.conv1.weight,
                        state["conv1.weight"])
+
+
+def test_a_trainable_backbones_batch_counts_what_it_keeps_for_training() -> None:
+    network = {"name": "big", "layers": [
+        {"type": "pretrained", "model": "efficientnet_b0", "trainable": True, "size": 224},
+        {"type": "flatten"}, {"type": "linear"}]}
+    with pytest.raises(ValueError, match=r"network: one training batch of 4096 needs about "
+                                         r"[\d,.]+ GB"):
+        TrainConfig(arch="big", network=network, batch_size=4096).validate()
+    frozen = {**network, "layers": [{**network["layers"][0], "trainable": False},
+                                    *network["layers"][1:]]}
+    TrainConfig(arch="big", network=frozen, batch_size=4096).validate()  # keeps nothing
