@@ -28,7 +28,9 @@ from .inspect.predict import ImageError, Predictor
 from .export.exporters import (ExportError, check_target, export_bundle, export_csv, export_onnx,
                                export_tensorboard, outside_runs, resolve_source)
 from .export.plots import lr_curve_png
+from .nn.backbone_specs import BACKBONES
 from .nn.models import MODELS, build_model, count_parameters, network_spec
+from .nn.weights import download_weights, missing_weights, weights_file
 from .nn.spec import NetworkSpec, infer_shapes, load_spec, spec_text
 from .runs.store import RunError
 from .train.distributed import DistributedError, Group, dist_backend, join, leave, under_torchrun
@@ -175,6 +177,12 @@ def _run(args: argparse.Namespace, config: TrainConfig, continuation: Continuati
         if group is not None:
             group.barrier()
 
+    if continuation is None:
+        missing = missing_weights(network_spec(config.arch, config.network), config.data_dir)
+        if missing and (group is None or group.local_rank == 0):
+            _download_weights(missing, config.data_dir)
+        if missing and group is not None:
+            group.barrier()
     bar = sys.stderr if (speaks and sys.stderr.isatty() and not args.quiet) else None
     try:
         run = launch(config, [ConsoleReporter(sys.stdout, bar)] if speaks else [],
@@ -244,6 +252,18 @@ def _download(source: DatasetSource, data_dir: str | None) -> None:
     print(f"{source.display_name} is ready in {folder}")
 
 
+def _download_weights(names: list[str], data_dir: str | None) -> None:
+    """Fetch backbones' ImageNet weights (before a run, so the bar counts megabytes)."""
+    for name in names:
+        target = weights_file(BACKBONES[name], data_dir)
+        if target.is_file():
+            print(f"{BACKBONES[name].display_name}'s ImageNet weights are already in {target}")
+            continue
+        download_weights(name, data_dir, progress=progress_bar("downloading ", "MB"))
+        sys.stderr.write("\n")
+        print(f"{BACKBONES[name].display_name}'s ImageNet weights are ready in {target}")
+
+
 def _export_run_dir(source: str, option: str) -> Path:
     run_dir, _ = resolve_source(source)
     if run_dir is None:
@@ -308,7 +328,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             return _list()
         if args.command == "download":
-            _download(resolve(args.dataset), args.data_dir)
+            if args.dataset in BACKBONES:
+                _download_weights([args.dataset], args.data_dir)
+            else:
+                _download(resolve(args.dataset), args.data_dir)
             return 0
         if args.command == "export":
             return _export(args)

@@ -8,6 +8,7 @@ from typing import NoReturn
 
 from .data.builtin import DATASETS
 from .data.source import builtins
+from .nn.backbone_specs import BACKBONES
 from .nn.models import MODELS
 from .train.config import FREEZE_MODES, MONITORS, OPTIMIZERS, SCHEDULES
 
@@ -152,8 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     spec_export = arch_sub.add_parser("export", help="print a network's spec as JSON")
     spec_export.add_argument("network", metavar="NAME_OR_SPEC.json")
 
-    dl = sub.add_parser("download", help="download a dataset into the data folder")
-    dl.add_argument("dataset", choices=[s.name for s in builtins() if s.downloadable])
+    dl = sub.add_parser("download", help="download a dataset, or a backbone's ImageNet "
+                                         "weights, into the data folder")
+    dl.add_argument("dataset", metavar="NAME",
+                    choices=[s.name for s in builtins() if s.downloadable] + list(BACKBONES),
+                    help=f"a dataset ({', '.join(s.name for s in builtins() if s.downloadable)})"
+                         f" or a backbone ({', '.join(BACKBONES)})")
     dl.add_argument("--data-dir", dest="data_dir")
 
     export = sub.add_parser("export", help="export runs: metrics CSV, ONNX model, "

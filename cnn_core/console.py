@@ -27,6 +27,11 @@ class ConsoleReporter(Callback):
                        f"{p.batch}/{p.num_batches} loss {loss:.4f} {p.images_per_sec:,.0f} img/s ")
         self.bar.flush()
 
+    def on_prepare(self, trainer: TrainerView, done: int, total: int, what: str) -> None:
+        if self.bar is not None:
+            self.bar.write(f"\r{what}: {done:,}/{total:,} pictures\033[K")
+            self.bar.flush()
+
     def on_epoch_end(self, trainer: TrainerView, m: EpochMetrics) -> None:
         if self.bar is not None:
             self.bar.write("\r\033[K")

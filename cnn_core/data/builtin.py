@@ -13,24 +13,19 @@ progress reported and cancellation honoured.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from .bundle import DataBundle, DatasetError, DatasetInfo, ProgressFn, Split, normalize
+from .fetch import DownloadCancelled, fetch
 from ..paths import bundled_sample_path, default_data_dir
 from ..runs.atomic import make_folder
 
 DIGITS = tuple(str(d) for d in range(10))
-
-
-class DownloadCancelled(DatasetError):
-    """The person cancelled a download."""
 
 
 _MNIST_NORM = ((0.1307,), (0.3081,))
@@ -187,31 +182,6 @@ def load_builtin(name: str, root: str | Path | None = None, *, download: bool = 
     return _load_torchvision(info, root)
 
 
-def _fetch(url: str, dest: Path, md5: str, progress: ProgressFn | None,
-           cancel: threading.Event | None, timeout: float = 30.0) -> None:
-    """Stream ``url`` to ``dest`` via a ``.part`` file; verify its MD5 before keeping it."""
-    part = dest.with_name(dest.name + ".part")
-    digest = hashlib.md5()
-    request = urllib.request.Request(url, headers={"User-Agent": "cnn-studio"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response, open(part, "wb") as out:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            done = 0
-            while chunk := response.read(1 << 16):
-                if cancel is not None and cancel.is_set():
-                    raise DownloadCancelled("download cancelled")
-                out.write(chunk)
-                digest.update(chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(done, total, f"{dest.name}")
-        if digest.hexdigest() != md5:
-            raise DatasetError(f"{url} arrived damaged (checksum mismatch)")
-        os.replace(part, dest)
-    finally:
-        part.unlink(missing_ok=True)
-
-
 def download_dataset(name: str, root: str | Path | None = None, *,
                      progress: ProgressFn | None = None,
                      cancel: threading.Event | None = None) -> Path:
@@ -236,7 +206,7 @@ def download_dataset(name: str, root: str | Path | None = None, *,
             errors = []
             for url in urls:
                 try:
-                    _fetch(url, archive, md5, progress, cancel)
+                    fetch(url, archive, hashlib.md5, md5, progress, cancel)
                     break
                 except DownloadCancelled:
                     raise

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from . import presets
+from .backbone_specs import seen_size
 from .layers import AveragePool2D, Conv2D, Flatten, MaxPool2D
 from .spec import LayerSpec, NetworkSpec, infer_shapes, parse_spec
 
@@ -52,6 +53,14 @@ class StudioModel(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(x))
+
+    def set_input_normalisation(self, mean: tuple[float, ...], std: tuple[float, ...]) -> None:
+        """Tell a pretrained backbone how the dataset's pictures were standardised (it
+        turns them into what ImageNet's networks expect)."""
+        from .backbones import pretrained_modules
+
+        for _, backbone in pretrained_modules(self):
+            backbone.set_input_normalisation(mean, std)
 
     def freeze(self, layers: Iterable[str]) -> None:
         """Keep the spec's ``layers`` as they are while the rest trains: their parameters
@@ -115,6 +124,10 @@ def _module(layer: LayerSpec, shape: tuple[int, ...], output: tuple[int, ...]) -
         return AveragePool2D(s["kernel_size"], stride=s["stride"], padding=s["padding"])
     if layer.type == "batchnorm2d":
         return nn.BatchNorm2d(shape[0])
+    if layer.type == "pretrained":
+        from .backbones import Pretrained
+
+        return Pretrained(s["model"], shape[0], seen_size(s, shape[1]), s["trainable"])
     if layer.type == "linear":
         return nn.Linear(shape[0], output[0])
     if layer.type == "dropout":
@@ -169,10 +182,36 @@ class DeepCNN(StudioModel):
                          num_classes, in_channels, input_size)
 
 
+class ResNet18ImageNet(StudioModel):
+    """ResNet-18 trained on ImageNet's 1.28 million photos, with a new head to train."""
+
+    display_name = "ResNet-18 (ImageNet)"
+    description = ("He et al.'s 2015 residual network, trained on ImageNet; only the new "
+                   "head trains (11.2M weights kept, 5k per class trained).")
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 3, input_size: int = 224) -> None:
+        super().__init__(parse_spec(presets.RESNET18_IMAGENET), num_classes, in_channels,
+                         input_size)
+
+
+class MobileNetV3SmallImageNet(StudioModel):
+    """MobileNetV3-Small trained on ImageNet: a backbone quick enough for a laptop CPU."""
+
+    display_name = "MobileNetV3-Small (ImageNet)"
+    description = ("Howard et al.'s 2019 phone network, trained on ImageNet; only the new "
+                   "head trains (0.9M weights kept).")
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 3, input_size: int = 224) -> None:
+        super().__init__(parse_spec(presets.MOBILENET_V3_SMALL_IMAGENET), num_classes,
+                         in_channels, input_size)
+
+
 MODELS: dict[str, type[StudioModel]] = {
     "lenet5": LeNet5,
     "simplecnn": SimpleCNN,
     "deepcnn": DeepCNN,
+    "resnet18-imagenet": ResNet18ImageNet,
+    "mobilenet-v3-small-imagenet": MobileNetV3SmallImageNet,
 }
 
 

@@ -58,5 +58,22 @@ def deepcnn(num_blocks: int = 4, initial_channels: int = 32) -> dict[str, Any]:
     return {"name": "deepcnn", "layers": layers}
 
 
+def _imagenet(name: str, model: str) -> dict[str, Any]:
+    """A frozen ImageNet backbone and a new head: the classic way to start from what a
+    network already knows."""
+    return {"name": name, "layers": [
+        {"type": "pretrained", "name": "backbone", "model": model, "weights": "imagenet",
+         "trainable": False},
+        {"type": "flatten", "name": "flatten"},
+        {"type": "dropout", "name": "dropout", "p": 0.2},
+        {"type": "linear", "name": "fc"},
+    ]}
+
+
+RESNET18_IMAGENET = _imagenet("resnet18-imagenet", "resnet18")
+MOBILENET_V3_SMALL_IMAGENET = _imagenet("mobilenet-v3-small-imagenet", "mobilenet_v3_small")
+
 PRESETS: dict[str, dict[str, Any]] = {"lenet5": LENET5, "simplecnn": SIMPLECNN,
-                                      "deepcnn": deepcnn()}
+                                      "deepcnn": deepcnn(),
+                                      "resnet18-imagenet": RESNET18_IMAGENET,
+                                      "mobilenet-v3-small-imagenet": MOBILENET_V3_SMALL_IMAGENET}

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import backbone_specs
+
 Shape = tuple[int, ...]
 Pair = tuple[int, int]
 
@@ -32,6 +34,7 @@ _FIELDS: dict[str, dict[str, bool]] = {
     "dropout": {"p": False},
     "flatten": {},
     "linear": {"out_features": False},
+    "pretrained": backbone_specs.FIELDS,  # an ImageNet backbone: see .backbone_specs
 }
 LAYER_TYPES = tuple(_FIELDS)
 MAX_PARAMETERS = 50_000_000  # beyond this a "network" is a typo, not an experiment
@@ -85,6 +88,7 @@ class LayerShape:
     type: str
     output: Shape  # without the batch dimension
     parameters: int
+    inside: int = 0  # values computed inside the layer and kept for training (a backbone)
 
 
 def layer_fields(kind: str) -> dict[str, bool]:
@@ -155,6 +159,13 @@ def _parse_layer(number: int, data: Any, counters: dict[str, int],
     if kind == "linear":
         out = data.get("out_features")
         settings["out_features"] = None if out is None else _size(out, "out_features", bad)
+    if kind == "pretrained":
+        if number != 1:
+            raise bad("a pretrained backbone must be the first layer: it reads the pictures")
+        try:
+            settings.update(backbone_specs.check_settings(data))
+        except ValueError as exc:
+            raise bad(str(exc)) from None
     # a named layer still counts (as it always has), so other layers keep their names
     default = _default_name(kind, counters, set() if "name" in data else taken)
     name = data.get("name", default)
@@ -204,11 +215,13 @@ def _default_name(kind: str, counters: dict[str, int], taken: set[str]) -> str:
     """``conv1``, ``relu1``, ``pool1``, ``fc1``...: the names the built-ins use, skipping
     those other layers are given (a layer inserted before ``conv1`` becomes ``conv2``)."""
     stem = {"conv2d": "conv", "maxpool2d": "pool", "avgpool2d": "pool", "batchnorm2d": "bn",
-            "linear": "fc", "leaky_relu": "lrelu"}.get(kind, kind)
+            "linear": "fc", "leaky_relu": "lrelu",
+            "pretrained": "backbone"}.get(kind, kind)
     while True:
         counters[stem] = counters.get(stem, 0) + 1
         count = counters[stem]
-        name = "flatten" if kind == "flatten" and count == 1 else f"{stem}{count}"
+        name = (stem if kind in ("flatten", "pretrained") and count == 1
+                else f"{stem}{count}")
         if name not in taken:
             return name
 
@@ -240,7 +253,9 @@ def infer_shapes(spec: NetworkSpec, input_shape: Shape, num_classes: int) -> lis
         if total > MAX_PARAMETERS:
             raise SpecError(f"layer {number}: the network passes {MAX_PARAMETERS:,} "
                             "parameters here; make it smaller")
-        shapes.append(LayerShape(number, layer.name, layer.type, shape, params))
+        inside = (backbone_specs.kept_values(layer.settings, input_shape[1])
+                  if layer.type == "pretrained" else 0)
+        shapes.append(LayerShape(number, layer.name, layer.type, shape, params, inside))
     return shapes
 
 
@@ -273,7 +288,7 @@ def _layer_shape(number: int, layer: LayerSpec, shape: Shape,
 
     kind, s = layer.type, layer.settings
     image = len(shape) == 3
-    if kind in ("conv2d", "batchnorm2d", *POOLS) and not image:
+    if kind in ("conv2d", "batchnorm2d", "pretrained", *POOLS) and not image:
         raise bad(f"needs an image-shaped input (channels, height, width), but gets a flat "
                   f"one of {shape[0]} values; put it before the flatten")
     if kind == "conv2d" or kind in POOLS:
@@ -291,6 +306,12 @@ def _layer_shape(number: int, layer: LayerSpec, shape: Shape,
         return (out, out_h, out_w), channels * out * kh * kw + out
     if kind == "batchnorm2d":
         return shape, 2 * shape[0]
+    if kind == "pretrained":
+        try:
+            output = backbone_specs.output_shape(s, shape)
+        except ValueError as exc:
+            raise bad(str(exc)) from None
+        return output, backbone_specs.BACKBONES[s["model"]].parameters
     if kind == "flatten":
         if not image:
             raise bad("its input is already flat")
@@ -352,7 +373,7 @@ def spec_json(text: str) -> Any:
 def training_bytes(shapes: list[LayerShape], input_shape: Shape, batch_size: int) -> int:
     """About the memory one training batch takes: every layer's output and its gradient
     for ``batch_size`` inputs, and each parameter with its gradient and optimizer state."""
-    values = math.prod(input_shape) + sum(math.prod(s.output) for s in shapes)
+    values = math.prod(input_shape) + sum(math.prod(s.output) + s.inside for s in shapes)
     parameters = sum(s.parameters for s in shapes)
     return BYTES_PER_VALUE * (2 * batch_size * values + (1 + OPTIMIZER_COPIES) * parameters)
 

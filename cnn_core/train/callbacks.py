@@ -152,6 +152,10 @@ class Callback:
     def on_train_start(self, trainer: TrainerView) -> None:
         pass
 
+    def on_prepare(self, trainer: TrainerView, done: int, total: int, what: str) -> None:
+        """Called while a fit prepares before its first epoch (``what``: "features of the
+        fixed layers"), with ``done`` of ``total`` pictures."""
+
     def on_epoch_start(self, trainer: TrainerView, epoch: int) -> None:
         pass
 

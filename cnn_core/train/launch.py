@@ -21,6 +21,7 @@ from .live_edits import EDITABLE
 from .trainer import REPORT_INTERVAL, Trainer
 from ..data.bundle import DataBundle, ProgressFn
 from ..data.source import resolve
+from ..nn.weights import load_backbone_weights
 from ..paths import default_runs_dir
 from ..runs.checkpoint import CheckpointError, checkpoint_dataset
 from ..runs.errors import first_line
@@ -103,6 +104,8 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
         if continuation is None:
             trainer = Trainer(config, hooks, data=bundle, report_interval=interval,
                               group=group)
+            load_backbone_weights(trainer.model, config.data_dir, progress=progress,
+                                  cancel=cancel)
             if config.init_from is not None:  # fine-tuning: another run's weights to start
                 trainer.start_from(copy_weights(trainer.model, config.init_from))
         else:

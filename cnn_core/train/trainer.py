@@ -16,6 +16,7 @@ from .callbacks import (BatchProgress, Callback, EpochMetrics, FitResult, RunSta
                         SettingsChange)
 from .config import TrainConfig, resolve_device
 from .early_stop import EarlyStop, plateau
+from .frozen_features import Head, trunk_features, trunk_is_fixed
 from .distributed import Group, collective, weighted_loss
 from .errors import TrainingError
 from .live_edits import LiveEdits
@@ -76,6 +77,7 @@ class Trainer(LiveEdits, Resumable):
             config.arch, network=config.network, in_channels=self.info.in_channels,
             num_classes=self.info.num_classes,
             input_size=self.info.input_size).to(self.device, memory_format=layout)
+        self.model.set_input_normalisation(self.info.mean, self.info.std)
         self.model.freeze(frozen_layers(self.model.spec, config.freeze))  # before DDP sees it
         # the processes start from rank 0's weights, and average their gradients
         self.ddp = None if group is None else DistributedDataParallel(
@@ -104,6 +106,8 @@ class Trainer(LiveEdits, Resumable):
         self.test_losses: Tensor | None = None
         self.test_hidden: Tensor | None = None  # kept when keep_hidden: (N, D)
         self.keep_hidden = False  # evaluations keep every test image's last hidden layer
+        # the fixed trunk's features of every picture, kept for a fit (see frozen_features)
+        self.head_data: DataBundle | None = None
         self.follow_schedule(0.0)
         self._seed_rank_streams()
 
@@ -147,7 +151,8 @@ class Trainer(LiveEdits, Resumable):
         self.early_stop = None
         try:
             self._emit("on_train_start", self)
-            while True:
+            prepared = self._keep_fixed_features()
+            while prepared:
                 self._progress = float(self.epoch)
                 self.apply_pending_changes(epoch_start=True)  # may change `epochs`
                 if self.epoch >= self.config.epochs or self._stop_agreed():
@@ -190,7 +195,8 @@ class Trainer(LiveEdits, Resumable):
         """One pass over the training set; False if a stop cut it short."""
         epoch = self.epoch + 1
         self._emit("on_epoch_start", self, epoch)
-        model, train, group = self.model, self.data.train, self.group
+        model, group = self.model, self.group
+        train = (self.head_data or self.data).train
         augmentation = parse_augmentation(self.config.augment)
         model.train()
         n, bs = len(train), self.config.batch_size  # a new batch size waits for the next epoch
@@ -266,7 +272,7 @@ class Trainer(LiveEdits, Resumable):
         train_seconds = time.monotonic() - start - (self._paused_total - paused_before)
         train_loss = float(run_loss) / n
         if group is None:
-            result = evaluate(model, self.data.test, self.criterion,
+            result = evaluate(self._forward, (self.head_data or self.data).test, self.criterion,
                               keep_hidden=self.keep_hidden)
         else:
             group.broadcast_buffers(model)
@@ -306,7 +312,7 @@ class Trainer(LiveEdits, Resumable):
         x, y = train.images[idx], train.labels[idx]
         x = augment_batch(x, augmentation, self.info, self.augment_rng)
         if self.ddp is None:
-            logits = self.model(x)
+            logits = self._forward(x)
             loss = self.criterion(logits, y)
             total = loss.detach() * len(y)
         else:
@@ -323,6 +329,34 @@ class Trainer(LiveEdits, Resumable):
                 hits &= weight > 0
             share = loss.detach() if group is None else total / len(batch)
         return share, total, hits.sum()
+
+    @property
+    def _forward(self) -> nn.Module:
+        """What a batch goes through: the whole model, or its head on kept features."""
+        return self.model if self.head_data is None else Head(self.model)
+
+    def _keep_fixed_features(self) -> bool:
+        """Compute the fixed trunk's features of every picture once, for this fit, where
+        that gives the same numbers (see :mod:`.frozen_features`); False if a stop came
+        meanwhile."""
+        self.head_data = None
+        if (self.group is not None or parse_augmentation(self.config.augment).active
+                or not trunk_is_fixed(self.model)):
+            return True
+        data, total = self.data, len(self.data.train) + len(self.data.test)
+
+        def report(done: int, _total: int) -> None:
+            self._emit("on_prepare", self, done, total, "features of the fixed layers")
+
+        train = trunk_features(self.model, data.train, total=total, progress=report,
+                               stop=self._stop)
+        test = None if train is None else trunk_features(
+            self.model, data.test, done_before=len(data.train), total=total, progress=report,
+            stop=self._stop)
+        if train is None or test is None:
+            return False
+        self.head_data = DataBundle(self.info, train, test)
+        return True
 
     def _stop_agreed(self) -> bool:
         """Whether to stop before the next epoch: in a group, if any process was asked to.

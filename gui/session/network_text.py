@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from cnn_core.nn.backbone_specs import BACKBONES, MAX_SIZE, MIN_SIZE
 from cnn_core.nn.models import network_spec
 from cnn_core.nn.spec import layer_fields
 
@@ -19,6 +20,7 @@ NEW_LAYER: dict[str, dict[str, Any]] = {
     "conv2d": {"out_channels": 16, "kernel_size": 3, "padding": 1},
     "maxpool2d": {"kernel_size": 2}, "avgpool2d": {"kernel_size": 2},
     "dropout": {"p": 0.5}, "linear": {"out_features": 64},
+    "pretrained": {"model": "resnet18", "weights": "imagenet", "trainable": False},
 }
 FIELD_HELP = {
     "out_channels": "how many filters", "kernel_size": "a number, or HxW such as 3x5",
@@ -26,6 +28,11 @@ FIELD_HELP = {
     "padding": "a number or HxW; 0 if left out", "p": "the share of values dropped; 0.5 if "
     "left out", "out_features": "how many outputs; leave it out on the last layer (one per "
     "class)",
+    "model": f"an ImageNet network: {', '.join(BACKBONES)}",
+    "weights": "imagenet (downloaded once), none (random), or the path of a .pth file",
+    "trainable": "false keeps its weights (only the layers after it train); true fine-tunes",
+    "size": f"the square it sees, {MIN_SIZE} to {MAX_SIZE} pixels; if left out, the "
+            f"pictures' own size (at least {MIN_SIZE})",
 }
 _PAIR = re.compile(r"^[\[(]?\s*(\d+)\s*[x×,]\s*(\d+)\s*[\])]?$")
 _KEYS = ("type", "name")

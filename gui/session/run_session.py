@@ -23,7 +23,7 @@ from cnn_core.train.launch import (Continuation, LaunchError, RunBeingWritten, R
 
 from ..threads.tasks import Lane
 from ..training.controller import RunController, RunState
-from ..training.messages import EpochDetails, RunInfo, Snapshot
+from ..training.messages import EpochDetails, Preparing, RunInfo, Snapshot
 from ..training.run_task import Notice, RunRequest
 from ..training.watch_task import WatchProgress, WatchRequest, WatchStarted
 from .describe import describe_change
@@ -55,6 +55,7 @@ class RunSession(QObject):
     watchFinished = Signal(Path, object)  # run folder, RunStatus | None (None: it failed)
     watchedSettings = Signal(TrainConfig)  # the watched run's own
     status = Signal(str, bool)  # text for the status bar, whether it is an error
+    preparing = Signal(Preparing)  # a download or features computed before training
     error = Signal(str)  # a refusal or failure, shown until dismissed
 
     def __init__(self, runs: RunsModel, parent: QObject | None = None) -> None:
@@ -81,6 +82,7 @@ class RunSession(QObject):
                           EpochMetrics: self._on_epoch, SettingsChange: self._on_change,
                           Snapshot: self.snapshotTaken.emit,
                           EpochDetails: self.epochDetails.emit, Notice: self._on_notice,
+                          Preparing: self.preparing.emit,
                           WatchStarted: self._on_watch_started,
                           WatchProgress: self._on_watch_progress}
         self.controller.message.connect(lambda m: self._handlers[type(m)](m))

@@ -22,7 +22,7 @@ from cnn_core.train.callbacks import BatchProgress, Callback, EpochMetrics, Sett
 from cnn_core.train.evaluation import evaluate
 from cnn_core.train.trainer import Trainer
 
-from .messages import HEALTH_PROBE, EpochDetails, RunInfo, Snapshot
+from .messages import HEALTH_PROBE, EpochDetails, Preparing, RunInfo, Snapshot
 
 REPORT_INTERVAL = 0.2  # five batch reports a second look live; each one wakes the GUI
 SNAPSHOT_INTERVAL = 1.5  # seconds between weight copies for the live views
@@ -111,6 +111,9 @@ class Bridge(Callback):
 
     def on_settings_changed(self, trainer: Trainer, change: SettingsChange) -> None:
         self.emit(change)
+
+    def on_prepare(self, trainer: Trainer, done: int, total: int, what: str) -> None:
+        self.emit(Preparing(done, total, f"Computing the {what} once"))
 
     def on_epoch_end(self, trainer: Trainer, metrics: EpochMetrics) -> None:
         self.emit(metrics)

@@ -44,6 +44,25 @@ class RunInfo:
 
 
 @dataclass(frozen=True)
+class Preparing:
+    """Slow work before the first batch: a backbone's weights downloading (``unit`` "MB",
+    counted in bytes), or the features of fixed layers computed ("pictures")."""
+
+    done: int
+    total: int | None
+    what: str
+    unit: str = "pictures"
+
+    @property
+    def text(self) -> str:
+        scale, digits = (1e6, 1) if self.unit == "MB" else (1, 0)
+        amount = f"{self.done / scale:,.{digits}f}"
+        if self.total:
+            amount += f"/{self.total / scale:,.{digits}f}"
+        return f"{self.what}: {amount} {self.unit}… (Stop cancels)"
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """The model's insides at one moment, copied to the CPU."""
 

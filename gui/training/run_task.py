@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cnn_core.nn.models import model_for_weights
+from cnn_core.data.fetch import DownloadCancelled
+from cnn_core.nn.models import model_for_weights, network_spec
+from cnn_core.nn.weights import download_weights, missing_weights
 from cnn_core.runs.store import read_snapshots
 from cnn_core.train.callbacks import RunStatus
 from cnn_core.train.config import TrainConfig
@@ -18,6 +20,7 @@ from cnn_core.train.trainer import Trainer
 from ..runtime.torch_threads import use_training_threads
 from ..threads.tasks import TaskState
 from .bridge import REPORT_INTERVAL, Bridge, probe, run_info, saved_moment
+from .messages import Preparing
 
 
 @dataclass(frozen=True)
@@ -69,8 +72,21 @@ class RunControls:
 def run_training(state: TaskState, request: RunRequest, controls: RunControls) -> RunStatus:
     use_training_threads()  # idempotent; a helper lane may have lowered the default since
     bridge = Bridge(state.emit)
-    launched = launch(request.config, [bridge], continuation=request.continuation,
-                      runs_dir=request.runs_dir, report_interval=request.report_interval)
+    cancel = threading.Event()
+    state.on_cancel(cancel.set)
+    config = request.config
+    try:
+        if request.continuation is None:
+            for name in missing_weights(network_spec(config.arch, config.network),
+                                        config.data_dir):
+                download_weights(name, config.data_dir, cancel=cancel, progress=lambda d, t, m:
+                                 state.emit(Preparing(d, t, f"Downloading {m}", "MB")))
+        launched = launch(config, [bridge], continuation=request.continuation,
+                          runs_dir=request.runs_dir, report_interval=request.report_interval,
+                          progress=lambda d, t, m: state.emit(Preparing(d, t, m)),
+                          cancel=cancel)
+    except DownloadCancelled:
+        return RunStatus.STOPPED
     if launched.note:
         state.emit(Notice(launched.note))
     trainer = launched.trainer

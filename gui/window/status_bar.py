@@ -14,7 +14,7 @@ from cnn_core.train.callbacks import BatchProgress, RunStatus, best_epoch
 from ..session.describe import epochs_text, format_duration
 from ..session.run_session import RunSession
 from ..training.controller import RunState
-from ..training.messages import RunInfo
+from ..training.messages import Preparing, RunInfo
 from ..training.watch_task import WatchProgress
 
 STATUS_INTERVAL = 0.5  # seconds between progress texts: faster, numbers cannot be read
@@ -51,6 +51,7 @@ class StatusBarView:
         session.status.connect(self.show)
         session.runStarted.connect(self._on_run_started)
         session.batchProgress.connect(self._on_batch_progress)
+        session.preparing.connect(self._on_preparing)
         session.stateChanged.connect(self._on_state_changed)
         session.runFinished.connect(self._on_run_finished)
         session.watchingChanged.connect(self._on_watching_changed)
@@ -94,6 +95,13 @@ class StatusBarView:
                   f"loss {loss:.4f} · {p.images_per_sec:,.0f} img/s · elapsed "
                   f"{format_duration(now - self.session.started_at)} · "
                   f"ETA {format_duration((total - done) / max(rate, 1e-9))}{paused}")
+
+    def _on_preparing(self, p: Preparing) -> None:
+        now = time.monotonic()
+        if now - self._shown_at >= STATUS_INTERVAL or p.done == p.total:
+            self._shown_at = now
+            self.show(p.text)
+            self._set_progress(int(1000 * p.done / p.total) if p.total else 0)
 
     def _on_state_changed(self, state: RunState) -> None:
         if state == RunState.RUNNING and self._idle:  # a run (or a checkpoint shown) begins;

@@ -59,6 +59,10 @@ def train(qtbot, window: MainWindow, arch: str, epochs: int,
     return window
 
 
+# the networks that train from scratch; the ImageNet presets would download their weights
+ARTICLE_NETWORKS = ["lenet5", "simplecnn", "deepcnn"]
+
+
 def find(window: MainWindow, cls: type, name: str) -> QWidget:
     widget = window.findChild(cls, name)
     assert widget is not None, f"no {cls.__name__} named {name}"

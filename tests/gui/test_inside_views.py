@@ -12,13 +12,13 @@ from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QSlider, QTableWid
 
 from cnn_core.data.datasets import load_dataset
 from cnn_core.inspect.analysis import layer_health
-from cnn_core.nn.models import MODELS, build_model
+from cnn_core.nn.models import build_model
 from cnn_core.runs.checkpoint import load_checkpoint
 from cnn_core.train.config import TrainConfig
 from gui.panels.inside import LayerHealthPanel
 from gui.session.timelapse import TimeLapse
 from gui.widgets.png_export import export_png
-from tests.gui.conftest import find, train
+from tests.gui.conftest import ARTICLE_NETWORKS, find, train
 
 HEALTHY = "every layer looks healthy"
 
@@ -29,7 +29,7 @@ def trained(qtbot, window):
     return train(qtbot, window, "simplecnn", epochs=2, batch_size=32)
 
 
-@pytest.mark.parametrize("arch", list(MODELS))
+@pytest.mark.parametrize("arch", ARTICLE_NETWORKS)  # the backbones: test_backbone_window
 def test_filters_grid_has_one_tile_per_kernel_for_every_conv_layer(qtbot, window, arch) -> None:
     window.config_panel.set_config(TrainConfig(arch=arch, epochs=1, batch_size=64,
                                                device="cpu"))

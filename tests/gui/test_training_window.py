@@ -11,11 +11,10 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QLabel, QProgressBar, 
                                QSpinBox, QTableWidget)
 
 from benchmarks.stall_probe import StallProbe
-from cnn_core.nn.models import MODELS
 from cnn_core.train.callbacks import BatchProgress, EpochMetrics, RunStatus
 from gui.training.controller import RunState
 from gui.training.messages import EpochDetails, RunInfo, Snapshot
-from tests.gui.conftest import find
+from tests.gui.conftest import ARTICLE_NETWORKS, find
 
 
 def curve_points(plot: pg.PlotWidget) -> list[int]:
@@ -32,7 +31,7 @@ def configure(window, arch: str, epochs: int, batch_size: int = 16) -> None:
     device.setCurrentIndex(device.findData("cpu"))
 
 
-@pytest.mark.parametrize("arch", list(MODELS))
+@pytest.mark.parametrize("arch", ARTICLE_NETWORKS)  # the backbones: test_backbone_window
 def test_each_architecture_trains_live_to_the_end(qtbot, window, arch: str) -> None:
     configure(window, arch, epochs=2, batch_size=32 if arch == "deepcnn" else 16)
     loss_plot = find(window, pg.PlotWidget, "lossPlot")
