@@ -68,6 +68,7 @@ def find_lr(config: TrainConfig, data: DataBundle, *, start_lr: float = 1e-7,
         model.freeze(frozen_layers(model.spec, config.freeze))
         if config.init_from is not None:  # the weights, and the groups, the run starts with
             config = dataclasses.replace(config, init_from=copy_weights(model, config.init_from))
+        model.set_input_normalisation(info.mean, info.std)  # as the run's (a backbone's)
         optimizer = make_optimizer(dataclasses.replace(config, lr=float(lrs[0])), model, device)
         criterion = nn.CrossEntropyLoss()
         order = torch.Generator().manual_seed(config.seed)

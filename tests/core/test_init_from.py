@@ -19,6 +19,7 @@ from cnn_core.train.callbacks import Callback
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import RunKind, launch, open_continuation
 from cnn_core.train.lr_find import find_lr
+from tests.backbones import fake_imagenet_weights
 from tests.pictures import make_folder
 
 SIMPLE_COPIED = ["conv1", "conv2", "fc1"]
@@ -126,6 +127,7 @@ def test_frozen_layers_come_out_bit_identical_batch_norm_statistics_included(
     model = run.trainer.model.train()
     assert not any(m.training for name, m in model.features.named_modules()
                    if name.endswith(".bn"))
+    assert run.trainer.head_data is not None  # a fixed trunk: its features were kept
     # and after a resume, which builds the model again from the checkpoint's settings
     cont = open_continuation(run.run_dir, RunKind.RESUME)
     resumed = launch(cont.next_config({"epochs": 2}), continuation=cont, data=digits)
@@ -176,6 +178,29 @@ def test_a_fine_tuned_run_resumed_midway_is_the_unbroken_run(
         with pytest.raises(ValueError, match=f"^{key}: cannot change when resuming"):
             cont.check(dataclasses.replace(cont.next_config({}), **{
                 key: {"init_from": None, "freeze": "none", "backbone_lr_scale": 1.0}[key]}))
+
+
+def test_a_backbone_is_copied_and_sees_this_runs_pictures_as_its_own(tmp_path: Path) -> None:
+    network = {"name": "transfer", "layers": [
+        {"type": "pretrained", "model": "resnet18", "size": 64},
+        {"type": "flatten"}, {"type": "linear"}]}
+    data = tmp_path / "data"
+    fake_imagenet_weights("resnet18", data)
+    shapes = make_folder(tmp_path / "shapes", per_class=6, sizes=(32,))
+    dark = make_folder(tmp_path / "dark", per_class=6, sizes=(32,), seed=1,
+                       classes=("circle", "square"))
+    settings = {"arch": "transfer", "network": network, "image_size": 32, "batch_size": 6,
+                "data_dir": str(data)}
+    source = launch(cfg(dataset=str(shapes), **settings), run_dir=tmp_path / "source")
+    source.trainer.fit()
+    tuned = launch(cfg(dataset=str(dark), init_from=str(source.run_dir), freeze="features",
+                       **settings), run_dir=tmp_path / "tuned").trainer
+    assert (tuned.config.init_from["copied"], tuned.config.init_from["fresh"]) == (
+        ["backbone"], ["fc1"])
+    backbone, given = tuned.model.features.backbone, weights_of(source.run_dir)
+    assert torch.equal(backbone.conv1.weight, given["features.backbone.conv1.weight"])
+    assert tuned.info.mean != source.trainer.info.mean
+    assert backbone.input_mean.tolist() == pytest.approx(list(tuned.info.mean))
 
 
 def test_nothing_matching_or_other_channels_is_refused_in_one_line_writing_nothing(
