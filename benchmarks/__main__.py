@@ -16,6 +16,8 @@
    window mapped on an X server and to Start enabled, median of fresh processes.
 8. sweep: a sweep's trial against a CLI run, pruning's savings, time to 98% with lr-find and
    one-cycle, one sweep worker against two (see benchmarks/sweep.py).
+9. transfer: an ImageNet backbone's frozen features, a head epoch against a backbone epoch,
+   and fine-tuning from a run against training from scratch (see benchmarks/transfer.py).
 
 Sections 2 and 3 time epochs 1 -> 6 from the run folder's snapshot mtimes, so evaluation and
 epoch-end work are included, and nothing runs before Start.
@@ -34,12 +36,13 @@ import torch
 
 from cnn_core.nn.models import MODELS
 
-from . import cold_start, deeper, distributed, engine, folders, launch, sweep
+from . import cold_start, deeper, distributed, engine, folders, launch, sweep, transfer
 from .gui_overhead import LIMIT, Comparison, compare
 from .run_folder import FIRST_EPOCH, LAST_EPOCH, BenchError
 
 SECTIONS = ("engine", "window", "panels", "folders", "deeper", "distributed", "cold-start",
-            "sweep")
+            "sweep", "transfer")
+ARTICLE_NETWORKS = ("lenet5", "simplecnn", "deepcnn")  # the presets with a backbone download
 PANELS = ("Filters", "Preferred inputs", "Feature maps", "Draw", "Errors", "Embedding",
           "Ablation", "Saliency", "Layer health")
 STALL_EPOCHS = 2  # the stall probe's own run: start-up, an epoch end and the run's end
@@ -57,7 +60,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--section", choices=SECTIONS, action="append",
                         help="run this section (repeatable; default all)")
     parser.add_argument("--arch", choices=list(MODELS), action="append",
-                        help="architecture for sections 1 and 2 (repeatable; default all)")
+                        help="architecture for sections 1 and 2 (repeatable; default the "
+                             "article's three)")
     parser.add_argument("--panel", choices=PANELS, action="append",
                         help="panel for section 3 (repeatable; default all)")
     parser.add_argument("--rounds", type=int, default=3,
@@ -85,7 +89,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sections = args.section or list(SECTIONS)
-    archs = args.arch or list(MODELS)
+    archs = args.arch or list(ARTICLE_NETWORKS)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f} (figures drift when it is over the cores)")
     ok = True
@@ -105,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         ok &= cold_start.section(args.launches, min(args.timeout, cold_start.TIMEOUT_S))
     if "sweep" in sections:
         ok &= sweep.section(args.rounds, args.timeout)
+    if "transfer" in sections:
+        ok &= transfer.section(args.rounds)
     return 0 if ok else 1
 
 

@@ -177,7 +177,7 @@ def _run(args: argparse.Namespace, config: TrainConfig, continuation: Continuati
         if group is not None:
             group.barrier()
 
-    if continuation is None:
+    if continuation is None and config.init_from is None:  # else copied from that run
         missing = missing_weights(network_spec(config.arch, config.network), config.data_dir)
         if missing and (group is None or group.local_rank == 0):
             _download_weights(missing, config.data_dir)

@@ -13,6 +13,7 @@ import hashlib
 import os
 import threading
 import urllib.error
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -78,13 +79,15 @@ def missing_weights(spec: Any, data_dir: str | Path | None = None) -> list[str]:
 
 def load_backbone_weights(model: torch.nn.Module, data_dir: str | Path | None = None, *,
                           progress: ProgressFn | None = None,
-                          cancel: threading.Event | None = None) -> list[str]:
-    """Put each backbone's weights (as its spec layer says) into ``model``; what was
-    loaded, for the run to record ("backbone: resnet18-f37072fd.pth")."""
+                          cancel: threading.Event | None = None,
+                          skip: Collection[str] = ()) -> list[str]:
+    """Put each backbone's weights (as its spec layer says) into ``model``, but those of
+    the layers named in ``skip`` (copied from a run being fine-tuned); what was loaded
+    ("backbone: resnet18-f37072fd.pth")."""
     loaded = []
     for name, backbone in pretrained_modules(model):
         source = _weights_source(model, name)
-        if source == "none":
+        if source == "none" or name.removeprefix("features.") in skip:
             continue
         state, origin = _state_dict(backbone, source, data_dir, progress, cancel)
         _load(backbone, state, origin)

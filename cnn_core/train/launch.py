@@ -104,10 +104,13 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
         if continuation is None:
             trainer = Trainer(config, hooks, data=bundle, report_interval=interval,
                               group=group)
-            load_backbone_weights(trainer.model, config.data_dir, progress=progress,
-                                  cancel=cancel)
+            copied: list[str] = []
             if config.init_from is not None:  # fine-tuning: another run's weights to start
-                trainer.start_from(copy_weights(trainer.model, config.init_from))
+                record = copy_weights(trainer.model, config.init_from)
+                trainer.start_from(record)
+                copied = record["copied"]
+            load_backbone_weights(trainer.model, config.data_dir, progress=progress,
+                                  cancel=cancel, skip=copied)
         else:
             trainer = trainer_from_checkpoint(continuation.state, hooks, data=bundle,
                                               report_interval=interval, group=group,

@@ -76,7 +76,7 @@ def run_training(state: TaskState, request: RunRequest, controls: RunControls) -
     state.on_cancel(cancel.set)
     config = request.config
     try:
-        if request.continuation is None:
+        if request.continuation is None and config.init_from is None:  # else copied
             for name in missing_weights(network_spec(config.arch, config.network),
                                         config.data_dir):
                 download_weights(name, config.data_dir, cancel=cancel, progress=lambda d, t, m:

@@ -217,3 +217,16 @@ def test_a_trainable_backbones_batch_counts_what_it_keeps_for_training() -> None
     frozen = {**network, "layers": [{**network["layers"][0], "trainable": False},
                                     *network["layers"][1:]]}
     TrainConfig(arch="big", network=frozen, batch_size=4096).validate()  # keeps nothing
+
+
+def test_fine_tuning_a_backbone_run_needs_no_weights_file(folder: Path, tmp_path: Path) -> None:
+    data = folder.parent / "data"
+    state = fake_imagenet_weights("resnet18", data)
+    first = launch(folder_config(folder, resnet()), runs_dir=tmp_path / "runs")
+    first.trainer.fit()
+    weights_file(BACKBONES["resnet18"], data).unlink()
+    tuned = launch(folder_config(folder, resnet(), init_from=str(first.run_dir)),
+                   runs_dir=tmp_path / "runs")
+    assert torch.equal(tuned.trainer.model.features.backbone.conv1.weight, state["conv1.weight"])
+    assert "backbone" in tuned.trainer.config.init_from["copied"]
+    tuned.close()
