@@ -7,7 +7,7 @@ import threading
 import urllib.request
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton
+from PySide6.QtWidgets import QComboBox, QLabel, QProgressBar, QPushButton, QSpinBox
 
 from cnn_core.paths import default_runs_dir
 from cnn_core.train.config import TrainConfig
@@ -72,3 +72,21 @@ def test_a_frozen_backbone_computes_its_features_once_with_progress(qtbot, windo
     assert shown and all("features of the fixed layers" in text for text in shown)
     assert shown[-1].startswith("Computing the features of the fixed layers once: 30/30")
     assert [m.epoch for m in window.session.history] == [1, 2]
+
+
+def test_choosing_a_backbone_for_a_photo_folder_reads_it_at_224_pixels(qtbot, window,
+                                                                      tmp_path) -> None:
+    folder = make_folder(tmp_path / "shapes", per_class=4)
+    window.config_panel.set_config(TrainConfig(dataset=str(folder), epochs=1, device="cpu"))
+    size = find(window, QSpinBox, "imageSizeSpin")
+    assert size.value() == 32  # a from-scratch network's default
+    combo = find(window, QComboBox, "architectureCombo")
+    combo.setCurrentIndex(combo.findData("mobilenet-v3-small-imagenet"))
+    assert size.value() == 224
+    qtbot.waitUntil(lambda: window.config_panel.data.preview_data is not None
+                    and window.config_panel.data.preview_data.info.input_size == 224,
+                    timeout=30_000)
+    size.setValue(128)  # a person's choice stays
+    combo.setCurrentIndex(combo.findData("simplecnn"))
+    combo.setCurrentIndex(combo.findData("resnet18-imagenet"))
+    assert size.value() == 128

@@ -167,6 +167,8 @@ class ConfigPanel(QWidget):
     def _connect(self) -> None:
         self.networks.currentChanged.connect(self.revalidate)
         self.networks.edited.connect(self.revalidate)
+        self.networks.currentChanged.connect(self._suit_picture_size)
+        self.data.changed.connect(self._suit_picture_size)
         self.model_group.startChanged.connect(self.revalidate)
         self.data.changed.connect(self._on_dataset_changed)
         self.data.picturesRead.connect(self.picturesRead)
@@ -337,6 +339,11 @@ class ConfigPanel(QWidget):
         self.configChanged.emit()
 
     # -- architecture and dataset --------------------------------------------------------
+
+    def _suit_picture_size(self) -> None:
+        if any(isinstance(layer, dict) and layer.get("type") == "pretrained"
+               for layer in self.networks.current.layers):
+            self.data.suit_backbone()
 
     def _on_dataset_changed(self) -> None:
         info = self.dataset_info

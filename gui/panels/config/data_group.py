@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
 from cnn_core.data import (DatasetError, DatasetInfo, DatasetSource, PictureSettings, builtins,
                            resolve)
 from cnn_core.data.folders import DecodeCancelled
+from cnn_core.nn.backbone_specs import MAX_SIZE as BACKBONE_PICTURE_SIZE, MIN_SIZE
 from cnn_core.train.config import TrainConfig
 
 from ...session.datasets import DatasetService
@@ -204,6 +205,13 @@ class DataGroup(QGroupBox):
         """Look at the chosen dataset afresh (e.g. in another data folder)."""
         self._refresh_status()
         self._load()
+
+    def suit_backbone(self) -> None:
+        """An ImageNet backbone sees photos at 224 pixels: a folder still at a from-scratch
+        network's small size is read again at that size."""
+        if self.source.has_picture_settings and self.image_size_spin.value() < MIN_SIZE:
+            self.image_size_spin.setValue(BACKBONE_PICTURE_SIZE)
+            self._load()
 
     def _on_folder_settings_changed(self) -> None:
         if self.source.has_picture_settings:
