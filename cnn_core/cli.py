@@ -301,11 +301,11 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _list() -> int:
-    print("architectures:")
+    print("architectures (trained parameters on 1x28x28):")
+    width = max(map(len, MODELS))
     for name, cls in MODELS.items():
         params = count_parameters(build_model(name))
-        print(f"  {name:<10} {cls.display_name:<10} {params:>9,} params on 1x28x28  "
-              f"{cls.description}")
+        print(f"  {name:<{width}} {params:>9,}  {cls.display_name}: {cls.description}")
     print("datasets:")
     for source in builtins():
         info = source.info()

@@ -186,8 +186,8 @@ class ResNet18ImageNet(StudioModel):
     """ResNet-18 trained on ImageNet's 1.28 million photos, with a new head to train."""
 
     display_name = "ResNet-18 (ImageNet)"
-    description = ("He et al.'s 2015 residual network, trained on ImageNet; only the new "
-                   "head trains (11.2M weights kept, 5k per class trained).")
+    description = ("He et al.'s 2015 residual network, trained on ImageNet's photos: its "
+                   "11.2M weights stay as learnt, a new head trains.")
 
     def __init__(self, num_classes: int = 10, in_channels: int = 3, input_size: int = 224) -> None:
         super().__init__(parse_spec(presets.RESNET18_IMAGENET), num_classes, in_channels,
@@ -198,8 +198,8 @@ class MobileNetV3SmallImageNet(StudioModel):
     """MobileNetV3-Small trained on ImageNet: a backbone quick enough for a laptop CPU."""
 
     display_name = "MobileNetV3-Small (ImageNet)"
-    description = ("Howard et al.'s 2019 phone network, trained on ImageNet; only the new "
-                   "head trains (0.9M weights kept).")
+    description = ("Howard et al.'s 2019 network for phones, trained on ImageNet's photos: "
+                   "its 0.9M weights stay as learnt, a new head trains.")
 
     def __init__(self, num_classes: int = 10, in_channels: int = 3, input_size: int = 224) -> None:
         super().__init__(parse_spec(presets.MOBILENET_V3_SMALL_IMAGENET), num_classes,
