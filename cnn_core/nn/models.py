@@ -15,7 +15,9 @@ import torch
 from torch import Tensor, nn
 
 from . import presets
+from .backbone_layers import ConvLayer, backbone_convs
 from .backbone_specs import seen_size
+from .backbones import Pretrained
 from .layers import AveragePool2D, Conv2D, Flatten, MaxPool2D
 from .spec import LayerSpec, NetworkSpec, infer_shapes, parse_spec
 
@@ -87,28 +89,38 @@ class StudioModel(nn.Module):
         part = "features" if name in dict(self.features.named_modules()) else "classifier"
         return self.get_submodule(f"{part}.{name}")
 
-    def conv_layers(self) -> list[tuple[str, Conv2D]]:
-        """Every ``Conv2D`` in forward order, with a readable name (``conv1``, ``block2.conv``)."""
-        return [(name.removeprefix("features."), m) for name, m in self.named_modules()
-                if isinstance(m, Conv2D)]
+    def conv_layers(self) -> list[tuple[str, ConvLayer]]:
+        """Every conv layer in forward order, with a readable name (``conv1``,
+        ``block2.conv``; inside a backbone torchvision's, ``backbone.layer1.0.conv1``)."""
+        return [(name, conv) for name, conv, _seen in self._conv_maps()]
 
     def activation_layers(self) -> list[tuple[str, nn.Module]]:
         """For each conv layer, what the layer "sees" (the feature map shown to people),
         named after the conv layer: the nonlinearity that follows it, batch norm or dropout
         allowed between, or the conv itself when another conv or a pooling comes first (a
-        map of the conv's own size, which the convolution explainer points into)."""
-        result: list[tuple[str, nn.Module]] = []
+        map of the conv's own size, which the convolution explainer points into). Inside
+        a backbone, :mod:`cnn_core.nn.backbone_layers` says which map stands for a conv."""
+        return [(name, seen) for name, _conv, seen in self._conv_maps()]
+
+    def _conv_maps(self) -> list[tuple[str, ConvLayer, nn.Module]]:
+        result: list[tuple[str, ConvLayer, nn.Module]] = []
         pending: tuple[str, Conv2D] | None = None
+        backbone = None  # the prefix of a backbone's modules, listed by the backbone
         for name, module in self.features.named_modules():
-            if isinstance(module, (Conv2D, MaxPool2D, AveragePool2D)):
+            if backbone is not None and name.startswith(backbone):
+                continue
+            if isinstance(module, (Conv2D, MaxPool2D, AveragePool2D, Pretrained)):
                 if pending is not None:
-                    result.append(pending)
+                    result.append((*pending, pending[1]))
                 pending = (name, module) if isinstance(module, Conv2D) else None
+                if isinstance(module, Pretrained):
+                    backbone = f"{name}."
+                    result += backbone_convs(module, backbone)
             elif pending is not None and isinstance(module, _ACTIVATIONS):
-                result.append((pending[0], module))
+                result.append((*pending, module))
                 pending = None
         if pending is not None:
-            result.append(pending)
+            result.append((*pending, pending[1]))
         return result
 
 
