@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..nn.layers import Conv2D
 from ..nn.models import StudioModel
+from .reach import grad_cam_module
 
 
 @contextmanager
@@ -102,7 +102,8 @@ class LayerInfo:
 
 
 def layer_summary(model: StudioModel, input_shape: tuple[int, int, int]) -> list[LayerInfo]:
-    """Each leaf layer in forward order with its output shape and parameter count."""
+    """Each leaf layer in forward order with its output shape and parameter count (a
+    module run twice, as ResNet's blocks run their ReLU, is listed where it first runs)."""
     rows: list[LayerInfo] = []
     hooks = []
     for name, module in model.named_modules():
@@ -112,7 +113,9 @@ def layer_summary(model: StudioModel, input_shape: tuple[int, int, int]) -> list
 
         def hook(_m: nn.Module, _i: object, out: Tensor, name: str = name, m: nn.Module = module,
                  params: int = params) -> None:
-            rows.append(LayerInfo(_short(name), type(m).__name__, tuple(out.shape[1:]), params))
+            if all(row.name != _short(name) for row in rows):
+                rows.append(LayerInfo(_short(name), type(m).__name__, tuple(out.shape[1:]),
+                                      params))
 
         hooks.append(module.register_forward_hook(hook))
     try:
@@ -141,17 +144,18 @@ def _unit(t: Tensor) -> np.ndarray:
 
 
 def saliency(model: StudioModel, image: Tensor, target: int | None = None) -> Saliency:
-    """Grad-CAM on the last conv layer and the plain input gradient, for the predicted
-    class (``target=None``) or any chosen one.
+    """Grad-CAM on the last conv layer (a backbone's last block: see
+    :func:`~cnn_core.inspect.reach.grad_cam_module`) and the plain input gradient, for the
+    predicted class (``target=None``) or any chosen one.
 
     Uses ``torch.autograd.grad``, so the model's ``.grad`` fields are left untouched.
     """
     x = (image.unsqueeze(0) if image.ndim == 3 else image).to(_device(model)).float()
     x = x.detach().requires_grad_(True)
-    seen = model.activation_layers()
+    weighed = grad_cam_module(model)
     captured: list[Tensor] = []
-    hook = (seen[-1][1].register_forward_hook(lambda _m, _i, out: captured.append(out))
-            if seen else None)
+    hook = (weighed.register_forward_hook(lambda _m, _i, out: captured.append(out))
+            if weighed is not None else None)
     was_training = model.training
     model.eval()
     try:
@@ -181,50 +185,65 @@ class LayerHealth:
 
     layers: list[str]  # conv and linear layers, forward order
     weight_norm: list[float]
-    grad_norm: list[float]
+    grad_norm: list[float]  # 0 for a frozen layer: it gets no gradient
     inactive: dict[str, float]  # activation -> fraction of ReLU units that never fire
     saturated: dict[str, float]  # tanh activation -> fraction of outputs beyond +-0.99
     batchnorm: dict[str, tuple[float, float]]  # BN layer -> (mean |running mean|, mean running var)
     warnings: list[str]
+    # layers and batch norms whose weights do not train (a frozen backbone): they stay as
+    # they are, and no warning is given about their gradients
+    frozen: tuple[str, ...] = ()
 
 
 def layer_health(model: StudioModel, images: Tensor, labels: Tensor) -> LayerHealth:
     """Weight and gradient norms, dead ReLUs, saturated tanh units and BatchNorm statistics.
 
     Runs in eval mode and with ``torch.autograd.grad``: no dropout randomness, no BatchNorm
-    update and no ``.grad`` written, so training goes on exactly as without it.
+    update and no ``.grad`` written, so training goes on exactly as without it. Only
+    layers that train are differentiated. A ReLU module run twice (ResNet's blocks) is
+    measured where it first runs.
     """
-    layers = [(_short(n), m) for n, m in model.named_modules()
-              if isinstance(m, (Conv2D, nn.Linear))]
-    outputs: dict[str, Tensor] = {}
-    hooks = [m.register_forward_hook(lambda _m, _i, out, n=_short(n): outputs.__setitem__(n, out))
+    layers = model.conv_layers() + [(_short(n), m) for n, m in model.named_modules()
+                                    if isinstance(m, nn.Linear)]
+    training = [m.weight for _, m in layers if m.weight.requires_grad]
+    inactive: dict[str, float] = {}
+    saturated: dict[str, float] = {}
+
+    def measure(name: str, m: nn.Module, out: Tensor) -> None:
+        if name in inactive or name in saturated:
+            return
+        if isinstance(m, nn.ReLU):  # a unit = one channel at one position (or one neuron)
+            inactive[name] = 1.0 - float((out > 0).any(dim=0).float().mean())
+        else:
+            saturated[name] = float((out.abs() > 0.99).float().mean())
+
+    hooks = [m.register_forward_hook(lambda m, _i, out, n=_short(n): measure(n, m, out.detach()))
              for n, m in model.named_modules() if isinstance(m, (nn.ReLU, nn.Tanh))]
     was_training = model.training
     model.eval()
     try:
         with torch.enable_grad():
             loss = F.cross_entropy(model(images.to(_device(model))), labels.to(_device(model)))
-            grads = torch.autograd.grad(loss, [m.weight for _, m in layers])
+            grads = iter(torch.autograd.grad(loss, training) if training else ())
     finally:
         for h in hooks:
             h.remove()
         model.train(was_training)
     weight_norm = [float(m.weight.detach().norm()) for _, m in layers]
-    grad_norm = [float(g.norm()) for g in grads]
-    inactive, saturated = {}, {}
-    for name, m in model.named_modules():
-        out = outputs.get(_short(name))
-        if out is None:
-            continue
-        if isinstance(m, nn.ReLU):  # a unit = one channel at one position (or one neuron)
-            inactive[_short(name)] = 1.0 - float((out > 0).any(dim=0).float().mean())
-        else:
-            saturated[_short(name)] = float((out.abs() > 0.99).float().mean())
-    batchnorm = {_short(n): (float(m.running_mean.abs().mean()), float(m.running_var.mean()))
-                 for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)}
+    grad_norm = [float(next(grads).norm()) if m.weight.requires_grad else 0.0
+                 for _, m in layers]
+    norms = [(_short(n), m) for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)]
+    batchnorm = {n: (float(m.running_mean.abs().mean()), float(m.running_var.mean()))
+                 for n, m in norms}
+    frozen = tuple(n for n, m in layers + norms
+                   if m.weight is not None and not m.weight.requires_grad)
+    frozen += tuple(_short(n) for n, m in model.named_modules()
+                    if isinstance(m, (nn.ReLU, nn.Tanh)) and _in_frozen_block(model, n))
 
     warnings = []
     for (name, _), w, g in zip(layers, weight_norm, grad_norm):
+        if name in frozen:
+            continue
         if not (math.isfinite(w) and math.isfinite(g)):
             warnings.append(f"{name}: its weights or gradients are no longer numbers "
                             "(NaN/inf); training has diverged.")
@@ -235,12 +254,20 @@ def layer_health(model: StudioModel, images: Tensor, labels: Tensor) -> LayerHea
             warnings.append(f"{name}: its gradient is exploding ({g:.1e}, weights {w:.1e}); "
                             "try a smaller learning rate.")
     for name, frac in inactive.items():
-        if frac > 0.5:
+        if frac > 0.5 and name not in frozen:
             warnings.append(f"{name}: {frac:.0%} of its ReLU units never fire on the probe "
                             "batch (dead); a smaller learning rate may help.")
     for name, frac in saturated.items():
-        if frac > 0.5:
+        if frac > 0.5 and name not in frozen:
             warnings.append(f"{name}: {frac:.0%} of its tanh outputs are saturated near +-1, "
                             "where gradients vanish.")
     return LayerHealth([n for n, _ in layers], weight_norm, grad_norm, inactive, saturated,
-                       batchnorm, warnings)
+                       batchnorm, warnings, frozen)
+
+
+def _in_frozen_block(model: nn.Module, name: str) -> bool:
+    """Whether module ``name`` sits in a block that has weights, none of which train:
+    what it outputs for a picture never changes."""
+    parent = model.get_submodule(name.rpartition(".")[0])
+    params = list(parent.parameters())
+    return bool(params) and not any(p.requires_grad for p in params)

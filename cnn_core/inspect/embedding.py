@@ -4,14 +4,17 @@ PCA or t-SNE, so a person sees the classes pull apart as training goes on."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..nn.backbones import Pretrained
 from ..nn.models import StudioModel
 from .analysis import _device, _inference, _short, layer_summary
+from .cancel import check, pictures_per_pass
 from .reach import last_hidden_layer, run_until
 
 if TYPE_CHECKING:
@@ -39,9 +42,22 @@ def embedding_sample(count: int, limit: int = SAMPLE) -> np.ndarray:
 
 def embedding_layers(model: StudioModel) -> list[str]:
     """The layers whose output can be embedded, in forward order, named as
-    :func:`~cnn_core.inspect.analysis.layer_summary` names them (``conv2``, ``relu3``)."""
+    :func:`~cnn_core.inspect.analysis.layer_summary` names them (``conv2``, ``relu3``).
+    A backbone is one of them, its pooled output (``backbone``, 512 numbers for
+    ResNet-18): the maps of the layers inside it are too large to embed (a ResNet's
+    first, 64x112x112, would take 6 GB for 2,000 pictures)."""
     shape = (model.in_channels, model.input_size, model.input_size)
-    return [row.name for row in layer_summary(model, shape)]
+    backbones = list(_backbones(model))
+    names: list[str] = []
+    for row in layer_summary(model, shape):
+        name = next((b for b in backbones if row.name.startswith(f"{b}.")), row.name)
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def _backbones(model: StudioModel) -> dict[str, nn.Module]:
+    return {_short(name): m for name, m in model.named_modules() if isinstance(m, Pretrained)}
 
 
 def _tap(model: StudioModel, layer_name: str | None) -> tuple[nn.Module, bool]:
@@ -50,23 +66,31 @@ def _tap(model: StudioModel, layer_name: str | None) -> tuple[nn.Module, bool]:
         return last_hidden_layer(model), True
     leaves = {_short(name): m for name, m in model.named_modules()
               if m is not model and next(m.children(), None) is None}
+    leaves.update(_backbones(model))
     if layer_name not in leaves:
         raise ValueError(f"no layer {layer_name!r} (the network has {', '.join(leaves)})")
     return leaves[layer_name], False
 
 
 def hidden_activations(model: StudioModel, images: Tensor, layer_name: str | None = None,
-                       batch_size: int = 500) -> np.ndarray:
+                       batch_size: int = 500,
+                       cancel: Callable[[], bool] | None = None) -> np.ndarray:
     """float32 (N, D): each image's representation at ``layer_name``'s output, flattened;
     with None, the input of the classifier's last linear layer (the last hidden one).
 
     The forward pass stops at that layer, in eval mode, and the model is left as it was.
+    ``cancel()`` returning True between two batches raises
+    :class:`~cnn_core.inspect.cancel.Cancelled`.
     """
     module, inputs = _tap(model, layer_name)
     device = _device(model)
+    batch_size = pictures_per_pass(model, batch_size)
+    parts = []
     with _inference(model):
-        parts = [run_until(model, module, images[i:i + batch_size].to(device), inputs=inputs)
-                 .flatten(1).float().cpu() for i in range(0, len(images), batch_size) or [0]]
+        for i in range(0, len(images), batch_size) or [0]:
+            check(cancel)
+            parts.append(run_until(model, module, images[i:i + batch_size].to(device),
+                                   inputs=inputs).flatten(1).float().cpu())
     return torch.cat(parts).numpy()
 
 

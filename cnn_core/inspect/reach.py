@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from ..nn.layers import Conv2D
+from ..nn.backbone_layers import ConvLayer
+from ..nn.backbones import Pretrained
 from ..nn.models import StudioModel
 
 
-def conv_layer(model: StudioModel, layer_name: str) -> Conv2D:
+def conv_layer(model: StudioModel, layer_name: str) -> ConvLayer:
     """The conv layer called ``layer_name`` (as :meth:`StudioModel.conv_layers` names it)."""
     convs = dict(model.conv_layers())
     if layer_name not in convs:
@@ -32,6 +33,23 @@ def seen_module(model: StudioModel, layer_name: str) -> nn.Module:
     nonlinearity after it (see :meth:`StudioModel.activation_layers`)."""
     conv_layer(model, layer_name)
     return dict(model.activation_layers())[layer_name]
+
+
+def grad_cam_module(model: StudioModel) -> nn.Module | None:
+    """The module whose maps Grad-CAM weighs: the last conv layer's map, or for a network
+    whose last conv is inside a backbone, the backbone's last block before its global
+    pool (ResNet's ``layer4``, MobileNet's ``features``: the maps that pool is taken of,
+    as Selvaraju et al. do); None without a conv layer."""
+    seen = model.activation_layers()
+    if not seen:
+        return None
+    last = seen[-1][1]
+    for _name, backbone in model.named_modules():
+        if isinstance(backbone, Pretrained) and any(m is last for m in backbone.modules()):
+            blocks = [child for child in backbone.children()
+                      if not isinstance(child, nn.AdaptiveAvgPool2d)]
+            return blocks[-1]
+    return last
 
 
 class _Reached(Exception):

@@ -223,8 +223,8 @@ class DeeperViews(QObject):
             hidden = self.hidden[1]
             return None, lambda _model, _state: project(hidden, method)
         images = self.images[torch.from_numpy(self.embedded)]
-        return self._weights(snap), lambda model, _state: project(
-            hidden_activations(model, images, layer), method)
+        return self._weights(snap), lambda model, state: project(
+            hidden_activations(model, images, layer, cancel=lambda: state.cancelled), method)
 
     def _embed(self, snap: Snapshot, layer: str | None) -> None:
         self.client.submit(f"embed@{snap.progress}", *self._projection(snap, layer, "pca"))
@@ -319,8 +319,9 @@ class DeeperViews(QObject):
         known = self.evaluated  # the epoch's own predictions spare the intact forward pass
         before = known[1] if known is not None and known[0] == snap.progress else None
         self._paces["ablate"].begin()
-        self.client.submit("ablate", self._weights(snap), lambda model, _state: ablate(
-            model, images, labels, layer, channels, num_classes=classes, before=before))
+        self.client.submit("ablate", self._weights(snap), lambda model, state: ablate(
+            model, images, labels, layer, channels, num_classes=classes, before=before,
+            cancel=lambda: state.cancelled))
 
     def _request_importance(self, layer: str) -> None:
         snap = self.epoch_end
