@@ -16,19 +16,19 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_write, atomic_write_text, remove_orphans
+from .atomic import atomic_write_text, remove_orphans
 from ..train.callbacks import (BatchProgress, Callback, EpochMetrics, FitResult, RunStatus,
                                SettingsChange, TrainerView, best_epoch)
 from .checkpoint import save_checkpoint
 from .lock import RunLock
 from ..inspect.analysis import conv_filters
+from ..nn.models import StudioModel
 from ..train.trainer import TrainingError
+from .snapshots import SnapshotWriter, compact
 from .store import (METRIC_COLUMNS, BatchLog, RunError, RunSummary, batches_csv, read_batches,
                    read_summary, write_summary)
 
 __all__ = ["METRIC_COLUMNS", "RunRecorder", "metrics_csv"]
-
-HALF_MAX = float(np.finfo(np.float16).max)
 
 
 def metrics_csv(history: list[EpochMetrics]) -> str:
@@ -79,6 +79,7 @@ class RunRecorder(Callback):
         self._losses: list[float] = []
         self._lrs: list[float] = []
         self.summary: RunSummary | None = None
+        self._snapshots = SnapshotWriter(self.run_dir / "snapshots")
 
     @property
     def checkpoints(self) -> Path:
@@ -128,7 +129,7 @@ class RunRecorder(Callback):
                 self._losses, self._lrs = log.loss.tolist(), log.lr.tolist()
         self._write_config(trainer)
         self._write_summary(trainer)
-        if not self._snapshot_path(trainer).is_file():  # a new run, or a branch's start
+        if not self._snapshots.path(trainer.epoch).is_file():  # a new run, or a branch's start
             self._write_snapshot(trainer)
 
     def on_batch_end(self, trainer: TrainerView, p: BatchProgress) -> None:
@@ -228,19 +229,15 @@ class RunRecorder(Callback):
                        np.asarray(self._lrs, dtype=np.float64))
         atomic_write_text(self.run_dir / "batches.csv", batches_csv(log))
 
-    def _snapshot_path(self, trainer: TrainerView) -> Path:
-        return self.run_dir / "snapshots" / f"epoch-{trainer.epoch:04d}.npz"
-
     def _write_snapshot(self, trainer: TrainerView) -> None:
         """The weights, in half precision (a quarter of a checkpoint: no optimizer state),
-        so the time-lapse of a past run can be replayed."""
-        arrays = {f"filters/{k}": _compact(v) for k, v in conv_filters(trainer.model).items()}
-        for key, tensor in trainer.model.state_dict().items():
+        so the time-lapse of a past run can be replayed; what does not train, once."""
+        model = trainer.model
+        arrays = {f"filters/{k}": compact(v) for k, v in conv_filters(model).items()}
+        for key, tensor in model.state_dict().items():
             value = tensor.detach().cpu().numpy()
-            arrays[f"state/{key}"] = _compact(value) if value.dtype.kind == "f" else value
-        # uncompressed: half-precision weights hardly compress, and zlib took 60 ms a
-        # DeepCNN epoch from training
-        atomic_write(self._snapshot_path(trainer), lambda f: np.savez(f, **arrays))
+            arrays[f"state/{key}"] = compact(value) if value.dtype.kind == "f" else value
+        self._snapshots.write(trainer.epoch, arrays, _unchanging(model))
 
     def _write_summary(self, trainer: TrainerView, status: RunStatus | None = None,
                        note: str = "") -> None:
@@ -259,8 +256,18 @@ class RunRecorder(Callback):
         write_summary(summary)
 
 
-def _compact(weights: np.ndarray) -> np.ndarray:
-    """Half precision, unless that would turn large weights (a diverging run's) into inf."""
-    finite = weights[np.isfinite(weights)]
-    fits = finite.size == 0 or float(np.abs(finite).max()) <= HALF_MAX
-    return weights.astype(np.float16 if fits else np.float32)
+def _unchanging(model: StudioModel) -> set[str]:
+    """The snapshot keys not meant to change while training: parameters that get no
+    gradient, and the buffers (batch norm's statistics) of layers none of whose own
+    parameters train."""
+    training: set[str] = set()
+    for prefix, module in model.named_modules():
+        own = [(f"{prefix}.{name}" if prefix else name, p)
+               for name, p in module.named_parameters(recurse=False)]
+        training |= {name for name, p in own if p.requires_grad}
+        if any(p.requires_grad for _, p in own):
+            training |= {f"{prefix}.{name}" if prefix else name
+                         for name, _ in module.named_buffers(recurse=False)}
+    unchanging = {f"state/{key}" for key in model.state_dict() if key not in training}
+    return unchanging | {f"filters/{name}" for name, conv in model.conv_layers()
+                         if not conv.weight.requires_grad}

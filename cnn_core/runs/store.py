@@ -12,7 +12,8 @@ Layout of a run folder (written by :class:`cnn_core.runs.recorder.RunRecorder`):
     checkpoints/best.pt       the epoch with the best test accuracy
     snapshots/epoch-NNNN.npz  the weights (float16, float32 beyond its range) after epoch
                               NNNN: ``filters/<conv layer>`` and ``state/<state_dict
-                              key>``, for the time-lapse
+                              key>``, for the time-lapse (runs/snapshots.py)
+    snapshots/fixed.npz       what does not train (a frozen backbone), once per run
     .writer.lock              locked by the one process writing the run (runs/lock.py)
 
 Every file is replaced atomically, so a run killed at any moment leaves each file it had
@@ -27,7 +28,6 @@ import math
 import re
 import shutil
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,8 @@ import numpy as np
 
 from .errors import RunError  # also imported from here, as it always was
 from .lock import WRITER_LOCK, RunLock
+# also imported from here, as they always were
+from .snapshots import Snapshot, read_snapshot, read_snapshots, snapshot_epoch  # noqa: F401
 from ..train.callbacks import EpochMetrics, RunStatus, SettingsChange
 from ..train.config import TrainConfig, is_start_record
 
@@ -317,53 +319,6 @@ def batches_csv(log: BatchLog) -> str:
     lines += [f"{s},{e},{loss!r},{lr!r}" for s, e, loss, lr in
               zip(log.step.tolist(), log.epoch.tolist(), log.loss.tolist(), log.lr.tolist())]
     return "\n".join(lines) + "\n"
-
-
-@dataclass
-class Snapshot:
-    """The network after one epoch, as saved in ``snapshots/`` (float16 on disk)."""
-
-    epoch: int
-    filters: dict[str, np.ndarray]  # conv layer -> float32 (out, in, kh, kw)
-    state: dict[str, np.ndarray]  # the model's state_dict, float32 where it was floating
-
-
-def read_snapshots(run_dir: str | Path) -> Iterator[Snapshot]:
-    """Every saved snapshot, oldest first, read one at a time (a damaged one is skipped:
-    the time-lapse goes on without that epoch)."""
-    for path in sorted((Path(run_dir) / "snapshots").glob("epoch-*.npz")):
-        snapshot = read_snapshot(path)
-        if snapshot is not None:
-            yield snapshot
-
-
-def snapshot_epoch(path: str | Path) -> int:
-    """The epoch in a snapshot's name (``epoch-0003.npz``); -1 for a stray name."""
-    try:
-        return int(Path(path).stem.split("-")[1])
-    except (IndexError, ValueError):
-        return -1
-
-
-def read_snapshot(path: str | Path) -> Snapshot | None:
-    """One ``snapshots/epoch-NNNN.npz``, or None if it is damaged or not yet complete."""
-    path = Path(path)
-    epoch = snapshot_epoch(path)
-    if epoch < 0:
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except Exception:  # NumPy's and zipfile's readers fail in many ways on damage
-        return None
-    if not all(v.dtype.kind in "fiub" and (v.ndim == 4 or not k.startswith("filters/"))
-               for k, v in arrays.items()):
-        return None
-
-    def part(prefix: str) -> dict[str, np.ndarray]:
-        return {k[len(prefix):]: v.astype(np.float32) if v.dtype.kind == "f" else v
-                for k, v in arrays.items() if k.startswith(prefix)}
-    return Snapshot(epoch, part("filters/"), part("state/"))
 
 
 def rename_run(run_dir: str | Path, name: str) -> RunSummary:
