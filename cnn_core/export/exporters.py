@@ -281,17 +281,23 @@ def _write_events(run_dir: Path, log_dir: Path) -> None:
         log = read_batches(run_dir)
         for step, loss in zip(log.step.tolist(), log.loss.tolist()):
             writer.add_scalar("batch/loss", loss, step)
+        written: dict[str, np.ndarray] = {}  # each layer's filters as last written
         for snap in read_snapshots(run_dir):
             for layer, weights in snap.filters.items():
-                writer.add_image(f"filters/{layer}", filter_grid(weights), snap.epoch,
-                                 dataformats="HWC")
+                if layer in written and np.array_equal(written[layer], weights):
+                    continue  # a frozen layer (a backbone's) is drawn once, not every epoch
+                written[layer] = weights
+                writer.add_image(f"filters/{layer}", filter_grid(
+                    weights, rgb_input=layer == next(iter(snap.filters))
+                    and weights.shape[1] == 3), snap.epoch, dataformats="HWC")
 
 
 def export_tensorboard(run_dir: str | Path, out_dir: str | Path) -> Path:
     """TensorBoard logs of a run in ``out_dir``, a folder of their own; returns it.
 
     Scalars ``epoch/*`` (step = epoch) and ``batch/loss`` (step = global step); images
-    ``filters/<layer>`` (step = epoch). Exporting again replaces the logs once the new
+    ``filters/<layer>`` (step = epoch; a layer that does not train, once; the first
+    layer's, reading colour, in colour). Exporting again replaces the logs once the new
     ones are complete (a failure keeps the old); a folder that holds anything else is
     refused, so nothing but old logs is ever removed. Give each run its own folder under
     one parent (``logs/<run>``) to compare runs in ``tensorboard --logdir logs``.
