@@ -24,7 +24,7 @@ from .lock import RunLock
 from ..inspect.analysis import conv_filters
 from ..nn.models import StudioModel
 from ..train.trainer import TrainingError
-from .snapshots import SnapshotWriter, compact
+from .snapshots import SnapshotWriter, compact, frozen_state
 from .store import (METRIC_COLUMNS, BatchLog, RunError, RunSummary, batches_csv, read_batches,
                    read_summary, write_summary)
 
@@ -256,18 +256,10 @@ class RunRecorder(Callback):
         write_summary(summary)
 
 
+
 def _unchanging(model: StudioModel) -> set[str]:
-    """The snapshot keys not meant to change while training: parameters that get no
-    gradient, and the buffers (batch norm's statistics) of layers none of whose own
-    parameters train."""
-    training: set[str] = set()
-    for prefix, module in model.named_modules():
-        own = [(f"{prefix}.{name}" if prefix else name, p)
-               for name, p in module.named_parameters(recurse=False)]
-        training |= {name for name, p in own if p.requires_grad}
-        if any(p.requires_grad for _, p in own):
-            training |= {f"{prefix}.{name}" if prefix else name
-                         for name, _ in module.named_buffers(recurse=False)}
-    unchanging = {f"state/{key}" for key in model.state_dict() if key not in training}
-    return unchanging | {f"filters/{name}" for name, conv in model.conv_layers()
-                         if not conv.weight.requires_grad}
+    """The snapshot keys not meant to change while training (see :func:`frozen_state`)."""
+    frozen = frozen_state(model)
+    return {f"state/{key}" for key in frozen} | {
+        f"filters/{name}" for name, _ in model.conv_layers()
+        if f"features.{name}.weight" in frozen}

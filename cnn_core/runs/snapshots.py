@@ -15,6 +15,7 @@ import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,6 +41,22 @@ def compact(weights: np.ndarray) -> np.ndarray:
     finite = weights[np.isfinite(weights)]
     fits = finite.size == 0 or float(np.abs(finite).max()) <= HALF_MAX
     return weights.astype(np.float16 if fits else np.float32)
+
+
+def frozen_state(model: Any) -> set[str]:
+    """The state-dict keys of ``model`` (an ``nn.Module``) that training leaves as they
+    are: parameters that get no gradient, and the buffers (batch norm's statistics) of
+    layers none of whose own parameters train, which stay in eval mode (a frozen
+    backbone's)."""
+    training: set[str] = set()
+    for prefix, module in model.named_modules():
+        own = [(f"{prefix}.{name}" if prefix else name, p)
+               for name, p in module.named_parameters(recurse=False)]
+        training |= {name for name, p in own if p.requires_grad}
+        if any(p.requires_grad for _, p in own):
+            training |= {f"{prefix}.{name}" if prefix else name
+                         for name, _ in module.named_buffers(recurse=False)}
+    return {key for key in model.state_dict() if key not in training}
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from cnn_core.data import DatasetInfo, denormalize
-from cnn_core.inspect.analysis import conv_filters, feature_maps, predict_proba
+from cnn_core.inspect.analysis import feature_maps, predict_proba
 from cnn_core.inspect.embedding import embedding_sample
 from cnn_core.nn.models import StudioModel, count_parameters
 from cnn_core.runs.store import Snapshot as SavedSnapshot
@@ -23,18 +23,21 @@ from cnn_core.train.evaluation import evaluate
 from cnn_core.train.trainer import Trainer
 
 from .messages import HEALTH_PROBE, EpochDetails, Preparing, RunInfo, Snapshot
+from .weight_copies import WeightCopies
 
 REPORT_INTERVAL = 0.2  # five batch reports a second look live; each one wakes the GUI
 SNAPSHOT_INTERVAL = 1.5  # seconds between weight copies for the live views
 
 
 def take_snapshot(model: StudioModel, probe: torch.Tensor, epoch: int, progress: float,
-                  step: int) -> Snapshot:
+                  step: int, copies: WeightCopies | None = None) -> Snapshot:
     """``model`` as the views show it; ``probe`` is the (normalised) image its feature maps
-    are of."""
-    state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-    return Snapshot(epoch, progress, step, conv_filters(model), feature_maps(model, probe),
-                    predict_proba(model, probe)[0], state)
+    are of. ``copies``: the copies made for this model's earlier snapshots, reused for
+    what has not changed since (a frozen backbone)."""
+    copies = WeightCopies() if copies is None else copies
+    maps = copies.maps(model, probe, lambda: feature_maps(model, probe))
+    return Snapshot(epoch, progress, step, copies.filters(model), maps,
+                    predict_proba(model, probe)[0], copies.state(model))
 
 
 def load_saved(model: StudioModel, saved: SavedSnapshot) -> bool:
@@ -96,6 +99,7 @@ class Bridge(Callback):
         self.emit = emit
         self.run_dir = run_dir
         self._last_snapshot = 0.0
+        self._copies = WeightCopies()
 
     def on_train_start(self, trainer: Trainer) -> None:
         trainer.keep_hidden = True  # the embedding view's, from each evaluation's own pass
@@ -140,4 +144,4 @@ class Bridge(Callback):
     def snapshot(self, trainer: Trainer, epoch: int, progress: float) -> None:
         self._last_snapshot = time.monotonic()
         self.emit(take_snapshot(trainer.model, probe(trainer), epoch, progress,
-                                trainer.global_step))
+                                trainer.global_step, self._copies))
