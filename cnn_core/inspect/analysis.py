@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..nn.models import StudioModel
-from .reach import grad_cam_module
+from .reach import grad_cam_module, seen_module
 
 
 @contextmanager
@@ -143,19 +143,25 @@ def _unit(t: Tensor) -> np.ndarray:
     return (t / peak if peak > 0 else torch.zeros_like(t)).float().cpu().numpy()
 
 
-def saliency(model: StudioModel, image: Tensor, target: int | None = None) -> Saliency:
-    """Grad-CAM on the last conv layer (a backbone's last block: see
-    :func:`~cnn_core.inspect.reach.grad_cam_module`) and the plain input gradient, for the
-    predicted class (``target=None``) or any chosen one.
+def saliency(model: StudioModel, image: Tensor, target: int | None = None,
+             layer: str | None = None) -> Saliency:
+    """Grad-CAM and the plain input gradient, for the predicted class (``target=None``) or
+    any chosen one. Grad-CAM weighs the maps of conv ``layer`` (as the feature maps show
+    them), by default those of the last conv layer, or of a backbone's last block (see
+    :func:`~cnn_core.inspect.reach.grad_cam_module`).
 
     Uses ``torch.autograd.grad``, so the model's ``.grad`` fields are left untouched.
     """
     x = (image.unsqueeze(0) if image.ndim == 3 else image).to(_device(model)).float()
     x = x.detach().requires_grad_(True)
-    weighed = grad_cam_module(model)
+    weighed = grad_cam_module(model) if layer is None else seen_module(model, layer)
     captured: list[Tensor] = []
-    hook = (weighed.register_forward_hook(lambda _m, _i, out: captured.append(out))
-            if weighed is not None else None)
+
+    def capture(_m: nn.Module, _i: object, out: Tensor) -> Tensor:
+        captured.append(out)
+        return out.clone()  # what follows may work in place (ResNet's ReLU, its sum)
+
+    hook = weighed.register_forward_hook(capture) if weighed is not None else None
     was_training = model.training
     model.eval()
     try:

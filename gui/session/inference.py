@@ -58,6 +58,7 @@ class _Request:
     pixel: Pixel | None  # explain that feature-map pixel instead
     # state-dict entries at an earlier moment (the time-lapse's); None = the latest weights
     weights: dict[str, np.ndarray] | None
+    cam_layer: str | None = None  # the conv layer Grad-CAM weighs; None: the last block
 
 
 class InferenceChannel(QObject):
@@ -75,10 +76,12 @@ class InferenceChannel(QObject):
         """Whether there are weights to ask (a run started or a checkpoint opened)."""
         return self._client.ready
 
-    def ask(self, image: np.ndarray, target: int | None = None) -> None:
-        """Feature maps and saliency (for ``target``; None: the predicted class) of
-        ``image``, (C, H, W) normalised as the network expects."""
-        self._client.request(self, image, target, None, None)
+    def ask(self, image: np.ndarray, target: int | None = None,
+            cam_layer: str | None = None) -> None:
+        """Feature maps and saliency (for ``target``; None: the predicted class; Grad-CAM
+        on ``cam_layer``, None: the last conv block) of ``image``, (C, H, W) normalised as
+        the network expects."""
+        self._client.request(self, image, target, None, None, cam_layer)
 
     def ask_pixel(self, image: np.ndarray, pixel: Pixel,
                   weights: dict[str, np.ndarray] | None = None) -> None:
@@ -115,13 +118,14 @@ class InferenceClient(QObject):
         self.ready = True
 
     def request(self, channel: InferenceChannel, image: np.ndarray, target: int | None,
-                pixel: Pixel | None, weights: dict[str, np.ndarray] | None) -> None:
+                pixel: Pixel | None, weights: dict[str, np.ndarray] | None,
+                cam_layer: str | None = None) -> None:
         if not self.ready or self._closed:
             return
         self._seq += 1
         self._latest[channel] = self._seq
         req = _Request(channel, np.ascontiguousarray(image, dtype=np.float32), target,
-                       self._seq, pixel, weights)
+                       self._seq, pixel, weights, cam_layer)
         if self._busy:
             self._waiting[channel] = req  # replaces that channel's older waiting request
         else:
@@ -149,7 +153,7 @@ class InferenceClient(QObject):
                 model = self._model_at(request.weights)
                 return PixelAnswer(explain_map_pixel(model, image, *request.pixel))
             return ImageAnswer(feature_maps(self._model, image),
-                               saliency(self._model, image, request.target))
+                               saliency(self._model, image, request.target, request.cam_layer))
         except Exception as exc:  # noqa: BLE001 - reported in the panel, never a crash
             error = f"{type(exc).__name__}: {exc}"
             if request.pixel is not None:

@@ -146,6 +146,11 @@ def test_feature_maps_and_grad_cam_of_a_backbone(resnet) -> None:
     result = saliency(resnet, image)
     assert result.grad_cam is not None and result.grad_cam.shape == (SIZE, SIZE)
     assert result.grad_cam.max() == pytest.approx(1.0) or not result.grad_cam.any()
+    # on a chosen layer: its maps are weighed (ResNet's ReLU working in place on them after)
+    nested = saliency(resnet, image, result.target, layer="backbone.layer1.0.conv2")
+    assert nested.grad_cam.shape == (SIZE, SIZE) and not np.array_equal(nested.grad_cam,
+                                                                        result.grad_cam)
+    np.testing.assert_allclose(nested.probabilities, result.probabilities, rtol=1e-5)
 
 
 def test_layer_health_of_a_frozen_backbone_differentiates_only_the_head(resnet) -> None:

@@ -30,8 +30,10 @@ class ErrorDetail(QSplitter):
         inspects (Saliency and Convolution then show it too)."""
         self._state, self._channel = state, channel
         state.runStarted.connect(self._on_run_started)
+        state.momentChosen.connect(lambda _choice: self.saliency.follow_layers(state))
         errors.imageSelected.connect(self._on_picked)
         self.saliency.targetChanged.connect(lambda _target: self._ask())
+        self.saliency.camLayerChanged.connect(lambda _layer: self._ask())
         channel.answered.connect(self._on_answer)
 
     def _on_run_started(self, info: RunInfo) -> None:
@@ -46,7 +48,8 @@ class ErrorDetail(QSplitter):
     def _ask(self) -> None:
         if self._index is not None and self._state.info is not None:
             image = self._state.display(self._index)
-            self._channel.ask(self._state.normalise(image), self.saliency.target)
+            self._channel.ask(self._state.normalise(image), self.saliency.target,
+                              self.saliency.cam_layer)
 
     def _on_answer(self, answer: ImageAnswer) -> None:
         info, index = self._state.info, self._index

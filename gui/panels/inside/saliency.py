@@ -32,10 +32,16 @@ def overlay(image: np.ndarray, heat: np.ndarray, strength: float = 0.65) -> np.n
     return ((1 - alpha) * rgb + alpha * colour).astype(np.uint8)
 
 
+LAST_BLOCK = "the last conv block"
+
+
 class SaliencyPanel(QWidget):
-    """``targetChanged(class or -1)``: the class to explain (-1: the predicted one)."""
+    """``targetChanged(class or -1)``: the class to explain (-1: the predicted one);
+    ``camLayerChanged(layer or None)``: the conv layer Grad-CAM weighs (None: the last
+    conv layer, or a backbone's last block)."""
 
     targetChanged = Signal(int)
+    camLayerChanged = Signal(object)
 
     def __init__(self, parent: QWidget | None = None, view_name: str = "saliencyView",
                  probabilities: bool = True) -> None:
@@ -45,13 +51,23 @@ class SaliencyPanel(QWidget):
         self.view.setBackground("w")
         self.target_combo = QComboBox(objectName=f"{view_name}Target")
         self.target_combo.addItem("the predicted class", -1)
+        self.cam_combo = QComboBox(objectName=f"{view_name}CamLayer")
+        self.cam_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.cam_combo.setMaxVisibleItems(24)
+        self.cam_combo.addItem(LAST_BLOCK, None)
+        self.cam_combo.setToolTip("The conv layer whose maps Grad-CAM weighs: by default the "
+                                  "last one (a backbone's last block), whose maps see the "
+                                  "most; an earlier one points finer, at simpler things.")
         self.caption = QLabel("Pick an image (Feature maps, Errors or Draw) to see where the "
                               "network looks.", wordWrap=True)
-        self.caption.setToolTip("Grad-CAM: where the last conv layer's evidence for the class "
-                                "is. Input gradient: which pixels would change it most.")
+        self.caption.setToolTip("Grad-CAM: where a conv layer's evidence for the class is (the "
+                                "last one's unless chosen). Input gradient: which pixels "
+                                "would change it most.")
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Explain"))
         bar.addWidget(self.target_combo)
+        bar.addWidget(QLabel("Grad-CAM on"))
+        bar.addWidget(self.cam_combo)
         bar.addStretch(1)
         self.images: dict[str, pg.ImageItem] = {}
         # short fixed titles, to fit narrow columns: the caption names the class explained
@@ -82,6 +98,8 @@ class SaliencyPanel(QWidget):
         self.result: Saliency | None = None
         self.target_combo.currentIndexChanged.connect(
             lambda _i: self.targetChanged.emit(self.target_combo.currentData()))
+        self.cam_combo.currentIndexChanged.connect(
+            lambda _i: self.camLayerChanged.emit(self.cam_layer))
 
     def follow(self, state: InsideState, channel: InferenceChannel) -> None:
         """Explain the image ``state`` inspects, with the latest weights, when shown: asked
@@ -90,17 +108,19 @@ class SaliencyPanel(QWidget):
         ask = WhenShown(self, self._ask)
         state.runStarted.connect(lambda info: self.set_classes(info.dataset.class_names))
         state.inspectedChanged.connect(lambda _inspected: ask.due())
-        state.momentChosen.connect(lambda _choice: ask.due())
+        state.momentChosen.connect(lambda _choice: (self.follow_layers(state), ask.due()))
         self.targetChanged.connect(lambda _target: ask.due())
+        self.camLayerChanged.connect(lambda _layer: ask.due())
         channel.answered.connect(self._on_answer)
         if state.info is not None:
             self.set_classes(state.info.dataset.class_names)
+            self.follow_layers(state)
             ask.due()
 
     def _ask(self) -> None:
         inspected = self._state.inspected_image()
         if inspected is not None:
-            self._channel.ask(self._state.normalise(inspected[0]), self.target)
+            self._channel.ask(self._state.normalise(inspected[0]), self.target, self.cam_layer)
 
     def _on_answer(self, answer: ImageAnswer) -> None:
         inspected = self._state.inspected_image()
@@ -108,6 +128,29 @@ class SaliencyPanel(QWidget):
             return
         image, caption = inspected
         self.set_result(image, answer.saliency, self._state.info.dataset.class_names, caption)
+
+    @property
+    def cam_layer(self) -> str | None:
+        return self.cam_combo.currentData()
+
+    def follow_layers(self, state: InsideState) -> None:
+        """Offer the conv layers of the moment ``state`` chooses."""
+        if state.moment is not None:
+            self.set_layers(list(state.moment.filters))
+
+    def set_layers(self, names: list[str]) -> None:
+        """The conv layers Grad-CAM can weigh; the choice is kept while it stays."""
+        if names == [self.cam_combo.itemData(i) for i in range(1, self.cam_combo.count())]:
+            return
+        current = self.cam_layer
+        self.cam_combo.blockSignals(True)
+        self.cam_combo.clear()
+        self.cam_combo.addItem(LAST_BLOCK, None)
+        for name in names:
+            self.cam_combo.addItem(name, name)
+        self.cam_combo.setCurrentIndex(max(self.cam_combo.findData(current), 0))
+        self.cam_combo.blockSignals(False)
+        self.cam_combo.setEnabled(bool(names))
 
     @property
     def target(self) -> int | None:
@@ -142,8 +185,9 @@ class SaliencyPanel(QWidget):
         probs = result.probabilities
         best = int(np.argmax(probs))
         self.bars.set_probabilities(probs, class_names, target=result.target)
+        on = "" if self.cam_layer is None else f", Grad-CAM on {self.cam_layer}"
         self.caption.setText(f"{caption}: predicted {class_names[best]} ({probs[best]:.1%}); "
-                             f"explaining {class_names[result.target]}"
+                             f"explaining {class_names[result.target]}{on}"
                              + ("" if result.grad_cam is not None else
                                 ". This network has no conv layer, so there is no Grad-CAM "
                                 "(it weighs the last conv layer's maps); the input gradient "
