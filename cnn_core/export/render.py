@@ -9,6 +9,7 @@ layer costs the window one image to draw, not 256.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,6 +132,14 @@ def kernel_tiles(weights: np.ndarray, channel: int = MEAN, rgb_input: bool = Fal
     if channel == MEAN:
         return weights.mean(axis=1)
     return weights[:, channel]
+
+
+def first_reads_colour(filters: Mapping[str, np.ndarray]) -> bool:
+    """Whether the first conv layer's kernels (``filters``' first, (out, in, kh, kw)) are
+    drawn in colour: they read three channels, the red, green and blue of a colour
+    picture or of any picture a backbone prepares (it repeats a grey one three times)."""
+    first = next(iter(filters.values()), None)
+    return first is not None and first.ndim == 4 and first.shape[1] == 3
 
 
 def filter_grid(weights: np.ndarray, cols: int | None = None, channel: int = MEAN,

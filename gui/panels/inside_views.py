@@ -20,6 +20,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from cnn_core.data.datasets import DatasetInfo
+from cnn_core.export.render import first_reads_colour
 
 from ..widgets.png_export import export_frames
 from ..session.analysis import AnalysisService
@@ -106,7 +107,8 @@ class InsideViews(QWidget):
     def preview(self, filters: dict[str, np.ndarray], info: DatasetInfo) -> None:
         """Untrained filters of the chosen architecture, while no run has started."""
         if self.info is None:
-            self.filters_panel.set_filters(filters, rgb_input=info.in_channels == 3,
+            self.filters_panel.set_filters(filters, rgb_input=info.in_channels == 3
+                                           or first_reads_colour(filters),
                                            caption="untrained (random) weights: press Start")
 
     # -- the state, read-only: the InsideState's ------------------------------------------

@@ -80,6 +80,7 @@ class AblationPanel(QWidget):
         self._importance_layer: str | None = None
 
         self.layer_combo = QComboBox(objectName="ablationLayerCombo")
+        self.layer_combo.setMaxVisibleItems(24)  # a backbone has 20 to 50 conv layers
         self.view = GridView(object_name="ablationFilters")
         self.view.image.setCursor(Qt.CursorShape.PointingHandCursor)
         self.clear_button = QPushButton("All on", objectName="ablationClear")

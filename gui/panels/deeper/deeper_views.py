@@ -18,6 +18,7 @@ import torch
 from PySide6.QtCore import QObject, Signal
 
 from cnn_core.data.bundle import normalize
+from cnn_core.export.render import first_reads_colour
 from cnn_core.inspect.ablation import ablate, filter_importance
 from cnn_core.inspect.embedding import (align_signs, embedding_layers, embedding_sample,
                                         hidden_activations, project)
@@ -105,7 +106,8 @@ class DeeperViews(QObject):
             self._shown.append(WhenShown(panel, self.show_ablation))
             self._shown[-1].due()
             if self.epoch_end is not None:
-                panel.set_filters(self.epoch_end.filters, self._rgb)
+                panel.set_filters(self.epoch_end.filters,
+                                  first_reads_colour(self.epoch_end.filters))
             elif self.info is not None:
                 panel.clear("Switch filters off once the model is ready.")
         return self._ablation
@@ -145,7 +147,7 @@ class DeeperViews(QObject):
                 or not self.info.has_pictures):
             return
         if self.epoch_end is None and self._ablation is not None:
-            self._ablation.set_filters(snap.filters, self._rgb)
+            self._ablation.set_filters(snap.filters, first_reads_colour(snap.filters))
         self.epoch_end = snap
         self._embed(snap, self._layer)
 
@@ -168,10 +170,6 @@ class DeeperViews(QObject):
         moment = self.state.moment
         self.show_embedding(None if self.state.choice.live or moment is None
                             else moment.progress)
-
-    @property
-    def _rgb(self) -> bool:
-        return self.info is not None and self.info.dataset.in_channels == 3
 
     def _weights(self, snap: Snapshot, overlay: dict[str, np.ndarray] | None = None) -> Weights:
         return Weights(self.info.model_meta, snap.state, overlay)
@@ -305,7 +303,7 @@ class DeeperViews(QObject):
         if snap is None or snap.progress == self._ablated_at or (
                 self._ablated_at >= 0 and self._paces["ablate"].hold()):
             return
-        self.ablation.set_filters(snap.filters, self._rgb)
+        self.ablation.set_filters(snap.filters, first_reads_colour(snap.filters))
         self._request_ablation()
 
     def _request_ablation(self) -> None:

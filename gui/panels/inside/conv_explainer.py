@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from cnn_core.export.render import SEQUENTIAL
+from cnn_core.export.render import SEQUENTIAL, first_reads_colour
 from cnn_core.inspect.explain import MapPixel
 
 from ...session.inference import InferenceChannel, PixelAnswer
@@ -30,7 +30,8 @@ NO_CONV = ("This network has no conv layer, so there is no convolution to explai
            "reads the pixels with linear layers only. Add a conv2d layer to see one at work.")
 PLACEHOLDER = "Press Start: a feature-map pixel of the current image, taken apart, appears here."
 STEPS = {"BatchNorm2d": "batch norm", "ReLU": "ReLU", "LeakyReLU": "leaky ReLU",
-         "Tanh": "tanh", "Sigmoid": "sigmoid", "GELU": "GELU"}
+         "Tanh": "tanh", "Sigmoid": "sigmoid", "GELU": "GELU", "ReLU6": "ReLU6",
+         "Hardswish": "hard swish", "SiLU": "SiLU (swish)"}
 SHORT = {"BatchNorm2d": "BN"}  # in the map's narrow title
 RGB = ("red", "green", "blue")
 SIDE = 120  # the image and the map columns at least; they grow with a fifth of the rest
@@ -58,6 +59,7 @@ class ConvExplainerPanel(QWidget):
         self.setObjectName("convExplainerView")
         self.layer_combo = QComboBox(objectName="explainerLayerCombo")
         self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.layer_combo.setMaxVisibleItems(24)
         self.channel_spin = QSpinBox(objectName="explainerChannelSpin")
         self.position_label = QLabel(objectName="explainerPosition")
         self.caption = QLabel(PLACEHOLDER, objectName="explainerCaption", wordWrap=True)
@@ -161,7 +163,7 @@ class ConvExplainerPanel(QWidget):
         """The layers of the moment chosen (kept while they stay), then one request."""
         moment, info = self._state.moment, self._state.info
         if moment is not None and info is not None:
-            self.set_layers(moment.filters, info.dataset.in_channels == 3)
+            self.set_layers(moment.filters, first_reads_colour(moment.filters))
         self._ask()
 
     def _ask(self) -> None:

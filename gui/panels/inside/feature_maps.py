@@ -21,6 +21,9 @@ INPUT_WIDTH = 150  # the input image and the probabilities below it
 PLACEHOLDER = "Press Start: a test image and what every layer makes of it appear here."
 NO_CONV = ("This network has no conv layer, so it makes no feature maps: its linear layers "
            "read the pixels directly. Add a conv2d layer to see what it picks out.")
+# conv layers drawn side by side; a network with more (a backbone's 20 to 50) shows the
+# one chosen, its maps large enough to see
+MAX_COLUMNS = 6
 
 
 def layer_title(name: str, shape: tuple[int, ...], width: float, metrics: QFontMetrics) -> str:
@@ -40,7 +43,8 @@ def centre_lines(label: pg.LabelItem) -> None:
 
 
 class FeatureMapsPanel(QWidget):
-    """``featureMapsView``: a grid per conv layer, right of the input and its probabilities.
+    """``featureMapsView``: a grid per conv layer, right of the input and its probabilities
+    (one layer at a time, chosen, for a network of more than ``MAX_COLUMNS``).
 
     With ``browser``, arrows and a class filter pick a test image: ``imageChosen(index)``.
     ``show_input=False`` leaves the input out, for a panel that shows it already.
@@ -65,6 +69,17 @@ class FeatureMapsPanel(QWidget):
         self._class_names: tuple[str, ...] = ()
         self._shown: np.ndarray = np.zeros(0, np.int64)  # test indices passing the filter
         self._position = 0
+        self.layer_combo = QComboBox(objectName=f"{view_name}LayerCombo")
+        self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.layer_combo.setMaxVisibleItems(24)
+        self.layer_combo.setToolTip("This network has too many conv layers to show side by "
+                                    "side: pick the one to see")
+        self.layer_choice = QWidget()
+        choice = QHBoxLayout(self.layer_choice)
+        choice.setContentsMargins(0, 0, 0, 0)
+        choice.addWidget(QLabel("Layer"))
+        choice.addWidget(self.layer_combo)
+        self.layer_choice.hide()
         if browser:
             bar = QHBoxLayout()
             bar.addWidget(QLabel("Test image"))
@@ -72,11 +87,17 @@ class FeatureMapsPanel(QWidget):
             bar.addWidget(self.next_button)
             bar.addWidget(QLabel("class"))
             bar.addWidget(self.class_filter)
+            bar.addWidget(self.layer_choice)
             bar.addWidget(self.image_label, 1)
             layout.addLayout(bar)
             self.prev_button.clicked.connect(lambda: self.step(-1))
             self.next_button.clicked.connect(lambda: self.step(+1))
             self.class_filter.currentIndexChanged.connect(self._on_filter_changed)
+        else:
+            bar = QHBoxLayout()
+            bar.addWidget(self.layer_choice)
+            bar.addStretch(1)
+            layout.addLayout(bar)
         self.input_title = QLabel(PLACEHOLDER, objectName=f"{view_name}Caption", wordWrap=True,
                                   alignment=Qt.AlignmentFlag.AlignCenter)
         self.input_view = pg.GraphicsLayoutWidget()
@@ -109,6 +130,9 @@ class FeatureMapsPanel(QWidget):
         self._maps: dict[str, np.ndarray] = {}
         self._layer_items: dict[str, tuple[pg.LabelItem, pg.ImageItem]] = {}
         self._layout_key: tuple = ()
+        self._maps_given: tuple | None = None  # set_maps' arguments: drawn again, another layer
+        self.layer_combo.currentIndexChanged.connect(
+            lambda _i: self._maps_given is not None and self.set_maps(*self._maps_given))
 
     @property
     def probabilities(self) -> np.ndarray | None:
@@ -225,6 +249,7 @@ class FeatureMapsPanel(QWidget):
     def _draw_grids(self) -> None:
         aspect = self._column_aspect(len(self._maps))
         column = self.view.width() / max(len(self._maps), 1)
+        self.grids = {}  # of the layers drawn
         for name, fmap in self._maps.items():
             label = self._layer_items[name][0]
             set_text(label, layer_title(name, fmap.shape, column, self.fontMetrics()))
@@ -244,6 +269,10 @@ class FeatureMapsPanel(QWidget):
                  probabilities: np.ndarray | None = None,
                  class_names: tuple[str, ...] = (), caption: str = "") -> None:
         """``image``: (C, H, W) in 0..1; ``maps``: layer -> (channels, h, w)."""
+        self._maps_given = (image, maps, probabilities, class_names, caption)
+        if self._offer_layers(list(maps)):
+            chosen = self.layer_combo.currentData()
+            maps = {chosen: maps[chosen]} if chosen in maps else {}
         self._ensure_layers(maps)
         shown = image[0] if image.shape[0] == 1 else image.transpose(1, 2, 0)
         self.input_image.setImage((shown * 255).astype(np.uint8), autoLevels=False,
@@ -257,3 +286,20 @@ class FeatureMapsPanel(QWidget):
             self.bars.clear()
         else:
             self.bars.set_probabilities(probabilities, class_names)
+
+    def _offer_layers(self, names: list[str]) -> bool:
+        """Whether one layer is shown at a time: then the layer choice is shown, and keeps
+        the layer chosen while the network stays."""
+        many = len(names) > MAX_COLUMNS
+        self.layer_choice.setVisible(many)
+        listed = [self.layer_combo.itemData(i) for i in range(self.layer_combo.count())]
+        if not many or names == listed:
+            return many
+        current = self.layer_combo.currentData()
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        for name in names:
+            self.layer_combo.addItem(name, name)
+        self.layer_combo.setCurrentIndex(max(self.layer_combo.findData(current), 0))
+        self.layer_combo.blockSignals(False)
+        return True

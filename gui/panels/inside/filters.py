@@ -9,7 +9,7 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout,
                                QWidget)
 
-from cnn_core.export.render import MEAN, Grid, filter_grid, grid_columns
+from cnn_core.export.render import MEAN, Grid, filter_grid, first_reads_colour, grid_columns
 
 from ...session.inside_state import InsideState, moment_caption
 from ...widgets.grid_view import GridView
@@ -37,6 +37,7 @@ class FiltersPanel(QWidget):
                                    "filter, the input that excites it most.")
         self.layer_combo = QComboBox(objectName="filterLayerCombo")
         self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.layer_combo.setMaxVisibleItems(24)  # a backbone has 20 to 50 conv layers
         self.channel_combo = QComboBox(objectName="filterChannelCombo")
         self.scale_combo = QComboBox(objectName="filterScaleCombo")
         self.scale_combo.addItem("shared scale", False)
@@ -101,7 +102,7 @@ class FiltersPanel(QWidget):
         if moment is None or state.info is None:
             return
         compared = state.compared
-        self.set_filters(moment.filters, rgb_input=state.info.dataset.in_channels == 3,
+        self.set_filters(moment.filters, rgb_input=first_reads_colour(moment.filters),
                          caption=moment_caption(moment),
                          compare=None if compared is None else compared.filters,
                          compare_caption="" if compared is None else moment_caption(compared))

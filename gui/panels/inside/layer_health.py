@@ -29,6 +29,9 @@ MAX_EPOCH_TICKS = 10
 MEASURE = "measure"  # the key of the job measuring saved epochs
 INTRO = (f"Layer health is measured from the weights saved after every epoch, on "
          f"{HEALTH_PROBE} training images.")
+# curves whose legend fits beside the plot; more (a backbone's) are named below it, in
+# lines that wrap, where a tall legend would run over the plot
+LEGEND_BESIDE = 9
 COLOURS = ("#1e88e5", "#e53935", "#43a047", "#fb8c00", "#8e24aa", "#00897b", "#6d4c41",
            "#3949ab", "#c0ca33")
 
@@ -53,6 +56,11 @@ class LayerHealthPanel(QWidget):
         self.metric_combo = QComboBox(objectName="layerHealthMetric")
         for title, key, _log, _label in METRICS:
             self.metric_combo.addItem(title, key)
+        self.layers_combo = QComboBox(objectName="layerHealthLayers")
+        self.layers_combo.addItem("layers that train", True)
+        self.layers_combo.addItem("every layer", False)
+        self.layers_combo.setToolTip("A frozen backbone's layers do not train: their numbers "
+                                     "stay as they are, epoch after epoch.")
         self.plot = pg.PlotWidget()
         self.plot.setObjectName("layerHealthPlot")
         self.plot.setLabel("bottom", "epoch")
@@ -63,20 +71,26 @@ class LayerHealthPanel(QWidget):
         cells = self.plot.getPlotItem().layout
         cells.addItem(self.legend, 2, 3)
         cells.setAlignment(self.legend, Qt.AlignmentFlag.AlignTop)
+        self.key = QLabel(objectName="layerHealthKey", wordWrap=True)
+        self.key.hide()
         self.warnings = QLabel(INTRO, objectName="layerHealthWarnings", wordWrap=True)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Show"))
         bar.addWidget(self.metric_combo)
+        bar.addWidget(QLabel("of"))
+        bar.addWidget(self.layers_combo)
         bar.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
         layout.addWidget(self.plot, 1)
+        layout.addWidget(self.key)
         layout.addWidget(self.warnings)
         self.history: list[tuple[int, LayerHealth]] = []
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._drawn: tuple = ()  # (epochs, metric) last drawn: redraw only on a change
         self.metric_combo.currentIndexChanged.connect(lambda _i: self.redraw())
+        self.layers_combo.currentIndexChanged.connect(lambda _i: self.redraw())
 
     def follow(self, session: RunSession, client: AnalysisClient) -> None:
         """Start afresh with each run; while shown, measure the epochs it has saved (all
@@ -145,20 +159,36 @@ class LayerHealthPanel(QWidget):
         self.history.append((epoch, health))
         self.history.sort(key=lambda entry: entry[0])
 
+    def _name_curves(self) -> None:
+        """The legend beside the plot, or for many layers a key below it."""
+        many = len(self._curves) > LEGEND_BESIDE
+        for curve in self._curves.values():
+            self.legend.removeItem(curve)
+        if not many:
+            for layer, curve in self._curves.items():
+                self.legend.addItem(curve, layer)
+        self.key.setVisible(many)
+        self.key.setText("&nbsp;&nbsp; ".join(
+            f'<span style="color:{curve.opts["pen"].color().name()}">&#9632;</span>&nbsp;{layer}'
+            for layer, curve in self._curves.items()) if many else "")
+
     def redraw(self) -> None:
         """Update the curves in place: one per layer, created once, updated with setData
         (clearing the plot and legend instead left the legend painting deleted items)."""
-        key = self.metric_combo.currentData()
-        if self._drawn == (len(self.history), key):
+        key, training = self.metric_combo.currentData(), self.layers_combo.currentData()
+        if self._drawn == (len(self.history), key, training):
             return
-        self._drawn = (len(self.history), key)
+        self._drawn = (len(self.history), key, training)
+        frozen = set(self.history[-1][1].frozen) if self.history else set()
+        self.layers_combo.setEnabled(bool(frozen))
         log, label = next((log, label) for _t, k, log, label in METRICS if k == key)
         self.plot.setLogMode(y=log)
         self.plot.setLabel("left", label)
         layers: dict[str, list[tuple[int, float]]] = {}
         for epoch, health in self.history:
             for layer, value in series(health, key).items():
-                layers.setdefault(layer, []).append((epoch, value))
+                if not (training and layer in frozen):
+                    layers.setdefault(layer, []).append((epoch, value))
         for layer in [name for name in self._curves if name not in layers]:
             curve = self._curves.pop(layer)
             self.legend.removeItem(curve)
@@ -167,13 +197,16 @@ class LayerHealthPanel(QWidget):
             xs, ys = zip(*points)
             curve = self._curves.get(layer)
             if curve is None:
-                colour = COLOURS[len(self._curves) % len(COLOURS)]
+                colour = (COLOURS[len(self._curves)] if len(layers) <= len(COLOURS) else
+                          pg.intColor(len(self._curves), hues=len(layers)))
                 curve = self._curves[layer] = self.plot.plot(
                     pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
                     symbolBrush=colour)
-                self.legend.addItem(curve, layer)
             curve.setData(xs, ys)
-        if not layers and self.history:
+        self._name_curves()
+        if not layers and self.history and training and frozen:
+            self.plot.setTitle("no layer that trains has these: choose every layer")
+        elif not layers and self.history:
             self.plot.setTitle("this architecture has no such layers")
         else:
             self.plot.setTitle("")
@@ -182,8 +215,11 @@ class LayerHealthPanel(QWidget):
             step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 10**9)
                         if epoch / s <= MAX_EPOCH_TICKS)
             self.plot.getAxis("bottom").setTickSpacing(step, step)  # whole epochs only
-            self._say("\n".join(f"⚠ {w}" for w in latest.warnings) if latest.warnings else
+            still = (f" {len(latest.frozen)} layers and activations are frozen: they do not "
+                     "train, and are not judged." if latest.frozen else "")
+            self._say("\n".join(f"⚠ {w}" for w in latest.warnings) + still
+                      if latest.warnings else
                       f"Epoch {epoch}: every layer looks healthy (no dead layers, no vanishing "
-                      "or exploding gradients).", error=bool(latest.warnings))
+                      f"or exploding gradients).{still}", error=bool(latest.warnings))
         else:
             self._say(INTRO)

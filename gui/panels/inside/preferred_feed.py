@@ -13,6 +13,7 @@ import torch
 from PySide6.QtCore import QObject
 
 from cnn_core.data.bundle import denormalize
+from cnn_core.export.render import first_reads_colour
 from cnn_core.inspect.activation_max import maximize_activation
 
 from ...session.analysis_jobs import AnalysisClient, Pace, Weights
@@ -130,7 +131,7 @@ class PreferredFeed(QObject):
         moment = next((m for m in self.timelapse if m.progress == progress), None)
         kernels = moment.filters[layer] if first and moment is not None else None
         caption = "initial weights" if progress == 0 else f"epoch {progress:.2f}"
-        rgb = self.info is not None and self.info.dataset.in_channels == 3
+        rgb = first_reads_colour(self.filters.filters)
         self.view.show_inputs(layer, progress, images, kernels, rgb, caption)
 
     def shutdown(self) -> None:
