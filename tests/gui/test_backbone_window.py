@@ -7,7 +7,8 @@ import threading
 import urllib.request
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QProgressBar, QPushButton, QSpinBox
+from PySide6.QtWidgets import (QApplication, QComboBox, QLabel, QProgressBar, QPushButton,
+                               QSpinBox, QTabWidget)
 
 from cnn_core.paths import default_runs_dir
 from cnn_core.train.config import TrainConfig
@@ -72,6 +73,11 @@ def test_a_frozen_backbone_computes_its_features_once_with_progress(qtbot, windo
     assert shown and all("features of the fixed layers" in text for text in shown)
     assert shown[-1].startswith("Computing the features of the fixed layers once: 30/30")
     assert [m.epoch for m in window.session.history] == [1, 2]
+    tabs = find(window, QTabWidget, "panelTabs")  # every view of 34 layers, on a laptop
+    for index in range(tabs.count()):
+        tabs.setCurrentIndex(index)
+        QApplication.processEvents()  # the view draws what it shows as it is shown
+        assert window.minimumSizeHint().width() <= 1280, tabs.tabText(index)
 
 
 def test_choosing_a_backbone_for_a_photo_folder_reads_it_at_224_pixels(qtbot, window,

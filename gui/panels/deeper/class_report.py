@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import (QModelIndex, QPersistentModelIndex, QSize, QSortFilterProxyModel, Qt,
+                            Signal)
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -51,6 +52,9 @@ def _number(value: float, decimals: int = 3) -> QStandardItem:
     return item
 
 
+SQUEEZED_WIDTH = 240  # pixels a table keeps when the window is as narrow as a laptop's
+
+
 class ClassReportTable(QTableView):
     """``classClicked(index)`` when a class's row is clicked (not an average's)."""
 
@@ -59,6 +63,7 @@ class ClassReportTable(QTableView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("classReportTable")
+        self._wanted = 0  # the width every column needs
         self.source = QStandardItemModel(0, len(COLUMNS), self)
         self.source.setHorizontalHeaderLabels(list(COLUMNS))
         for column, tip in enumerate(TIPS):
@@ -90,10 +95,17 @@ class ClassReportTable(QTableView):
         for name, (precision, recall, f1) in (("macro avg", report.macro),
                                               ("weighted avg", report.weighted)):
             self._add_row(name, -1, precision, recall, f1, total)
-        # as wide as every column needs: a splitter beside it must not squeeze it
+        # as wide as every column needs, but on a laptop's screen it may be squeezed (and
+        # scrolls) rather than push the window past the screen
         self.resizeColumnsToContents()
-        self.setMinimumWidth(self.horizontalHeader().length() + 2 * self.frameWidth()
-                             + self.verticalScrollBar().sizeHint().width())
+        self._wanted = (self.horizontalHeader().length() + 2 * self.frameWidth()
+                        + self.verticalScrollBar().sizeHint().width())
+        self.setMinimumWidth(min(self._wanted, SQUEEZED_WIDTH))
+        self.updateGeometry()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt naming
+        hint = super().sizeHint()
+        return QSize(max(hint.width(), self._wanted), hint.height())
 
     def _add_row(self, name: str, index: int, precision: float, recall: float, f1: float,
                  support: int) -> None:

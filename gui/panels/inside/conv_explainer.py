@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QSpinBox,
+from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from cnn_core.export.render import SEQUENTIAL, first_reads_colour
@@ -22,6 +22,7 @@ from cnn_core.inspect.explain import MapPixel
 
 from ...session.inference import InferenceChannel, PixelAnswer
 from ...session.inside_state import InsideState, moment_caption
+from ...widgets.layer_combo import LayerCombo
 from ...widgets.matrix_view import MatrixView, colours
 from ...widgets.panel_parts import empty_note, white_box
 from ...widgets.when_shown import WhenShown
@@ -57,9 +58,7 @@ class ConvExplainerPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("convExplainerView")
-        self.layer_combo = QComboBox(objectName="explainerLayerCombo")
-        self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.layer_combo.setMaxVisibleItems(24)
+        self.layer_combo = LayerCombo(objectName="explainerLayerCombo")
         self.channel_spin = QSpinBox(objectName="explainerChannelSpin")
         self.position_label = QLabel(objectName="explainerPosition")
         self.caption = QLabel(PLACEHOLDER, objectName="explainerCaption", wordWrap=True)

@@ -13,6 +13,7 @@ from cnn_core.export.render import SEQUENTIAL, Grid, grid_columns, render_grid
 
 from ...session.inference import ImageAnswer, InferenceChannel
 from ...session.inside_state import PROBE, Inspected, InsideState, moment_caption
+from ...widgets.layer_combo import LayerCombo
 from ...widgets.panel_parts import empty_note, set_text, white_box
 from ...widgets.probability_bars import ProbabilityBars
 from ...widgets.when_shown import WhenShown
@@ -64,14 +65,12 @@ class FeatureMapsPanel(QWidget):
         self.prev_button = QPushButton("◀", objectName="imagePrev", toolTip="Previous image")
         self.next_button = QPushButton("▶", objectName="imageNext", toolTip="Next image")
         self.class_filter = QComboBox(objectName="imageClassFilter")
-        self.image_label = QLabel("no test images yet", objectName="imageLabel")
+        self.image_label = QLabel("no test images yet", objectName="imageLabel", wordWrap=True)
         self._labels = np.zeros(0, np.int64)
         self._class_names: tuple[str, ...] = ()
         self._shown: np.ndarray = np.zeros(0, np.int64)  # test indices passing the filter
         self._position = 0
-        self.layer_combo = QComboBox(objectName=f"{view_name}LayerCombo")
-        self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.layer_combo.setMaxVisibleItems(24)
+        self.layer_combo = LayerCombo(objectName=f"{view_name}LayerCombo")
         self.layer_combo.setToolTip("This network has too many conv layers to show side by "
                                     "side: pick the one to see")
         self.layer_choice = QWidget()

@@ -13,6 +13,7 @@ from cnn_core.export.render import MEAN, Grid, filter_grid, first_reads_colour, 
 
 from ...session.inside_state import InsideState, moment_caption
 from ...widgets.grid_view import GridView
+from ...widgets.layer_combo import LayerCombo
 from ...widgets.panel_parts import empty_note
 from ...widgets.when_shown import WhenShown
 from .preferred_inputs import PreferredInputsView
@@ -35,10 +36,9 @@ class FiltersPanel(QWidget):
         self.show_combo.addItem("preferred inputs", True)
         self.show_combo.setToolTip("Weights: the kernels themselves. Preferred inputs: for each "
                                    "filter, the input that excites it most.")
-        self.layer_combo = QComboBox(objectName="filterLayerCombo")
-        self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.layer_combo.setMaxVisibleItems(24)  # a backbone has 20 to 50 conv layers
+        self.layer_combo = LayerCombo(objectName="filterLayerCombo")
         self.channel_combo = QComboBox(objectName="filterChannelCombo")
+        self.channel_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.scale_combo = QComboBox(objectName="filterScaleCombo")
         self.scale_combo.addItem("shared scale", False)
         self.scale_combo.addItem("per-filter scale", True)

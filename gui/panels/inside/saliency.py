@@ -6,12 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout,
+                               QWidget)
 
 from cnn_core.inspect.analysis import Saliency
 
 from ...session.inference import ImageAnswer, InferenceChannel
 from ...session.inside_state import InsideState
+from ...widgets.layer_combo import LayerCombo
 from ...widgets.panel_parts import set_text, white_box
 from ...widgets.probability_bars import ProbabilityBars
 from ...widgets.when_shown import WhenShown
@@ -51,9 +53,7 @@ class SaliencyPanel(QWidget):
         self.view.setBackground("w")
         self.target_combo = QComboBox(objectName=f"{view_name}Target")
         self.target_combo.addItem("the predicted class", -1)
-        self.cam_combo = QComboBox(objectName=f"{view_name}CamLayer")
-        self.cam_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.cam_combo.setMaxVisibleItems(24)
+        self.cam_combo = LayerCombo(objectName=f"{view_name}CamLayer", characters=12)
         self.cam_combo.addItem(LAST_BLOCK, None)
         self.cam_combo.setToolTip("The conv layer whose maps Grad-CAM weighs: by default the "
                                   "last one (a backbone's last block), whose maps see the "
@@ -63,12 +63,12 @@ class SaliencyPanel(QWidget):
         self.caption.setToolTip("Grad-CAM: where a conv layer's evidence for the class is (the "
                                 "last one's unless chosen). Input gradient: which pixels "
                                 "would change it most.")
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Explain"))
-        bar.addWidget(self.target_combo)
-        bar.addWidget(QLabel("Grad-CAM on"))
-        bar.addWidget(self.cam_combo)
-        bar.addStretch(1)
+        bar = QGridLayout()  # two rows: the Errors panel shows this view in a narrow column
+        bar.addWidget(QLabel("Explain"), 0, 0)
+        bar.addWidget(self.target_combo, 0, 1)
+        bar.addWidget(QLabel("Grad-CAM on"), 1, 0)
+        bar.addWidget(self.cam_combo, 1, 1)
+        bar.setColumnStretch(2, 1)
         self.images: dict[str, pg.ImageItem] = {}
         # short fixed titles, to fit narrow columns: the caption names the class explained
         for col, (key, title) in enumerate((("input", "input"), ("cam", "Grad-CAM"),
