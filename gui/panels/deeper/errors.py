@@ -25,7 +25,7 @@ from ...session.run_session import RunSession
 from ...training.messages import EpochDetails, RunInfo
 from ...widgets.thumbnails import ICON, thumbnail
 from ...widgets.when_shown import WhenShown
-from .class_report import SQUEEZED_WIDTH, ClassReportTable, row_label
+from .class_report import ClassReportTable, row_label
 from .top_losses import TopLossesList
 
 LIST_WIDTH = 150  # the list of a cell's images: two columns of thumbnails
@@ -200,7 +200,7 @@ class ErrorsPanel(QWidget):
         self.table.resizeColumnsToContents()
         width = (self.table.verticalHeader().sizeHint().width()
                  + self.table.horizontalHeader().length() + 2 * self.table.frameWidth())
-        self.table.setMinimumWidth(min(width, SQUEEZED_WIDTH))  # it scrolls on a laptop
+        self.table.setMinimumWidth(width)
 
     def show_cell(self, true_class: int, predicted: int) -> None:
         """List the test images of one cell, the most confident first."""
