@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget,
+                               QVBoxLayout, QWidget)
 
 from cnn_core.export.render import MEAN, Grid, filter_grid, first_reads_colour, grid_columns
 
@@ -39,6 +39,7 @@ class FiltersPanel(QWidget):
         self.layer_combo = LayerCombo(objectName="filterLayerCombo")
         self.channel_combo = QComboBox(objectName="filterChannelCombo")
         self.channel_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.channel_combo.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.scale_combo = QComboBox(objectName="filterScaleCombo")
         self.scale_combo.addItem("shared scale", False)
         self.scale_combo.addItem("per-filter scale", True)
@@ -55,7 +56,7 @@ class FiltersPanel(QWidget):
         bar.addWidget(self.layer_combo)
         bar.addWidget(QLabel("Show"))
         bar.addWidget(self.show_combo)
-        bar.addWidget(QLabel("Input channel"))
+        bar.addWidget(QLabel("Channel"))
         bar.addWidget(self.channel_combo)
         bar.addWidget(self.scale_combo)
         bar.addStretch(1)
