@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPaintEvent
-from PySide6.QtWidgets import QComboBox, QStyle, QStyleOptionComboBox, QStylePainter, QWidget
+from PySide6.QtWidgets import (QComboBox, QSizePolicy, QStyle, QStyleOptionComboBox,
+                               QStylePainter, QWidget)
 
 SHOWN_CHARACTERS = 20  # the closed box's width, in characters
 MAX_VISIBLE = 24  # rows before the list scrolls: a backbone has 20 to 50 conv layers
@@ -19,6 +20,8 @@ class LayerCombo(QComboBox):
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(characters)
         self.setMaxVisibleItems(MAX_VISIBLE)
+        # the toolbar's spare width goes to the names first
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._about = ""
         self.currentTextChanged.connect(self._show_whole)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout,
+                               QWidget)
 
 from cnn_core.export.render import MEAN, Grid, filter_grid, first_reads_colour, grid_columns
 
@@ -36,10 +36,13 @@ class FiltersPanel(QWidget):
         self.show_combo.addItem("preferred inputs", True)
         self.show_combo.setToolTip("Weights: the kernels themselves. Preferred inputs: for each "
                                    "filter, the input that excites it most.")
-        self.layer_combo = LayerCombo(objectName="filterLayerCombo")
+        self.layer_combo = LayerCombo(objectName="filterLayerCombo", characters=16)
         self.channel_combo = QComboBox(objectName="filterChannelCombo")
-        self.channel_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.channel_combo.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        # as wide from the start as its entries ("RGB colour", "mean of 512"), so the
+        # window's minimum width does not move when a network is chosen
+        self.channel_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.channel_combo.setMinimumContentsLength(len("RGB colour"))
         self.scale_combo = QComboBox(objectName="filterScaleCombo")
         self.scale_combo.addItem("shared scale", False)
         self.scale_combo.addItem("per-filter scale", True)
@@ -177,7 +180,7 @@ class FiltersPanel(QWidget):
         self.channel_combo.clear()
         rgb = self.rgb_input and inputs == 3 and name == next(iter(self.filters))
         self.channel_combo.addItem("RGB colour" if rgb else f"mean of {inputs}" if inputs > 1
-                                   else "the only one", MEAN)
+                                   else "only one", MEAN)
         for c in range(inputs if inputs > 1 else 0):
             self.channel_combo.addItem(str(c), c)
         self.channel_combo.blockSignals(False)
