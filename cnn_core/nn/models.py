@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from . import presets
 from .backbone_layers import ConvLayer, backbone_convs
 from .backbone_specs import seen_size
-from .backbones import Pretrained
+from .backbones import Pretrained, pretrained_modules
 from .layers import AveragePool2D, Conv2D, Flatten, MaxPool2D
 from .spec import LayerSpec, NetworkSpec, infer_shapes, parse_spec
 
@@ -59,8 +59,6 @@ class StudioModel(nn.Module):
     def set_input_normalisation(self, mean: tuple[float, ...], std: tuple[float, ...]) -> None:
         """Tell a pretrained backbone how the dataset's pictures were standardised (it
         turns them into what ImageNet's networks expect)."""
-        from .backbones import pretrained_modules
-
         for _, backbone in pretrained_modules(self):
             backbone.set_input_normalisation(mean, std)
 
@@ -137,8 +135,6 @@ def _module(layer: LayerSpec, shape: tuple[int, ...], output: tuple[int, ...]) -
     if layer.type == "batchnorm2d":
         return nn.BatchNorm2d(shape[0])
     if layer.type == "pretrained":
-        from .backbones import Pretrained
-
         return Pretrained(s["model"], shape[0], seen_size(s, shape[1]), s["trainable"])
     if layer.type == "linear":
         return nn.Linear(shape[0], output[0])
