@@ -15,12 +15,15 @@ rate: :func:`cnn_core.train.optimizers.param_groups`.
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from ..data.bundle import ProgressFn
 from ..nn.models import StudioModel
+from ..nn.weights import load_backbone_weights
 from ..nn.spec import NetworkSpec
 from ..runs.checkpoint import CheckpointError, load_checkpoint
 from ..runs.store import is_run_dir, shown_checkpoint
@@ -94,6 +97,20 @@ def copy_weights(model: StudioModel, given: str | Record) -> Record:
             for key in layer_tensors(model)[layer]:
                 target[key].copy_(source[key])
     return {"path": str(path), "sha256": digest, "copied": copied, "fresh": fresh}
+
+
+def starting_weights(model: StudioModel, config: Any, info: Any, *,
+                     progress: ProgressFn | None = None,
+                     cancel: threading.Event | None = None) -> Record | None:
+    """Give a fresh ``model`` the weights ``config``'s run starts from: another run's where
+    it fine-tunes (the record returned), then ImageNet's (or a file's) for each backbone not
+    copied; and tell its backbones how ``info``'s pictures are normalised (a copied one
+    came with the other run's)."""
+    record = copy_weights(model, config.init_from) if config.init_from is not None else None
+    load_backbone_weights(model, config.data_dir, progress=progress, cancel=cancel,
+                          skip=record["copied"] if record is not None else ())
+    model.set_input_normalisation(info.mean, info.std)
+    return record
 
 
 def _first_difference(source: dict[str, torch.Tensor], target: dict[str, torch.Tensor]) -> str:

@@ -16,12 +16,11 @@ from .config import TrainConfig
 from .continuation import (FIXED, Continuation, LaunchError, RunBeingWritten, RunKind,
                            check_resumable, open_continuation, run_name, run_of)
 from .distributed import DistributedError, Group
-from .init_from import copy_weights
+from .init_from import starting_weights
 from .live_edits import EDITABLE
 from .trainer import REPORT_INTERVAL, Trainer
 from ..data.bundle import DataBundle, ProgressFn
 from ..data.source import resolve
-from ..nn.weights import load_backbone_weights
 from ..paths import default_runs_dir
 from ..runs.checkpoint import CheckpointError, checkpoint_dataset
 from ..runs.errors import first_line
@@ -104,13 +103,10 @@ def launch(config: TrainConfig, callbacks: Sequence[Callback] = (), *,
         if continuation is None:
             trainer = Trainer(config, hooks, data=bundle, report_interval=interval,
                               group=group)
-            copied: list[str] = []
-            if config.init_from is not None:  # fine-tuning: another run's weights to start
-                record = copy_weights(trainer.model, config.init_from)
+            record = starting_weights(trainer.model, config, trainer.info,
+                                      progress=progress, cancel=cancel)
+            if record is not None:  # fine-tuning: another run's weights to start from
                 trainer.start_from(record)
-                copied = record["copied"]
-            load_backbone_weights(trainer.model, config.data_dir, progress=progress,
-                                  cancel=cancel, skip=copied)
         else:
             trainer = trainer_from_checkpoint(continuation.state, hooks, data=bundle,
                                               report_interval=interval, group=group,

@@ -22,8 +22,7 @@ from ..data.augment import augment_batch, parse_augmentation
 from ..data.bundle import DataBundle
 from ..nn.models import build_model
 from .config import TrainConfig, resolve_device
-from .init_from import copy_weights, frozen_layers
-from ..nn.weights import load_backbone_weights
+from .init_from import frozen_layers, starting_weights
 from .optimizers import make_optimizer
 
 SMOOTHING = 0.98  # the exponential moving average of the loss, as fastai's
@@ -67,12 +66,9 @@ def find_lr(config: TrainConfig, data: DataBundle, *, start_lr: float = 1e-7,
         model = build_model(config.arch, network=config.network, in_channels=info.in_channels,
                             num_classes=info.num_classes, input_size=info.input_size).to(device)
         model.freeze(frozen_layers(model.spec, config.freeze))
-        copied: list[str] = []
-        if config.init_from is not None:  # the weights, and the groups, the run starts with
-            config = dataclasses.replace(config, init_from=copy_weights(model, config.init_from))
-            copied = config.init_from["copied"]
-        load_backbone_weights(model, config.data_dir, skip=copied)  # a backbone's, as a run's
-        model.set_input_normalisation(info.mean, info.std)  # as the run's (a backbone's)
+        record = starting_weights(model, config, info)  # the weights the run starts from
+        if record is not None:  # and the groups its copied layers train in
+            config = dataclasses.replace(config, init_from=record)
         optimizer = make_optimizer(dataclasses.replace(config, lr=float(lrs[0])), model, device)
         criterion = nn.CrossEntropyLoss()
         order = torch.Generator().manual_seed(config.seed)

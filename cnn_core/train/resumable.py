@@ -90,7 +90,5 @@ class Resumable:
         (:func:`~cnn_core.train.init_from.copy_weights`), and give the layers copied the
         optimizer group of their own that ``backbone_lr_scale`` sets the rate of."""
         self.config = dataclasses.replace(self.config, init_from=record)
-        # a copied backbone came with the other run's data's normalisation: this run's own
-        self.model.set_input_normalisation(self.info.mean, self.info.std)
         self.optimizer = make_optimizer(self.config, self.model, self.device)
         self.follow_schedule(0.0)
