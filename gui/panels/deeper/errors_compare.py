@@ -55,7 +55,6 @@ class ErrorsCompareView(QWidget):
         self.matrix_b = LabelledMatrix("compareConfusionB")
         self.matrix_diff = LabelledMatrix("compareConfusionDiff")
         self.matrix_diff.set_title("B − A", DIFF_TIP)
-        self.matrix_diff.matrix.setToolTip(DIFF_TIP)
         matrices = QWidget()
         row = QHBoxLayout(matrices)
         row.setContentsMargins(0, 0, 0, 0)
