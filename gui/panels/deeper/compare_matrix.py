@@ -172,19 +172,21 @@ class LabelledMatrix(QWidget):
         k = values.shape[0]
         side = self.matrix.side()
         metrics = QFontMetrics(self._tick_font)
+        room = max(metrics.horizontalAdvance(str(k - 1)) + 4, metrics.height())
         step = 1
-        while step < k and step * side < metrics.horizontalAdvance(str(k - 1)) + 4:
+        while step < k and step * side < room:
             step += 1
         painter = QPainter(self)
         painter.setFont(self._tick_font)
         painter.setPen(QColor("#555"))
         origin = QPointF(self.matrix.geometry().topLeft())
+        tall = max(side, metrics.height())  # a row's number is never cut to a thin row
         for i in range(0, k, step):
             top = origin + self.matrix.cell_centre(0, i)
             left = origin + self.matrix.cell_centre(i, 0)
             painter.drawText(QRectF(top.x() - side / 2 - 8, top.y() - side / 2 - self._gap,
                                     side + 16, self._gap),
                              Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom, str(i))
-            painter.drawText(QRectF(left.x() - side / 2 - 40, left.y() - side / 2, 38, side),
+            painter.drawText(QRectF(left.x() - side / 2 - 40, left.y() - tall / 2, 38, tall),
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(i))
         painter.end()

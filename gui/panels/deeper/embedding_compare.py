@@ -38,7 +38,7 @@ def describe_alignment(xy_b: np.ndarray, aligned: np.ndarray, xy_a: np.ndarray) 
     angle = float(np.degrees(np.arctan2(linear[0, 1], linear[0, 0])))
     spread = float(np.sum((xy_a - xy_a.mean(axis=0)) ** 2))
     agree = 1 - float(np.sum((xy_a - aligned) ** 2)) / spread if spread > 0 else 1.0
-    turn = f"{'mirrored, ' if det < 0 else ''}turned {angle:+.0f}°"
+    turn = f"{'mirrored, ' if det < 0 else ''}turned {angle:+.0f}°".replace("-", "\u2212")
     return (f"B was {turn}, scaled ×{scale:.2g} and shifted to sit on A, fitted on the "
             f"{len(xy_a):,} test images both show, so that the same image sits in comparable "
             f"places. Then the layouts agree {agree:.0%} (100%: the same picture).")

@@ -22,7 +22,7 @@ from .class_report import row_label
 from .compare_matrix import LabelledMatrix, change_colours, count_colours
 
 COLUMNS = ("class", "A", "B", "change", "images")
-TABLE_WIDTH = 240  # pixels the class table keeps when squeezed (it scrolls then)
+TABLE_WIDTH = 320  # pixels the class table keeps at most when squeezed (it scrolls then)
 LIST_WIDTH = 200  # the disagreements: three columns of thumbnails at least
 DIFF_TIP = ("B − A: how many more (+) or fewer (−) images B puts in each cell than A. "
             "Green where B does better: more images right on the diagonal, fewer mistakes "
@@ -82,7 +82,6 @@ class ErrorsCompareView(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setMinimumWidth(TABLE_WIDTH)
         self.table.setToolTip("Each class's accuracy in both runs, the largest change first.")
 
         self.which = QComboBox(objectName="compareDisagreementsWhich")
