@@ -99,6 +99,27 @@ def test_the_disagreements_both_ways(view) -> None:
     assert items.item(0).text() == "A: cat"
 
 
+def test_a_class_clicked_narrows_the_list_to_it(qtbot, view) -> None:
+    view.show()
+    qtbot.waitExposed(view)
+    table = child(view, QTableWidget, "compareClassTable")
+
+    def click(row: int) -> None:
+        where = table.visualItemRect(table.item(row, 0)).center()
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=where)
+
+    click(0)  # cat
+    assert [i for i, _ in listed(view)] == [1, 2]
+    child(view, QComboBox, "compareDisagreementsWhich").setCurrentIndex(1)
+    assert listed(view) == []  # B gets no cat right that A gets wrong
+    click(1)  # dog
+    assert [i for i, _ in listed(view)] == [6, 7]
+    click(1)  # dog again: every class
+    assert [i for i, _ in listed(view)] == [6, 7] and view.only_class is None
+    child(view, QComboBox, "compareDisagreementsWhich").setCurrentIndex(0)
+    assert [i for i, _ in listed(view)] == [1, 2, 9]
+
+
 def test_the_headline_counts_both_runs(view) -> None:
     headline = child(view, QLabel, "compareErrorsHeadline")
     assert headline.text() == ("<b>A</b>: 70.0% · <b>B</b>: 60.0% · 3 images only A gets "

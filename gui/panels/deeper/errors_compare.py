@@ -82,7 +82,8 @@ class ErrorsCompareView(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setToolTip("Each class's accuracy in both runs, the largest change first.")
+        self.table.setToolTip("Each class's accuracy in both runs, the largest change first. "
+                              "Click a class to list only its images; again for all.")
 
         self.which = QComboBox(objectName="compareDisagreementsWhich")
         self.which.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -130,18 +131,21 @@ class ErrorsCompareView(QWidget):
 
         self.comparison: PredictionComparison | None = None
         self.listed: list[int] = []  # test indices in the list, in order
+        self.only_class: int | None = None  # the class the list is narrowed to
         self._names = ("A", "B")
         self._class_names: tuple[str, ...] = ()
         self._labels = self._pred_a = self._pred_b = np.zeros(0, np.int64)
         self._images = np.zeros((0, 1, 1, 1), np.uint8)
         self.which.currentIndexChanged.connect(lambda _i: self._fill_list())
+        self.table.cellClicked.connect(lambda row, _col: self.narrow_to(
+            self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)))
         self.list.itemClicked.connect(
             lambda item: self.imageSelected.emit(int(item.data(Qt.ItemDataRole.UserRole))))
         self.clear("Choose two runs to compare.")
 
     def clear(self, text: str) -> None:
         """Nothing compared; ``text`` says why."""
-        self.comparison, self.listed = None, []
+        self.comparison, self.listed, self.only_class = None, [], None
         self.list.clear()
         self.table.setRowCount(0)
         for matrix in (self.matrix_a, self.matrix_b, self.matrix_diff):
@@ -161,6 +165,8 @@ class ErrorsCompareView(QWidget):
             self.clear(str(refused))
             return
         self.comparison, self._names = comparison, (name_a, name_b)
+        if tuple(class_names) != self._class_names:
+            self.only_class = None  # another dataset: its classes are not these
         self._class_names = tuple(class_names)
         self._labels, self._pred_a, self._pred_b = (np.asarray(x, np.int64)
                                                     for x in (labels, pred_a, pred_b))
@@ -249,6 +255,14 @@ class ErrorsCompareView(QWidget):
         return [[self.table.item(r, col).text() for col in range(self.table.columnCount())]
                 for r in range(self.table.rowCount())]
 
+    def narrow_to(self, cls: int | None) -> None:
+        """List only the disagreements on true class ``cls``; the same class again, or
+        None, lists every class."""
+        self.only_class = None if cls is None or cls == self.only_class else int(cls)
+        if self.only_class is None:
+            self.table.clearSelection()
+        self._fill_list()
+
     def _fill_list(self) -> None:
         """The chosen disagreements, grouped by class (then in test-set order)."""
         c = self.comparison
@@ -256,6 +270,8 @@ class ErrorsCompareView(QWidget):
             return
         b_wrong = self.which.currentIndex() != 1
         idx = c.only_a_right if b_wrong else c.only_b_right
+        if self.only_class is not None:
+            idx = idx[self._labels[idx] == self.only_class]
         idx = idx[np.argsort(self._labels[idx], kind="stable")]
         self.listed = [int(i) for i in idx]
         self.list.clear()
@@ -270,5 +286,7 @@ class ErrorsCompareView(QWidget):
             item.setToolTip(f"#{i}: a {names[self._labels[i]]} — A says {said_a}, "
                             f"B says {said_b}")
             self.list.addItem(item)
-        self.list_title.setText(f"Under each, {'B' if b_wrong else 'A'}'s wrong answer. By "
-                                "class; click one to inspect it.")
+        which = ("By class" if self.only_class is None else
+                 f"Only {names[self.only_class]} ({len(idx):,}; click it again for all)")
+        self.list_title.setText(f"Under each, {'B' if b_wrong else 'A'}'s wrong answer. {which}; "
+                                "click one to inspect it.")
