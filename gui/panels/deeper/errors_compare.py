@@ -86,7 +86,8 @@ class ErrorsCompareView(QWidget):
                               "Click a class to list only its images; again for all.")
 
         self.which = QComboBox(objectName="compareDisagreementsWhich")
-        self.which.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.which.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.which.setMinimumContentsLength(18)
         self.which.setToolTip("The test images one run gets right and the other wrong.")
         self.list = QListWidget(objectName="compareDisagreementsList")
