@@ -271,12 +271,27 @@ def _export_run_dir(source: str, option: str) -> Path:
     return run_dir
 
 
+def _check_report(args: argparse.Namespace) -> None:
+    """``--compare RUN_B --report FILE.html`` come together, after one run."""
+    if args.compare and not args.report:
+        raise UsageError("--compare: give --report FILE.html to write the comparison to")
+    if args.report and not args.compare:
+        raise UsageError("--report: give --compare RUN_B, the run to compare the first with")
+    if args.report and len(args.sources) > 1:
+        raise UsageError("--compare: compares one run with another; give one run before it")
+    if args.report and Path(args.report).suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--report: {args.report} is not an .html file name")
+
+
 def _export(args: argparse.Namespace) -> int:
-    if not (args.onnx or args.csv or args.tensorboard or args.bundle):
-        raise UsageError("export: give at least one of --onnx, --csv, --tensorboard, --bundle")
+    if not (args.onnx or args.csv or args.tensorboard or args.bundle or args.report
+            or args.compare):
+        raise UsageError("export: give at least one of --onnx, --csv, --tensorboard, "
+                         "--bundle, --compare with --report")
+    _check_report(args)
     if len(args.sources) > 1 and not args.csv:
         raise UsageError("export: only --csv takes more than one run")
-    for target in filter(None, (args.csv, args.onnx, args.bundle)):
+    for target in filter(None, (args.csv, args.onnx, args.bundle, args.report)):
         check_target(target, replace=args.force)  # all refused before anything is written
     if args.tensorboard:
         outside_runs(args.tensorboard)
@@ -297,7 +312,23 @@ def _export(args: argparse.Namespace) -> int:
         bundle = export_bundle(_export_run_dir(first, "--bundle"), args.bundle,
                                replace=args.force)
         print(f"wrote {bundle}")
+    if args.report:
+        _compare_report(first, args.compare, args.report, args.force)
     return 0
+
+
+def _compare_report(run_a: str, run_b: str, path: str, force: bool) -> None:
+    from .export.compare_report import write_compare_report  # SciPy: for reports only
+
+    bar = sys.stderr.isatty()
+    runs = write_compare_report(run_a, run_b, path, replace=force,
+                                progress=progress_bar("", "images") if bar else None)
+    if bar:
+        sys.stderr.write("\r\033[K")
+    c = runs.comparison
+    print(f"wrote {path}: A {runs.a.accuracy:.2%}, B {runs.b.accuracy:.2%} on "
+          f"{len(runs.labels):,} test images; {len(c.only_a_right):,} only A gets right, "
+          f"{len(c.only_b_right):,} only B")
 
 
 def _list() -> int:

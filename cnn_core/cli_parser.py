@@ -162,9 +162,17 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--data-dir", dest="data_dir")
 
     export = sub.add_parser("export", help="export runs: metrics CSV, ONNX model, "
-                                           "TensorBoard logs, a zip bundle")
+                                           "TensorBoard logs, a zip bundle, a report "
+                                           "comparing two runs")
     export.add_argument("sources", nargs="+", metavar="RUN_DIR_OR_CHECKPOINT",
                         help="a run folder or checkpoint; --csv takes several run folders")
+    export.add_argument("--compare", metavar="RUN_B",
+                        help="with --report: the run (folder or checkpoint) to compare the "
+                             "first with, each at its best checkpoint on the same test set")
+    export.add_argument("--report", metavar="FILE.html",
+                        help="with --compare: one self-contained HTML page (curves, settings "
+                             "that differ, filters matched pair by pair, each class's change, "
+                             "the images one run gets right and the other wrong)")
     export.add_argument("--onnx", metavar="FILE", help="the model as ONNX (checked with "
                                                        "onnxruntime against PyTorch)")
     export.add_argument("--csv", metavar="FILE", help="per-epoch metrics of every run given")
