@@ -13,16 +13,17 @@ from pathlib import Path
 from PySide6.QtCore import QPoint, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QLabel, QMenu,
-                               QMessageBox, QPushButton, QStackedWidget, QToolButton,
-                               QTreeWidgetItem, QVBoxLayout, QWidget)
+                               QPushButton, QStackedWidget, QToolButton, QTreeWidgetItem,
+                               QVBoxLayout, QWidget)
 
 from cnn_core.runs.store import RunError, RunSummary, shown_checkpoint
 
 from ...session.runs_model import RunsModel
 from ...widgets.config_diff import ConfigDiffDialog
 from ...widgets.when_shown import WhenShown
+from .runs_actions import action, confirm_delete, older_first
 from .runs_rows import (EMPTY_TEXT, KEY_ROLE, NAME, NAME_WIDTH, PathLabel, RunItem, fill_row,
-                        run_key, runs_tree)
+                        quiet, run_key, runs_tree)
 from .runs_writers import WritersWatch
 
 
@@ -33,6 +34,7 @@ class RunsPanel(QWidget):
     resumeRequested = Signal(object)  # Path: the checkpoint a run continues from
     branchRequested = Signal(object)  # Path: the checkpoint a new run starts from
     openRequested = Signal(object)  # Path: the checkpoint to inspect, without training
+    compareInsideRequested = Signal(object, object)  # Path, Path: runs A and B
     runsDirChangeRequested = Signal(object)  # Path: the folder the person picked
 
     def __init__(self, runs: RunsModel, parent: QWidget | None = None) -> None:
@@ -72,7 +74,8 @@ class RunsPanel(QWidget):
         folder_row.addWidget(self.folder_label, 1)
         folder_row.addWidget(self.change_folder_button)
         first_row, second_row = QHBoxLayout(), QHBoxLayout()
-        for row, actions in ((first_row, (self.compare_action, self.resume_action)),
+        for row, actions in ((first_row, (self.compare_action, self.compare_inside_action,
+                                          self.resume_action)),
                              (second_row, (self.open_action, self.rename_action,
                                            self.delete_action, self.show_folder_action))):
             for act in actions:
@@ -108,37 +111,32 @@ class RunsPanel(QWidget):
         self._on_folder_changed(runs.folder)
 
     def _build_actions(self) -> None:
-        def action(text: str, tip: str, slot, shortcut: QKeySequence | None = None) -> QAction:
-            act = QAction(text, self, toolTip=tip)
-            act.triggered.connect(slot)
-            if shortcut is not None:
-                act.setShortcut(shortcut)
-                act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-                self.addAction(act)
-            return act
-
-        self.compare_action = action("Compare settings", "Show two runs' settings and results "
-                                     "side by side", self._on_compare_triggered)
-        self.resume_action = action("Resume", "Continue this run from its last checkpoint",
-                                    self._on_resume_triggered)
-        self.branch_best_action = action("Branch from best", "A new run that starts from the "
-                                         "epoch with the best test accuracy",
+        self.compare_action = action(self, "Compare settings", "Show two runs' settings "
+                                     "and results side by side", self._on_compare_triggered)
+        self.compare_inside_action = action(
+            self, "Compare inside", "Show the two runs side by side in every view inside "
+            "the network: filters matched, the same images, their errors and embeddings",
+            self._on_compare_inside_triggered)
+        self.compare_inside_action.setObjectName("compareInsideAction")
+        self.resume_action = action(self, "Resume", "Continue this run from its last "
+                                    "checkpoint", self._on_resume_triggered)
+        self.branch_best_action = action(self, "Branch from best", "A new run that starts "
+                                         "from the epoch with the best test accuracy",
                                          lambda: self._branch_from(best=True))
-        self.branch_last_action = action("Branch from last checkpoint", "A new run that starts "
-                                         "from the end of the last epoch",
+        self.branch_last_action = action(self, "Branch from last checkpoint", "A new run "
+                                         "that starts from the end of the last epoch",
                                          lambda: self._branch_from(best=False))
-        self.open_action = action("Open", "Look inside this run's best model, without training",
-                                  self._on_open_triggered)
-        self.rename_action = action("Rename…", "Give this run a name (F2)",
+        self.open_action = action(self, "Open", "Look inside this run's best model, without "
+                                  "training", self._on_open_triggered)
+        self.rename_action = action(self, "Rename…", "Give this run a name (F2)",
                                     self._on_rename_triggered, QKeySequence(Qt.Key.Key_F2))
-        self.delete_action = action("Delete…", "Delete the selected runs and their files (Del)",
-                                    self._on_delete_triggered,
+        self.delete_action = action(self, "Delete…", "Delete the selected runs and their "
+                                    "files (Del)", self._on_delete_triggered,
                                     QKeySequence(QKeySequence.StandardKey.Delete))
-        self.show_folder_action = action("Show folder", "Open this run's folder in the file "
-                                         "manager", self._on_show_folder_triggered)
+        self.show_folder_action = action(self, "Show folder", "Open this run's folder in the "
+                                         "file manager", self._on_show_folder_triggered)
         self.branch_menu = QMenu("Branch", self)
-        self.branch_menu.addAction(self.branch_best_action)
-        self.branch_menu.addAction(self.branch_last_action)
+        self.branch_menu.addActions([self.branch_best_action, self.branch_last_action])
 
     @staticmethod
     def _button(act: QAction) -> QToolButton:
@@ -164,20 +162,17 @@ class RunsPanel(QWidget):
         names = {r.path.name: r.name for r in runs}  # a branch names its parent by folder
         items = {item.data(NAME, KEY_ROLE): item for item in self._items()}
         self._runs = {run_key(r.path): r for r in runs}
-        self.tree.setSortingEnabled(False)  # else every setText moves the row
-        self.tree.blockSignals(True)
-        for key, item in items.items():
-            if key not in self._runs:
-                self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
-        for key, run in self._runs.items():
-            item = items.get(key)
-            if item is None:
-                item = RunItem(self.tree)
-                item.setData(NAME, KEY_ROLE, key)
-                item.setCheckState(NAME, Qt.CheckState.Unchecked)
-            self._fill(item, run, names)
-        self.tree.blockSignals(False)
-        self.tree.setSortingEnabled(True)
+        with quiet(self.tree):
+            for key, item in items.items():
+                if key not in self._runs:
+                    self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+            for key, run in self._runs.items():
+                item = items.get(key)
+                if item is None:
+                    item = RunItem(self.tree)
+                    item.setData(NAME, KEY_ROLE, key)
+                    item.setCheckState(NAME, Qt.CheckState.Unchecked)
+                self._fill(item, run, names)
         self.tree.resizeColumnToContents(NAME)  # names are free text: not wider than this
         self.tree.setColumnWidth(NAME, min(self.tree.columnWidth(NAME), NAME_WIDTH))
         self.empty_label.setText(self.model.problem() or EMPTY_TEXT)
@@ -209,11 +204,8 @@ class RunsPanel(QWidget):
             return
         self._runs[key] = run
         names = {r.path.name: r.name for r in self._runs.values()}
-        self.tree.setSortingEnabled(False)
-        self.tree.blockSignals(True)
-        self._fill(item, run, names)
-        self.tree.blockSignals(False)
-        self.tree.setSortingEnabled(True)
+        with quiet(self.tree):
+            self._fill(item, run, names)
 
     def _fill(self, item: QTreeWidgetItem, run: RunSummary, names: dict[str, str]) -> None:
         fill_row(item, run, names, active=run_key(run.path) == self._active,
@@ -287,6 +279,9 @@ class RunsPanel(QWidget):
         writable = run is not None and not run.damaged and not self._elsewhere(run)
         own = writable and run_key(run.path) != self._active
         self.compare_action.setEnabled(len(self.checked_runs()) == 2 or len(selected) == 2)
+        pair = self._pair()
+        self.compare_inside_action.setEnabled(idle and pair is not None and all(
+            self._checkpoint(r) is not None for r in pair))
         self.resume_action.setEnabled(
             idle and writable and run.epochs_done < run.epochs
             and run.last_checkpoint.is_file())
@@ -323,22 +318,33 @@ class RunsPanel(QWidget):
         menu = QMenu(self)
         menu.addActions([self.open_action, self.resume_action])
         menu.addMenu(self.branch_menu)
-        menu.addAction(self.compare_action)
+        menu.addActions([self.compare_action, self.compare_inside_action])
         menu.addSeparator()
         menu.addActions([self.rename_action, self.delete_action, self.show_folder_action])
         menu.exec(self.tree.viewport().mapToGlobal(pos))
 
-    def _on_compare_triggered(self) -> None:
+    def _pair(self) -> list[RunSummary] | None:
+        """The two runs ticked, else the two selected; None unless there are two."""
         runs = self.checked_runs()
         if len(runs) != 2:
             runs = self._selected_runs()
-        if len(runs) != 2:
+        return runs if len(runs) == 2 else None
+
+    def _on_compare_triggered(self) -> None:
+        runs = self._pair()
+        if runs is None:
             return
         if self.diff_dialog is not None:
             self.diff_dialog.close()
             self.diff_dialog.deleteLater()
         self.diff_dialog = ConfigDiffDialog(runs[0], runs[1], self)
         self.diff_dialog.show()
+
+    def _on_compare_inside_triggered(self) -> None:
+        runs = self._pair()
+        if runs is not None:
+            a, b = older_first(runs)
+            self.compareInsideRequested.emit(a.path, b.path)
 
     def _on_resume_triggered(self) -> None:
         run = self.selected_run()
@@ -377,14 +383,7 @@ class RunsPanel(QWidget):
         if any(run_key(r.path) == self._active for r in runs):
             self._say("The run being trained cannot be deleted: stop it first.")
             return
-        what = (f"the run “{runs[0].name}”" if len(runs) == 1
-                else f"{len(runs)} runs ({', '.join(r.name for r in runs)})")
-        answer = QMessageBox.question(
-            self, "Delete runs", f"Delete {what} with all its checkpoints and logs?\n"
-            "This cannot be undone.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No)
-        if answer != QMessageBox.StandardButton.Yes:
+        if not confirm_delete(self, runs):
             return
         failures = self.model.delete([r.path for r in runs])
         self._say("Could not delete " + "; ".join(failures) if failures else "")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QDateTime, QLocale, QSize, Qt
@@ -170,3 +172,15 @@ def fill_row(item: QTreeWidgetItem, run: RunSummary, names: dict[str, str], *,
         flags &= ~Qt.ItemFlag.ItemIsUserCheckable  # it is on the plots already
     item.setFlags(flags)
 
+
+
+@contextmanager
+def quiet(tree: QTreeWidget) -> Iterator[None]:
+    """Change rows without moving them (a sort after every setText) or a signal per cell."""
+    tree.setSortingEnabled(False)
+    blocked = tree.blockSignals(True)
+    try:
+        yield
+    finally:
+        tree.blockSignals(blocked)
+        tree.setSortingEnabled(True)
