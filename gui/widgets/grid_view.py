@@ -3,7 +3,7 @@ clickable tiles and marks over chosen tiles."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
@@ -131,19 +131,23 @@ class GridView(pg.GraphicsLayoutWidget):
         self.view.addItem(self.labels, ignoreBounds=True)
         self.grid: Grid | None = None
         self.describe: Callable[[int], str] | None = None
+        self._texts: Sequence[str] | None = None
 
     def aspect(self) -> float:
         """Width / height of the drawing area, for choosing a grid that fills it."""
         return max(self.width(), 1) / max(self.height() - 30, 1)
 
     def set_grid(self, grid: Grid, title: str = "", labels: bool = True,
-                 describe: Callable[[int], str] | None = None) -> None:
+                 describe: Callable[[int], str] | None = None,
+                 texts: Sequence[str] | None = None) -> None:
+        """``texts``: each tile's label in place of its number."""
         same_layout = self.grid is not None and (self.grid.rgba.shape == grid.rgba.shape
                                                  and self.grid.count == grid.count)
         self.grid, self.describe = grid, describe
         self.image.setImage(grid.rgba, autoLevels=False, levels=(0, 255))
         self.title.setText(title)
-        if not same_layout:
+        if not same_layout or texts is not None or self._texts is not None:
+            self._texts = texts
             self._place_labels(labels)
             self.set_marked(())  # the marked tiles belonged to another layout
             self.view.autoRange(padding=0.02)
@@ -168,6 +172,12 @@ class GridView(pg.GraphicsLayoutWidget):
         self.marks.set_tiles([QRectF(*map(float, grid.tile_origin(i)), grid.tile_w, grid.tile_h)
                               for i in self.marked], QRectF(0, 0, w, h))
 
+    @property
+    def tile_texts(self) -> list[str]:
+        """What each tile is labelled with: its number, or the text given."""
+        count = self.grid.count if self.grid is not None else 0
+        return list(self._texts) if self._texts is not None else [str(i) for i in range(count)]
+
     def tile_centre(self, index: int) -> QPoint:
         """Where tile ``index`` is on screen, in the viewport's coordinates (tests click
         there, as a person would)."""
@@ -181,6 +191,7 @@ class GridView(pg.GraphicsLayoutWidget):
             self.labels.set_labels([], QRectF())
             return
         step = 1 if grid.count <= MAX_TILE_LABELS else grid.cols
-        points = [(*map(float, grid.tile_origin(i)), str(i)) for i in range(0, grid.count, step)]
+        texts = self._texts or [str(i) for i in range(grid.count)]
+        points = [(*map(float, grid.tile_origin(i)), texts[i]) for i in range(0, grid.count, step)]
         h, w = grid.rgba.shape[:2]
         self.labels.set_labels(points, QRectF(0, 0, w, h))

@@ -3,6 +3,8 @@ each of its filters wants to see (its preferred input)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QShowEvent
@@ -11,11 +13,13 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QStackedWidget, Q
 
 from cnn_core.export.render import MEAN, Grid, filter_grid, first_reads_colour, grid_columns
 
+from ...session.compare_mode import CompareMode
 from ...session.inside_state import InsideState, moment_caption
 from ...widgets.grid_view import GridView
 from ...widgets.layer_combo import LayerCombo
 from ...widgets.panel_parts import empty_note
 from ...widgets.when_shown import WhenShown
+from .filter_pairs import pair_filters
 from .preferred_inputs import PreferredInputsView
 
 NO_CONV = ("This network has no conv layer, so it has no filters to show: its linear "
@@ -54,6 +58,10 @@ class FiltersPanel(QWidget):
         self.compare_filters: dict[str, np.ndarray] | None = None
         self.compare_caption = ""
         self._state: InsideState | None = None  # followed, once given
+        self._partner: CompareMode | None = None  # run B's filters beside, matched to A's
+        self.match_label = QLabel(objectName="filtersMatchHeadline", wordWrap=True)
+        self.match_label.setStyleSheet("font-weight: bold;")
+        self.match_label.hide()
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Layer"))
         bar.addWidget(self.layer_combo)
@@ -66,6 +74,7 @@ class FiltersPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(bar)
+        layout.addWidget(self.match_label)
         self.views = QWidget()
         views = QHBoxLayout(self.views)
         views.setContentsMargins(0, 0, 0, 0)
@@ -88,12 +97,15 @@ class FiltersPanel(QWidget):
         self.scale_combo.currentIndexChanged.connect(self.redraw)
         self.show_combo.currentIndexChanged.connect(self._on_show_changed)
 
-    def follow(self, state: InsideState) -> None:
-        """Show the time-lapse moment ``state`` chooses (and the one compared with it),
-        drawn when shown."""
-        self._state = state
+    def follow(self, state: InsideState, partner: CompareMode | None = None) -> None:
+        """Show the time-lapse moment ``state`` chooses (and the one compared with it,
+        or with ``partner``: run B's at that moment, matched filter by filter), drawn when
+        shown."""
+        self._state, self._partner = state, partner
         moment = WhenShown(self, self._show_moment)
         state.momentChosen.connect(lambda _choice: moment.due())
+        if partner is not None:
+            partner.partnerChanged.connect(moment.due)
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt naming
         super().showEvent(event)
@@ -105,11 +117,16 @@ class FiltersPanel(QWidget):
         moment = state.moment
         if moment is None or state.info is None:
             return
-        compared = state.compared
+        compared, caption, compare_caption = state.compared, moment_caption(moment), ""
+        if self._partner is not None:
+            compared, caption = self._partner.b.moment, f"A, {caption}"
+            compare_caption = "" if compared is None else f"B, {moment_caption(compared)}"
+        elif compared is not None:
+            compare_caption = moment_caption(compared)
         self.set_filters(moment.filters, rgb_input=first_reads_colour(moment.filters),
-                         caption=moment_caption(moment),
+                         caption=caption,
                          compare=None if compared is None else compared.filters,
-                         compare_caption="" if compared is None else moment_caption(compared))
+                         compare_caption=compare_caption)
 
     @property
     def showing_preferred(self) -> bool:
@@ -193,8 +210,27 @@ class FiltersPanel(QWidget):
         if name is None or name not in self.filters:
             return
         self._draw(self.view, self.filters, name, self.caption)
-        if self.compare_filters is not None and name in self.compare_filters:
+        if self._partner is not None:
+            self._draw_partner(name)
+        elif self.compare_filters is not None and name in self.compare_filters:
             self._draw(self.compare_view, self.compare_filters, name, self.compare_caption)
+
+    def _draw_partner(self, name: str) -> None:
+        """Run B's filters of layer ``name`` in the order of A's they match, each labelled
+        with its similarity, and the headline."""
+        theirs = self.compare_filters
+        if theirs is None:
+            self.match_label.hide()
+            return
+        self.match_label.show()
+        if name not in theirs:
+            self.match_label.setText(f"{name}: only in A — run B has no layer of that name")
+            self.compare_view.clear_grid(f"B has no {name}")
+            return
+        pairs = pair_filters(name, self.filters[name], theirs[name])
+        self.match_label.setText(pairs.headline)
+        self._draw(self.compare_view, {**theirs, name: pairs.weights_b}, name,
+                   self.compare_caption, texts=pairs.tile_texts(), pairing=pairs.describe)
 
     def layer_grid(self, filters: dict[str, np.ndarray], name: str, aspect: float) -> Grid:
         """Layer ``name`` of ``filters`` drawn with the panel's current channel and scale
@@ -208,7 +244,9 @@ class FiltersPanel(QWidget):
                            rgb_input=self.rgb_input and first)
 
     def _draw(self, view: GridView, filters: dict[str, np.ndarray], name: str,
-              caption: str) -> None:
+              caption: str, texts: list[str] | None = None,
+              pairing: Callable[[int], str] | None = None) -> None:
+        """``texts``: the tiles' labels; ``pairing(i)``: what tile ``i`` is paired with."""
         weights = filters[name].astype(np.float32)
         grid = self.layer_grid(filters, name, view.aspect())
 
@@ -216,7 +254,8 @@ class FiltersPanel(QWidget):
             k = weights[i]
             return (f"{name}, filter {i}\nshape {k.shape[0]}x{k.shape[1]}x{k.shape[2]}\n"
                     f"mean {k.mean():+.4f}  std {k.std():.4f}\n"
-                    f"min {k.min():+.4f}  max {k.max():+.4f}  L2 {np.linalg.norm(k):.4f}")
+                    f"min {k.min():+.4f}  max {k.max():+.4f}  L2 {np.linalg.norm(k):.4f}"
+                    + (f"\n{pairing(i)}" if pairing is not None else ""))
 
         title = f"{name}: {weights.shape[0]} filters" + (f" — {caption}" if caption else "")
-        view.set_grid(grid, title, describe=describe)
+        view.set_grid(grid, title, describe=describe, texts=texts)
