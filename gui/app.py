@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--watch", metavar="RUN_DIR",
                         help="follow a run that another process writes in RUN_DIR (waiting "
                              "for one to start there)")
+    parser.add_argument("--compare", metavar="RUN_B",
+                        help="show run RUN_B beside CHECKPOINT_OR_RUN in every view inside the "
+                             "network (compare mode)")
     parser.add_argument("--start", action="store_true",
                         help="start training as soon as the window opens")
     return parser
@@ -86,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     # The imports make some 500,000 objects and next to no garbage: collecting while they
     # are made costs the window a third of a second (frozen below; the collector takes over).
     gc.disable()
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.compare and not args.checkpoint:
+        parser.error("--compare needs the run to compare it with first: RUN_A --compare RUN_B")
     problem = xcb_problem()
     if problem:
         print(problem, file=sys.stderr)
@@ -122,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     warm_up_once_on_screen(window)
     if args.watch:
         QTimer.singleShot(0, lambda: window.watch_run(args.watch))
+    elif args.compare:
+        QTimer.singleShot(0, lambda: window.compare.compare(args.checkpoint, args.compare))
     elif args.checkpoint:
         QTimer.singleShot(0, lambda: window.open_path(args.checkpoint))
     elif args.start:  # once the chosen dataset is ready (a folder is read first)

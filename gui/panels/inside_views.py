@@ -7,7 +7,8 @@ it hands to the run's :class:`InsideState`. Filters, Feature maps, Draw, Salienc
 Convolution follow that state themselves, each asking the inference lane on a channel of its
 own, and so does the Errors tab's detail (:class:`ErrorDetail`); :class:`DeeperViews`
 follows it for Embedding and Ablation, on the analysis lanes; Predictions, Errors and Layer
-health follow the session. Every one of them draws when shown.
+health follow the session. Every one of them draws when shown. In compare mode
+(:class:`CompareViews`) six of the tabs show two runs side by side instead.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ..session.inside_state import Inspected, InsideState, MomentChoice
 from ..session.run_session import RunSession
 from ..session.timelapse import TimeLapse
 from ..training.messages import EpochDetails, RunInfo, Snapshot
+from .compare import CompareViews
 from .deeper import DeeperViews, ErrorDetail, ErrorsPanel
 from .inside import (ConvExplainerPanel, DrawingPanel, FeatureMapsPanel, FiltersPanel,
                      LayerHealthPanel, PredictionsPanel, PreferredFeed, SaliencyPanel,
@@ -71,8 +73,10 @@ class InsideViews(QWidget):
         pages.add("Layer health", lambda: self.health_panel, needs_pictures=True, eager=True)
         pages.add("Convolution", lambda: self._following(ConvExplainerPanel()))
         self.timelapse_bar = TimeLapseBar()
+        self.compare = CompareViews(pages, self.state, session, analysis, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.compare.bar)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.timelapse_bar)
         self.setAcceptDrops(True)  # picture files; the window takes checkpoints and folders
@@ -184,3 +188,4 @@ class InsideViews(QWidget):
     def shutdown(self) -> None:
         self.preferred.shutdown()
         self.deeper.shutdown()
+        self.compare.shutdown()

@@ -32,6 +32,7 @@ from ..session.runs_model import RunCurves, RunsModel
 from ..session.settings import Settings
 from ..training.controller import RunState
 from .banners import ContinuationBanner, ErrorBanner, PicturesBanner
+from .compare_command import CompareCommand
 from .config_binding import ConfigBinding
 from .controls import RunButtons
 from .export_menu import ExportMenu
@@ -98,6 +99,8 @@ class MainWindow(QMainWindow):
                                   self.menus.stop_action, self.menus.branch_action,
                                   self.menus.open_action, self.menus.open_architecture_action,
                                   self.menus.watch_run_action)
+        self.compare = CompareCommand(self.session, self.inside.compare, self.runs_panel,
+                                      lambda: self.config_panel.data_dir, self.error_banner, self)
         self._connect()
         self._restore_layout()
         self.status.show("Ready. Pick an architecture and press Start (Ctrl+Return).")
@@ -159,10 +162,8 @@ class MainWindow(QMainWindow):
         s.continuationChanged.connect(lambda cont: cont and self.config_dock.raise_())
         self.runs_panel.overlayChanged.connect(
             lambda runs: s.show_overlays([r.path for r in runs]))
-        self.runs_panel.resumeRequested.connect(
-            lambda checkpoint: s.prepare_continuation(RunKind.RESUME, checkpoint))
-        self.runs_panel.branchRequested.connect(
-            lambda checkpoint: s.prepare_continuation(RunKind.BRANCH, checkpoint))
+        self.runs_panel.resumeRequested.connect(lambda c: s.prepare_continuation(RunKind.RESUME, c))
+        self.runs_panel.branchRequested.connect(lambda c: s.prepare_continuation(RunKind.BRANCH, c))
         self.runs_panel.openRequested.connect(self.open_path)
         self.runs_panel.runsDirChangeRequested.connect(self.set_runs_dir)
         self.inside.timelapse_bar.exportRequested.connect(self.files.export_timelapse)

@@ -22,6 +22,8 @@ class _Page:
         self.panel: QWidget | None = None
         self.placeholder = QWidget()  # in the tab until the panel is built
         self.note: QLabel | None = None
+        self.alternate: QWidget | None = None  # shown in place of the panel (compare mode)
+        self.alternates: list[QWidget] = []  # every one given, to find the tab by
         if needs_pictures:
             self.note = QLabel(objectName="picturesMissingNote", wordWrap=True)
             self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -70,6 +72,14 @@ class TabPages:
                 if page is not None and page.panel is not None
                 and self.tabs.currentWidget() is page.panel else None)
 
+    def set_alternate(self, title: str, widget: QWidget | None) -> None:
+        """Show ``widget`` in the tab in place of its panel (None: the panel again)."""
+        page = self._pages[title]
+        page.alternate = widget
+        if widget is not None and widget not in page.alternates:
+            page.alternates.append(widget)
+        self._place(page)
+
     def set_missing(self, why: str) -> None:
         """``why``: why the run's pictures are not here; empty: they are."""
         self._missing = why
@@ -83,7 +93,7 @@ class TabPages:
         """What the page's tab should hold now."""
         if self._missing and page.note is not None:
             return page.note
-        return page.content
+        return page.alternate if page.alternate is not None else page.content
 
     def _on_current(self, index: int) -> None:
         widget = self.tabs.widget(index)
@@ -95,7 +105,8 @@ class TabPages:
         """Put what the page should show in its tab, in place of what it holds."""
         tabs, new = self.tabs, self._shown(page)
         index = next(i for i in range(tabs.count())
-                     if any(tabs.widget(i) is w for w in (page.placeholder, page.panel, page.note)))
+                     if any(tabs.widget(i) is w for w in (page.placeholder, page.panel, page.note,
+                                                          *page.alternates)))
         if tabs.widget(index) is new:
             return
         current = tabs.currentIndex() == index

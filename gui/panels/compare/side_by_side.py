@@ -1,0 +1,46 @@
+"""One view of run A and the same view of run B beside it, each under its run's name. It
+scrolls sideways rather than widen the window past a laptop's screen."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
+
+RUN_COLOURS = ("#1e88e5", "#e65100")  # A, B: as the compare bar names them
+
+
+def run_heading(which: str, name: str, colour: str) -> QLabel:
+    label = QLabel(f"<b style='color:{colour}'>{which}</b> · {name}")
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setToolTip(name)
+    return label
+
+
+class SideBySide(QScrollArea):
+    def __init__(self, a: QWidget, b: QWidget, object_name: str = "",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        if object_name:
+            self.setObjectName(object_name)
+        self.a, self.b = a, b
+        self.headings: list[QLabel] = []
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        for which, panel, colour in (("A", a, RUN_COLOURS[0]), ("B", b, RUN_COLOURS[1])):
+            column = QWidget()
+            layout = QVBoxLayout(column)
+            layout.setContentsMargins(0, 0, 0, 0)
+            heading = run_heading(which, "", colour)
+            self.headings.append(heading)
+            layout.addWidget(heading)
+            layout.addWidget(panel, 1)
+            splitter.addWidget(column)
+        self.setWidget(splitter)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+
+    def set_names(self, name_a: str, name_b: str) -> None:
+        for label, which, name, colour in zip(self.headings, "AB", (name_a, name_b),
+                                              RUN_COLOURS):
+            label.setText(f"<b style='color:{colour}'>{which}</b> · {name}")
+            label.setToolTip(name)
