@@ -176,10 +176,10 @@ def _layer_pairs(name: str, wa: np.ndarray, wb: np.ndarray, rgb: bool) -> str:
     cards = []
     for i in range(shown):
         j = int(perm[i])
-        tile_b = _img(pngs_b[j], f"B's filter {j + 1}", size=size_b, cls="px") if j >= 0 else ""
-        caption = (f"A {i + 1} · B {j + 1}<br><span class='sim'>{similarity[i]:.2f}</span>"
-                   if j >= 0 else f"A {i + 1}<br><span class='note'>no partner</span>")
-        tile_a = _img(pngs_a[i], f"A's filter {i + 1}", size=size_a, cls="px")
+        tile_b = _img(pngs_b[j], f"B's filter {j}", size=size_b, cls="px") if j >= 0 else ""
+        caption = (f"A {i} · B {j}<br><span class='sim'>{similarity[i]:.2f}</span>"
+                   if j >= 0 else f"A {i}<br><span class='note'>no partner</span>")
+        tile_a = _img(pngs_a[i], f"A's filter {i}", size=size_a, cls="px")
         cards.append(f"<figure class='pair'>{tile_a}{tile_b}"
                      f"<figcaption>{caption}</figcaption></figure>")
     scale = ("each kernel's RGB weights as a colour" if rgb else
