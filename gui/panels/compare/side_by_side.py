@@ -1,9 +1,11 @@
-"""One view of run A and the same view of run B beside it, each under its run's name. It
-scrolls sideways rather than widen the window past a laptop's screen."""
+"""One view of run A and the same view of run B beside it, each under its run's name. Where
+the two do not fit side by side (a laptop's screen, with the docks open), B goes below A
+and the views scroll, rather than widen the window."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 RUN_COLOURS = ("#1e88e5", "#e65100")  # A, B: as the compare bar names them
@@ -24,7 +26,7 @@ class SideBySide(QScrollArea):
             self.setObjectName(object_name)
         self.a, self.b = a, b
         self.headings: list[QLabel] = []
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
         for which, panel, colour in (("A", a, RUN_COLOURS[0]), ("B", b, RUN_COLOURS[1])):
             column = QWidget()
@@ -38,6 +40,15 @@ class SideBySide(QScrollArea):
         self.setWidget(splitter)
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        columns = [self.splitter.widget(i) for i in range(2)]
+        wanted = sum(c.minimumSizeHint().width() for c in columns) + self.splitter.handleWidth()
+        side_by_side = self.viewport().width() >= wanted
+        self.splitter.setOrientation(Qt.Orientation.Horizontal if side_by_side
+                                     else Qt.Orientation.Vertical)
 
     def set_names(self, name_a: str, name_b: str) -> None:
         for label, which, name, colour in zip(self.headings, "AB", (name_a, name_b),
