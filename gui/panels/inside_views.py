@@ -82,6 +82,8 @@ class InsideViews(QWidget):
         self.setAcceptDrops(True)  # picture files; the window takes checkpoints and folders
 
         self.timelapse_bar.momentChanged.connect(lambda _i, _j: self._choose_moment())
+        self.compare.mode.changed.connect(lambda active: self.timelapse_bar.allow_compare(
+            not active))
         self.deeper.imageChosen.connect(self.inspect_test_image)
         self.errors_panel.follow(session)  # they draw themselves when shown
         self.health_panel.follow(session, analysis.jobs(self))

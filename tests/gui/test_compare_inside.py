@@ -110,6 +110,7 @@ def test_compare_inside_shows_both_runs_in_the_views(qtbot, window, two_runs) ->
     # the time-lapse moves both sides: back to the initial weights, then forward again
     timelapse = window.inside.timelapse_bar
     assert len(window.inside.timelapse) >= 2 and len(compare.mode.b.timelapse) >= 2
+    assert not timelapse.compare_box.isEnabled()  # two runs, not two moments of one
     shown(window, "Filters")
     latest_a, latest_b = view_a.grid.rgba.copy(), view_b.grid.rgba.copy()
     with qtbot.waitSignal(compare.mode.partnerChanged):
@@ -121,7 +122,7 @@ def test_compare_inside_shows_both_runs_in_the_views(qtbot, window, two_runs) ->
 
     leave = find(window, QPushButton, "compareLeaveButton")
     qtbot.mouseClick(leave, Qt.MouseButton.LeftButton)
-    assert not compare.active and not bar.isVisible()
+    assert not compare.active and not bar.isVisible() and timelapse.compare_box.isEnabled()
     assert shown(window, "Filters") is window.filters_panel  # the single run's views again
     assert shown(window, "Errors") is window.inside.errors_panel
 
@@ -133,6 +134,8 @@ def test_the_command_line_opens_compare_mode(qtbot, window, two_runs) -> None:
     opened(qtbot, window)
     maps = shown(window, "Feature maps")
     assert maps.objectName() == "compareFeatureMaps"
+    maps.a.show_index(12)  # a test image chosen in A's browser: B's follows
+    assert maps.b.current_index == 12 == compare.mode.b.inspected.index
     embedding = shown(window, "Embedding")
     plots = [embedding.findChild(pg.PlotWidget, f"compareEmbedding{w}") for w in "AB"]
     qtbot.waitUntil(lambda: all(points(p) == len(window.inside.state.details.hidden)

@@ -50,6 +50,7 @@ class TimeLapseBar(QWidget):
         self.live_button.toggled.connect(self._on_live)
         self.export_button.clicked.connect(self.exportRequested)
         self._labels: list[str] = []
+        self._compare_allowed = True
         self.set_moments([])
 
     @property
@@ -73,7 +74,7 @@ class TimeLapseBar(QWidget):
             slider.setRange(0, max(n - 1, 0))
             slider.blockSignals(False)
         self.slider.setEnabled(n > 1)
-        self.compare_box.setEnabled(n > 1)
+        self.compare_box.setEnabled(n > 1 and self._compare_allowed)
         self.play_button.setEnabled(n > 1)
         self.export_button.setEnabled(n > 1)
         if self.live and n:
@@ -81,6 +82,16 @@ class TimeLapseBar(QWidget):
             self.slider.setValue(n - 1)
             self.slider.blockSignals(False)
         self._update_label()
+
+    def allow_compare(self, allowed: bool) -> None:
+        """Whether two moments may be compared (not while two runs are: the bar then moves
+        both of them)."""
+        self._compare_allowed = allowed
+        if not allowed:
+            self.compare_box.setChecked(False)
+        self.compare_box.setEnabled(allowed and len(self._labels) > 1)
+        self.compare_box.setToolTip("" if allowed else "Two runs are compared: the time-lapse "
+                                    "moves both. Leave compare to compare two moments.")
 
     def toggle_play(self) -> None:
         if self._timer.isActive():
