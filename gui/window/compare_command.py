@@ -28,10 +28,14 @@ class CompareCommand(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         runs_panel.compareInsideRequested.connect(self.compare)
+        compare.mode.partner.failed.connect(self._on_partner_failed)
         self._session, self._compare, self._data_dir = session, compare, data_dir
         self._banner = banner
         self._run_a: Path | None = None
+        self._opening_a = False  # run A is being opened: its start hides the banner
+        self._failure = ""  # why run B could not be shown, said again once A is
         session.runStarted.connect(self._on_run_started)
+        session.error.connect(self._on_error)
 
     def compare(self, run_a: str | Path, run_b: str | Path) -> None:
         """Open ``run_a`` (a run folder or checkpoint) with ``run_b`` beside it."""
@@ -42,13 +46,27 @@ class CompareCommand(QObject):
         if missing:
             self._banner.show_message(f"Cannot compare: {' and '.join(missing)} not found.")
             return
-        self._run_a = Path(run_a)
+        self._run_a, self._opening_a, self._failure = Path(run_a), True, ""
         data_dir = self._data_dir()
         self._compare.enter(Path(run_a), Path(run_b), data_dir, self._session.runs.folder)
         self._session.open(run_a, data_dir)
 
+    def _on_partner_failed(self, reason: str) -> None:
+        self._failure = reason if self._opening_a else ""
+        self._banner.show_message(reason)
+
+    def _on_error(self, _reason: str) -> None:
+        """Run A could not be opened (the banner says why): nothing to compare with."""
+        if self._opening_a:
+            self._opening_a = False
+            self._compare.leave()
+
     def _on_run_started(self, info: RunInfo) -> None:
         """Another run in the window than run A ends compare mode."""
+        self._opening_a = False
+        if self._failure:
+            self._banner.show_message(self._failure)
+            self._failure = ""
         if not self._compare.active or self._run_a is None:
             return
         shown = info.history.resolve() if info.history is not None else None

@@ -162,3 +162,25 @@ def test_runs_that_do_not_exist_are_refused_in_one_line(window, tmp_path) -> Non
     assert "Cannot compare" in find(window, QLabel, "errorBanner").text()
     assert not window.inside.compare.active
 
+
+
+def test_a_run_b_that_cannot_be_opened_says_why_and_ends_compare_mode(
+        qtbot, window, two_runs, tmp_path) -> None:
+    not_a_run = tmp_path / "holiday photos"
+    not_a_run.mkdir()
+    window.compare.compare(two_runs[0], not_a_run)
+    banner = find(window, QLabel, "errorBanner")
+    qtbot.waitUntil(lambda: "Could not open holiday photos" in banner.text()
+                    and not window.session.busy, timeout=WAIT)
+    assert banner.isVisible() and not window.inside.compare.active
+    assert window.inside.state.info is not None  # run A is shown, alone
+
+
+def test_a_run_a_that_cannot_be_opened_ends_compare_mode(qtbot, window, two_runs,
+                                                         tmp_path) -> None:
+    not_a_run = tmp_path / "holiday photos"
+    not_a_run.mkdir()
+    window.compare.compare(not_a_run, two_runs[1])
+    banner = find(window, QLabel, "errorBanner")
+    qtbot.waitUntil(lambda: "Could not open holiday photos" in banner.text(), timeout=WAIT)
+    assert not window.inside.compare.active
