@@ -1,13 +1,14 @@
 """Two runs side by side: which of B's filters is A's filter, which test images one run gets
-right and the other wrong, and B's embedding turned to sit on A's. NumPy in and out."""
+right and the other wrong, and B's embedding turned to sit on A's. NumPy in and out.
+
+SciPy is imported when first needed: the window imports this module, and starts without
+it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import orthogonal_procrustes
-from scipy.optimize import linear_sum_assignment
 
 
 def _padded(weights: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -51,6 +52,8 @@ def match_filters(weights_a: np.ndarray, weights_b: np.ndarray
     ``weights_b[perm]`` lines up with ``weights_a``), chosen by the Hungarian method to
     maximise the total cosine similarity; ``similarity[i]`` is that pair's. When B has
     fewer filters than A, A's unmatched filters get ``perm`` -1 and similarity NaN."""
+    from scipy.optimize import linear_sum_assignment
+
     sim = filter_similarity(weights_a, weights_b)
     rows, cols = linear_sum_assignment(sim, maximize=True)
     perm = np.full(len(weights_a), -1, np.int64)
@@ -101,6 +104,8 @@ def compare_predictions(labels: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarr
 def align_embeddings(xy_a: np.ndarray, xy_b: np.ndarray) -> np.ndarray:
     """``xy_b`` mapped onto ``xy_a`` (the same images, row for row) by the rotation (or
     reflection), uniform scale and shift that bring them closest: orthogonal Procrustes."""
+    from scipy.linalg import orthogonal_procrustes
+
     a, b = np.asarray(xy_a, np.float64), np.asarray(xy_b, np.float64)
     if a.shape != b.shape or a.ndim != 2:
         raise ValueError(f"the embeddings must be the same images: {a.shape} and {b.shape}")
