@@ -29,9 +29,12 @@ class CompareCommand(QObject):
         super().__init__(parent)
         runs_panel.compareInsideRequested.connect(self.compare)
         compare.mode.partner.failed.connect(self._on_partner_failed)
+        compare.mode.changed.connect(self._on_changed)
         self._session, self._compare, self._data_dir = session, compare, data_dir
+        self._runs_panel = runs_panel
         self._banner = banner
         self._run_a: Path | None = None
+        self._run_b: Path | None = None
         self._opening_a = False  # run A is being opened: its start hides the banner
         self._failure = ""  # why run B could not be shown, said again once A is
         session.runStarted.connect(self._on_run_started)
@@ -46,7 +49,8 @@ class CompareCommand(QObject):
         if missing:
             self._banner.show_message(f"Cannot compare: {' and '.join(missing)} not found.")
             return
-        self._run_a, self._opening_a, self._failure = Path(run_a), True, ""
+        self._run_a, self._run_b = Path(run_a), Path(run_b)
+        self._opening_a, self._failure = True, ""
         data_dir = self._data_dir()
         self._compare.enter(Path(run_a), Path(run_b), data_dir, self._session.runs.folder)
         self._session.open(run_a, data_dir)
@@ -72,3 +76,10 @@ class CompareCommand(QObject):
         shown = info.history.resolve() if info.history is not None else None
         if not self._session.inspecting or shown != _run_of(self._run_a):
             self._compare.leave()
+        else:  # B's curves behind A's
+            self._session.show_overlays([_run_of(self._run_b)])
+
+    def _on_changed(self, active: bool) -> None:
+        """Once compare mode ends, the curves show the runs ticked again."""
+        if not active:
+            self._session.show_overlays([r.path for r in self._runs_panel.checked_runs()])

@@ -88,6 +88,7 @@ def test_compare_inside_shows_both_runs_in_the_views(qtbot, window, two_runs) ->
     text = bar.text()  # A: the older run
     assert 0 < text.index("lenet5 adam") < text.index("lenet5-3x3 adam")
     assert text.count("epoch 1.00") == 2
+    assert window.curves.legend_labels() == ["this run", "lenet5-3x3 adam lr 0.001"]  # B behind
 
     filters = shown(window, "Filters")
     headline = filters.findChild(QLabel, "filtersMatchHeadline")
@@ -123,6 +124,7 @@ def test_compare_inside_shows_both_runs_in_the_views(qtbot, window, two_runs) ->
     leave = find(window, QPushButton, "compareLeaveButton")
     qtbot.mouseClick(leave, Qt.MouseButton.LeftButton)
     assert not compare.active and not bar.isVisible() and timelapse.compare_box.isEnabled()
+    assert window.curves.legend_labels() == []  # no run is ticked
     assert shown(window, "Filters") is window.filters_panel  # the single run's views again
     assert shown(window, "Errors") is window.inside.errors_panel
 
