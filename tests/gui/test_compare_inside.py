@@ -10,7 +10,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QListWidget, QPushButton, QTabWidget, QTreeWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QPushButton, QTabWidget, QTreeWidget
 
 from cnn_core.data.datasets import DataBundle
 from cnn_core.nn.models import network_spec
@@ -144,6 +144,11 @@ def test_the_command_line_opens_compare_mode(qtbot, window, two_runs) -> None:
                                 for p in plots), timeout=WAIT)
     window.inside.compare.inspect(7)  # an image picked: both runs look at it
     assert compare.mode.b.inspected.index == 7 == window.inside.state.inspected.index
+    saliency = shown(window, "Saliency")
+    targets = [view.findChild(QComboBox, "saliencyViewTarget")
+               for view in (saliency.a, saliency.b)]
+    targets[0].setCurrentIndex(3)  # explain another class in A: B explains it too
+    assert targets[1].currentText() == targets[0].currentText() != ""
 
 
 def test_starting_a_run_ends_compare_mode(qtbot, window, two_runs) -> None:

@@ -69,9 +69,13 @@ class CompareViews(QObject):
         self.errors, self.embedding = ErrorsCompareView(), EmbeddingCompareView()
         self.maps, self.saliency = (SideBySide(maps_a, maps_b, "compareFeatureMaps"),
                                     SideBySide(saliency_a, saliency_b, "compareSaliency"))
+        health = SideBySide(health_a, health_b, "compareLayerHealth")
+        self.maps.mirror_choices("featureMapsViewLayerCombo")
+        self.saliency.mirror_choices("saliencyViewTarget", "saliencyViewCamLayer")
+        health.mirror_choices("layerHealthMetric", "layerHealthLayers")
         self.views = {"Filters": filters, "Feature maps": self.maps, "Errors": self.errors,
                       "Embedding": self.embedding, "Saliency": self.saliency,
-                      "Layer health": SideBySide(health_a, health_b, "compareLayerHealth")}
+                      "Layer health": health}
         errors_due = WhenShown(self.errors, self._show_errors)
         embedding_due = WhenShown(self.embedding, self._show_embedding)
         for signal in (a.detailsChanged, b.detailsChanged, a.runStarted, b.runStarted):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 RUN_COLOURS = ("#1e88e5", "#e65100")  # A, B: as the compare bar names them
 
@@ -55,3 +55,12 @@ class SideBySide(QScrollArea):
                                               RUN_COLOURS):
             label.setText(f"<b style='color:{colour}'>{which}</b> · {name}")
             label.setToolTip(name)
+
+    def mirror_choices(self, *names: str) -> None:
+        """A choice made in A's view (the combo boxes named) is made in B's too, where B
+        offers it: the same layer, class or metric on both sides."""
+        for name in names:
+            mine, theirs = (view.findChild(QComboBox, name) for view in (self.a, self.b))
+            mine.currentTextChanged.connect(
+                lambda text, theirs=theirs: theirs.setCurrentIndex(theirs.findText(text))
+                if theirs.findText(text) >= 0 else None)
