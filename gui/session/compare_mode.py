@@ -50,12 +50,20 @@ def run_title(path: Path) -> str:
         return Path(run).name
 
 
+NAMED = 4  # layers named, the rest counted: a backbone has dozens
+
+
+def _names(layers: list[str]) -> str:
+    more = len(layers) - NAMED
+    return ", ".join(layers[:NAMED]) + (f" and {more} more" if more > 0 else "")
+
+
 def layers_without_counterpart(a: dict[str, object], b: dict[str, object]) -> str:
     """A sentence naming the conv layers only one of the runs has ('' when none)."""
     only_a = [n for n in a if n not in b]
     only_b = [n for n in b if n not in a]
-    parts = ([f"only in A: {', '.join(only_a)}"] if only_a else []) + (
-        [f"only in B: {', '.join(only_b)}"] if only_b else [])
+    parts = ([f"only in A: {_names(only_a)}"] if only_a else []) + (
+        [f"only in B: {_names(only_b)}"] if only_b else [])
     return "; ".join(parts)
 
 

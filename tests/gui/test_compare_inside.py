@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
@@ -16,6 +17,8 @@ from cnn_core.data.datasets import DataBundle
 from cnn_core.nn.models import network_spec
 from cnn_core.train.config import TrainConfig
 from cnn_core.train.launch import launch
+from gui.panels.inside.filter_pairs import pair_filters
+from gui.session.compare_mode import layers_without_counterpart
 
 from .conftest import find
 
@@ -191,3 +194,23 @@ def test_a_run_a_that_cannot_be_opened_ends_compare_mode(qtbot, window, two_runs
     banner = find(window, QLabel, "errorBanner")
     qtbot.waitUntil(lambda: "Could not open holiday photos" in banner.text(), timeout=WAIT)
     assert not window.inside.compare.active
+
+
+def test_the_layers_without_a_counterpart_are_named_a_few_at_a_time() -> None:
+    simple = {"conv1": 0, "conv2": 0}
+    resnet = {"conv1": 0, **{f"backbone.layer{i}.conv": 0 for i in range(6)}}
+    assert layers_without_counterpart(simple, simple) == ""
+    assert layers_without_counterpart(simple, resnet) == (
+        "only in A: conv2; only in B: backbone.layer0.conv, backbone.layer1.conv, "
+        "backbone.layer2.conv, backbone.layer3.conv and 2 more")
+
+
+def test_more_filters_in_b_are_all_shown_the_unpaired_last() -> None:
+    a = np.random.default_rng(0).normal(size=(3, 1, 3, 3)).astype(np.float32)
+    b = np.concatenate([np.random.default_rng(1).normal(size=(2, 1, 3, 3)), a[::-1]])
+    pairs = pair_filters("conv1", a, b)
+    assert pairs.shown.tolist() == [4, 3, 2, 0, 1]
+    np.testing.assert_array_equal(pairs.weights_b[:3], a)
+    assert pairs.tile_texts() == ["1.00", "1.00", "1.00", "–", "–"]
+    assert "B's 2 without a pair come last" in pairs.headline
+    assert pairs.describe(4) == "B's filter 1: no pair, A has 3 filters"

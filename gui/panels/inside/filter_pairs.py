@@ -13,22 +13,26 @@ from cnn_core.inspect.compare import comparable, match_filters
 @dataclass(frozen=True)
 class FilterPairs:
     headline: str
-    weights_b: np.ndarray  # B's kernels in A's order (zeros where A's filter has no match)
-    perm: np.ndarray | None  # B's filter shown at each place (-1: none); None: not matched
-    similarity: np.ndarray | None
+    weights_b: np.ndarray  # B's kernels as shown: in the order of A's they match, then the rest
+    shown: np.ndarray | None  # B's filter at each place (-1: none for A's); None: not matched
+    similarity: np.ndarray | None  # each of A's filters' pair's (NaN: no pair)
 
     def tile_texts(self) -> list[str] | None:
-        """Each pair's similarity, as B's tiles are labelled."""
+        """Each pair's similarity, as B's tiles are labelled ("–": no pair)."""
         if self.similarity is None:
             return None
-        return ["–" if np.isnan(s) else f"{s:.2f}" for s in self.similarity]
+        pairs = ["–" if np.isnan(s) else f"{s:.2f}" for s in self.similarity]
+        return pairs + ["–"] * (len(self.shown) - len(pairs))
 
     def describe(self, index: int) -> str:
-        if self.perm is None:
+        if self.shown is None:
             return f"B's filter {index}"
-        if self.perm[index] < 0:
-            return f"A's filter {index} has no match: B has fewer filters"
-        return (f"B's filter {self.perm[index]}, matched to A's filter {index}: "
+        if index >= len(self.similarity):
+            return (f"B's filter {self.shown[index]}: no pair, A has "
+                    f"{len(self.similarity)} filters")
+        if self.shown[index] < 0:
+            return f"A's filter {index} has no pair: B has fewer filters"
+        return (f"B's filter {self.shown[index]}, matched to A's filter {index}: "
                 f"similarity {self.similarity[index]:.2f}")
 
 
@@ -39,12 +43,16 @@ def pair_filters(name: str, weights_a: np.ndarray, weights_b: np.ndarray) -> Fil
         return FilterPairs(f"{name}: not matched, because {reason}", weights_b, None, None)
     a, b = weights_a.astype(np.float32), weights_b.astype(np.float32)
     perm, similarity = match_filters(a, b)
-    ordered = np.zeros((len(a), *b.shape[1:]), np.float32)
-    ordered[perm >= 0] = b[perm[perm >= 0]]
+    unpaired = np.setdiff1d(np.arange(len(b)), perm)
+    shown = np.concatenate([perm, unpaired])
+    ordered = np.zeros((len(shown), *b.shape[1:]), np.float32)
+    ordered[shown >= 0] = b[shown[shown >= 0]]
     headline = f"{name}: {np.nanmean(similarity):.2f} matched similarity"
     if a.shape[2:] != b.shape[2:]:
         headline += (f" (B's {b.shape[2]}x{b.shape[3]} kernels compared as if padded to "
                      f"{max(a.shape[2], b.shape[2])}x{max(a.shape[3], b.shape[3])})")
     if len(b) != len(a):
         headline += f"; A has {len(a)} filters, B {len(b)}"
-    return FilterPairs(headline, ordered, perm, similarity)
+        if len(unpaired):
+            headline += f": B's {len(unpaired)} without a pair come last"
+    return FilterPairs(headline, ordered, shown, similarity)
