@@ -99,6 +99,7 @@ class CompareMode(QObject):
         self.b.runStarted.connect(lambda _info: self._on_images())
         self.b.momentAdded.connect(lambda _snap: self._follow_moment())
         self.b.detailsChanged.connect(lambda _details: self.partnerChanged.emit())
+        self.partner.runFinished.connect(lambda _status: self.partnerChanged.emit())
         self.partner.failed.connect(lambda _reason: self.leave())
 
     @property

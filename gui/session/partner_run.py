@@ -55,10 +55,11 @@ class PartnerRun(QObject):
         self.path = Path(path)
         task = Task(_show_run, self.path, Path(data_dir), Path(runs_dir))
         task.message.connect(lambda message: self._on_message(task, message))
+        ended = {"status": RunStatus.FAILED}
         task.failed.connect(lambda exc: self.failed.emit(f"Could not open {self.path.name}: "
                                                          f"{exc}"))
-        task.succeeded.connect(self.runFinished)
-        task.finished.connect(lambda: self._forget(task))
+        task.succeeded.connect(lambda status: ended.update(status=status))
+        task.finished.connect(lambda: self._finished(task, ended["status"]))
         self._task = task
         self._lane.start(task)
 
@@ -67,9 +68,11 @@ class PartnerRun(QObject):
             self._task.cancel()
             self._task = None
 
-    def _forget(self, task: Task) -> None:
+    def _finished(self, task: Task, status: RunStatus) -> None:
+        """The run is shown (or failed): no longer :attr:`loading` when runFinished says so."""
         if self._task is task:
             self._task = None
+            self.runFinished.emit(status)
 
     def _on_message(self, task: Task, message: object) -> None:
         if task is not self._task:

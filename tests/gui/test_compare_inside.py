@@ -90,7 +90,7 @@ def test_compare_inside_shows_both_runs_in_the_views(qtbot, window, two_runs) ->
     assert compare.active and bar.isVisible()
     text = bar.text()  # A: the older run
     assert 0 < text.index("lenet5 adam") < text.index("lenet5-3x3 adam")
-    assert text.count("epoch 1.00") == 2
+    assert text.count("epoch 1.00") == 2 and "Opening" not in text
     assert window.curves.legend_labels() == ["this run", "lenet5-3x3 adam lr 0.001"]  # B behind
 
     filters = shown(window, "Filters")
