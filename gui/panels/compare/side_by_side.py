@@ -9,6 +9,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QComboBox, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 RUN_COLOURS = ("#1e88e5", "#e65100")  # A, B: as the compare bar names them
+ROW_HEIGHT = 320  # px: each run's view, when B is below A
 
 
 def run_heading(which: str, name: str, colour: str) -> QLabel:
@@ -49,6 +50,9 @@ class SideBySide(QScrollArea):
         side_by_side = self.viewport().width() >= wanted
         self.splitter.setOrientation(Qt.Orientation.Horizontal if side_by_side
                                      else Qt.Orientation.Vertical)
+        for column in columns:  # one above the other: each as tall as the view, or readable
+            fits = min(column.sizeHint().height(), self.viewport().height())
+            column.setMinimumHeight(0 if side_by_side else max(fits, ROW_HEIGHT))
 
     def set_names(self, name_a: str, name_b: str) -> None:
         for label, which, name, colour in zip(self.headings, "AB", (name_a, name_b),
