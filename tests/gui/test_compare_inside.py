@@ -101,6 +101,7 @@ def test_compare_inside_shows_both_runs_in_the_views(qtbot, window, two_runs) ->
     view_a = filters.findChild(type(filters.view), "filtersView")
     view_b = filters.findChild(type(filters.view), "filtersCompareView")
     assert view_a.grid.count == view_b.grid.count == 6
+    assert not filters.findChild(QComboBox, "filterShowCombo").isVisible()  # weights only
     assert all(text[0] in "01–" and "." in text for text in view_b.tile_texts)  # similarities
 
     errors = shown(window, "Errors")

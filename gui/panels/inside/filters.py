@@ -65,7 +65,8 @@ class FiltersPanel(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Layer"))
         bar.addWidget(self.layer_combo)
-        bar.addWidget(QLabel("Show"))
+        self.show_label = QLabel("Show")
+        bar.addWidget(self.show_label)
         bar.addWidget(self.show_combo)
         bar.addWidget(QLabel("Channel"))
         bar.addWidget(self.channel_combo)
@@ -104,8 +105,10 @@ class FiltersPanel(QWidget):
         self._state, self._partner = state, partner
         moment = WhenShown(self, self._show_moment)
         state.momentChosen.connect(lambda _choice: moment.due())
-        if partner is not None:
+        if partner is not None:  # weights only: preferred inputs are the single run's
             partner.partnerChanged.connect(moment.due)
+            self.show_label.hide()
+            self.show_combo.hide()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt naming
         super().showEvent(event)
