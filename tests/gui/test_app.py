@@ -148,6 +148,47 @@ def test_a_checkpoint_on_the_command_line_is_opened(tmp_path) -> None:
     assert "shown LeNet-5 1 Opened" in proc.stdout, proc.stdout
 
 
+def test_compare_on_the_command_line_opens_both_runs(tmp_path) -> None:
+    run = tmp_path / "run"
+    subprocess.run([sys.executable, "-m", "cnn_core", "train", "--arch", "lenet5", "--epochs",
+                    "1", "--device", "cpu", "--quiet", "--out", str(run)], cwd=ROOT,
+                   check=True, capture_output=True, timeout=120)
+    proc = run_python(f"""
+        import sys
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication, QLabel
+        import gui.app
+
+        app = QApplication(sys.argv[:1])
+
+        def check():
+            window = next(w for w in app.topLevelWidgets() if w.objectName() == "mainWindow")
+            mode = window.inside.compare.mode
+            if window.session.busy or mode.partner.loading or mode.b.moment is None:
+                QTimer.singleShot(50, check)
+                return
+            shown = [label.text() for label in window.findChildren(QLabel, "filtersMatchHeadline")
+                     if label.isVisible()]
+            if not shown:  # the Filters tab draws on the next turn of the event loop
+                QTimer.singleShot(50, check)
+                return
+            print("comparing", mode.active, *shown, flush=True)
+            window.close()
+
+        QTimer.singleShot(0, check)
+        sys.exit(gui.app.main([{str(run)!r}, "--compare", {str(run)!r}]))
+    """)
+    assert proc.returncode == 0, proc.stderr
+    assert "comparing True conv1: 1.00 matched similarity" in proc.stdout, proc.stdout
+
+
+def test_compare_without_the_first_run_is_refused_in_one_line() -> None:
+    proc = subprocess.run([sys.executable, "main.py", "--compare", "runs/b"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "--compare needs the run to compare it with first" in proc.stderr.splitlines()[-1]
+
+
 def test_main_sets_up_the_process_before_the_window() -> None:
     proc = run_python("""
         import gc, sys
