@@ -130,20 +130,22 @@ class CompareMode(QObject):
         return layers_without_counterpart(self.a.moment.filters, self.b.moment.filters)
 
     def _on_images(self) -> None:
+        if not self.active:  # the window's runs, outside compare mode
+            return
         self._same_images = same_test_set(self.a.info, self.b.info)
         self._follow_inspected(self.a.inspected)
         self.partnerChanged.emit()
 
     def _follow_moment(self) -> None:
-        if not len(self.a.timelapse) or not len(self.b.timelapse):
+        if not self.active or not len(self.a.timelapse) or not len(self.b.timelapse):
             return
         index = matching_moment(self.a.timelapse, self.a.choice.index, self.b.timelapse)
         self.b.choose_moment(MomentChoice(index, -1, index == len(self.b.timelapse) - 1))
         self.partnerChanged.emit()
 
     def _follow_inspected(self, inspected: Inspected | None) -> None:
-        if (inspected is not None and not inspected.is_drawing and self._same_images
-                and inspected != self.b.inspected):
+        if (self.active and inspected is not None and not inspected.is_drawing
+                and self._same_images and inspected != self.b.inspected):
             self.b.inspect(inspected)
 
     def project(self, on_done: Callable[[Projected], None],
