@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -103,3 +104,9 @@ def denormalize(images: Tensor, info: DatasetInfo) -> Tensor:
     mean = torch.tensor(info.mean, device=images.device).view(1, -1, 1, 1)
     std = torch.tensor(info.std, device=images.device).view(1, -1, 1, 1)
     return (images * std + mean).clamp_(0.0, 1.0)
+
+
+def display_pixels(images: Tensor, info: DatasetInfo) -> np.ndarray:
+    """Normalised (N, C, H, W) -> (N, H, W, C) uint8: the pictures as a person sees them."""
+    pixels = (denormalize(images.float(), info) * 255).round_().to(torch.uint8)
+    return pixels.permute(0, 2, 3, 1).contiguous().cpu().numpy()

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data.bundle import DataBundle, ProgressFn, denormalize
+from ..data.bundle import DataBundle, ProgressFn, denormalize, display_pixels
 from ..inspect.analysis import conv_filters, predict_proba
 from ..inspect.compare import PredictionComparison, compare_predictions
 from ..paths import default_data_dir
@@ -83,9 +83,8 @@ def _predict(model: torch.nn.Module, images: torch.Tensor, what: str,
 def _pictures(data: DataBundle) -> np.ndarray:
     """The test images as a person sees them: uint8, greyscale (N, H, W) or colour
     (N, H, W, 3)."""
-    images = denormalize(data.test.images.float().contiguous().cpu(), data.info)
-    pixels = (images * 255).round().to(torch.uint8).numpy()
-    return pixels[:, 0] if pixels.shape[1] == 1 else pixels.transpose(0, 2, 3, 1)
+    pixels = display_pixels(data.test.images, data.info)
+    return pixels[..., 0] if pixels.shape[-1] == 1 else pixels
 
 
 def _same_test_set(a: DataBundle, b: DataBundle, names: tuple[str, str]) -> str:

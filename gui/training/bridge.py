@@ -10,10 +10,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from cnn_core.data import DatasetInfo, denormalize
+from cnn_core.data import denormalize, display_pixels
 from cnn_core.inspect.analysis import feature_maps, predict_proba
 from cnn_core.inspect.embedding import embedding_sample
 from cnn_core.nn.models import StudioModel, count_parameters
@@ -59,12 +58,6 @@ def saved_moment(model: StudioModel, saved: SavedSnapshot, probe: torch.Tensor,
     return take_snapshot(model, probe, saved.epoch, float(saved.epoch), step)
 
 
-def _uint8_images(images: torch.Tensor, info: DatasetInfo) -> np.ndarray:
-    """Normalised (N, C, H, W) -> (N, H, W, C) uint8, what a person sees."""
-    pixels = (denormalize(images, info) * 255).round_().to(torch.uint8)
-    return pixels.permute(0, 2, 3, 1).contiguous().cpu().numpy()
-
-
 def probe(trainer: Trainer) -> torch.Tensor:
     """The (normalised) image whose feature maps the snapshots carry: the first test image,
     or without pictures a plain grey one (the dataset's mean)."""
@@ -85,7 +78,7 @@ def run_info(trainer: Trainer, run_dir: Path | None, missing_data: str = "",
         test_size=len(test), device=str(trainer.device), dataset=trainer.info,
         probe_image=denormalize(probe(trainer)[None], trainer.info)[0].cpu().numpy(),
         probe_label=int(test.labels[0]) if len(test) else -1,
-        test_images=_uint8_images(test.images, trainer.info),
+        test_images=display_pixels(test.images, trainer.info),
         test_labels=test.labels.cpu().numpy(), model_meta=trainer.model_meta, run_dir=run_dir,
         start_epoch=trainer.epoch, missing_data=missing_data, history=history or run_dir,
         health_probe=(train.images[:HEALTH_PROBE].cpu().numpy(),
