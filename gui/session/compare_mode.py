@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from cnn_core.inspect.embedding import embedding_sample, project
-from cnn_core.runs.store import RunError, enclosing_run, read_summary
+from cnn_core.train.continuation import run_name, run_of
 
 from ..training.messages import RunInfo
 from ..threads.tasks import Lane
@@ -39,15 +39,6 @@ def same_test_set(a: RunInfo | None, b: RunInfo | None) -> bool:
     return (a is not None and b is not None and a.test_images.shape == b.test_images.shape
             and np.array_equal(a.test_labels, b.test_labels)
             and np.array_equal(a.test_images, b.test_images))
-
-
-def run_title(path: Path) -> str:
-    """The name a run goes by (its own, if renamed), from a run folder or checkpoint."""
-    run = enclosing_run(path) or path
-    try:
-        return read_summary(run).name
-    except RunError:
-        return Path(run).name
 
 
 NAMED = 4  # layers named, the rest counted: a backbone has dozens
@@ -111,7 +102,7 @@ class CompareMode(QObject):
     def enter(self, run_a: Path, run_b: Path, data_dir: Path, runs_dir: Path) -> None:
         """Show ``run_b`` beside the window's run (the window opens ``run_a``)."""
         self.run_a = Path(run_a)
-        self.names = (run_title(self.run_a), run_title(Path(run_b)))
+        self.names = tuple(run_name(run_of(p), Path(p).name) for p in (run_a, run_b))
         self.partner.open(run_b, data_dir, runs_dir)
         if not self.active:
             self.active = True
