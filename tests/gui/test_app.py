@@ -32,6 +32,14 @@ def run_python(code: str, timeout: float = 120) -> subprocess.CompletedProcess:
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
+def train_lenet5(run: Path) -> Path:
+    """A one-epoch LeNet-5 run on the bundled digits, trained through the CLI, in ``run``."""
+    subprocess.run([sys.executable, "-m", "cnn_core", "train", "--arch", "lenet5", "--epochs",
+                    "1", "--device", "cpu", "--quiet", "--out", str(run)], cwd=ROOT,
+                   check=True, capture_output=True, timeout=120)
+    return run
+
+
 def test_help_lists_the_options() -> None:
     proc = subprocess.run([sys.executable, "main.py", "--help"], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
@@ -120,10 +128,7 @@ def test_start_option_waits_for_a_folder_of_pictures_to_be_read(tmp_path) -> Non
 
 
 def test_a_checkpoint_on_the_command_line_is_opened(tmp_path) -> None:
-    run = tmp_path / "run"
-    subprocess.run([sys.executable, "-m", "cnn_core", "train", "--arch", "lenet5", "--epochs",
-                    "1", "--device", "cpu", "--quiet", "--out", str(run)], cwd=ROOT,
-                   check=True, capture_output=True, timeout=120)
+    run = train_lenet5(tmp_path / "run")
     proc = run_python(f"""
         import sys
         from PySide6.QtCore import QTimer
@@ -149,10 +154,7 @@ def test_a_checkpoint_on_the_command_line_is_opened(tmp_path) -> None:
 
 
 def test_compare_on_the_command_line_opens_both_runs(tmp_path) -> None:
-    run = tmp_path / "run"
-    subprocess.run([sys.executable, "-m", "cnn_core", "train", "--arch", "lenet5", "--epochs",
-                    "1", "--device", "cpu", "--quiet", "--out", str(run)], cwd=ROOT,
-                   check=True, capture_output=True, timeout=120)
+    run = train_lenet5(tmp_path / "run")
     proc = run_python(f"""
         import sys
         from PySide6.QtCore import QTimer
