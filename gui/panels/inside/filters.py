@@ -19,7 +19,7 @@ from ...widgets.grid_view import GridView
 from ...widgets.layer_combo import LayerCombo
 from ...widgets.panel_parts import empty_note
 from ...widgets.when_shown import WhenShown
-from .filter_pairs import pair_filters
+from .filter_pairs import FilterPairs, pair_filters
 from .preferred_inputs import PreferredInputsView
 
 NO_CONV = ("This network has no conv layer, so it has no filters to show: its linear "
@@ -59,6 +59,7 @@ class FiltersPanel(QWidget):
         self.compare_caption = ""
         self._state: InsideState | None = None  # followed, once given
         self._partner: CompareMode | None = None  # run B's filters beside, matched to A's
+        self._pairs: tuple[np.ndarray, np.ndarray, FilterPairs] | None = None  # the last match
         self.match_label = QLabel(objectName="filtersMatchHeadline", wordWrap=True)
         self.match_label.setStyleSheet("font-weight: bold;")
         self.match_label.hide()
@@ -230,10 +231,18 @@ class FiltersPanel(QWidget):
             self.match_label.setText(f"{name}: only in A — run B has no layer of that name")
             self.compare_view.clear_grid(f"B has no {name}")
             return
-        pairs = pair_filters(name, self.filters[name], theirs[name])
+        pairs = self._paired(name, self.filters[name], theirs[name])
         self.match_label.setText(pairs.headline)
         self._draw(self.compare_view, {**theirs, name: pairs.weights_b}, name,
                    self.compare_caption, texts=pairs.tile_texts(), pairing=pairs.describe)
+
+    def _paired(self, name: str, mine: np.ndarray, theirs: np.ndarray) -> FilterPairs:
+        """The layer's pairs, matched again only when either side's kernels are new arrays
+        (not at each resize: a backbone's 512 filters take ~0.1 s to match)."""
+        last = self._pairs
+        if last is None or last[0] is not mine or last[1] is not theirs:
+            self._pairs = last = (mine, theirs, pair_filters(name, mine, theirs))
+        return last[2]
 
     def layer_grid(self, filters: dict[str, np.ndarray], name: str, aspect: float) -> Grid:
         """Layer ``name`` of ``filters`` drawn with the panel's current channel and scale
