@@ -62,7 +62,6 @@ class LrFinderDialog(QDialog):
         self._finder, self._config, self._use = finder, config, use
         self._task: Task | None = None
         self._closing: int | None = None  # the result to close with once the find stops
-        self._answered = False
         self.suggestion: float | None = None
 
         self.about = QLabel(wordWrap=True, objectName="lrFindAbout")
@@ -154,11 +153,10 @@ class LrFinderDialog(QDialog):
             f"grows from {rate_text(START_LR)} to {rate_text(END_LR)}. Where the loss falls "
             "fastest, training goes fastest. Nothing of your runs changes.")
         task = self._task = Task(find_learning_rate, config, self.steps_spin.value())
-        self._answered = False  # a find cancelled before it began neither succeeds nor fails
         task.progressed.connect(self._on_progress)
         task.succeeded.connect(self._on_found)
         task.failed.connect(self._on_failed)
-        task.finished.connect(self._on_finished)
+        task.finished.connect(lambda: self._on_finished(task))
         self.progress.setRange(0, 0)
         self.progress.setFormat("reading the pictures…")
         self.cancel_button.setEnabled(True)
@@ -180,7 +178,10 @@ class LrFinderDialog(QDialog):
             self.progress.setFormat("step %v of %m")
 
     def _on_found(self, finding: LrFinding | None) -> None:
-        self._answered = True
+        self._show_result(finding)
+        self._stopped()
+
+    def _show_result(self, finding: LrFinding | None) -> None:
         if finding is None:  # cancelled: what was tried so far suggests nothing
             self._show_idle("Cancelled; the learning rate is unchanged.")
             return
@@ -203,13 +204,18 @@ class LrFinderDialog(QDialog):
         self.use_button.setEnabled(True)
 
     def _on_failed(self, exc: Exception) -> None:
-        self._answered = True
         self._show_idle(f"Cannot find a learning rate: {exc}")
+        self._stopped()
 
-    def _on_finished(self) -> None:
-        self._task = None
-        if not self._answered:
+    def _on_finished(self, task: Task) -> None:
+        if task is self._task:  # cancelled before it began: it neither succeeded nor failed
             self._on_found(None)
+
+    def _stopped(self) -> None:
+        """The find has answered: its function has returned, though its thread may not yet
+        have said ``finished``. A new find may start (it waits on the lane) and a close
+        waiting for this one happens now."""
+        self._task = None
         closing, self._closing = self._closing, None
         if closing is not None:
             super().done(closing)
