@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import gc
+import threading
 
 import pytest
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from gui.app import restore_process, set_up_process
@@ -67,3 +68,23 @@ def find(window: MainWindow, cls: type, name: str) -> QWidget:
     widget = window.findChild(cls, name)
     assert widget is not None, f"no {cls.__name__} named {name}"
     return widget
+
+
+def slow_to_end(service: type) -> type:
+    """``service`` (a class with ``start(task)``) whose thread, once a task started while
+    ``holding`` has answered, waits for ``release`` before it says the task has finished, as
+    a busy machine may for a moment."""
+
+    class SlowToEnd(service):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.holding = False
+            self.release = threading.Event()
+
+        def start(self, task):
+            if self.holding:
+                task.succeeded.connect(lambda _result: self.release.wait(60),
+                                       Qt.ConnectionType.DirectConnection)
+            return super().start(task)
+
+    return SlowToEnd

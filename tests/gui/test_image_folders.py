@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QAction, QDropEvent
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QLabel, QPushButton, QSpinBox,
-                               QTableWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QLabel, QProgressBar,
+                               QPushButton, QSpinBox, QTableWidget)
 
+from cnn_core.train.config import TrainConfig
+from gui.panels.config.config_panel import ConfigPanel
+from gui.session.datasets import DatasetService
 from gui.window.main_window import MainWindow
-from tests.gui.conftest import find
+from tests.gui.conftest import find, slow_to_end
 from tests.gui.test_training_window import configure
 from tests.pictures import SHAPES, make_folder
 
@@ -119,3 +122,21 @@ def test_a_folder_that_fails_to_read_says_so_in_the_status_bar(qtbot, window, tm
     qtbot.waitUntil(lambda: status.text().startswith("Could not read the pictures in "),
                     timeout=30_000)
     assert "the class 'dog'" in status.text() and "no readable image" in status.text()
+
+
+def test_a_folder_can_be_trained_on_once_read_before_its_thread_has_ended(qtbot, shapes,
+                                                                          tmp_path) -> None:
+    datasets = slow_to_end(DatasetService)()
+    panel = ConfigPanel(datasets, data_dir=tmp_path)
+    qtbot.addWidget(panel)
+    read: list[tuple[str, str]] = []
+    panel.picturesRead.connect(lambda path, why: read.append((path, why)))
+    try:
+        datasets.holding = True  # not the read of the default dataset
+        panel.set_config(TrainConfig(dataset=str(shapes), epochs=1, device="cpu"))
+        qtbot.waitUntil(lambda: panel.data.preview_data is not None, timeout=30_000)
+        assert panel.valid and read == [(str(shapes), "")]
+        assert find(panel, QProgressBar, "folderProgress").isHidden()
+    finally:
+        datasets.release.set()
+        datasets.shutdown()

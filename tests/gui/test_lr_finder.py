@@ -5,7 +5,6 @@ it says when it cannot run."""
 from __future__ import annotations
 
 import math
-import threading
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -15,7 +14,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDoubleSpinBox, QLabel, QProg
 from cnn_core.train.config import TrainConfig
 from gui.panels.config.lr_finder_dialog import LrFinderDialog
 from gui.session.lr_finder import LrFinderService
-from tests.gui.conftest import find
+from tests.gui.conftest import find, slow_to_end
 
 LONG = 10_000  # steps: LeNet-5's loss diverges only after about 8,700 of them, a minute on
 
@@ -125,28 +124,15 @@ def test_a_bad_learning_rate_does_not_matter_but_a_missing_dataset_is_said(qtbot
                for item in plot.getPlotItem().listDataItems())
 
 
-class SlowToEnd(LrFinderService):
-    """Holds the finder's thread after a find has answered and before it says it has ended,
-    as a busy machine may for a moment."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.release = threading.Event()
-
-    def start(self, task):
-        task.succeeded.connect(lambda _finding: self.release.wait(60),
-                               Qt.ConnectionType.DirectConnection)
-        return super().start(task)
-
-
 def test_the_suggestion_is_used_and_a_find_starts_again_before_the_thread_has_ended(
         qtbot, tmp_path) -> None:
-    finder = SlowToEnd()
+    finder = slow_to_end(LrFinderService)()
     used: list[float] = []
     dialog = LrFinderDialog(finder, lambda: TrainConfig(arch="lenet5", device="cpu",
                                                         data_dir=str(tmp_path)), used.append)
     qtbot.addWidget(dialog)
     find(dialog, QSpinBox, "lrFindStepsSpin").setValue(20)
+    finder.holding = True
     dialog.show()
     dialog.start()
     use = find(dialog, QPushButton, "useSuggestedLrButton")

@@ -240,7 +240,7 @@ class DataGroup(QGroupBox):
             # a built-in dataset ignores the folder settings
             task = Task(load_preview, source, self.data_dir, self._settings())
             task.progressed.connect(self._on_load_progress)
-            task.succeeded.connect(self._on_loaded)
+            task.succeeded.connect(lambda preview, t=task: self._on_loaded(t, preview))
             task.failed.connect(lambda exc, t=task: self._on_load_failed(t, exc))
             task.finished.connect(lambda t=task: self._on_load_finished(t))
             self._loading = task
@@ -265,8 +265,8 @@ class DataGroup(QGroupBox):
             self.load_progress.setValue(int(done))
             self.load_progress.setFormat(f"{what}: {int(done):,} of {int(total):,} pictures")
 
-    def _on_loaded(self, preview: DatasetPreview) -> None:
-        if self.sender() is not self._loading:
+    def _on_loaded(self, task: Task, preview: DatasetPreview) -> None:
+        if task is not self._loading:
             return
         self.preview_data = preview
         names = preview.info.class_names
@@ -277,21 +277,28 @@ class DataGroup(QGroupBox):
                                   [names[i] for i in preview.thumbnail_labels])
         self._refresh_status()
         self.previewChanged.emit(preview)
+        self._read()
 
     def _on_load_failed(self, task: Task, exc: Exception) -> None:
         if task is self._loading:
             self._problem = ("reading the pictures was cancelled: open the folder again to "
                              "read them" if isinstance(exc, DecodeCancelled) else str(exc))
+            self._read()
 
     def _on_load_finished(self, task: Task) -> None:
-        if task is self._loading:
-            self._loading = None
-            self.load_progress.hide()
-            self.load_cancel.hide()
-            self._refresh_status()
-            self.changed.emit()
-            if self.source.has_picture_settings:
-                self.picturesRead.emit(self.dataset, self._problem or "")
+        if task is self._loading:  # cancelled before it began: it neither succeeded nor failed
+            self._read()
+
+    def _read(self) -> None:
+        """The read has answered (its thread may not yet have said ``finished``): Start may
+        use what it read."""
+        self._loading = None
+        self.load_progress.hide()
+        self.load_cancel.hide()
+        self._refresh_status()
+        self.changed.emit()
+        if self.source.has_picture_settings:
+            self.picturesRead.emit(self.dataset, self._problem or "")
 
     # -- status and downloads -------------------------------------------------------------
 
