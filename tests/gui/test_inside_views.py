@@ -15,7 +15,7 @@ from cnn_core.inspect.analysis import layer_health
 from cnn_core.nn.models import build_model
 from cnn_core.runs.checkpoint import load_checkpoint
 from cnn_core.train.config import TrainConfig
-from gui.panels.inside import LayerHealthPanel
+from gui.panels.inside import LayerHealthPanel, TimeLapseBar
 from gui.session.timelapse import TimeLapse
 from gui.widgets.png_export import export_png
 from tests.gui.conftest import ARTICLE_NETWORKS, find, train
@@ -69,6 +69,20 @@ def test_time_lapse_scrubs_and_exports(qtbot, trained, tmp_path) -> None:
         assert img.n_frames == distinct
     series = trained.inside.export_timelapse(tmp_path / "frame.png")
     assert len(series) == len(trained.inside.timelapse) and all(p.stat().st_size for p in series)
+
+
+def test_the_time_lapse_keeps_room_to_scrub_in_a_narrow_window(qtbot) -> None:
+    bar = TimeLapseBar()
+    qtbot.addWidget(bar)
+    bar.set_moments([f"epoch {e:.2f}" for e in (0, 0.5, 1, 1.5, 2)])
+    bar.resize(bar.minimumSizeHint().width(), bar.minimumSizeHint().height())
+    bar.show()
+    qtbot.waitExposed(bar)
+    assert bar.slider.width() >= 100
+    assert bar.label.width() >= bar.label.sizeHint().width()  # "epoch 2.00  (5/5)" whole
+    assert not bar.compare_slider.isVisible()  # until two moments are compared
+    bar.compare_box.setChecked(True)
+    assert bar.compare_slider.isVisible()
 
 
 def test_tabs_shown_later_explain_the_image_picked_and_the_moment_chosen(qtbot, trained) -> None:

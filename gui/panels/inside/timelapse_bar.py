@@ -7,6 +7,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
 PLAY_FPS = 6
+WIDEST_LABEL = "epoch 10.00  (99/99)"  # wider ones take more room as they come
+SLIDER_MIN_WIDTH = 100
 
 
 class TimeLapseBar(QWidget):
@@ -25,10 +27,12 @@ class TimeLapseBar(QWidget):
         self.live_button.setChecked(True)
         self.live_button.setToolTip("Follow the newest weights as training goes on")
         self.label = QLabel("no snapshots yet", objectName="timeLapseLabel")
-        self.label.setMinimumWidth(190)
+        self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance(WIDEST_LABEL))
+        self.slider.setMinimumWidth(SLIDER_MIN_WIDTH)
         self.compare_box = QCheckBox("Compare with", objectName="timeLapseCompare")
         self.compare_slider = QSlider(Qt.Orientation.Horizontal, objectName="compareSlider")
         self.compare_slider.setEnabled(False)
+        self.compare_slider.hide()  # room for the time-lapse's own slider until asked for
         self.export_button = QPushButton("Export GIF…", objectName="timeLapseExport")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
@@ -125,6 +129,7 @@ class TimeLapseBar(QWidget):
 
     def _on_compare_toggled(self, on: bool) -> None:
         self.compare_slider.setEnabled(on)
+        self.compare_slider.setVisible(on)
         self._emit()
 
     def _update_label(self) -> None:
