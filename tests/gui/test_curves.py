@@ -200,6 +200,24 @@ def test_the_best_epoch_is_named_in_the_title_not_over_the_curves(curves: Curves
     assert curves.best_text() == ""
 
 
+def test_a_narrow_plot_shortens_its_title_and_keeps_the_learning_rate_axis_in_sight(
+        qtbot, curves: CurvesWidget, runs: dict[str, Path]) -> None:
+    history = read_metrics(runs["long"])
+    for m in history:
+        curves.add_epoch(m)
+    curves.refresh()
+    best = max(history, key=lambda m: m.test_acc)
+    plot = curves.acc_plot
+    title = plot.getPlotItem().titleLabel
+    axis = plot.getPlotItem().getAxis("right")  # the learning rate's, with its label
+
+    curves.resize(640, 360)  # half of a 1280x800 window with a dock open, or less
+    qtbot.waitUntil(lambda: axis.mapRectToScene(axis.boundingRect()).right() <= plot.width())
+    assert f"best {best.test_acc:.1%}" in title.text and "epoch" not in title.text
+    curves.resize(1000, 360)
+    qtbot.waitUntil(lambda: curves.best_text() in title.text)
+
+
 def test_learning_rate_ticks_are_the_rates_used_and_never_crowd() -> None:
     assert lr_ticks([1e-3] * 4 + [5e-4] * 2) == [(-3.0, "0.001"), (np.log10(5e-4), "0.0005")]
     assert [label for _, label in lr_ticks([1e-3, 9e-4, 8e-4])] == ["0.001"]  # too close

@@ -33,6 +33,7 @@ from ...widgets.hover_readout import HoverReadout
 from ...widgets.panel_parts import cache_as_pixmap
 from .curve_data import (LrTrace, Overlay, Smoother, batch_positions, best_epoch, lr_ticks,
                          nice_ceiling)
+from .fitting_title import FittingTitle
 from .run_overlays import DASH, RunOverlays, sample
 
 __all__ = ["CurvesWidget", "Overlay"]  # Overlay: what callers hand to set_overlays
@@ -56,8 +57,9 @@ class CurvesWidget(QWidget):
         super().__init__(parent)
         self.loss_plot = pg.PlotWidget(title="Loss")
         self.loss_plot.setObjectName("lossPlot")
-        self.acc_plot = pg.PlotWidget(title=ACCURACY_TITLE)
+        self.acc_plot = pg.PlotWidget()
         self.acc_plot.setObjectName("accuracyPlot")
+        self.acc_title = FittingTitle(self.acc_plot, ACCURACY_TITLE)
         self.marker_note = QLabel(objectName="curveMarkers", wordWrap=True)
         self.marker_note.setStyleSheet(f"color: {MARKER_COLOUR};")
         plots = QHBoxLayout()
@@ -355,7 +357,8 @@ class CurvesWidget(QWidget):
                 logs = [math.log10(m.lr) for m in self._epochs]
                 self._draw_lr([x for k in range(len(logs)) for x in (k, k + 1)],
                               [y for y in logs for _ in (0, 1)])
-            self._set_best_text(f"best test {best.test_acc:.1%} (epoch {best.epoch})")
+            self._set_best_text(f"best test {best.test_acc:.1%} (epoch {best.epoch})",
+                                f"best {best.test_acc:.1%}")
         else:
             self._set_best_marker(None)
             self.lr_curve.setData([])
@@ -383,10 +386,11 @@ class CurvesWidget(QWidget):
             self.lr_view.setYRange(low - 0.5, high + 0.5, padding=0)
         self.acc_plot.getPlotItem().getAxis("right").setTicks([ticks, []])
 
-    def _set_best_text(self, text: str) -> None:
-        if text != self._best_text:  # a new title relayouts the plot: only on a change
-            self._best_text = text
-            self.acc_plot.setTitle(f"{ACCURACY_TITLE} · {text}" if text else ACCURACY_TITLE)
+    def _set_best_text(self, text: str, short: str = "") -> None:
+        """``text``, or ``short`` where the plot is narrow, in the accuracy plot's title."""
+        self._best_text = text
+        self.acc_title.set(f"{ACCURACY_TITLE} · {text}" if text else ACCURACY_TITLE,
+                           f"{ACCURACY_TITLE} · {short}" if text else ACCURACY_TITLE)
 
     def best_text(self) -> str:
         """What the accuracy plot's title says of the best epoch ("" before the first)."""
