@@ -21,14 +21,17 @@ class FittingTitle(QObject):
         self._full = self._short = self._shown = text
         self._full_width = 0.0
         plot.setTitle(text)
+        # measures a title off the plot: showing it would relayout the plot and redraw its
+        # cached axes, twice when it does not fit
+        self._ruler = pg.LabelItem("", **plot.getPlotItem().titleLabel.opts)
         plot.installEventFilter(self)
 
     def set(self, full: str, short: str) -> None:
         if (full, short) == (self._full, self._short):
             return  # a new title relayouts the plot: only on a change
         self._full, self._short = full, short
-        self._show(full)
-        self._full_width = self._plot.getPlotItem().titleLabel.itemRect().width()
+        self._ruler.setText(full)
+        self._full_width = self._ruler.itemRect().width()
         self.fit()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's
@@ -46,5 +49,6 @@ class FittingTitle(QObject):
         if text != self._shown:
             self._shown = text
             self._plot.setTitle(text)
-            # the view sized the plot to the old title's minimum: size it to the widget again
-            self._plot.getPlotItem().setGeometry(QRectF(self._plot.rect()))
+            item, room = self._plot.getPlotItem(), QRectF(self._plot.rect())
+            if item.geometry() != room:  # sized to a longer title's minimum: fit it again
+                item.setGeometry(room)
